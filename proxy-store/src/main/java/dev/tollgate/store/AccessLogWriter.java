@@ -1,0 +1,307 @@
+package dev.tollgate.store;
+
+import dev.tollgate.store.internal.AccessLogInserter;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.sql.DataSource;
+
+/**
+ * Hands access records from request threads to the database: a bounded queue in front of one background
+ * thread ({@value #THREAD_NAME}) that inserts them in JDBC batches on its own connection, one commit per
+ * batch. A batch is written when it holds {@code batchSize} records, when its first record has waited
+ * {@code flushIntervalMs}, or when someone calls {@link #flush}.
+ * <p>
+ * Nothing accepted is dropped: a batch that fails stays in hand and is retried, after a backoff of
+ * {@value #MIN_BACKOFF_MS} ms doubling to {@value #MAX_BACKOFF_MS} ms, on a fresh connection, until it is
+ * stored, while the full queue makes {@link #append} wait. The one exception is a row the database refuses
+ * as bad data (SQLSTATE class 22 or 23), which no retry could store: it is logged at ERROR with its content
+ * and counted in {@link #failed()}, and the rest of its batch is stored.
+ */
+public final class AccessLogWriter implements AutoCloseable {
+
+    public static final String THREAD_NAME = "tollgate-access-writer";
+    public static final long DEFAULT_CLOSE_TIMEOUT_MS = 30_000;
+    static final long MIN_BACKOFF_MS = 100;
+    static final long MAX_BACKOFF_MS = 5_000;
+
+    private static final Logger LOG = LoggerFactory.getLogger(AccessLogWriter.class);
+    // How often an idle writer, and a producer waiting on a full queue, look up from their wait.
+    private static final long IDLE_POLL_MS = 1_000;
+    private static final long FULL_QUEUE_RECHECK_MS = 100;
+
+    private final String name;
+    private final int batchSize;
+    private final int queueCapacity;
+    private final long flushIntervalNanos;
+    private final long closeTimeoutMs;
+    private final AccessLogInserter inserter;
+    // AccessRecords, and FlushMarkers that ask the writer to store what it has and report back.
+    private final BlockingQueue<Object> queue;
+    private final Thread thread;
+    // Producers between their check of `closed` and the end of their put: the writer waits for them to land.
+    private final AtomicInteger handingOver = new AtomicInteger();
+    private final CountDownLatch abandoned = new CountDownLatch(1);
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private volatile boolean closed;
+    private volatile int inHand;
+
+    private AccessLogWriter(String name, DataSource dataSource, StoreConfig config, long closeTimeoutMs) {
+        this.name = name;
+        this.batchSize = config.batchSize();
+        this.queueCapacity = config.queueCapacity();
+        this.flushIntervalNanos = TimeUnit.MILLISECONDS.toNanos(config.flushIntervalMs());
+        this.closeTimeoutMs = closeTimeoutMs;
+        this.inserter = new AccessLogInserter(dataSource);
+        this.queue = new ArrayBlockingQueue<>(queueCapacity);
+        this.thread = new Thread(this::run, THREAD_NAME);
+        // Daemon: a writer that close() gave up on must not keep the JVM alive.
+        thread.setDaemon(true);
+    }
+
+    /** Starts a writer; {@code name} prefixes its log lines. The table must exist. */
+    static AccessLogWriter start(String name, DataSource dataSource, StoreConfig config, long closeTimeoutMs) {
+        AccessLogWriter writer = new AccessLogWriter(name, dataSource, config, closeTimeoutMs);
+        writer.thread.start();
+        return writer;
+    }
+
+    /**
+     * Queues {@code r} for writing, waiting while the queue is full (the {@code block} overflow policy: the
+     * audit trail stays complete and the proxy slows down). An interrupt does not end the wait, because the
+     * record would be lost; the thread's interrupt status is restored on return.
+     *
+     * @throws IllegalStateException once {@link #close()} has been called
+     */
+    public void append(AccessRecord r) {
+        Objects.requireNonNull(r, "r");
+        handingOver.incrementAndGet();
+        boolean interrupted = false;
+        try {
+            checkOpen();
+            while (true) {
+                try {
+                    if (queue.offer(r, FULL_QUEUE_RECHECK_MS, TimeUnit.MILLISECONDS)) {
+                        return;
+                    }
+                    if (abandoned.getCount() == 0) {
+                        throw new IllegalStateException(name + " - access-log writer gave up while closing");
+                    }
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            handingOver.decrementAndGet();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * Queues {@code r} for writing if there is room (the {@code drop} overflow policy).
+     *
+     * @return false, without waiting, when the queue is full
+     * @throws IllegalStateException once {@link #close()} has been called
+     */
+    public boolean offer(AccessRecord r) {
+        Objects.requireNonNull(r, "r");
+        handingOver.incrementAndGet();
+        try {
+            checkOpen();
+            return queue.offer(r);
+        } finally {
+            handingOver.decrementAndGet();
+        }
+    }
+
+    /**
+     * Waits until every record appended before this call is stored (or rejected, see {@link #failed()}),
+     * asking the writer to write its batch now rather than when it is full or due.
+     *
+     * @return true when they are, false when {@code timeoutMs} ran out first (a database that is down, or a
+     *         queue too full to take the request in time)
+     */
+    public boolean flush(long timeoutMs) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(0, timeoutMs));
+        FlushMarker marker = new FlushMarker();
+        boolean queued;
+        handingOver.incrementAndGet();
+        try {
+            // When closed, closing stores everything queued: wait for the writer to stop instead, after
+            // leaving handingOver, which the writer waits to see at 0 before it stops.
+            queued = !closed && queue.offer(marker, deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } finally {
+            handingOver.decrementAndGet();
+        }
+        if (queued) {
+            return await(marker.done, deadline);
+        }
+        return closed && await(stopped, deadline) && abandoned.getCount() > 0;
+    }
+
+    /** Entries in the queue now: the records waiting for the writer (a pending flush counts as one). */
+    public int queueDepth() {
+        return queue.size();
+    }
+
+    /** Records stored so far. */
+    public long written() {
+        return inserter.written();
+    }
+
+    /** Records the database refused as bad data; each was logged at ERROR with its content. */
+    public long failed() {
+        return inserter.rejected();
+    }
+
+    /** Records turned away by a full queue. Always 0: {@link #offer} tells its caller, who counts them. */
+    public long dropped() {
+        return 0;
+    }
+
+    /**
+     * Stops taking records, stores every record already queued and waits for that, up to the close timeout
+     * (30 s by default). If the database does not take them in time, logs a WARN with the number of records
+     * left unstored and gives up on them. Calling it again does nothing.
+     */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        // Wakes a writer waiting for its batch to fill; when the queue is full the writer is busy anyway.
+        queue.offer(new FlushMarker());
+        if (!await(stopped, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(closeTimeoutMs))) {
+            long left = inHand + queue.stream().filter(AccessRecord.class::isInstance).count();
+            LOG.warn("{} - access-log writer gave up after {} ms with {} access records not stored", name,
+                    closeTimeoutMs, left);
+            abandoned.countDown();
+        }
+        LOG.info("{} - access-log writer closed: {} records written, {} failed", name, written(), failed());
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException(name + " - access-log writer is closed");
+        }
+    }
+
+    private void run() {
+        LOG.info("{} - access-log writer started (batchSize {}, flushIntervalMs {}, queueCapacity {})", name,
+                batchSize, TimeUnit.NANOSECONDS.toMillis(flushIntervalNanos), queueCapacity);
+        List<AccessRecord> batch = new ArrayList<>(batchSize);
+        List<FlushMarker> flushes = new ArrayList<>();
+        int failures = 0;
+        try {
+            while (abandoned.getCount() > 0) {
+                try {
+                    if (batch.isEmpty() && flushes.isEmpty()) {
+                        if (drained()) {
+                            break;
+                        }
+                        gather(batch, flushes);
+                    }
+                    if (!batch.isEmpty()) {
+                        inserter.insert(batch);
+                    }
+                    inHand = 0;
+                    flushes.forEach(f -> f.done.countDown());
+                    flushes.clear();
+                    if (failures > 0) {
+                        LOG.info("{} - access-log writer storing again after {} failed attempts", name, failures);
+                        failures = 0;
+                    }
+                } catch (Throwable t) {
+                    // Everything, errors included: a writer thread that dies silently ends the audit trail.
+                    // The batch stays in hand and is retried.
+                    failures++;
+                    inHand = batch.size();
+                    pauseAfterFailure(failures, batch.size(), t);
+                }
+            }
+        } finally {
+            inserter.close();
+            stopped.countDown();
+        }
+    }
+
+    /**
+     * Takes records into {@code batch} until it is full, its first record has waited the flush interval, a
+     * flush marker arrives, or (when closing) the queue is empty. Returns with nothing after an idle second.
+     */
+    private void gather(List<AccessRecord> batch, List<FlushMarker> flushes) throws InterruptedException {
+        Object next = queue.poll(IDLE_POLL_MS, TimeUnit.MILLISECONDS);
+        long deadline = System.nanoTime() + flushIntervalNanos;
+        while (next != null) {
+            if (next instanceof FlushMarker marker) {
+                flushes.add(marker);
+                return;
+            }
+            batch.add((AccessRecord) next);
+            inHand = batch.size();
+            if (batch.size() >= batchSize) {
+                return;
+            }
+            next = queue.poll();
+            if (next == null && !closed) {
+                next = queue.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+            }
+        }
+    }
+
+    /**
+     * Whether the writer may stop: closed, no producer still handing a record over, and nothing queued. The
+     * order of the three reads matters: a producer that saw {@code closed} false is counted in
+     * {@code handingOver} until its record is in the queue.
+     */
+    private boolean drained() {
+        return closed && handingOver.get() == 0 && queue.isEmpty();
+    }
+
+    private void pauseAfterFailure(int failures, int records, Throwable t) {
+        long backoffMs = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS << Math.min(failures - 1, 16));
+        if (failures == 1) {
+            LOG.warn("{} - storing {} access records failed; retrying every {} to {} ms until it works", name,
+                    records, MIN_BACKOFF_MS, MAX_BACKOFF_MS, t);
+        } else {
+            LOG.warn("{} - storing {} access records failed again (attempt {}): {}", name, records, failures,
+                    t.toString());
+        }
+        try {
+            // Returns early only when close() gives up, which ends the loop.
+            abandoned.await(backoffMs, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            // Nobody but close() stops the writer; an interrupt only cuts this pause short.
+        }
+    }
+
+    /** Waits for {@code latch} until {@code deadlineNanos}; an interrupt ends the wait (and is kept). */
+    private static boolean await(CountDownLatch latch, long deadlineNanos) {
+        try {
+            return latch.await(deadlineNanos - System.nanoTime(), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return latch.getCount() == 0;
+        }
+    }
+
+    /** A request, in the queue's order, to store everything before it and then count down. */
+    private static final class FlushMarker {
+        final CountDownLatch done = new CountDownLatch(1);
+    }
+}

@@ -1,0 +1,15 @@
+package dev.tollgate.store;
+
+/** How a request or tunnel ended, as an auditor reads it. Anything but {@link #OK} comes with a reason. */
+public enum Outcome {
+    OK,
+    DENIED,
+    AUTH_REQUIRED,
+    AUTH_FAILED,
+    LOOP,
+    BAD_REQUEST,
+    UPSTREAM_UNREACHABLE,
+    UPSTREAM_TIMEOUT,
+    UPSTREAM_RESET,
+    CLIENT_ABORT
+}

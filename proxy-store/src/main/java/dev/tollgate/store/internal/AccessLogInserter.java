@@ -1,0 +1,167 @@
+package dev.tollgate.store.internal;
+
+import dev.tollgate.store.AccessRecord;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.List;
+import javax.sql.DataSource;
+
+/**
+ * The JDBC side of the access-log writer: one connection (autocommit off) and one reused insert statement,
+ * opened on first use and again after any failure. Used by the writer thread only, so nothing here is
+ * synchronized; the two counters are volatile so that other threads can read them as gauges.
+ */
+public final class AccessLogInserter implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(AccessLogInserter.class);
+
+    private final DataSource dataSource;
+    private Connection connection;
+    private PreparedStatement insert;
+    private volatile long written;
+    private volatile long rejected;
+
+    public AccessLogInserter(DataSource dataSource) {
+        this.dataSource = dataSource;
+    }
+
+    /**
+     * Inserts and commits every record in {@code pending}, removing each one once it is committed or
+     * rejected. A batch is committed as a whole; when the database rejects one of its rows as bad data, the
+     * batch is rolled back and its rows go in one at a time, so that the bad row is the only one lost.
+     *
+     * @throws SQLException on any other failure: the records not yet stored stay in {@code pending}, and the
+     *                      connection is dropped so that the next call starts on a fresh one
+     */
+    public void insert(List<AccessRecord> pending) throws SQLException {
+        try {
+            open();
+            for (AccessRecord r : pending) {
+                AccessLogTable.bind(insert, r);
+                insert.addBatch();
+            }
+            insert.executeBatch();
+            connection.commit();
+            written += pending.size();
+            pending.clear();
+        } catch (SQLException e) {
+            if (connection == null || !isBadData(e)) {
+                discardConnection();
+                throw e;
+            }
+            rollback();
+            insert.clearBatch();
+            LOG.debug("A batch of {} access records holds a row the database rejects; inserting one at a time",
+                    pending.size(), e);
+            insertOneByOne(pending);
+        } catch (RuntimeException e) {
+            discardConnection();
+            throw e;
+        }
+    }
+
+    /** Rows committed so far. */
+    public long written() {
+        return written;
+    }
+
+    /** Rows the database rejected as bad data, each logged at ERROR with its content. */
+    public long rejected() {
+        return rejected;
+    }
+
+    /** Closes the connection; the writer calls this once, as it stops. */
+    @Override
+    public void close() {
+        discardConnection();
+    }
+
+    private void insertOneByOne(List<AccessRecord> pending) throws SQLException {
+        int handled = 0;
+        try {
+            for (AccessRecord r : pending) {
+                try {
+                    AccessLogTable.bind(insert, r);
+                    insert.executeUpdate();
+                    // One commit per row: PostgreSQL aborts the whole transaction at the first failed statement.
+                    connection.commit();
+                    written++;
+                } catch (SQLException e) {
+                    if (!isBadData(e)) {
+                        discardConnection();
+                        throw e;
+                    }
+                    rollback();
+                    rejected++;
+                    // Above DEBUG although it is per record: this line is the only copy of an audit row left.
+                    LOG.error("The database rejected an access record, which is not stored: {}", r, e);
+                }
+                handled++;
+            }
+        } finally {
+            pending.subList(0, handled).clear();
+        }
+    }
+
+    private void open() throws SQLException {
+        if (connection != null) {
+            return;
+        }
+        Connection c = dataSource.getConnection();
+        try {
+            c.setAutoCommit(false);
+            insert = c.prepareStatement(AccessLogTable.INSERT_SQL);
+            connection = c;
+        } catch (SQLException | RuntimeException e) {
+            closeQuietly(c);
+            throw e;
+        }
+    }
+
+    private void rollback() {
+        try {
+            connection.rollback();
+        } catch (SQLException e) {
+            LOG.debug("Rollback failed", e);
+        }
+    }
+
+    private void discardConnection() {
+        if (connection != null) {
+            closeQuietly(connection);
+        }
+        connection = null;
+        insert = null;
+    }
+
+    private static void closeQuietly(Connection c) {
+        try {
+            c.close();
+        } catch (SQLException | RuntimeException e) {
+            LOG.debug("Closing the access-log connection failed", e);
+        }
+    }
+
+    /**
+     * Whether the database refused a value rather than failed: SQLSTATE class 22 (data exception) or 23
+     * (integrity constraint violation, e.g. a CHECK an operator added). Retrying such a row can never
+     * succeed; anything else (connection lost, disk full, table missing) may pass, so it is retried.
+     */
+    static boolean isBadData(SQLException e) {
+        for (SQLException x = e; x != null; x = x.getNextException()) {
+            String state = x.getSQLState();
+            if (state != null && (state.startsWith("22") || state.startsWith("23"))) {
+                return true;
+            }
+            if (x.getNextException() == x) {
+                break;
+            }
+        }
+        return false;
+    }
+}

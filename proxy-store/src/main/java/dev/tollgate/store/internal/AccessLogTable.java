@@ -1,0 +1,122 @@
+package dev.tollgate.store.internal;
+
+import dev.tollgate.store.AccessRecord;
+import dev.tollgate.store.Kind;
+import dev.tollgate.store.Outcome;
+
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+
+/**
+ * Table {@code access_log} as the Java side sees it: the column widths of {@code V1__access_log.sql}, the
+ * insert and select statements, and the mapping between a row and an {@link AccessRecord}. The writer and
+ * the reader share it so that the two cannot disagree about a column.
+ */
+public final class AccessLogTable {
+
+    // The VARCHAR widths of V1__access_log.sql. A new migration that widens a column updates these.
+    public static final int NODE_WIDTH = 255;
+    public static final int LISTENER_WIDTH = 64;
+    public static final int CLIENT_ADDR_WIDTH = 64;
+    public static final int USERNAME_WIDTH = 255;
+    public static final int KIND_WIDTH = 16;
+    public static final int PROTOCOL_WIDTH = 16;
+    public static final int METHOD_WIDTH = 32;
+    public static final int HOST_WIDTH = 1024;
+    public static final int PATH_WIDTH = 8192;
+    public static final int UPSTREAM_ADDR_WIDTH = 64;
+    public static final int SNI_WIDTH = 1024;
+    public static final int OUTCOME_WIDTH = 32;
+    public static final int REASON_WIDTH = 1024;
+
+    private static final String COLUMNS = "ts, duration_ms, node, listener, client_addr, client_port, username,"
+            + " kind, protocol, method, host, port, path, status, bytes_from_client, bytes_to_client,"
+            + " upstream_addr, sni, outcome, reason";
+
+    /** Inserts one row; {@code id} is left to the identity column. */
+    public static final String INSERT_SQL = "INSERT INTO access_log (" + COLUMNS + ")"
+            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+    /** Rows after an id, oldest first; parameters: the id, the row limit. LIMIT is understood by H2 and PostgreSQL. */
+    public static final String SELECT_AFTER_SQL = "SELECT id, " + COLUMNS + " FROM access_log"
+            + " WHERE id > ? ORDER BY id LIMIT ?";
+
+    private AccessLogTable() {
+    }
+
+    /** Sets every insert parameter from {@code r}, each string made to {@link #fit} its column. */
+    public static void bind(PreparedStatement insert, AccessRecord r) throws SQLException {
+        int i = 1;
+        insert.setObject(i++, OffsetDateTime.ofInstant(Instant.ofEpochMilli(r.tsMs()), ZoneOffset.UTC));
+        insert.setLong(i++, r.durationMs());
+        insert.setString(i++, fit(r.node(), NODE_WIDTH));
+        insert.setString(i++, fit(r.listener(), LISTENER_WIDTH));
+        insert.setString(i++, fit(r.clientAddr(), CLIENT_ADDR_WIDTH));
+        insert.setInt(i++, r.clientPort());
+        insert.setString(i++, fit(r.username(), USERNAME_WIDTH));
+        insert.setString(i++, fit(r.kind().name(), KIND_WIDTH));
+        insert.setString(i++, fit(r.protocol(), PROTOCOL_WIDTH));
+        insert.setString(i++, fit(r.method(), METHOD_WIDTH));
+        insert.setString(i++, fit(r.host(), HOST_WIDTH));
+        insert.setInt(i++, r.port());
+        insert.setString(i++, fit(r.path(), PATH_WIDTH));
+        insert.setInt(i++, r.status());
+        insert.setLong(i++, r.bytesFromClient());
+        insert.setLong(i++, r.bytesToClient());
+        insert.setString(i++, fit(r.upstreamAddr(), UPSTREAM_ADDR_WIDTH));
+        insert.setString(i++, fit(r.sni(), SNI_WIDTH));
+        insert.setString(i++, fit(r.outcome().name(), OUTCOME_WIDTH));
+        insert.setString(i, fit(r.reason(), REASON_WIDTH));
+    }
+
+    /** The record in the current row of a result of {@link #SELECT_AFTER_SQL}. */
+    public static AccessRecord read(ResultSet rs) throws SQLException {
+        return new AccessRecord(
+                rs.getLong("id"),
+                rs.getObject("ts", OffsetDateTime.class).toInstant().toEpochMilli(),
+                rs.getLong("duration_ms"),
+                rs.getString("node"),
+                rs.getString("listener"),
+                rs.getString("client_addr"),
+                rs.getInt("client_port"),
+                rs.getString("username"),
+                Kind.valueOf(rs.getString("kind")),
+                rs.getString("protocol"),
+                rs.getString("method"),
+                rs.getString("host"),
+                rs.getInt("port"),
+                rs.getString("path"),
+                rs.getInt("status"),
+                rs.getLong("bytes_from_client"),
+                rs.getLong("bytes_to_client"),
+                rs.getString("upstream_addr"),
+                rs.getString("sni"),
+                Outcome.valueOf(rs.getString("outcome")),
+                rs.getString("reason"));
+    }
+
+    /**
+     * {@code s} made fit for a column of {@code width} characters, so that the database never rejects it:
+     * <ul>
+     * <li>cut to at most {@code width} characters. A column counts characters and a Java string's length
+     *     counts UTF-16 units, so a cut to {@code width} units always fits; the cut never splits a surrogate
+     *     pair, because PostgreSQL rejects the lone half that would remain.</li>
+     * <li>NUL characters replaced by U+FFFD, because PostgreSQL rejects NUL in text (SQLSTATE 22021); H2 gets
+     *     the same, so that both databases store the same value.</li>
+     * </ul>
+     */
+    public static String fit(String s, int width) {
+        if (s == null) {
+            return null;
+        }
+        String cut = s;
+        if (s.length() > width) {
+            cut = s.substring(0, Character.isHighSurrogate(s.charAt(width - 1)) ? width - 1 : width);
+        }
+        return cut.indexOf('\0') < 0 ? cut : cut.replace('\0', '\uFFFD');
+    }
+}

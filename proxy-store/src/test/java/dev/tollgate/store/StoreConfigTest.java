@@ -1,0 +1,85 @@
+package dev.tollgate.store;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class StoreConfigTest {
+
+    @Test
+    void everyKeyLeftOutTakesItsDefault() {
+        StoreConfig config = StoreConfig.defaults();
+
+        assertNull(config.url());
+        assertEquals("tollgate", config.user());
+        assertEquals("", config.password());
+        assertEquals(500, config.batchSize());
+        assertEquals(200, config.flushIntervalMs());
+        assertEquals(65_536, config.queueCapacity());
+    }
+
+    @Test
+    void valuesAtTheLimitsAreAccepted() {
+        StoreConfig low = new StoreConfig("jdbc:h2:mem:x", "u", "p", 1, 1, 1);
+        StoreConfig high = new StoreConfig("jdbc:h2:mem:x", "u", "p", 10_000, 60_000, 10_000_000);
+
+        assertEquals(1, low.batchSize());
+        assertEquals(1, low.flushIntervalMs());
+        assertEquals(1, low.queueCapacity());
+        assertEquals(10_000, high.batchSize());
+        assertEquals(60_000, high.flushIntervalMs());
+        assertEquals(10_000_000, high.queueCapacity());
+    }
+
+    @ParameterizedTest(name = "{0} = {1}")
+    @CsvSource({
+            "batchSize, 0, (1 to 10000)",
+            "batchSize, -1, (1 to 10000)",
+            "batchSize, 10001, (1 to 10000)",
+            "flushIntervalMs, 0, (1 to 60000)",
+            "flushIntervalMs, 60001, (1 to 60000)",
+            "queueCapacity, 0, (1 to 10000000)",
+            "queueCapacity, 10000001, (1 to 10000000)",
+    })
+    void anOutOfRangeValueIsRejectedNamingKeyValueAndLimits(String key, int value, String limits) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> configWith(key, value));
+
+        String message = e.getMessage();
+        assertTrue(message.startsWith(key + ": " + value + " "), message);
+        assertTrue(message.contains(limits), message);
+    }
+
+    @Test
+    void aUrlThatIsNotJdbcIsRejected() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new StoreConfig("h2:file:/tmp/x", null, null, null, null, null));
+
+        assertTrue(e.getMessage().startsWith("url: "), e.getMessage());
+        assertTrue(e.getMessage().contains("h2:file:/tmp/x"), e.getMessage());
+    }
+
+    @Test
+    void theDefaultUrlFillsOnlyAMissingUrl() {
+        StoreConfig given = new StoreConfig("jdbc:h2:mem:given", null, null, 7, null, null);
+
+        assertSame(given, given.withDefaultUrl("jdbc:h2:file:/var/lib/tollgate/access"));
+        StoreConfig filled = StoreConfig.defaults().withDefaultUrl("jdbc:h2:file:/var/lib/tollgate/access");
+        assertEquals("jdbc:h2:file:/var/lib/tollgate/access", filled.url());
+        assertEquals(StoreConfig.DEFAULT_BATCH_SIZE, filled.batchSize());
+    }
+
+    private static StoreConfig configWith(String key, int value) {
+        return switch (key) {
+            case "batchSize" -> new StoreConfig(null, null, null, value, null, null);
+            case "flushIntervalMs" -> new StoreConfig(null, null, null, null, value, null);
+            case "queueCapacity" -> new StoreConfig(null, null, null, null, null, value);
+            default -> throw new IllegalArgumentException(key);
+        };
+    }
+}
