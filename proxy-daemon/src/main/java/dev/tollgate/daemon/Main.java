@@ -1,0 +1,115 @@
+package dev.tollgate.daemon;
+
+import dev.tollgate.daemon.config.ConfigException;
+import dev.tollgate.daemon.config.ConfigLoader;
+import dev.tollgate.daemon.config.TollgateConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/** The {@code tollgate} command line. Exit codes: 0 done, 1 could not start or run, 2 bad usage or config. */
+@Command(name = "tollgate", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "An auditing HTTP/HTTPS forward proxy.",
+        subcommands = {Main.Run.class, Main.PrintVersion.class})
+public final class Main implements Runnable {
+
+    static final int EXIT_OK = 0;
+    static final int EXIT_FAILURE = 1;
+    static final int EXIT_USAGE = 2;
+
+    @CommandLine.Spec
+    private CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(newCommandLine().execute(args));
+    }
+
+    static CommandLine newCommandLine() {
+        return new CommandLine(new Main())
+                .setExitCodeExceptionMapper(e -> e instanceof ConfigException ? EXIT_USAGE : EXIT_FAILURE)
+                .setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+                    commandLine.getErr().println("tollgate: " + e.getMessage());
+                    return e instanceof ConfigException ? EXIT_USAGE : EXIT_FAILURE;
+                });
+    }
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is needed: run or version");
+    }
+
+    /** {@code tollgate run}: runs the daemon until SIGTERM or SIGINT, then stops it gracefully and exits 0. */
+    @Command(name = "run", mixinStandardHelpOptions = true,
+            description = "Run the proxy in the foreground (embedded defaults without --config).")
+    static final class Run implements Callable<Integer> {
+
+        private static final Logger LOG = LoggerFactory.getLogger(Run.class);
+
+        @Option(names = {"-c", "--config"}, paramLabel = "FILE",
+                description = "tollgate.json to use; without it the embedded defaults apply.")
+        private Path configFile;
+
+        @Override
+        public Integer call() throws Exception {
+            TollgateConfig config = configFile == null ? TollgateConfig.defaults() : ConfigLoader.load(configFile);
+            Daemon daemon;
+            try {
+                daemon = Daemon.start(config);
+            } catch (ConfigException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IllegalStateException("cannot start: " + rootMessage(e), e);
+            }
+            CountDownLatch stop = new CountDownLatch(1);
+            StopSignals.install(stop::countDown);
+            Runtime.getRuntime().addShutdownHook(new Thread(daemon::close, "tollgate-shutdown"));
+            stop.await();
+            LOG.info("stop requested");
+            daemon.close();
+            return EXIT_OK;
+        }
+
+        private static String rootMessage(Throwable e) {
+            String message = e.getMessage();
+            return message == null ? e.toString() : message;
+        }
+    }
+
+    /** {@code tollgate version}. */
+    @Command(name = "version", description = "Print the version and exit.")
+    static final class PrintVersion implements Callable<Integer> {
+        @Override
+        public Integer call() {
+            System.out.println("tollgate " + Version.number());
+            return EXIT_OK;
+        }
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        static String number() {
+            try (InputStream in = Main.class.getResourceAsStream("/tollgate-version.properties")) {
+                Properties properties = new Properties();
+                if (in != null) {
+                    properties.load(in);
+                }
+                return properties.getProperty("version", "unknown");
+            } catch (IOException e) {
+                return "unknown";
+            }
+        }
+
+        @Override
+        public String[] getVersion() {
+            return new String[] {"tollgate " + number()};
+        }
+    }
+}

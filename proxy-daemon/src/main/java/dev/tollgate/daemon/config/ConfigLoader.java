@@ -1,0 +1,141 @@
+package dev.tollgate.daemon.config;
+
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.stream.Collectors;
+
+/**
+ * Reads tollgate.json (JSON with comments) into a validated {@link TollgateConfig}. Every failure becomes a
+ * {@link ConfigException} whose one-line message names the file, the key, the value and the limit.
+ */
+public final class ConfigLoader {
+
+    private static final ObjectMapper MAPPER = JsonMapper.builder()
+            .enable(JsonReadFeature.ALLOW_JAVA_COMMENTS)
+            .enable(JsonReadFeature.ALLOW_YAML_COMMENTS)
+            .enable(JsonReadFeature.ALLOW_TRAILING_COMMA)
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .build();
+
+    private ConfigLoader() {
+    }
+
+    /** Reads and validates the file; throws {@link ConfigException} with a one-line reason when it cannot. */
+    public static TollgateConfig load(Path file) {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException(file + ": no such file");
+        } catch (IOException e) {
+            throw new ConfigException(file + ": cannot be read (" + e.getMessage() + ")", e);
+        }
+        return parse(file.toString(), text);
+    }
+
+    /** Parses config text; {@code source} names it in error messages. */
+    public static TollgateConfig parse(String source, String text) {
+        if (text.isBlank()) {
+            throw new ConfigException(source + ": is empty (write {} for all defaults)");
+        }
+        try {
+            TollgateConfig config = MAPPER.readValue(text, TollgateConfig.class);
+            if (config == null) {
+                throw new ConfigException(source + ": must be a JSON object, not null");
+            }
+            return config;
+        } catch (UnrecognizedPropertyException e) {
+            String known = e.getKnownPropertyIds().stream().map(Object::toString).sorted()
+                    .collect(Collectors.joining(", "));
+            throw new ConfigException(source + ": unknown key \"" + pathOf(e) + "\" (known keys here: "
+                    + known + ")", e);
+        } catch (ValueInstantiationException e) {
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            String where = pathOf(e);
+            String prefix = where.isEmpty() ? "" : where + ".";
+            throw new ConfigException(source + ": " + prefix + cause.getMessage(), e);
+        } catch (InvalidFormatException e) {
+            throw new ConfigException(source + ": " + pathOf(e) + ": " + describe(e.getValue())
+                    + " is not a valid " + typeName(e.getTargetType()), e);
+        } catch (MismatchedInputException e) {
+            String where = pathOf(e);
+            String expected = e.getTargetType() == null ? "value" : typeName(e.getTargetType());
+            throw new ConfigException(source + ": " + (where.isEmpty() ? "the top level" : where)
+                    + ": wrong type, expected " + article(expected) + " (" + firstLine(e.getOriginalMessage()) + ")",
+                    e);
+        } catch (JsonParseException e) {
+            throw new ConfigException(source + ": invalid JSON at line " + e.getLocation().getLineNr() + ", column "
+                    + e.getLocation().getColumnNr() + ": " + firstLine(e.getOriginalMessage()), e);
+        } catch (JsonMappingException e) {
+            throw new ConfigException(source + ": " + pathOf(e) + ": " + firstLine(e.getOriginalMessage()), e);
+        } catch (IOException e) {
+            throw new ConfigException(source + ": cannot be read (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /** The JSON path of the failure, e.g. {@code listeners[0].port}. */
+    private static String pathOf(JsonMappingException e) {
+        StringBuilder path = new StringBuilder();
+        for (JsonMappingException.Reference ref : e.getPath()) {
+            if (ref.getFieldName() != null) {
+                if (path.length() > 0) {
+                    path.append('.');
+                }
+                path.append(ref.getFieldName());
+            } else if (ref.getIndex() >= 0) {
+                path.append('[').append(ref.getIndex()).append(']');
+            }
+        }
+        return path.toString();
+    }
+
+    private static String typeName(Class<?> type) {
+        if (type == Integer.class || type == int.class || type == Long.class || type == long.class) {
+            return "whole number";
+        }
+        if (type == Boolean.class || type == boolean.class) {
+            return "boolean (true or false)";
+        }
+        if (type == String.class) {
+            return "string";
+        }
+        if (java.util.List.class.isAssignableFrom(type)) {
+            return "list [...]";
+        }
+        return "object {...}";
+    }
+
+    private static String article(String noun) {
+        return (noun.startsWith("object") ? "an " : "a ") + noun;
+    }
+
+    private static String describe(Object value) {
+        return value instanceof String ? "\"" + value + "\"" : String.valueOf(value);
+    }
+
+    private static String firstLine(String message) {
+        if (message == null) {
+            return "";
+        }
+        int newline = message.indexOf('\n');
+        return newline < 0 ? message : message.substring(0, newline);
+    }
+}

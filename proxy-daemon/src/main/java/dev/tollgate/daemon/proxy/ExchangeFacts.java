@@ -1,0 +1,38 @@
+package dev.tollgate.daemon.proxy;
+
+import dev.tollgate.store.Outcome;
+
+/**
+ * What the forwarding path learned about one request, carried as a request attribute to
+ * {@link AccessRecorder}, which writes the access record once the response is complete. A request without
+ * facts never reached Tollgate's code: Jetty's parser rejected it.
+ */
+final class ExchangeFacts {
+
+    static final String ATTRIBUTE = ExchangeFacts.class.getName();
+
+    /** Set for CONNECT: the tunnel writes its own record when it closes, so the request log skips it. */
+    final boolean recordedByTunnel;
+    final boolean logQuery;
+    volatile Outcome outcome = Outcome.OK;
+    volatile String reason;
+    volatile String upstreamAddr;
+
+    private ExchangeFacts(boolean recordedByTunnel, boolean logQuery) {
+        this.recordedByTunnel = recordedByTunnel;
+        this.logQuery = logQuery;
+    }
+
+    static ExchangeFacts forward(boolean logQuery) {
+        return new ExchangeFacts(false, logQuery);
+    }
+
+    static ExchangeFacts tunnel() {
+        return new ExchangeFacts(true, false);
+    }
+
+    void refused(Outcome refusedOutcome, String refusedReason) {
+        this.outcome = refusedOutcome;
+        this.reason = refusedReason;
+    }
+}

@@ -1,0 +1,195 @@
+package dev.tollgate.daemon.proxy;
+
+import dev.tollgate.daemon.config.ListenerConfig;
+import dev.tollgate.store.Outcome;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.Response;
+import org.eclipse.jetty.ee10.proxy.AsyncProxyServlet;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpHeaderValue;
+import org.eclipse.jetty.util.SocketAddressResolver;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Collections;
+
+/**
+ * Forwards absolute-form HTTP requests to their origin through Jetty's AsyncProxyServlet (bodies streamed
+ * both ways without blocking threads), after the listener's policy and the loop guard have had their say.
+ * Every outcome, forwarded or refused, is left as {@link ExchangeFacts} for the {@link AccessRecorder}.
+ */
+public class ForwardProxyServlet extends AsyncProxyServlet {
+
+    private static final int BAD_REQUEST = 400;
+
+    private final ListenerConfig config;
+    private final AccessPolicy policy;
+    private final LoopGuard loopGuard;
+
+    public ForwardProxyServlet(ListenerConfig config, AccessPolicy policy, LoopGuard loopGuard) {
+        this.config = config;
+        this.policy = policy;
+        this.loopGuard = loopGuard;
+    }
+
+    /**
+     * Called for every request that passed the HTTP parser. Refuses origin-form targets, non-http schemes,
+     * looped requests and clients outside {@code allowClients}; forwards the rest.
+     */
+    @Override
+    protected void service(HttpServletRequest request, HttpServletResponse response)
+            throws ServletException, IOException {
+        ExchangeFacts facts = ExchangeFacts.forward(config.logQuery());
+        request.setAttribute(ExchangeFacts.ATTRIBUTE, facts);
+        try {
+            validateClientRequest(request);
+        } catch (RequestRefusedException refused) {
+            refuse(request, response, refused);
+            return;
+        }
+        super.service(request, response);
+    }
+
+    private void validateClientRequest(HttpServletRequest request) throws RequestRefusedException {
+        if (request.getAttribute(OriginFormMarker.ATTRIBUTE) != null) {
+            throw new RequestRefusedException(BAD_REQUEST, Outcome.BAD_REQUEST, "this is a forward proxy: the"
+                    + " request target must be an absolute URI such as http://host/path (RFC 9112 3.2.2)");
+        }
+        if (!"http".equalsIgnoreCase(request.getScheme())) {
+            throw new RequestRefusedException(BAD_REQUEST, Outcome.BAD_REQUEST, "scheme " + request.getScheme()
+                    + " is not forwarded: send https through a CONNECT tunnel");
+        }
+        loopGuard.checkVia(Collections.list(request.getHeaders(HttpHeader.VIA.asString())));
+        policy.checkClient(clientAddress(request));
+    }
+
+    /** Builds the HttpClient that dials origins: listener timeouts and the guarded resolver. */
+    @Override
+    protected HttpClient newHttpClient() {
+        HttpClient client = super.newHttpClient();
+        client.setConnectTimeout(config.connectTimeoutMs());
+        client.setSocketAddressResolver(new LazyGuardedResolver(client));
+        return client;
+    }
+
+    /**
+     * Adds no {@code Forwarded} header (RFC 7239): the client's address stays private unless an operator asks
+     * otherwise. A client-sent X-Forwarded-For passes through unchanged, as any other end-to-end header.
+     */
+    @Override
+    protected void addForwardedHeader(HttpServletRequest clientRequest, org.eclipse.jetty.client.Request
+            proxyRequest) {
+    }
+
+    /** Notes the address actually dialled, then copies the origin's headers as Jetty does. */
+    @Override
+    protected void onServerResponseHeaders(HttpServletRequest clientRequest, HttpServletResponse proxyResponse,
+                                           Response serverResponse) {
+        ExchangeFacts facts = facts(clientRequest);
+        if (facts != null && serverResponse.getRequest().getConnection() != null) {
+            SocketAddress remote = serverResponse.getRequest().getConnection().getRemoteSocketAddress();
+            if (remote instanceof InetSocketAddress inet && inet.getAddress() != null) {
+                facts.upstreamAddr = inet.getAddress().getHostAddress();
+            }
+        }
+        super.onServerResponseHeaders(clientRequest, proxyResponse, serverResponse);
+    }
+
+    /**
+     * Called when the exchange with the origin failed: before its response began (answered 502, 504 or the
+     * policy's own status) or in the middle of it (the client connection is cut, so a truncated body never
+     * looks complete).
+     */
+    @Override
+    protected void onProxyResponseFailure(HttpServletRequest clientRequest, HttpServletResponse proxyResponse,
+                                          Response serverResponse, Throwable failure) {
+        boolean begun = proxyResponse.isCommitted();
+        RequestRefusedException refused = UpstreamFailures.classify(failure,
+                clientRequest.getServerName() + ":" + clientRequest.getServerPort(), begun);
+        if (begun) {
+            facts(clientRequest).refused(refused.outcome(), refused.reason());
+            super.onProxyResponseFailure(clientRequest, proxyResponse, serverResponse, failure);
+            return;
+        }
+        refuse(clientRequest, proxyResponse, refused);
+    }
+
+    /** Called when reading the client's request body failed: the client went away or stalled. */
+    @Override
+    protected void onClientRequestFailure(HttpServletRequest clientRequest, org.eclipse.jetty.client.Request
+            proxyRequest, HttpServletResponse proxyResponse, Throwable failure) {
+        facts(clientRequest).refused(Outcome.CLIENT_ABORT, "client request body failed: " + failure);
+        super.onClientRequestFailure(clientRequest, proxyRequest, proxyResponse, failure);
+    }
+
+    private void refuse(HttpServletRequest request, HttpServletResponse response, RequestRefusedException refused) {
+        ExchangeFacts facts = facts(request);
+        if (facts != null) {
+            facts.refused(refused.outcome(), refused.reason());
+        }
+        try {
+            response.resetBuffer();
+            response.setStatus(refused.status());
+            response.setContentType("text/plain;charset=utf-8");
+            if (refused.status() >= 500 || refused.status() == BAD_REQUEST) {
+                response.setHeader(HttpHeader.CONNECTION.asString(), HttpHeaderValue.CLOSE.asString());
+            }
+            byte[] body = (refused.status() + " " + refused.reason() + "\n").getBytes(StandardCharsets.UTF_8);
+            response.setContentLength(body.length);
+            response.getOutputStream().write(body);
+        } catch (IOException | IllegalStateException e) {
+            _log.debug("could not send refusal {}", refused.status(), e);
+        } finally {
+            if (request.isAsyncStarted()) {
+                AsyncContext async = request.getAsyncContext();
+                async.complete();
+            }
+        }
+    }
+
+    private static ExchangeFacts facts(HttpServletRequest request) {
+        return (ExchangeFacts) request.getAttribute(ExchangeFacts.ATTRIBUTE);
+    }
+
+    private static InetAddress clientAddress(HttpServletRequest request) throws RequestRefusedException {
+        try {
+            // An IP literal: InetAddress parses it without any DNS lookup.
+            return InetAddress.getByName(request.getRemoteAddr());
+        } catch (IOException e) {
+            throw new RequestRefusedException(403, Outcome.DENIED, "client address " + request.getRemoteAddr()
+                    + " cannot be read");
+        }
+    }
+
+    /**
+     * The guarded resolver over Jetty's asynchronous one, built on first use because the client's executor
+     * and scheduler exist only once it has started.
+     */
+    private final class LazyGuardedResolver implements SocketAddressResolver {
+        private final HttpClient client;
+        private volatile SocketAddressResolver resolver;
+
+        LazyGuardedResolver(HttpClient client) {
+            this.client = client;
+        }
+
+        @Override
+        public void resolve(String host, int port, java.util.Map<String, Object> context,
+                            org.eclipse.jetty.util.Promise<java.util.List<InetSocketAddress>> promise) {
+            SocketAddressResolver current = resolver;
+            if (current == null) {
+                current = new GuardedResolver(new SocketAddressResolver.Async(client.getExecutor(),
+                        client.getScheduler(), client.getAddressResolutionTimeout()), loopGuard, policy);
+                resolver = current;
+            }
+            current.resolve(host, port, context, promise);
+        }
+    }
+}

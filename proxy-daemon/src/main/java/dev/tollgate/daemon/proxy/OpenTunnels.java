@@ -1,0 +1,43 @@
+package dev.tollgate.daemon.proxy;
+
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** The tunnels open right now, for the admin API and for a graceful stop that waits for their records. */
+public final class OpenTunnels {
+
+    private final Set<TunnelSession> sessions = ConcurrentHashMap.newKeySet();
+
+    void add(TunnelSession session) {
+        sessions.add(session);
+    }
+
+    void remove(TunnelSession session) {
+        synchronized (this) {
+            sessions.remove(session);
+            notifyAll();
+        }
+    }
+
+    public int count() {
+        return sessions.size();
+    }
+
+    public List<TunnelSession> snapshot() {
+        return List.copyOf(sessions);
+    }
+
+    /** Waits until every tunnel has closed and recorded itself, or the timeout ran out; true when none is left. */
+    public synchronized boolean awaitNone(long timeoutMs) throws InterruptedException {
+        long deadline = System.nanoTime() + timeoutMs * 1_000_000;
+        while (!sessions.isEmpty()) {
+            long leftMs = (deadline - System.nanoTime()) / 1_000_000;
+            if (leftMs <= 0) {
+                return false;
+            }
+            wait(leftMs);
+        }
+        return true;
+    }
+}

@@ -1,0 +1,62 @@
+package dev.tollgate.daemon.proxy;
+
+import org.eclipse.jetty.http.HttpVersion;
+import org.eclipse.jetty.io.Connection;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.server.Connector;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.internal.HttpConnection;
+
+/**
+ * An HTTP/1.1 connection factory that remembers whether a request line used origin-form
+ * ({@code GET /path}) rather than absolute-form ({@code GET http://host/path}). Jetty fills the scheme and
+ * authority of an origin-form target from the Host header before any handler runs, so afterwards the two
+ * cannot be told apart; a forward proxy must refuse origin-form (RFC 9112 3.2.2), or it would forward to
+ * whatever the Host header names. Uses Jetty's internal {@code HttpConnection}: check it on each Jetty upgrade.
+ */
+public final class OriginFormMarker extends HttpConnectionFactory {
+
+    /** Request attribute present (Boolean.TRUE) when the request target was in origin-form. */
+    public static final String ATTRIBUTE = OriginFormMarker.class.getName() + ".originForm";
+
+    public OriginFormMarker(HttpConfiguration configuration) {
+        super(configuration);
+    }
+
+    @Override
+    public Connection newConnection(Connector connector, EndPoint endPoint) {
+        HttpConnection connection = new MarkingConnection(getHttpConfiguration(), connector, endPoint);
+        connection.setTransferEncodingChunkMaxLength(getTransferEncodingChunkMaxLength());
+        return configure(connection, connector, endPoint);
+    }
+
+    private static final class MarkingConnection extends HttpConnection {
+
+        MarkingConnection(HttpConfiguration configuration, Connector connector, EndPoint endPoint) {
+            super(configuration, connector, endPoint);
+        }
+
+        @Override
+        protected RequestHandler newRequestHandler() {
+            return new RequestHandler() {
+                private boolean originForm;
+
+                @Override
+                public void startRequest(String method, String uri, HttpVersion version) {
+                    originForm = uri != null && (uri.startsWith("/") || uri.equals("*"));
+                    super.startRequest(method, uri, version);
+                }
+
+                @Override
+                public boolean headerComplete() {
+                    boolean result = super.headerComplete();
+                    if (originForm && getHttpChannel().getRequest() != null) {
+                        getHttpChannel().getRequest().setAttribute(ATTRIBUTE, Boolean.TRUE);
+                    }
+                    return result;
+                }
+            };
+        }
+    }
+}

@@ -1,0 +1,231 @@
+package dev.tollgate.daemon.proxy;
+
+import dev.tollgate.daemon.config.ListenerConfig;
+import dev.tollgate.store.AccessRecord;
+import dev.tollgate.store.Outcome;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpHeaderValue;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.handler.ConnectHandler;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.Promise;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ConcurrentMap;
+import java.util.function.Consumer;
+
+/**
+ * Tunnels CONNECT requests (RFC 9110 9.3.6) through Jetty's ConnectHandler, overriding only its hooks:
+ * policy and loop checks before dialling, the destination resolved once and checked on the address actually
+ * dialled, 502/504 instead of Jetty's 500 when dialling fails, payload bytes counted in each direction, and
+ * one access record per tunnel when it closes. Everything that is not CONNECT passes to the wrapped handler.
+ */
+public class TunnelHandler extends ConnectHandler {
+
+    private static final String SESSION = TunnelSession.class.getName();
+    private static final int BAD_REQUEST = 400;
+
+    private final ListenerConfig config;
+    private final AccessPolicy policy;
+    private final LoopGuard loopGuard;
+    private final String node;
+    private final Consumer<AccessRecord> sink;
+    private final OpenTunnels openTunnels;
+
+    public TunnelHandler(Handler next, ListenerConfig config, AccessPolicy policy, LoopGuard loopGuard, String node,
+                         Consumer<AccessRecord> sink, OpenTunnels openTunnels) {
+        super(next);
+        this.config = config;
+        this.policy = policy;
+        this.loopGuard = loopGuard;
+        this.node = node;
+        this.sink = sink;
+        this.openTunnels = openTunnels;
+        setConnectTimeout(config.connectTimeoutMs());
+        setIdleTimeout(config.idleTimeoutMs());
+    }
+
+    /** Called for each CONNECT: checks the target form, the Via header and the client, then dials. */
+    @Override
+    protected void handleConnect(Request request, Response response, Callback callback, String serverAddress) {
+        request.setAttribute(ExchangeFacts.ATTRIBUTE, ExchangeFacts.tunnel());
+        HostAndPort target = HostAndPort.parse(serverAddress);
+        TunnelSession session = new TunnelSession(node, AccessRecorder.listenerName(request),
+                Request.getRemoteAddr(request), Request.getRemotePort(request),
+                request.getConnectionMetaData().getProtocol(), target.host(), target.port(), sink);
+        request.setAttribute(SESSION, session);
+        try {
+            if (!target.valid()) {
+                throw new RequestRefusedException(BAD_REQUEST, Outcome.BAD_REQUEST, "CONNECT needs host:port as its"
+                        + " target (RFC 9110 9.3.6), got \"" + serverAddress + "\"");
+            }
+            loopGuard.checkVia(request.getHeaders().getValuesList(HttpHeader.VIA));
+            policy.checkClient(InetAddress.getByName(Request.getRemoteAddr(request)));
+        } catch (RequestRefusedException refused) {
+            refuse(request, response, callback, session, refused);
+            return;
+        } catch (IOException e) {
+            refuse(request, response, callback, session, new RequestRefusedException(403, Outcome.DENIED,
+                    "client address cannot be read"));
+            return;
+        }
+        super.handleConnect(request, response, callback, serverAddress);
+    }
+
+    /**
+     * Resolves once, then checks the address that will be dialled: this proxy itself (508) before the port
+     * and destination rules (403), so that a CONNECT aimed at a listener is named a loop whatever its port.
+     * Dials exactly the address checked.
+     */
+    @Override
+    protected void connectToServer(Request request, String host, int port, Promise<SocketChannel> promise) {
+        TunnelSession session = (TunnelSession) request.getAttribute(SESSION);
+        SocketChannel channel = null;
+        try {
+            InetSocketAddress address = new InetSocketAddress(InetAddress.getByName(host), port);
+            loopGuard.checkDestination(address);
+            policy.checkConnectPort(port);
+            policy.checkDestination(address.getAddress());
+            session.upstreamAddr = address.getAddress().getHostAddress();
+            channel = SocketChannel.open();
+            channel.socket().setTcpNoDelay(true);
+            channel.configureBlocking(false);
+            channel.connect(address);
+            promise.succeeded(channel);
+        } catch (Throwable failure) {
+            closeQuietly(channel);
+            promise.failed(failure);
+        }
+    }
+
+    /** Answers a failed dial with 502, 504 or the policy's status, instead of Jetty's 500. */
+    @Override
+    protected void onConnectFailure(Request request, Response response, Callback callback, Throwable failure) {
+        TunnelSession session = (TunnelSession) request.getAttribute(SESSION);
+        String destination = session == null ? "?" : session.host + ":" + session.port;
+        refuse(request, response, callback, session, UpstreamFailures.classify(failure, destination, false));
+    }
+
+    @Override
+    protected void prepareContext(Request request, ConcurrentMap<String, Object> context) {
+        TunnelSession session = (TunnelSession) request.getAttribute(SESSION);
+        context.put(SESSION, session);
+        openTunnels.add(session);
+    }
+
+    @Override
+    protected DownstreamConnection newDownstreamConnection(EndPoint endPoint, ConcurrentMap<String, Object> context) {
+        return new CountingDownstreamConnection(endPoint, context);
+    }
+
+    @Override
+    protected UpstreamConnection newUpstreamConnection(EndPoint endPoint, ConnectContext connectContext) {
+        return new CountingUpstreamConnection(endPoint, connectContext);
+    }
+
+    private void refuse(Request request, Response response, Callback callback, TunnelSession session,
+                        RequestRefusedException refused) {
+        if (session != null) {
+            session.refused(refused.status(), refused.outcome(), refused.reason());
+        }
+        try {
+            response.setStatus(refused.status());
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain;charset=utf-8");
+            response.getHeaders().put(HttpHeader.CONNECTION, HttpHeaderValue.CLOSE);
+            byte[] body = (refused.status() + " " + refused.reason() + "\n").getBytes(StandardCharsets.UTF_8);
+            response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
+            response.write(true, ByteBuffer.wrap(body), callback);
+        } catch (Throwable x) {
+            callback.failed(x);
+        }
+    }
+
+    private static void closeQuietly(SocketChannel channel) {
+        if (channel != null) {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // Nothing more to release.
+            }
+        }
+    }
+
+    private static TunnelSession session(ConcurrentMap<String, Object> context) {
+        return (TunnelSession) context.get(SESSION);
+    }
+
+    private void closed(TunnelSession session, boolean upstreamSide, Throwable cause) {
+        session.connectionClosed(upstreamSide, cause);
+        if (session.isRecorded()) {
+            openTunnels.remove(session);
+        }
+    }
+
+    /** The client side: counts bytes from the client, including those that arrived with the CONNECT. */
+    private final class CountingDownstreamConnection extends DownstreamConnection {
+        private final TunnelSession session;
+
+        CountingDownstreamConnection(EndPoint endPoint, ConcurrentMap<String, Object> context) {
+            super(endPoint, TunnelHandler.this.getExecutor(), TunnelHandler.this.getByteBufferPool(),
+                    context);
+            this.session = session(context);
+        }
+
+        @Override
+        public void onUpgradeTo(ByteBuffer buffer) {
+            if (buffer != null) {
+                session.bytesFromClient.add(buffer.remaining());
+            }
+            super.onUpgradeTo(buffer);
+        }
+
+        @Override
+        protected int read(EndPoint endPoint, ByteBuffer buffer) throws IOException {
+            int read = super.read(endPoint, buffer);
+            if (read > 0) {
+                session.bytesFromClient.add(read);
+            }
+            return read;
+        }
+
+        @Override
+        public void onClose(Throwable cause) {
+            super.onClose(cause);
+            closed(session, false, cause);
+        }
+    }
+
+    /** The upstream side: counts bytes from the origin, which are the bytes sent to the client. */
+    private final class CountingUpstreamConnection extends UpstreamConnection {
+        private final TunnelSession session;
+
+        CountingUpstreamConnection(EndPoint endPoint, ConnectContext connectContext) {
+            super(endPoint, TunnelHandler.this.getExecutor(), TunnelHandler.this.getByteBufferPool(),
+                    connectContext);
+            this.session = (TunnelSession) connectContext.getRequest().getAttribute(SESSION);
+        }
+
+        @Override
+        protected int read(EndPoint endPoint, ByteBuffer buffer) throws IOException {
+            int read = super.read(endPoint, buffer);
+            if (read > 0) {
+                session.bytesToClient.add(read);
+            }
+            return read;
+        }
+
+        @Override
+        public void onClose(Throwable cause) {
+            super.onClose(cause);
+            closed(session, true, cause);
+        }
+    }
+}
