@@ -1,0 +1,122 @@
+package dev.tollgate.daemon;
+
+import dev.tollgate.daemon.config.ConfigLoader;
+import dev.tollgate.daemon.config.TollgateConfig;
+import dev.tollgate.store.AccessRecord;
+
+import java.net.InetSocketAddress;
+import java.net.ProxySelector;
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+
+/**
+ * A real Tollgate daemon in this JVM, on loopback ports chosen by the kernel, with its state (and H2 file) in
+ * a test's temporary directory. Listener settings come as the JSON of one listener object.
+ */
+public final class RunningTollgate implements AutoCloseable {
+
+    /**
+     * Listener "main" on a free port that may reach loopback origins (no denied destinations), CONNECT
+     * allowed to the given ports.
+     */
+    public static String loopbackListener(int... connectPorts) {
+        StringBuilder ports = new StringBuilder();
+        for (int port : connectPorts) {
+            ports.append(ports.length() == 0 ? "" : ", ").append(port);
+        }
+        return "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"connectPorts\": [" + ports + "]}";
+    }
+
+    private final Daemon daemon;
+
+    private RunningTollgate(Daemon daemon) {
+        this.daemon = daemon;
+    }
+
+    /** Starts a daemon whose only listener is {@code listenerJson} (name it "main"). */
+    public static RunningTollgate start(Path stateDir, String listenerJson) throws Exception {
+        return startWithConfig(stateDir, "{\"listeners\": [" + listenerJson + "]}");
+    }
+
+    /**
+     * Starts a daemon from config JSON; {@code stateDir} and an admin port of 0 are added unless the JSON sets
+     * them.
+     */
+    public static RunningTollgate startWithConfig(Path stateDir, String configJson) throws Exception {
+        String json = configJson.trim();
+        if (!json.contains("\"stateDir\"")) {
+            json = "{\"stateDir\": \"" + stateDir.toString().replace("\\", "\\\\") + "\", " + json.substring(1);
+        }
+        if (!json.contains("\"admin\"")) {
+            json = "{\"admin\": {\"port\": 0}, " + json.substring(1);
+        }
+        TollgateConfig config = ConfigLoader.parse("test config", json);
+        return new RunningTollgate(Daemon.start(config));
+    }
+
+    public Daemon daemon() {
+        return daemon;
+    }
+
+    /** The port listener {@code main} bound. */
+    public int port() {
+        return daemon.listenerPort("main");
+    }
+
+    public int adminPort() {
+        return daemon.adminPort();
+    }
+
+    /** A ProxySelector for the JDK HttpClient pointing at listener {@code main}. */
+    public ProxySelector proxySelector() {
+        return ProxySelector.of(new InetSocketAddress("127.0.0.1", port()));
+    }
+
+    /** Every stored access record, oldest first, after the writer has flushed what was handed to it. */
+    public List<AccessRecord> rows() throws SQLException {
+        daemon.accessLog().writer().flush(10_000);
+        List<AccessRecord> all = new ArrayList<>();
+        long after = 0;
+        while (true) {
+            List<AccessRecord> page = daemon.accessLog().reader().readAfter(after, 10_000);
+            if (page.isEmpty()) {
+                return all;
+            }
+            all.addAll(page);
+            after = page.get(page.size() - 1).id();
+        }
+    }
+
+    /**
+     * Polls until at least {@code count} stored records match, or fails after the deadline. Records are
+     * written when an exchange completes, which may be just after the client has read its response.
+     */
+    public List<AccessRecord> awaitRows(int count, Predicate<AccessRecord> filter) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        List<AccessRecord> matching;
+        do {
+            matching = rows().stream().filter(filter).toList();
+            if (matching.size() >= count) {
+                return matching;
+            }
+            Thread.onSpinWait();
+            Thread.sleep(20);
+        } while (System.nanoTime() < deadline);
+        throw new AssertionError("expected " + count + " matching access records within 20 s, found "
+                + matching.size() + ": " + matching);
+    }
+
+    /** Polls until at least {@code count} records are stored; returns all of them. */
+    public List<AccessRecord> awaitRows(int count) throws Exception {
+        return awaitRows(count, r -> true);
+    }
+
+    @Override
+    public void close() {
+        daemon.close();
+    }
+}

@@ -1,0 +1,46 @@
+package dev.tollgate.daemon;
+
+import dev.tollgate.store.AccessRecord;
+import dev.tollgate.store.Kind;
+import dev.tollgate.store.Outcome;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+class SmokeIT {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void getThroughTheProxyIsForwardedAndRecorded() throws Exception {
+        try (TestOrigin origin = TestOrigin.plain();
+             RunningTollgate tollgate = RunningTollgate.start(dir, RunningTollgate.loopbackListener())) {
+            HttpClient client = HttpClient.newBuilder().proxy(tollgate.proxySelector()).build();
+            HttpResponse<String> response = client.send(HttpRequest.newBuilder(URI.create(origin.base()
+                    + "/hello")).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, response.statusCode());
+            assertEquals("hello", response.body());
+
+            List<AccessRecord> rows = tollgate.awaitRows(1);
+            AccessRecord row = rows.get(0);
+            assertEquals(Kind.FORWARD, row.kind());
+            assertEquals("GET", row.method());
+            assertEquals("127.0.0.1", row.host());
+            assertEquals(origin.port(), row.port());
+            assertEquals("/hello", row.path());
+            assertEquals(200, row.status());
+            assertEquals(5, row.bytesToClient());
+            assertEquals(Outcome.OK, row.outcome());
+            assertEquals("127.0.0.1", row.upstreamAddr());
+        }
+    }
+}
