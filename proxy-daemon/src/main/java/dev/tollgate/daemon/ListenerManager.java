@@ -85,11 +85,25 @@ final class ListenerManager implements AutoCloseable {
             server.removeConnector(connector);
             router.remove(connector);
             throw new IllegalStateException("listener " + config.name() + ": cannot listen on " + config.host() + ":"
-                    + config.port() + " (" + e.getMessage() + ")", e);
+                    + config.port() + " (" + bindFailure(e) + ")", e);
         }
         loopGuard.addOwnPort(connector.getLocalPort());
         running.put(config.name(), new RunningListener(config, connector));
         LOG.info("{} - listening on {}:{}", config.name(), config.host(), connector.getLocalPort());
+    }
+
+    /**
+     * Jetty's "Failed to bind to /host:port" plus the reason underneath it ("Address already in use",
+     * "Permission denied"), which is what an operator needs to act on.
+     */
+    private static String bindFailure(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String message = String.valueOf(e.getMessage());
+        return root == e || root.getMessage() == null || message.contains(root.getMessage()) ? message
+                : message + ": " + root.getMessage();
     }
 
     /** The port a running listener actually bound, or -1. */

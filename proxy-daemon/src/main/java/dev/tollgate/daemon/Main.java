@@ -35,7 +35,9 @@ public final class Main implements Runnable {
 
     static CommandLine newCommandLine() {
         return new CommandLine(new Main())
-                .setExitCodeExceptionMapper(e -> e instanceof ConfigException ? EXIT_USAGE : EXIT_FAILURE)
+                // Bad usage (unknown option, no command) is a ParameterException: exit 2, as for a bad config.
+                .setExitCodeExceptionMapper(e -> e instanceof ConfigException
+                        || e instanceof CommandLine.ParameterException ? EXIT_USAGE : EXIT_FAILURE)
                 .setExecutionExceptionHandler((e, commandLine, parseResult) -> {
                     commandLine.getErr().println("tollgate: " + e.getMessage());
                     return e instanceof ConfigException ? EXIT_USAGE : EXIT_FAILURE;
@@ -61,6 +63,9 @@ public final class Main implements Runnable {
         @Override
         public Integer call() throws Exception {
             TollgateConfig config = configFile == null ? TollgateConfig.defaults() : ConfigLoader.load(configFile);
+            // Before the start, so that a SIGTERM right after "started" is a graceful stop (exit 0), not exit 143.
+            CountDownLatch stop = new CountDownLatch(1);
+            StopSignals.install(stop::countDown);
             Daemon daemon;
             try {
                 daemon = Daemon.start(config);
@@ -69,8 +74,6 @@ public final class Main implements Runnable {
             } catch (Exception e) {
                 throw new IllegalStateException("cannot start: " + rootMessage(e), e);
             }
-            CountDownLatch stop = new CountDownLatch(1);
-            StopSignals.install(stop::countDown);
             Runtime.getRuntime().addShutdownHook(new Thread(daemon::close, "tollgate-shutdown"));
             stop.await();
             LOG.info("stop requested");

@@ -1,7 +1,10 @@
 package dev.tollgate.daemon.config;
 
 import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.exc.InputCoercionException;
+import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
@@ -16,6 +19,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -31,9 +36,14 @@ public final class ConfigLoader {
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            // 3128.9 is not a port: refuse it rather than silently truncating it to 3128.
+            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
             .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
             .build();
+
+    /** Jackson's "(token `JsonToken.START_OBJECT`)": what the file had where another type was expected. */
+    private static final Pattern FOUND_TOKEN = Pattern.compile("token `JsonToken\\.([A-Z_]+)`");
 
     private ConfigLoader() {
     }
@@ -76,19 +86,56 @@ public final class ConfigLoader {
             throw new ConfigException(source + ": " + pathOf(e) + ": " + describe(e.getValue())
                     + " is not a valid " + typeName(e.getTargetType()), e);
         } catch (MismatchedInputException e) {
+            if (String.valueOf(e.getOriginalMessage()).startsWith("Trailing token")) {
+                throw invalidJson(source, e.getLocation(), "more text after the end of the top-level object", e);
+            }
             String where = pathOf(e);
             String expected = e.getTargetType() == null ? "value" : typeName(e.getTargetType());
+            String found = foundToken(e);
             throw new ConfigException(source + ": " + (where.isEmpty() ? "the top level" : where)
-                    + ": wrong type, expected " + article(expected) + " (" + firstLine(e.getOriginalMessage()) + ")",
-                    e);
+                    + ": wrong type, expected " + article(expected)
+                    + (found != null ? ", found " + found : " (" + firstLine(e.getOriginalMessage()) + ")"), e);
         } catch (JsonParseException e) {
-            throw new ConfigException(source + ": invalid JSON at line " + e.getLocation().getLineNr() + ", column "
-                    + e.getLocation().getColumnNr() + ": " + firstLine(e.getOriginalMessage()), e);
+            throw invalidJson(source, e.getLocation(), e.getOriginalMessage(), e);
         } catch (JsonMappingException e) {
+            // A number too big for its key, or a syntax error inside a list or object, arrives wrapped with the
+            // path it was found at.
+            if (e.getCause() instanceof InputCoercionException tooBig) {
+                throw new ConfigException(source + ": " + pathOf(e) + ": " + firstLine(tooBig.getOriginalMessage()),
+                        e);
+            }
+            if (e.getCause() instanceof StreamReadException syntax) {
+                throw invalidJson(source, syntax.getLocation(), syntax.getOriginalMessage(), e);
+            }
             throw new ConfigException(source + ": " + pathOf(e) + ": " + firstLine(e.getOriginalMessage()), e);
         } catch (IOException e) {
             throw new ConfigException(source + ": cannot be read (" + e.getMessage() + ")", e);
         }
+    }
+
+    private static ConfigException invalidJson(String source, JsonLocation at, String message, Exception e) {
+        String where = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
+        // Jackson names the place of an opening bracket as "[Source: ...; line: 1, column: 15]": keep the place.
+        String reason = firstLine(message).replaceAll("\\[Source: [^;]*; line: (\\d+), column: (\\d+)]",
+                "line $1, column $2");
+        return new ConfigException(source + ": invalid JSON" + where + ": " + reason, e);
+    }
+
+    /** What the file has where another type was expected, e.g. "an object {...}", or null when unknown. */
+    private static String foundToken(MismatchedInputException e) {
+        Matcher token = FOUND_TOKEN.matcher(String.valueOf(e.getOriginalMessage()));
+        if (!token.find()) {
+            return null;
+        }
+        return switch (token.group(1)) {
+            case "START_OBJECT", "END_OBJECT", "FIELD_NAME" -> "an object {...}";
+            case "START_ARRAY", "END_ARRAY" -> "a list [...]";
+            case "VALUE_STRING" -> "a string";
+            case "VALUE_NUMBER_INT", "VALUE_NUMBER_FLOAT" -> "a number";
+            case "VALUE_TRUE", "VALUE_FALSE" -> "a boolean";
+            case "VALUE_NULL" -> "null";
+            default -> null;
+        };
     }
 
     /** The JSON path of the failure, e.g. {@code listeners[0].port}. */

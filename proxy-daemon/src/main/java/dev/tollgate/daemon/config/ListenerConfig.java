@@ -55,10 +55,15 @@ public record ListenerConfig(
         }
         host = Checks.host("host", host, DEFAULT_HOST);
         port = Checks.port("port", port, DEFAULT_PORT);
-        connectPorts = connectPorts == null ? DEFAULT_CONNECT_PORTS : List.copyOf(connectPorts);
-        for (int i = 0; i < connectPorts.size(); i++) {
-            Checks.intInRange("connectPorts[" + i + "]", connectPorts.get(i), 0, 1, 65_535);
+        if (connectPorts != null) {
+            for (int i = 0; i < connectPorts.size(); i++) {
+                if (connectPorts.get(i) == null) {
+                    throw new IllegalArgumentException("connectPorts[" + i + "]: null is not a port (1 to 65535)");
+                }
+                Checks.intInRange("connectPorts[" + i + "]", connectPorts.get(i), 0, 1, 65_535);
+            }
         }
+        connectPorts = connectPorts == null ? DEFAULT_CONNECT_PORTS : List.copyOf(connectPorts);
         allowClients = cidrs("allowClients", allowClients, DEFAULT_ALLOW_CLIENTS);
         denyDestinations = cidrs("denyDestinations", denyDestinations, DEFAULT_DENY_DESTINATIONS);
         connectTimeoutMs = Checks.longInRange("connectTimeoutMs", connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS, 1,

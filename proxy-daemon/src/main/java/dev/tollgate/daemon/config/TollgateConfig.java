@@ -42,11 +42,12 @@ public record TollgateConfig(
         }
         drainTimeoutMs = Checks.longInRange("drainTimeoutMs", drainTimeoutMs, DEFAULT_DRAIN_TIMEOUT_MS, 0,
                 MAX_DRAIN_TIMEOUT_MS);
-        listeners = listeners == null ? List.of(ListenerConfig.defaults()) : List.copyOf(listeners);
+        listeners = listeners == null ? List.of(ListenerConfig.defaults()) : listeners;
+        checkListeners(listeners); // before List.copyOf, which would fail on a null entry with a bare NPE
+        listeners = List.copyOf(listeners);
         admin = admin == null ? AdminConfig.defaults() : admin;
         store = (store == null ? StoreConfig.defaults() : store).withDefaultUrl(
                 "jdbc:h2:file:" + Path.of(stateDir).toAbsolutePath().normalize().resolve("access"));
-        checkListeners(listeners);
     }
 
     /** The embedded defaults: one listener on 127.0.0.1:3128, admin on 127.0.0.1:9090, state in ./tollgate-data. */

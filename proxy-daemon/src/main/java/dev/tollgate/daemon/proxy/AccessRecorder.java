@@ -40,6 +40,13 @@ public final class AccessRecorder implements RequestLog {
         int status = response.getStatus();
         String method = request.getMethod();
         HttpURI uri = request.getHttpURI();
+        String protocol = request.getConnectionMetaData().getProtocol();
+        if (facts == null && isParserPlaceholder(method, uri)) {
+            // The request line itself could not be parsed: record nothing about it rather than Jetty's stand-in.
+            method = null;
+            uri = null;
+            protocol = null;
+        }
         Outcome outcome;
         String reason;
         if (facts == null) {
@@ -60,7 +67,7 @@ public final class AccessRecorder implements RequestLog {
                 Request.getRemotePort(request),
                 null,
                 HttpMethod.CONNECT.is(method) ? Kind.TUNNEL : Kind.FORWARD,
-                request.getConnectionMetaData().getProtocol(),
+                protocol,
                 method,
                 uri == null ? null : uri.getHost(),
                 uri == null ? 0 : portOf(uri),
@@ -78,6 +85,16 @@ public final class AccessRecorder implements RequestLog {
         Connector connector = request.getConnectionMetaData().getConnector();
         String name = connector == null ? null : connector.getName();
         return name == null ? "unknown" : name;
+    }
+
+    /**
+     * Whether this is the request Jetty makes up ({@code BAD /badMessage HTTP/1.0}, or {@code /badURI}) to answer
+     * a request line its parser rejected (414, 505, a malformed line): its method, path and version are not the
+     * client's.
+     */
+    private static boolean isParserPlaceholder(String method, HttpURI uri) {
+        return "BAD".equals(method) && uri != null && uri.getHost() == null
+                && ("/badMessage".equals(uri.getPath()) || "/badURI".equals(uri.getPath()));
     }
 
     private static int portOf(HttpURI uri) {

@@ -111,8 +111,10 @@ public class ForwardProxyServlet extends AsyncProxyServlet {
     protected void onProxyResponseFailure(HttpServletRequest clientRequest, HttpServletResponse proxyResponse,
                                           Response serverResponse, Throwable failure) {
         boolean begun = proxyResponse.isCommitted();
+        // The origin may have sent its status line while nothing was committed to the client yet.
+        boolean upstreamBegun = begun || (serverResponse != null && serverResponse.getStatus() > 0);
         RequestRefusedException refused = UpstreamFailures.classify(failure,
-                clientRequest.getServerName() + ":" + clientRequest.getServerPort(), begun);
+                clientRequest.getServerName() + ":" + clientRequest.getServerPort(), upstreamBegun);
         if (begun) {
             facts(clientRequest).refused(refused.outcome(), refused.reason());
             super.onProxyResponseFailure(clientRequest, proxyResponse, serverResponse, failure);

@@ -2,6 +2,7 @@ package dev.tollgate.daemon.proxy;
 
 import dev.tollgate.store.Outcome;
 
+import java.io.EOFException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
@@ -54,6 +55,10 @@ final class UpstreamFailures {
     }
 
     private static String message(Throwable t) {
+        if (t instanceof EOFException) {
+            // Jetty's message for an early end of stream is the whole connection's state dump, not a reason.
+            return t.getCause() == null ? "the connection ended early" : message(t.getCause());
+        }
         String message = t.getMessage();
         return message == null || message.isBlank() ? t.getClass().getSimpleName() : message.lines().findFirst()
                 .orElse(message);

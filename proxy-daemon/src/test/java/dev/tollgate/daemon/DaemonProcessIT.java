@@ -1,0 +1,598 @@
+package dev.tollgate.daemon;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * The daemon as an operator runs it: {@code tollgate ...} in its own JVM, driven by its command line, its exit
+ * code, its stdout/stderr and signals, with the access log checked in the H2 file it leaves behind.
+ */
+class DaemonProcessIT {
+
+    private static final long DRAIN_TIMEOUT_MS = 5_000;
+    /** Generous bounds used only as deadlines, never asserted as speeds. */
+    private static final Duration START_DEADLINE = Duration.ofSeconds(60);
+    private static final Duration STOP_DEADLINE = Duration.ofMillis(DRAIN_TIMEOUT_MS).plusSeconds(30);
+    private static final Duration EXIT_DEADLINE = Duration.ofSeconds(60);
+    private static final Pattern LISTENING = Pattern.compile("main - listening on 127\\.0\\.0\\.1:(\\d+)");
+    private static final Pattern STARTED = Pattern.compile(" - started$");
+
+    @TempDir
+    Path dir;
+
+    private final List<Child> children = new ArrayList<>();
+
+    @AfterEach
+    void killChildren() {
+        for (Child child : children) {
+            child.kill();
+        }
+    }
+
+    // ---- command line ------------------------------------------------------------------------------------
+
+    @Test
+    void versionPrintsTheBuiltVersionAndExitsZero() throws Exception {
+        Child child = launch("version");
+
+        assertEquals(0, child.awaitExit(EXIT_DEADLINE), child.output());
+        assertEquals(List.of("tollgate " + builtVersion()), child.stdout(), child.output());
+        assertEquals(List.of(), child.stderr(), child.output());
+    }
+
+    @Test
+    void versionOptionPrintsTheSameVersion() throws Exception {
+        Child child = launch("--version");
+
+        assertEquals(0, child.awaitExit(EXIT_DEADLINE), child.output());
+        assertEquals(List.of("tollgate " + builtVersion()), child.stdout(), child.output());
+    }
+
+    @Test
+    void noCommandExitsTwoWithUsageOnStderr() throws Exception {
+        Child child = launch();
+
+        assertEquals(2, child.awaitExit(EXIT_DEADLINE), child.output());
+        String err = String.join("\n", child.stderr());
+        assertTrue(err.contains("a command is needed"), child.output());
+        assertTrue(err.contains("Usage: tollgate"), child.output());
+        assertTrue(err.contains("run"), child.output());
+        assertNoStackTrace(child);
+    }
+
+    @Test
+    void unknownOptionExitsTwoWithUsageOnStderr() throws Exception {
+        Child child = launch("--bogus");
+
+        assertEquals(2, child.awaitExit(EXIT_DEADLINE), child.output());
+        String err = String.join("\n", child.stderr());
+        assertTrue(err.contains("--bogus"), child.output());
+        assertTrue(err.contains("Usage: tollgate"), child.output());
+        assertNoStackTrace(child);
+    }
+
+    @Test
+    void unknownRunOptionExitsTwoWithRunUsageOnStderr() throws Exception {
+        Child child = launch("run", "--bogus");
+
+        assertEquals(2, child.awaitExit(EXIT_DEADLINE), child.output());
+        String err = String.join("\n", child.stderr());
+        assertTrue(err.contains("--bogus"), child.output());
+        assertTrue(err.contains("Usage: tollgate run"), child.output());
+    }
+
+    // ---- config errors -----------------------------------------------------------------------------------
+
+    @Test
+    void aListenerPortOutOfRangeExitsTwoWithOneLineNamingFileAndKey() throws Exception {
+        Path config = writeConfig("{\"name\": \"main\", \"port\": 70000}");
+
+        Child child = launch("run", "--config", config.toString());
+
+        assertEquals(2, child.awaitExit(EXIT_DEADLINE), child.output());
+        String line = theOneErrorLine(child);
+        assertTrue(line.startsWith("tollgate: " + config + ": "), line);
+        assertTrue(line.contains("listeners[0].port"), line);
+        assertFalse(Files.exists(dir.resolve("state")), "nothing started, no state directory");
+        assertTrue(line.contains("70000"), line);
+        assertTrue(line.contains("0 to 65535"), line);
+    }
+
+    @Test
+    void anUnknownListenerKeyExitsTwoWithOneLineNamingFileAndKey() throws Exception {
+        Path config = writeConfig("{\"name\": \"main\", \"port\": 0, \"prot\": 3128}");
+
+        Child child = launch("run", "--config", config.toString());
+
+        assertEquals(2, child.awaitExit(EXIT_DEADLINE), child.output());
+        String line = theOneErrorLine(child);
+        assertTrue(line.startsWith("tollgate: " + config + ": "), line);
+        assertTrue(line.contains("listeners[0].prot"), line);
+    }
+
+    @Test
+    void aMissingConfigFileExitsTwoWithOneLineNamingTheFile() throws Exception {
+        Path config = dir.resolve("no-such-tollgate.json");
+
+        Child child = launch("run", "--config", config.toString());
+
+        assertEquals(2, child.awaitExit(EXIT_DEADLINE), child.output());
+        assertEquals("tollgate: " + config + ": no such file", theOneErrorLine(child));
+    }
+
+    @Test
+    void invalidJsonExitsTwoWithOneLineNamingFileLineAndColumn() throws Exception {
+        Path config = dir.resolve("tollgate.json");
+        Files.writeString(config, "{\n  \"drainTimeoutMs\": 5000\n  \"listeners\": []\n}\n");
+
+        Child child = launch("run", "--config", config.toString());
+
+        assertEquals(2, child.awaitExit(EXIT_DEADLINE), child.output());
+        String line = theOneErrorLine(child);
+        assertTrue(line.startsWith("tollgate: " + config + ": invalid JSON at line 3, column 3"), line);
+    }
+
+    @Test
+    void aPortAlreadyInUseExitsOneWithOneLineNamingListenerAndAddress() throws Exception {
+        try (ServerSocket taken = new ServerSocket()) {
+            taken.bind(new InetSocketAddress("127.0.0.1", 0));
+            int port = taken.getLocalPort();
+            Path config = writeConfig("{\"name\": \"main\", \"port\": " + port + "}");
+
+            Child child = launch("run", "--config", config.toString());
+
+            assertEquals(1, child.awaitExit(START_DEADLINE), child.output());
+            String line = theOneErrorLine(child);
+            assertTrue(line.startsWith("tollgate: "), line);
+            assertTrue(line.contains("listener main"), line);
+            assertTrue(line.contains("127.0.0.1:" + port), line);
+            assertTrue(line.contains("Address already in use"), line);
+            assertNoStackTrace(child);
+        }
+    }
+
+    // ---- state directory ---------------------------------------------------------------------------------
+
+    @Test
+    void aMissingStateDirectoryIsCreatedOwnerOnly() throws Exception {
+        Path stateDir = dir.resolve("state");
+        assertFalse(Files.exists(stateDir));
+
+        Started tollgate = start("{\"name\": \"main\", \"port\": 0}");
+
+        assertTrue(Files.isDirectory(stateDir));
+        assertEquals(PosixFilePermissions.fromString("rwx------"), Files.getPosixFilePermissions(stateDir));
+        tollgate.child().sigterm();
+        assertEquals(0, tollgate.child().awaitExit(STOP_DEADLINE), tollgate.child().output());
+    }
+
+    // ---- graceful stop -----------------------------------------------------------------------------------
+
+    @Test
+    void sigtermDuringABurstExitsZeroAndEveryAnsweredRequestHasExactlyOneRow() throws Exception {
+        try (TestOrigin origin = TestOrigin.plain()) {
+            Started tollgate = start(loopbackListener("\"logQuery\": true", origin.port()));
+            int total = 500;
+            AtomicInteger next = new AtomicInteger();
+            Set<Integer> answered = ConcurrentHashMap.newKeySet();
+            AtomicInteger unanswered = new AtomicInteger();
+            CountDownLatch firstHundred = new CountDownLatch(100);
+            ExecutorService workers = Executors.newFixedThreadPool(4);
+            try {
+                List<Future<?>> running = new ArrayList<>();
+                for (int w = 0; w < 4; w++) {
+                    running.add(workers.submit(() -> {
+                        for (int i = next.getAndIncrement(); i < total; i = next.getAndIncrement()) {
+                            if (getHello(tollgate.port(), origin.port(), i)) {
+                                answered.add(i);
+                                firstHundred.countDown();
+                            } else {
+                                unanswered.incrementAndGet();
+                            }
+                        }
+                        return null;
+                    }));
+                }
+                assertTrue(firstHundred.await(START_DEADLINE.toSeconds(), TimeUnit.SECONDS),
+                        "100 responses before the deadline; " + tollgate.child().output());
+
+                tollgate.child().sigterm();
+
+                for (Future<?> worker : running) {
+                    worker.get(STOP_DEADLINE.toSeconds(), TimeUnit.SECONDS);
+                }
+            } finally {
+                workers.shutdownNow();
+            }
+            assertEquals(0, tollgate.child().awaitExit(STOP_DEADLINE), tollgate.child().output());
+            assertTrue(tollgate.child().stdout().stream().anyMatch(l -> l.endsWith(" - stopped")),
+                    tollgate.child().output());
+            assertEquals(total, answered.size() + unanswered.get());
+
+            Map<String, Integer> rowsByPath = new HashMap<>();
+            int okRows = 0;
+            try (Connection db = openAccessLog(tollgate.stateDir());
+                 Statement query = db.createStatement();
+                 ResultSet rows = query.executeQuery("SELECT path, status FROM access_log WHERE listener = 'main'")) {
+                while (rows.next()) {
+                    String path = rows.getString(1);
+                    int status = rows.getInt(2);
+                    if (status == 200) {
+                        okRows++;
+                    }
+                    rowsByPath.merge(path, 1, Integer::sum);
+                }
+            }
+            for (int i : answered) {
+                assertEquals(1, rowsByPath.getOrDefault("/hello?i=" + i, 0),
+                        "rows for answered request " + i + " (" + answered.size() + " answered)");
+            }
+            rowsByPath.forEach((path, count) -> assertEquals(1, count, "rows for " + path));
+            assertTrue(okRows >= answered.size(), okRows + " rows with status 200 for " + answered.size()
+                    + " answered requests");
+        }
+    }
+
+    @Test
+    void sigtermWithAnOpenTunnelExitsZeroAndRecordsTheBytesExchanged() throws Exception {
+        try (Echo echo = new Echo()) {
+            Started tollgate = start(loopbackListener(null, echo.port()));
+            byte[] first = filled(1000, (byte) 'a');
+            byte[] second = filled(234, (byte) 'b');
+
+            try (Socket client = new Socket()) {
+                client.connect(new InetSocketAddress("127.0.0.1", tollgate.port()), 10_000);
+                client.setSoTimeout(30_000);
+                OutputStream out = client.getOutputStream();
+                InputStream in = client.getInputStream();
+                String target = "127.0.0.1:" + echo.port();
+                out.write(("CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                String head = readHead(in);
+                assertTrue(head.startsWith("HTTP/1.1 200"), head);
+
+                out.write(first);
+                out.flush();
+                assertArrayEquals(first, in.readNBytes(first.length));
+                out.write(second);
+                out.flush();
+                assertArrayEquals(second, in.readNBytes(second.length));
+
+                tollgate.child().sigterm(); // while the tunnel is open
+
+                assertEquals(0, tollgate.child().awaitExit(STOP_DEADLINE), tollgate.child().output());
+            }
+            assertTrue(tollgate.child().stdout().stream().anyMatch(l -> l.endsWith(" - stopped")),
+                    tollgate.child().output());
+
+            try (Connection db = openAccessLog(tollgate.stateDir());
+                 Statement query = db.createStatement();
+                 ResultSet rows = query.executeQuery("SELECT method, host, port, status, bytes_from_client,"
+                         + " bytes_to_client FROM access_log WHERE kind = 'TUNNEL'")) {
+                assertTrue(rows.next(), "a tunnel row; " + tollgate.child().output());
+                assertEquals("CONNECT", rows.getString(1));
+                assertEquals("127.0.0.1", rows.getString(2));
+                assertEquals(echo.port(), rows.getInt(3));
+                assertEquals(200, rows.getInt(4));
+                assertEquals(first.length + second.length, rows.getLong(5));
+                assertEquals(first.length + second.length, rows.getLong(6));
+                assertFalse(rows.next(), "exactly one tunnel row");
+            }
+        }
+    }
+
+    // ---- helpers -----------------------------------------------------------------------------------------
+
+    private record Started(Child child, int port, Path stateDir) {
+    }
+
+    /** Listener "main" on a free port, loopback destinations allowed, CONNECT to {@code connectPort}. */
+    private static String loopbackListener(String extra, int connectPort) {
+        return "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"connectPorts\": [" + connectPort + "]"
+                + (extra == null ? "" : ", " + extra) + "}";
+    }
+
+    /** A config file with the state in {@code dir/state}, admin on a free port and one listener. */
+    private Path writeConfig(String listenerJson) throws IOException {
+        Path config = dir.resolve("tollgate.json");
+        Files.writeString(config, "{\n"
+                + "  \"stateDir\": \"" + json(dir.resolve("state").toString()) + "\",\n"
+                + "  \"drainTimeoutMs\": " + DRAIN_TIMEOUT_MS + ",\n"
+                + "  \"admin\": {\"port\": 0},\n"
+                + "  \"listeners\": [" + listenerJson + "]\n"
+                + "}\n");
+        return config;
+    }
+
+    /** Runs {@code tollgate run} with one listener and waits until it says it has started. */
+    private Started start(String listenerJson) throws Exception {
+        Path config = writeConfig(listenerJson);
+        Child child = launch("run", "--config", config.toString());
+        Matcher listening = child.awaitLine(LISTENING, START_DEADLINE);
+        int port = Integer.parseInt(listening.group(1));
+        child.awaitLine(STARTED, START_DEADLINE);
+        return new Started(child, port, dir.resolve("state"));
+    }
+
+    /** {@code tollgate args...} as a child JVM on this test's classpath, working in the temp dir. */
+    private Child launch(String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m",
+                "-cp", System.getProperty("java.class.path"),
+                Main.class.getName()));
+        command.addAll(Arrays.asList(args));
+        Child child = new Child(new ProcessBuilder(command).directory(dir.toFile()).start());
+        children.add(child);
+        return child;
+    }
+
+    private static String builtVersion() throws IOException {
+        Properties properties = new Properties();
+        try (InputStream in = Main.class.getResourceAsStream("/tollgate-version.properties")) {
+            assertTrue(in != null, "tollgate-version.properties on the classpath");
+            properties.load(in);
+        }
+        String version = properties.getProperty("version");
+        assertTrue(version != null && version.matches("\\d+\\.\\d+\\.\\d+.*"), "a filtered version: " + version);
+        return version;
+    }
+
+    private static String theOneErrorLine(Child child) {
+        List<String> lines = child.stderr().stream().filter(l -> !l.isBlank()).toList();
+        assertEquals(1, lines.size(), "exactly one line on stderr; " + child.output());
+        return lines.get(0);
+    }
+
+    private static void assertNoStackTrace(Child child) {
+        assertFalse(child.stderr().stream().anyMatch(l -> l.startsWith("\tat ")), child.output());
+    }
+
+    /** One GET through the proxy on its own connection; whether it came back 200 with the origin's body. */
+    private static boolean getHello(int proxyPort, int originPort, int i) {
+        String origin = "127.0.0.1:" + originPort;
+        String request = "GET http://" + origin + "/hello?i=" + i + " HTTP/1.1\r\nHost: " + origin
+                + "\r\nConnection: close\r\n\r\n";
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", proxyPort), 10_000);
+            socket.setSoTimeout(30_000);
+            socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            return response.startsWith("HTTP/1.1 200 ") && response.endsWith("\r\n\r\nhello");
+        } catch (IOException e) {
+            return false; // refused or cut by the stop: not answered
+        }
+    }
+
+    /** Reads a response head up to and including the blank line, leaving any tunnel bytes unread. */
+    private static String readHead(InputStream in) throws IOException {
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
+        while (true) {
+            int b = in.read();
+            if (b < 0) {
+                throw new IOException("connection closed inside the response head: " + head);
+            }
+            head.write(b);
+            byte[] bytes = head.toByteArray();
+            int n = bytes.length;
+            if (n >= 4 && bytes[n - 4] == '\r' && bytes[n - 3] == '\n' && bytes[n - 2] == '\r'
+                    && bytes[n - 1] == '\n') {
+                return head.toString(StandardCharsets.ISO_8859_1);
+            }
+        }
+    }
+
+    private static Connection openAccessLog(Path stateDir) throws Exception {
+        return DriverManager.getConnection("jdbc:h2:file:" + stateDir.resolve("access") + ";IFEXISTS=TRUE",
+                "tollgate", "");
+    }
+
+    private static byte[] filled(int length, byte value) {
+        byte[] bytes = new byte[length];
+        Arrays.fill(bytes, value);
+        return bytes;
+    }
+
+    private static String json(String text) {
+        return text.replace("\\", "\\\\").replace("\"", "\\\"");
+    }
+
+    /** A child process whose stdout and stderr are drained line by line on their own threads. */
+    private static final class Child {
+        final Process process;
+        private final List<String> out = new CopyOnWriteArrayList<>();
+        private final List<String> err = new CopyOnWriteArrayList<>();
+        private final Object lines = new Object();
+        private final Thread outPump;
+        private final Thread errPump;
+
+        Child(Process process) {
+            this.process = process;
+            outPump = pump(process.getInputStream(), out, "stdout-" + process.pid());
+            errPump = pump(process.getErrorStream(), err, "stderr-" + process.pid());
+        }
+
+        private Thread pump(InputStream stream, List<String> into, String name) {
+            Thread thread = new Thread(() -> {
+                try (BufferedReader reader = new BufferedReader(new InputStreamReader(stream,
+                        StandardCharsets.UTF_8))) {
+                    for (String line = reader.readLine(); line != null; line = reader.readLine()) {
+                        synchronized (lines) {
+                            into.add(line);
+                            lines.notifyAll();
+                        }
+                    }
+                } catch (IOException e) {
+                    // the process is gone
+                }
+                synchronized (lines) {
+                    lines.notifyAll();
+                }
+            }, name);
+            thread.setDaemon(true);
+            thread.start();
+            return thread;
+        }
+
+        List<String> stdout() {
+            return List.copyOf(out);
+        }
+
+        List<String> stderr() {
+            return List.copyOf(err);
+        }
+
+        /** Waits for a stdout line matching {@code pattern}; fails when the process ends first or at the deadline. */
+        Matcher awaitLine(Pattern pattern, Duration within) throws InterruptedException {
+            long deadline = System.nanoTime() + within.toNanos();
+            int seen = 0;
+            synchronized (lines) {
+                while (true) {
+                    for (; seen < out.size(); seen++) {
+                        Matcher matcher = pattern.matcher(out.get(seen));
+                        if (matcher.find()) {
+                            return matcher;
+                        }
+                    }
+                    if (!outPump.isAlive()) {
+                        fail("the process ended its output before printing /" + pattern + "/; " + output());
+                    }
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        fail("no line matching /" + pattern + "/ within " + within + "; " + output());
+                    }
+                    lines.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                }
+            }
+        }
+
+        /** Waits for the process to exit and its output to be read; returns the exit code. */
+        int awaitExit(Duration within) throws InterruptedException {
+            if (!process.waitFor(within.toMillis(), TimeUnit.MILLISECONDS)) {
+                fail("the process did not exit within " + within + "; " + output());
+            }
+            outPump.join(10_000);
+            errPump.join(10_000);
+            return process.exitValue();
+        }
+
+        /**
+         * SIGTERM, as a service manager stops the daemon. Through the process handle: {@link Process#destroy()}
+         * also closes our ends of the child's stdout and stderr, which would lose what it prints while stopping.
+         */
+        void sigterm() {
+            assertTrue(process.toHandle().destroy(), "SIGTERM sent");
+        }
+
+        String output() {
+            return "stdout:\n" + String.join("\n", out) + "\nstderr:\n" + String.join("\n", err);
+        }
+
+        void kill() {
+            process.destroyForcibly();
+            try {
+                process.waitFor(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** A tiny echo server on 127.0.0.1: every byte a connection sends comes straight back. */
+    private static final class Echo implements AutoCloseable {
+        private final ServerSocket server = new ServerSocket();
+        private final List<Socket> connections = new CopyOnWriteArrayList<>();
+
+        Echo() throws IOException {
+            server.bind(new InetSocketAddress("127.0.0.1", 0));
+            Thread acceptor = new Thread(this::accept, "echo-accept");
+            acceptor.setDaemon(true);
+            acceptor.start();
+        }
+
+        int port() {
+            return server.getLocalPort();
+        }
+
+        private void accept() {
+            while (!server.isClosed()) {
+                try {
+                    Socket socket = server.accept();
+                    connections.add(socket);
+                    Thread echo = new Thread(() -> echo(socket), "echo-" + socket.getPort());
+                    echo.setDaemon(true);
+                    echo.start();
+                } catch (IOException e) {
+                    return;
+                }
+            }
+        }
+
+        private static void echo(Socket socket) {
+            try (socket) {
+                InputStream in = socket.getInputStream();
+                OutputStream out = socket.getOutputStream();
+                byte[] buffer = new byte[8192];
+                for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
+                    out.write(buffer, 0, n);
+                    out.flush();
+                }
+            } catch (IOException e) {
+                // closed
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            server.close();
+            for (Socket socket : connections) {
+                socket.close();
+            }
+        }
+    }
+}

@@ -1,0 +1,233 @@
+package dev.tollgate.daemon;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A real TCP echo server on 127.0.0.1 and a kernel-chosen port, one thread per connection, for tunnel tests.
+ * It writes back everything it reads. When the peer half-closes (end of stream on read) it has already echoed
+ * everything, and shuts down its own output, so that a half-close can be observed end to end
+ * (RFC 9112 9.6). Each connection keeps what it saw: bytes read and written, a SHA-256 of the bytes read, and
+ * how it ended.
+ *
+ * <p>{@link #resettingAfter(long)} makes a server that aborts each connection mid-stream: once it has read
+ * and echoed that many bytes, it closes with {@code SO_LINGER} 0, which sends a TCP RST instead of a FIN.
+ */
+public final class EchoServer implements AutoCloseable {
+
+    /** How long a connection thread waits for bytes before giving up, so that no thread outlives a test. */
+    private static final int READ_TIMEOUT_MS = 60_000;
+    private static final int BACKLOG = 512;
+
+    /** How a connection ended, as the echo server saw it. */
+    public enum Ending {
+        /** The peer half-closed; everything was echoed and the server shut its output. */
+        PEER_EOF,
+        /** The server aborted the connection with an RST, as configured. */
+        RESET_BY_SERVER,
+        /** Reading or writing failed (the peer reset, a timeout, the server closing). */
+        FAILED
+    }
+
+    /** One accepted connection. Its fields are final once {@link #finished()} is true. */
+    public static final class Connection {
+        private final int remotePort;
+        private final MessageDigest digest = sha256();
+        private volatile long bytesRead;
+        private volatile long bytesWritten;
+        private volatile Ending ending;
+        private volatile String receivedSha256;
+
+        private Connection(int remotePort) {
+            this.remotePort = remotePort;
+        }
+
+        /** The port the proxy dialled from. */
+        public int remotePort() {
+            return remotePort;
+        }
+
+        public long bytesRead() {
+            return bytesRead;
+        }
+
+        public long bytesWritten() {
+            return bytesWritten;
+        }
+
+        /** How the connection ended, or null while it is open. */
+        public Ending ending() {
+            return ending;
+        }
+
+        public boolean finished() {
+            return ending != null;
+        }
+
+        /** Hex SHA-256 of every byte read, set when the connection has finished. */
+        public String receivedSha256() {
+            return receivedSha256;
+        }
+
+        @Override
+        public String toString() {
+            return "Connection[from port " + remotePort + ", read " + bytesRead + ", written " + bytesWritten + ", "
+                    + ending + "]";
+        }
+    }
+
+    private final ServerSocket serverSocket;
+    private final long resetAfterBytes;
+    private final List<Connection> connections = new CopyOnWriteArrayList<>();
+    private final List<Socket> openSockets = new CopyOnWriteArrayList<>();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final Thread acceptor;
+
+    private EchoServer(long resetAfterBytes) throws IOException {
+        this.resetAfterBytes = resetAfterBytes;
+        this.serverSocket = new ServerSocket(0, BACKLOG, InetAddress.getLoopbackAddress());
+        this.acceptor = new Thread(this::acceptLoop, "echo-accept-" + serverSocket.getLocalPort());
+        acceptor.setDaemon(true);
+        acceptor.start();
+    }
+
+    /** An echo server that echoes everything until the peer half-closes. */
+    public static EchoServer start() throws IOException {
+        return new EchoServer(Long.MAX_VALUE);
+    }
+
+    /**
+     * An echo server that, on each connection, echoes the first {@code bytes} bytes it reads and then aborts
+     * the connection with an RST.
+     */
+    public static EchoServer resettingAfter(long bytes) throws IOException {
+        if (bytes < 1) {
+            throw new IllegalArgumentException("bytes must be at least 1, got " + bytes);
+        }
+        return new EchoServer(bytes);
+    }
+
+    public int port() {
+        return serverSocket.getLocalPort();
+    }
+
+    /** Every connection accepted so far, in order of acceptance. */
+    public List<Connection> connections() {
+        return List.copyOf(connections);
+    }
+
+    /** Polls until at least {@code count} connections have finished, or fails after the deadline. */
+    public List<Connection> awaitFinished(int count) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        List<Connection> finished;
+        do {
+            finished = connections.stream().filter(Connection::finished).toList();
+            if (finished.size() >= count) {
+                return finished;
+            }
+            Thread.sleep(10);
+        } while (System.nanoTime() < deadline);
+        throw new AssertionError("expected " + count + " finished echo connections within 30 s, found "
+                + finished.size() + " of " + connections);
+    }
+
+    private void acceptLoop() {
+        while (!closed.get()) {
+            Socket socket;
+            try {
+                socket = serverSocket.accept();
+            } catch (IOException e) {
+                return;
+            }
+            Connection connection = new Connection(socket.getPort());
+            connections.add(connection);
+            openSockets.add(socket);
+            Thread worker = new Thread(() -> serve(socket, connection), "echo-" + socket.getPort());
+            worker.setDaemon(true);
+            worker.start();
+        }
+    }
+
+    private void serve(Socket socket, Connection connection) {
+        Ending ending = Ending.FAILED;
+        try {
+            socket.setSoTimeout(READ_TIMEOUT_MS);
+            socket.setTcpNoDelay(true);
+            InputStream in = socket.getInputStream();
+            OutputStream out = socket.getOutputStream();
+            byte[] buffer = new byte[16 * 1024];
+            long read = 0;
+            while (true) {
+                int wanted = (int) Math.min(buffer.length, resetAfterBytes - read);
+                int n = in.read(buffer, 0, wanted);
+                if (n < 0) {
+                    socket.shutdownOutput();
+                    ending = Ending.PEER_EOF;
+                    break;
+                }
+                connection.digest.update(buffer, 0, n);
+                read += n;
+                connection.bytesRead = read;
+                out.write(buffer, 0, n);
+                out.flush();
+                connection.bytesWritten += n;
+                if (read >= resetAfterBytes) {
+                    socket.setSoLinger(true, 0);
+                    ending = Ending.RESET_BY_SERVER;
+                    break;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            ending = Ending.FAILED;
+        } finally {
+            closeQuietly(socket);
+            openSockets.remove(socket);
+            connection.receivedSha256 = HexFormat.of().formatHex(connection.digest.digest());
+            connection.ending = ending;
+        }
+    }
+
+    /** Stops accepting and closes every open connection. Safe to call more than once. */
+    @Override
+    public void close() throws IOException {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        serverSocket.close();
+        for (Socket socket : openSockets) {
+            closeQuietly(socket);
+        }
+    }
+
+    private static void closeQuietly(Socket socket) {
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // Already closed or reset: nothing left to release.
+        }
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required of every JDK", e);
+        }
+    }
+
+    /** The hex SHA-256 of {@code bytes}, to compare with {@link Connection#receivedSha256()}. */
+    public static String sha256Hex(byte[] bytes) {
+        return HexFormat.of().formatHex(sha256().digest(bytes));
+    }
+}

@@ -1,0 +1,219 @@
+package dev.tollgate.daemon;
+
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * One client connection to 127.0.0.1 over a plain socket, for requests on the wire exactly as a test writes
+ * them (absolute-form, origin-form, HTTP/1.0, malformed) and for reading responses without a client library
+ * that would hide a truncated body or a closed connection.
+ */
+final class RawHttpConnection implements AutoCloseable {
+
+    /** A safety net so that a hung exchange fails the test instead of hanging the build; not a timing check. */
+    private static final int READ_LIMIT_MS = 30_000;
+
+    private final Socket socket;
+    private final InputStream in;
+    private final OutputStream out;
+
+    private RawHttpConnection(Socket socket) throws IOException {
+        this.socket = socket;
+        this.in = new BufferedInputStream(socket.getInputStream());
+        this.out = socket.getOutputStream();
+    }
+
+    /** Connects to 127.0.0.1:{@code port}. */
+    static RawHttpConnection open(int port) throws IOException {
+        Socket socket = new Socket();
+        try {
+            socket.connect(new InetSocketAddress(loopback(), port), READ_LIMIT_MS);
+            socket.setSoTimeout(READ_LIMIT_MS);
+            return new RawHttpConnection(socket);
+        } catch (IOException e) {
+            socket.close();
+            throw e;
+        }
+    }
+
+    /** 127.0.0.1, whatever the JVM's IPv6 preference. */
+    static InetAddress loopback() throws IOException {
+        return InetAddress.getByAddress(new byte[] {127, 0, 0, 1});
+    }
+
+    /** This end's port: the access log's client_port. */
+    int localPort() {
+        return socket.getLocalPort();
+    }
+
+    /** Sends {@code text} as ISO-8859-1 bytes, as written (the caller supplies every CRLF). */
+    void send(String text) throws IOException {
+        out.write(text.getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
+    }
+
+    /**
+     * Reads one response: status line, header fields, then a body framed by chunked encoding, Content-Length
+     * or the end of the connection. A body cut short by a close or reset comes back with {@code complete}
+     * false. Throws EOFException when the connection ends before a whole header section arrived.
+     */
+    Response readResponse() throws IOException {
+        String statusLine = readLine();
+        if (statusLine == null) {
+            throw new EOFException("connection closed before a status line");
+        }
+        String[] parts = statusLine.split(" ", 3);
+        int status = Integer.parseInt(parts[1]);
+        Map<String, List<String>> headers = new LinkedHashMap<>();
+        while (true) {
+            String line = readLine();
+            if (line == null) {
+                throw new EOFException("connection closed inside the header section after: " + statusLine);
+            }
+            if (line.isEmpty()) {
+                break;
+            }
+            int colon = line.indexOf(':');
+            headers.computeIfAbsent(line.substring(0, colon).trim().toLowerCase(Locale.ROOT), k -> new ArrayList<>())
+                    .add(line.substring(colon + 1).trim());
+        }
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        boolean complete;
+        String transferEncoding = first(headers, "transfer-encoding");
+        String contentLength = first(headers, "content-length");
+        if (transferEncoding != null && transferEncoding.toLowerCase(Locale.ROOT).contains("chunked")) {
+            complete = readChunked(body);
+        } else if (contentLength != null) {
+            long length = Long.parseLong(contentLength);
+            complete = readUpTo(body, length) == length;
+        } else {
+            readUpTo(body, Long.MAX_VALUE);
+            complete = true;
+        }
+        return new Response(parts[0], status, headers, body.toByteArray(), complete);
+    }
+
+    /**
+     * Reads and discards until the peer closes the connection (a FIN or a reset); fails with a
+     * SocketTimeoutException if it stays open past the read limit.
+     */
+    void awaitClosedByPeer() throws IOException {
+        byte[] buffer = new byte[8192];
+        try {
+            while (in.read(buffer) >= 0) {
+                // Discard whatever is still in flight.
+            }
+        } catch (SocketException reset) {
+            // A reset is a close too.
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+    }
+
+    private boolean readChunked(ByteArrayOutputStream body) throws IOException {
+        while (true) {
+            String sizeLine = readLineQuietly();
+            if (sizeLine == null) {
+                return false;
+            }
+            int semicolon = sizeLine.indexOf(';');
+            long size = Long.parseLong((semicolon < 0 ? sizeLine : sizeLine.substring(0, semicolon)).trim(), 16);
+            if (size == 0) {
+                String trailer;
+                do {
+                    trailer = readLineQuietly();
+                    if (trailer == null) {
+                        return false;
+                    }
+                } while (!trailer.isEmpty());
+                return true;
+            }
+            if (readUpTo(body, size) != size || readLineQuietly() == null) {
+                return false;
+            }
+        }
+    }
+
+    /** Reads up to {@code limit} bytes into {@code sink}; stops early at a close or reset. */
+    private long readUpTo(ByteArrayOutputStream sink, long limit) throws IOException {
+        byte[] buffer = new byte[8192];
+        long total = 0;
+        try {
+            while (total < limit) {
+                int n = in.read(buffer, 0, (int) Math.min(buffer.length, limit - total));
+                if (n < 0) {
+                    break;
+                }
+                sink.write(buffer, 0, n);
+                total += n;
+            }
+        } catch (SocketException reset) {
+            // The connection was reset: the body ends here, short.
+        }
+        return total;
+    }
+
+    private String readLineQuietly() throws IOException {
+        try {
+            return readLine();
+        } catch (SocketException reset) {
+            return null;
+        }
+    }
+
+    /** One line without its CRLF (or bare LF); null at the end of the stream before any byte. */
+    private String readLine() throws IOException {
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        int b;
+        while ((b = in.read()) >= 0) {
+            if (b == '\n') {
+                String text = line.toString(StandardCharsets.ISO_8859_1);
+                return text.endsWith("\r") ? text.substring(0, text.length() - 1) : text;
+            }
+            line.write(b);
+        }
+        return line.size() == 0 ? null : line.toString(StandardCharsets.ISO_8859_1);
+    }
+
+    private static String first(Map<String, List<String>> headers, String name) {
+        List<String> values = headers.get(name);
+        return values == null || values.isEmpty() ? null : values.get(0);
+    }
+
+    /**
+     * One response as it came off the wire.
+     *
+     * @param version  the status line's protocol, e.g. HTTP/1.1
+     * @param headers  field names in lower case, values in arrival order
+     * @param complete whether the body was whole by its framing (Content-Length reached, last chunk read, or
+     *                 a close-delimited body)
+     */
+    record Response(String version, int status, Map<String, List<String>> headers, byte[] body, boolean complete) {
+
+        /** The first value of header {@code name} (any case), or null. */
+        String header(String name) {
+            return first(headers, name.toLowerCase(Locale.ROOT));
+        }
+
+        String bodyText() {
+            return new String(body, StandardCharsets.UTF_8);
+        }
+    }
+}
