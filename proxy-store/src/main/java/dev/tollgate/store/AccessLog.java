@@ -27,6 +27,8 @@ public final class AccessLog implements AutoCloseable {
     private final Connection keepOpen;
     private final AccessLogWriter writer;
     private final AccessLogReader reader;
+    private final AdminEventLog adminEvents;
+    private final ListenerStore listeners;
     private boolean closed;
 
     private AccessLog(String name, DriverManagerDataSource dataSource, Connection keepOpen, AccessLogWriter writer) {
@@ -35,6 +37,8 @@ public final class AccessLog implements AutoCloseable {
         this.keepOpen = keepOpen;
         this.writer = writer;
         this.reader = new AccessLogReader(dataSource);
+        this.adminEvents = new AdminEventLog(dataSource);
+        this.listeners = new ListenerStore(dataSource);
     }
 
     /**
@@ -75,9 +79,19 @@ public final class AccessLog implements AutoCloseable {
         return writer;
     }
 
-    /** Reads stored records back by id. */
+    /** Reads stored records back: filtered pages and whole exports. */
     public AccessLogReader reader() {
         return reader;
+    }
+
+    /** Who changed what through the admin API, in the same database. */
+    public AdminEventLog adminEvents() {
+        return adminEvents;
+    }
+
+    /** The listeners created through the admin API, with their last state, in the same database. */
+    public ListenerStore listeners() {
+        return listeners;
     }
 
     /**

@@ -1,27 +1,64 @@
 package dev.tollgate.store;
 
 import dev.tollgate.store.internal.AccessLogTable;
+import dev.tollgate.store.internal.AccessQuerySql;
+import dev.tollgate.store.internal.AccessQuerySql.IdRange;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import javax.sql.DataSource;
 
 /**
- * Reads the access log back, a page at a time, by id: the paging cursor of the admin API and of tests. Each
- * call borrows a connection of its own, so it sees what the writer has committed, and nothing after.
+ * Reads the access log back: filtered pages for the admin API ({@link #query}, {@link #page}), the whole of a
+ * filter for a CSV export ({@link #streamAll}), and plain pages by id ({@link #readAfter}). Each call borrows
+ * a connection of its own, so it sees what the writer has committed, and nothing after. Rows go to the caller
+ * as they are read: nothing here holds more than one fetch of them.
  */
 public final class AccessLogReader {
 
-    public static final int MAX_LIMIT = 10_000;
+    public static final int MAX_LIMIT = AccessQuery.MAX_LIMIT;
+    /** Rows the driver fetches at a time when it streams (PostgreSQL; H2 reads lazily instead). */
+    public static final int FETCH_SIZE = 1_000;
 
     private final DataSource dataSource;
 
     public AccessLogReader(DataSource dataSource) {
         this.dataSource = dataSource;
+    }
+
+    /**
+     * Gives {@code sink} each row of one page of {@code q}, at most {@code q.limit()} rows in id order, as they
+     * are read. An exception from the sink ends the read and propagates; the connection is closed either way.
+     *
+     * @return how many rows the sink got and the cursor for the next page
+     */
+    public StreamedRows query(AccessQuery q, Consumer<? super AccessRecord> sink) throws SQLException {
+        return stream(q, true, Math.min(q.limit(), FETCH_SIZE), sink);
+    }
+
+    /** One page of {@code q} as a list: at most {@code q.limit()} rows, in id order. */
+    public List<AccessRecord> page(AccessQuery q) throws SQLException {
+        List<AccessRecord> rows = new ArrayList<>(Math.min(q.limit(), FETCH_SIZE));
+        query(q, rows::add);
+        return rows;
+    }
+
+    /**
+     * Gives {@code sink} every row {@code q} matches after its cursor, in id order, ignoring {@code q.limit()}:
+     * the CSV export. Rows are read a fetch at a time, so a million of them never sit in memory together,
+     * unless the sink keeps them. The read is one statement (on PostgreSQL one read-only transaction) and sees
+     * the rows committed when it began.
+     *
+     * @return how many rows the sink got and the id of the last
+     */
+    public StreamedRows streamAll(AccessQuery q, Consumer<? super AccessRecord> sink) throws SQLException {
+        return stream(q, false, FETCH_SIZE, sink);
     }
 
     /**
@@ -49,5 +86,65 @@ public final class AccessLogReader {
             }
         }
         return page;
+    }
+
+    private StreamedRows stream(AccessQuery q, boolean limited, int fetchSize, Consumer<? super AccessRecord> sink)
+            throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            prepareToStream(c);
+            IdRange ids = null;
+            if (AccessQuerySql.hasTimeRange(q)) {
+                ids = idRange(c, q);
+                if (ids == null) {
+                    c.commit();
+                    return new StreamedRows(0, q.after());
+                }
+            }
+            AccessQuerySql select = limited ? AccessQuerySql.page(q, ids) : AccessQuerySql.unlimited(q, ids);
+            long count = 0;
+            long lastId = q.after();
+            try (PreparedStatement statement = c.prepareStatement(select.sql())) {
+                statement.setFetchSize(fetchSize);
+                select.bind(statement);
+                try (ResultSet rs = statement.executeQuery()) {
+                    while (rs.next()) {
+                        AccessRecord r = AccessLogTable.read(rs);
+                        sink.accept(r);
+                        count++;
+                        lastId = r.id();
+                    }
+                }
+            }
+            c.commit();
+            return new StreamedRows(count, lastId);
+        }
+    }
+
+    /** The ids that bound {@code q}'s time range, or null when no row falls in it (see {@link AccessQuerySql}). */
+    private static IdRange idRange(Connection c, AccessQuery q) throws SQLException {
+        AccessQuerySql probe = AccessQuerySql.idRange(q);
+        try (PreparedStatement statement = c.prepareStatement(probe.sql())) {
+            probe.bind(statement);
+            try (ResultSet rs = statement.executeQuery()) {
+                rs.next();
+                long first = rs.getLong(1);
+                return rs.wasNull() ? null : new IdRange(first, rs.getLong(2));
+            }
+        }
+    }
+
+    /**
+     * Sets {@code c} up so that a large result reaches the caller a fetch at a time. PostgreSQL's driver
+     * honours the fetch size only inside a transaction (with autocommit on it reads the whole result first).
+     * H2 builds a whole result before it returns the first row unless the session reads lazily.
+     */
+    private static void prepareToStream(Connection c) throws SQLException {
+        c.setAutoCommit(false);
+        c.setReadOnly(true);
+        if ("H2".equals(c.getMetaData().getDatabaseProductName())) {
+            try (Statement s = c.createStatement()) {
+                s.execute("SET LAZY_QUERY_EXECUTION TRUE");
+            }
+        }
     }
 }

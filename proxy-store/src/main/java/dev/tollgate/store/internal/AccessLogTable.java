@@ -41,9 +41,11 @@ public final class AccessLogTable {
     public static final String INSERT_SQL = "INSERT INTO access_log (" + COLUMNS + ")"
             + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
+    /** Every column of every row; {@link AccessQuerySql} adds the WHERE, ORDER BY and LIMIT. */
+    public static final String SELECT_SQL = "SELECT id, " + COLUMNS + " FROM access_log";
+
     /** Rows after an id, oldest first; parameters: the id, the row limit. LIMIT is understood by H2 and PostgreSQL. */
-    public static final String SELECT_AFTER_SQL = "SELECT id, " + COLUMNS + " FROM access_log"
-            + " WHERE id > ? ORDER BY id LIMIT ?";
+    public static final String SELECT_AFTER_SQL = SELECT_SQL + " WHERE id > ? ORDER BY id LIMIT ?";
 
     private AccessLogTable() {
     }
@@ -73,7 +75,7 @@ public final class AccessLogTable {
         insert.setString(i, fit(r.reason(), REASON_WIDTH));
     }
 
-    /** The record in the current row of a result of {@link #SELECT_AFTER_SQL}. */
+    /** The record in the current row of a result of {@link #SELECT_SQL}. */
     public static AccessRecord read(ResultSet rs) throws SQLException {
         return new AccessRecord(
                 rs.getLong("id"),

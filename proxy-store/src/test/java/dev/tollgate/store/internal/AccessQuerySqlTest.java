@@ -1,0 +1,94 @@
+package dev.tollgate.store.internal;
+
+import dev.tollgate.store.AccessQuery;
+import dev.tollgate.store.Kind;
+import dev.tollgate.store.Outcome;
+import dev.tollgate.store.internal.AccessQuerySql.IdRange;
+
+import org.junit.jupiter.api.Test;
+
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class AccessQuerySqlTest {
+
+    private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
+
+    @Test
+    void noFilterReadsFromTheCursorInIdOrder() {
+        AccessQuerySql page = AccessQuerySql.page(AccessQuery.all().withAfter(5), null);
+
+        assertEquals(AccessLogTable.SELECT_SQL + " WHERE id > ? ORDER BY id LIMIT ?", page.sql());
+        assertEquals(List.of(5L, 100), page.parameters());
+    }
+
+    @Test
+    void anUnlimitedSelectHasNoLimit() {
+        AccessQuerySql all = AccessQuerySql.unlimited(AccessQuery.all().withLimit(3), null);
+
+        assertFalse(all.sql().contains("LIMIT"), all.sql());
+        assertEquals(List.of(0L), all.parameters());
+    }
+
+    @Test
+    void everyFilterIsAPlaceholderAndNoValueReachesTheSqlText() {
+        String evil = "x' OR '1'='1";
+        AccessQuery q = AccessQuery.all().withHost(evil).withClient(evil).withMethod(evil).withListener(evil)
+                .withUsername(evil).withStatusClass(4).withOutcome(Outcome.DENIED).withKind(Kind.FORWARD);
+
+        AccessQuerySql page = AccessQuerySql.page(q, null);
+
+        assertFalse(page.sql().contains("'1'"), page.sql());
+        assertEquals("WHERE id > ? AND host = ? AND client_addr = ? AND method = ? AND status >= ? AND status < ?"
+                + " AND listener = ? AND username = ? AND outcome = ? AND kind = ? ORDER BY id LIMIT ?",
+                page.sql().substring(page.sql().indexOf("WHERE")));
+        assertEquals(List.of(0L, evil, evil, evil, 400, 500, evil, evil, "DENIED", "FORWARD", 100),
+                page.parameters());
+    }
+
+    @Test
+    void aTimeRangeIsFirstTurnedIntoIdsThenBoundsTheSelect() {
+        AccessQuery q = AccessQuery.all().withSince(T0).withUntil(T0.plusSeconds(3600)).withAfter(7);
+
+        AccessQuerySql probe = AccessQuerySql.idRange(q);
+        AccessQuerySql page = AccessQuerySql.page(q, new IdRange(20, 90));
+
+        assertEquals("SELECT MIN(id), MAX(id), COUNT(*) FROM access_log WHERE ts >= ? AND ts < ?", probe.sql());
+        assertEquals(List.of(utc(T0), utc(T0.plusSeconds(3600))), probe.parameters());
+        assertTrue(page.sql().endsWith("WHERE id > ? AND id <= ? AND ts >= ? AND ts < ? ORDER BY id LIMIT ?"),
+                page.sql());
+        assertEquals(List.of(19L, 90L, utc(T0), utc(T0.plusSeconds(3600)), 100), page.parameters());
+    }
+
+    @Test
+    void aCursorPastTheStartOfTheIdRangeWins() {
+        AccessQuery q = AccessQuery.all().withSince(T0).withAfter(50);
+
+        AccessQuerySql page = AccessQuerySql.page(q, new IdRange(20, 90));
+
+        assertEquals(List.of(50L, 90L, utc(T0), 100), page.parameters());
+    }
+
+    @Test
+    void aSuffixPatternBecomesAnEscapedLike() {
+        AccessQuerySql page = AccessQuerySql.page(AccessQuery.all().withHost("*.example.com"), null);
+
+        assertTrue(page.sql().contains("host LIKE ? ESCAPE '!'"), page.sql());
+        assertEquals("%.example.com", page.parameters().get(1));
+    }
+
+    @Test
+    void likeWildcardsInTheDomainMatchOnlyThemselves() {
+        assertEquals("%.a!%b!_c!!d", AccessQuerySql.anySubdomainOf("a%b_c!d"));
+    }
+
+    private static OffsetDateTime utc(Instant i) {
+        return OffsetDateTime.ofInstant(i, ZoneOffset.UTC);
+    }
+}
