@@ -1,44 +1,83 @@
 package dev.tollgate.admin;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.eclipse.jetty.http.HttpHeader;
-import org.eclipse.jetty.http.HttpMethod;
-import org.eclipse.jetty.server.Handler;
-import org.eclipse.jetty.server.Request;
-import org.eclipse.jetty.server.Response;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.tollgate.admin.internal.AccessLogResource;
+import dev.tollgate.admin.internal.AdminEventsResource;
+import dev.tollgate.admin.internal.ApiDispatcher;
+import dev.tollgate.admin.internal.ListenersResource;
+import dev.tollgate.admin.internal.MetricsResource;
+import dev.tollgate.admin.internal.Route;
+import dev.tollgate.admin.internal.StatsResource;
+import dev.tollgate.store.AccessLog;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
-import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.ByteBuffer;
-import java.util.Map;
+import java.util.List;
+import java.util.Set;
 
 /**
- * The admin REST API on its own small Jetty server, apart from the proxy listeners. For now it answers
- * {@code GET /api/v1/health}; every other path is a JSON 404.
+ * The admin REST API on its own small Jetty server, apart from the proxy listeners: JSON over HTTP, bearer
+ * tokens with two roles, a Host check against DNS rebinding, and every mutating call written to the
+ * admin-event trail. The route table below is the whole API.
  */
 public final class AdminServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(AdminServer.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String HEALTH = "/api/v1/health";
 
     private final Server server;
     private final ServerConnector connector;
 
-    public AdminServer(String host, int port, ProxyControl control) {
-        QueuedThreadPool threads = new QueuedThreadPool(8, 2);
+    /**
+     * @param host         bind address
+     * @param port         bind port (0: any free port)
+     * @param allowedHosts Host header names accepted besides the bind address, localhost, 127.0.0.1 and [::1]
+     * @param node         this daemon's node name, for the admin-event trail
+     * @param control      the daemon
+     * @param tokens       the bearer tokens
+     * @param accessLog    the store, for access-log queries and the admin-event trail
+     */
+    public AdminServer(String host, int port, Set<String> allowedHosts, String node, ProxyControl control,
+                       AdminTokens tokens, AccessLog accessLog) {
+        ObjectMapper json = JsonMapper.builder().disable(SerializationFeature.FAIL_ON_EMPTY_BEANS).build();
+        ListenersResource listeners = new ListenersResource(control);
+        StatsResource stats = new StatsResource(control);
+        AccessLogResource accessLogResource = new AccessLogResource(accessLog.reader(), json);
+        AdminEventsResource adminEvents = new AdminEventsResource(accessLog.adminEvents());
+        MetricsResource metrics = new MetricsResource(control);
+
+        List<Route> routes = List.of(
+                new Route("GET", "/api/v1/health", null, null, stats::health),
+                new Route("GET", "/api/v1/listeners", Role.AUDITOR, null, listeners::list),
+                new Route("POST", "/api/v1/listeners", Role.ADMIN, "listener.create", listeners::create),
+                new Route("GET", "/api/v1/listeners/{name}", Role.AUDITOR, null, listeners::get),
+                new Route("DELETE", "/api/v1/listeners/{name}", Role.ADMIN, "listener.delete", listeners::delete),
+                new Route("POST", "/api/v1/listeners/{name}/start", Role.ADMIN, "listener.start", listeners::start),
+                new Route("POST", "/api/v1/listeners/{name}/stop", Role.ADMIN, "listener.stop", listeners::stop),
+                new Route("GET", "/api/v1/stats", Role.AUDITOR, null, stats::stats),
+                new Route("GET", "/api/v1/tunnels", Role.AUDITOR, null, stats::tunnels),
+                new Route("GET", "/api/v1/access-log", Role.AUDITOR, null, accessLogResource::query),
+                new Route("GET", "/api/v1/admin-events", Role.AUDITOR, null, adminEvents::page),
+                new Route("GET", "/metrics", Role.AUDITOR, null, metrics::scrape));
+
+        QueuedThreadPool threads = new QueuedThreadPool(16, 2);
         threads.setName("tollgate-admin");
         server = new Server(threads);
-        connector = new ServerConnector(server, 1, 1);
+        HttpConfiguration http = new HttpConfiguration();
+        http.setSendServerVersion(false);
+        connector = new ServerConnector(server, 1, 1, new HttpConnectionFactory(http));
         connector.setHost(host);
         connector.setPort(port);
         connector.setName("admin");
         server.addConnector(connector);
-        server.setHandler(new Routes(control));
+        server.setHandler(new ApiDispatcher(routes, tokens, allowedHosts, host, node, accessLog.adminEvents(),
+                json));
         server.setStopTimeout(2_000);
     }
 
@@ -56,35 +95,5 @@ public final class AdminServer implements AutoCloseable {
     @Override
     public void close() throws Exception {
         server.stop();
-    }
-
-    private static final class Routes extends Handler.Abstract {
-        private final ProxyControl control;
-
-        Routes(ProxyControl control) {
-            this.control = control;
-        }
-
-        @Override
-        public boolean handle(Request request, Response response, Callback callback) throws Exception {
-            String path = Request.getPathInContext(request);
-            if (HEALTH.equals(path)) {
-                if (!HttpMethod.GET.is(request.getMethod())) {
-                    response.getHeaders().put(HttpHeader.ALLOW, "GET");
-                    return json(response, callback, 405, Map.of("error", request.getMethod()
-                            + " is not allowed on " + HEALTH + "; use GET"));
-                }
-                ProxyControl.Health health = control.health();
-                return json(response, callback, "DOWN".equals(health.status()) ? 503 : 200, health);
-            }
-            return json(response, callback, 404, Map.of("error", "no such endpoint: " + path));
-        }
-
-        private static boolean json(Response response, Callback callback, int status, Object body) throws Exception {
-            response.setStatus(status);
-            response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
-            response.write(true, ByteBuffer.wrap(JSON.writeValueAsBytes(body)), callback);
-            return true;
-        }
     }
 }

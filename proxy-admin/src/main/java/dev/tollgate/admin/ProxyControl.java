@@ -1,18 +1,60 @@
 package dev.tollgate.admin;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.util.List;
+import java.util.Optional;
+
 /**
  * What the daemon offers the admin API. The admin module sees only this interface and the store's API, never
- * Jetty's proxy classes; the daemon implements it. It grows with the admin API (listeners, stats, tunnels).
+ * Jetty's proxy classes; the daemon implements it.
  */
 public interface ProxyControl {
 
     /** Liveness and whether the access-log store is reachable now. */
     Health health();
 
+    /** Every listener, config-declared and API-made, running or stopped, in creation order. */
+    List<ListenerView> listeners();
+
+    /** One listener by name. */
+    Optional<ListenerView> listener(String name);
+
+    /**
+     * Creates and starts a listener from the same JSON object a listener has in tollgate.json, validated by
+     * the same code with the same messages. It is kept in the store and comes back after a restart.
+     *
+     * @throws ControlException BAD_REQUEST for an invalid definition, CONFLICT for a taken name or port
+     */
+    ListenerView createListener(JsonNode definition) throws ControlException;
+
+    /** Starts a stopped listener. @throws ControlException NOT_FOUND, or CONFLICT when it runs already */
+    ListenerView startListener(String name) throws ControlException;
+
+    /**
+     * Stops accepting at once; open requests and tunnels may finish within {@code drainMs}, then are closed.
+     *
+     * @throws ControlException NOT_FOUND, or CONFLICT when it is stopped already
+     */
+    ListenerView stopListener(String name, long drainMs) throws ControlException;
+
+    /** Stops (draining for {@code drainMs}) and removes a listener. @throws ControlException NOT_FOUND */
+    void deleteListener(String name, long drainMs) throws ControlException;
+
+    /** Live counters: totals, per listener, and the access-log writer's. Never a table scan. */
+    StatsView stats();
+
+    /** The tunnels open right now. */
+    List<TunnelView> tunnels();
+
+    /** Every metric in Prometheus text exposition format 0.0.4. */
+    String prometheusMetrics();
+
     /**
      * @param status UP when everything works, DEGRADED when the proxy serves but the store does not, DOWN
      * @param store  UP or DOWN
+     * @param reason why it is not UP, or null
      */
-    record Health(String status, String store) {
+    record Health(String status, String store, String reason) {
     }
 }

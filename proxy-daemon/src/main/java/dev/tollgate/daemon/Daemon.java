@@ -1,9 +1,12 @@
 package dev.tollgate.daemon;
 
 import dev.tollgate.admin.AdminServer;
-import dev.tollgate.admin.ProxyControl;
+import dev.tollgate.admin.AdminTokens;
+import dev.tollgate.daemon.config.ListenerConfig;
 import dev.tollgate.daemon.config.TollgateConfig;
 import dev.tollgate.daemon.proxy.LoopGuard;
+import dev.tollgate.daemon.stats.DaemonMetrics;
+import dev.tollgate.daemon.stats.TrafficStats;
 import dev.tollgate.store.AccessLog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -12,16 +15,15 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.sql.Connection;
-import java.sql.SQLException;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The composition root: opens the access log, starts the admin API and the listeners, and on close stops them
  * in the reverse order so that every accepted request is written before the database closes.
  */
-public final class Daemon implements ProxyControl, AutoCloseable {
+public final class Daemon implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Daemon.class);
 
@@ -30,6 +32,7 @@ public final class Daemon implements ProxyControl, AutoCloseable {
     private AccessLog accessLog;
     private AdminServer admin;
     private ListenerManager listeners;
+    private DaemonMetrics metrics;
 
     private Daemon(TollgateConfig config) {
         this.config = config;
@@ -51,13 +54,29 @@ public final class Daemon implements ProxyControl, AutoCloseable {
         LOG.info("node {} - starting, state directory {}", config.nodeName(), config.stateDirPath());
         createStateDir(config.stateDirPath());
         accessLog = AccessLog.open(config.store());
-        AccessEvents events = new AccessEvents(List.of(accessLog.writer()::append));
+        AdminTokens tokens = AdminTokens.loadOrCreate(config.stateDirPath());
+        metrics = new DaemonMetrics();
+        metrics.bindWriter(accessLog.writer());
+        TrafficStats stats = new TrafficStats();
+        AccessEvents events = new AccessEvents(List.of(accessLog.writer()::append, stats,
+                metrics.accessMetrics()));
         LoopGuard loopGuard = new LoopGuard(config.nodeName());
-        admin = new AdminServer(config.admin().host(), config.admin().port(), this);
-        admin.start();
-        loopGuard.addOwnPort(admin.port());
         listeners = new ListenerManager(config.nodeName(), loopGuard, events, config.drainTimeoutMs());
-        listeners.start(config.listeners());
+        listeners.start();
+        DaemonControl control = new DaemonControl(config.nodeName(), listeners, stats, accessLog, metrics);
+        admin = new AdminServer(config.admin().host(), config.admin().port(), Set.copyOf(config.admin()
+                .allowedHosts()), config.nodeName(), control, tokens, accessLog);
+        admin.start();
+        // Before any listener takes traffic, so that the admin API is never reachable through the proxy.
+        loopGuard.addOwnPort(admin.port());
+        for (ListenerConfig listener : config.listeners()) {
+            try {
+                control.addConfigListener(listener);
+            } catch (ListenerException e) {
+                throw new IllegalStateException(e.getMessage(), e);
+            }
+        }
+        control.restoreApiListeners();
         LOG.info("node {} - started", config.nodeName());
     }
 
@@ -76,17 +95,6 @@ public final class Daemon implements ProxyControl, AutoCloseable {
         return admin.port();
     }
 
-    @Override
-    public Health health() {
-        boolean storeUp;
-        try (Connection connection = accessLog.dataSource().getConnection()) {
-            storeUp = connection.isValid(2);
-        } catch (SQLException e) {
-            storeUp = false;
-        }
-        return new Health(storeUp ? "UP" : "DEGRADED", storeUp ? "UP" : "DOWN");
-    }
-
     /**
      * Graceful stop: listeners stop accepting and drain, the admin API stops, then the access log is flushed
      * and closed. Safe to call more than once and from several threads.
@@ -100,6 +108,7 @@ public final class Daemon implements ProxyControl, AutoCloseable {
         closeQuietly("listeners", listeners);
         closeQuietly("admin API", admin);
         closeQuietly("access log", accessLog);
+        closeQuietly("metrics", metrics);
         LOG.info("node {} - stopped", config.nodeName());
     }
 

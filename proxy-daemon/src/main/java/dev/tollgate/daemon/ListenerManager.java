@@ -3,6 +3,7 @@ package dev.tollgate.daemon;
 import dev.tollgate.daemon.config.ListenerConfig;
 import dev.tollgate.daemon.proxy.AccessPolicy;
 import dev.tollgate.daemon.proxy.AccessRecorder;
+import dev.tollgate.daemon.proxy.Drain;
 import dev.tollgate.daemon.proxy.ForwardProxyServlet;
 import dev.tollgate.daemon.proxy.LoopGuard;
 import dev.tollgate.daemon.proxy.OpenTunnels;
@@ -11,7 +12,6 @@ import dev.tollgate.daemon.proxy.TunnelHandler;
 import dev.tollgate.store.AccessRecord;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
-import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
@@ -19,23 +19,39 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.LinkedHashMap;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 /**
- * All proxy listeners on one Jetty server: one connector per listener, each routed to its own chain of
- * {@link TunnelHandler} (CONNECT) in front of a {@link ForwardProxyServlet} (everything else).
+ * All proxy listeners on one Jetty server: one connector per running listener, each routed to its own chain
+ * of {@link TunnelHandler} (CONNECT) in front of a {@link ForwardProxyServlet} (everything else). Listeners
+ * can be added, stopped, started and removed while the server runs; reads never wait for a change in
+ * progress.
  */
 final class ListenerManager implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ListenerManager.class);
+    /** How long a stop waits, after the drain, for closed tunnels to hand over their records. */
+    private static final long RECORD_WAIT_MS = 5_000;
+
+    /** A listener the manager knows: its definition and where it came from, and its connector while running. */
+    record Listener(ListenerConfig config, String origin, ServerConnector connector, Drain drain, Instant startedAt) {
+        boolean running() {
+            return connector != null;
+        }
+    }
 
     private final Server server;
     private final ListenerRouter router = new ListenerRouter();
-    private final Map<String, RunningListener> running = new LinkedHashMap<>();
+    private final Map<String, Listener> listeners = new ConcurrentHashMap<>();
+    private final List<String> order = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final String node;
     private final LoopGuard loopGuard;
     private final Consumer<AccessRecord> sink;
@@ -56,16 +72,48 @@ final class ListenerManager implements AutoCloseable {
         server.setStopAtShutdown(false);
     }
 
-    /** Starts the server with the given listeners; throws (naming the listener) when one cannot bind. */
-    synchronized void start(List<ListenerConfig> listeners) throws Exception {
+    /** Starts the server with no listener yet. */
+    void start() throws Exception {
         server.start();
-        for (ListenerConfig listener : listeners) {
-            startListener(listener);
+    }
+
+    /** Adds a listener and starts it; throws {@link ListenerException} when the name is taken or it cannot bind. */
+    synchronized Listener add(ListenerConfig config, String origin) throws ListenerException {
+        if (listeners.containsKey(config.name())) {
+            throw new ListenerException(ListenerException.Reason.NAME_TAKEN, "a listener named \"" + config.name()
+                    + "\" exists already");
+        }
+        listeners.put(config.name(), new Listener(config, origin, null, null, null));
+        order.add(config.name());
+        try {
+            return start(config.name());
+        } catch (ListenerException e) {
+            listeners.remove(config.name());
+            order.remove(config.name());
+            throw e;
         }
     }
 
-    /** Binds one listener and starts routing to its chain. */
-    synchronized void startListener(ListenerConfig config) throws Exception {
+    /** Adds a listener in the stopped state (an API-made listener that was stopped before a restart). */
+    synchronized Listener addStopped(ListenerConfig config, String origin) throws ListenerException {
+        if (listeners.containsKey(config.name())) {
+            throw new ListenerException(ListenerException.Reason.NAME_TAKEN, "a listener named \"" + config.name()
+                    + "\" exists already");
+        }
+        Listener listener = new Listener(config, origin, null, null, null);
+        listeners.put(config.name(), listener);
+        order.add(config.name());
+        return listener;
+    }
+
+    /** Binds a stopped listener and starts routing to a new chain for it. */
+    synchronized Listener start(String name) throws ListenerException {
+        Listener listener = require(name);
+        if (listener.running()) {
+            throw new ListenerException(ListenerException.Reason.ALREADY, "listener \"" + name + "\" is running"
+                    + " already");
+        }
+        ListenerConfig config = listener.config();
         HttpConfiguration http = new HttpConfiguration();
         http.setSendServerVersion(false);
         http.setSendXPoweredBy(false);
@@ -75,41 +123,97 @@ final class ListenerManager implements AutoCloseable {
         connector.setHost(config.host());
         connector.setPort(config.port());
         connector.setIdleTimeout(config.idleTimeoutMs());
-
-        Handler chain = newChain(config);
-        router.add(connector, chain);
-        server.addConnector(connector);
+        Drain drain = new Drain();
         try {
+            router.add(connector, newChain(config, drain));
+            server.addConnector(connector);
             connector.start();
         } catch (Exception e) {
             server.removeConnector(connector);
-            router.remove(connector);
-            throw new IllegalStateException("listener " + config.name() + ": cannot listen on " + config.host() + ":"
-                    + config.port() + " (" + bindFailure(e) + ")", e);
+            removeChain(connector);
+            throw new ListenerException(ListenerException.Reason.CANNOT_BIND, "listener " + name
+                    + ": cannot listen on " + config.host() + ":" + config.port() + " (" + rootMessage(e) + ")");
         }
         loopGuard.addOwnPort(connector.getLocalPort());
-        running.put(config.name(), new RunningListener(config, connector));
-        LOG.info("{} - listening on {}:{}", config.name(), config.host(), connector.getLocalPort());
+        Listener started = new Listener(config, listener.origin(), connector, drain, Instant.now());
+        listeners.put(name, started);
+        LOG.info("{} - listening on {}:{}", name, config.host(), connector.getLocalPort());
+        return started;
     }
 
     /**
-     * Jetty's "Failed to bind to /host:port" plus the reason underneath it ("Address already in use",
-     * "Permission denied"), which is what an operator needs to act on.
+     * Stops accepting at once (new connections are refused), lets open requests and tunnels finish for up to
+     * {@code drainMs}, then closes what is left and waits for the tunnels' records.
      */
-    private static String bindFailure(Throwable e) {
-        Throwable root = e;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
+    synchronized Listener stop(String name, long drainMs) throws ListenerException {
+        Listener listener = require(name);
+        if (!listener.running()) {
+            throw new ListenerException(ListenerException.Reason.ALREADY, "listener \"" + name + "\" is stopped"
+                    + " already");
         }
-        String message = String.valueOf(e.getMessage());
-        return root == e || root.getMessage() == null || message.contains(root.getMessage()) ? message
-                : message + ": " + root.getMessage();
+        ServerConnector connector = listener.connector();
+        int port = connector.getLocalPort();
+        LOG.info("{} - stopping, draining for up to {} ms", name, drainMs);
+        listener.drain().begin(drainMs);
+        try {
+            connector.shutdown().get(drainMs, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            LOG.info("{} - drain time over: closing {} open connection(s)", name,
+                    connector.getConnectedEndPoints().size());
+        } catch (Exception e) {
+            LOG.warn("{} - drain ended early", name, e);
+        }
+        try {
+            connector.stop();
+        } catch (Exception e) {
+            LOG.warn("{} - stopping the connector failed", name, e);
+        }
+        server.removeConnector(connector);
+        removeChain(connector);
+        loopGuard.removeOwnPort(port);
+        awaitTunnelRecords(name);
+        Listener stopped = new Listener(listener.config(), listener.origin(), null, null, null);
+        listeners.put(name, stopped);
+        LOG.info("{} - stopped", name);
+        return stopped;
+    }
+
+    /** Stops (if running) and forgets a listener. */
+    synchronized void remove(String name, long drainMs) throws ListenerException {
+        Listener listener = require(name);
+        if (listener.running()) {
+            stop(name, drainMs);
+        }
+        listeners.remove(name);
+        order.remove(name);
+    }
+
+    Optional<Listener> get(String name) {
+        return Optional.ofNullable(listeners.get(name));
+    }
+
+    /** Every listener in the order it was added. */
+    List<Listener> all() {
+        List<Listener> all = new ArrayList<>();
+        for (String name : order) {
+            Listener listener = listeners.get(name);
+            if (listener != null) {
+                all.add(listener);
+            }
+        }
+        return all;
     }
 
     /** The port a running listener actually bound, or -1. */
-    synchronized int boundPort(String name) {
-        RunningListener listener = running.get(name);
-        return listener == null ? -1 : listener.connector.getLocalPort();
+    int boundPort(String name) {
+        Listener listener = listeners.get(name);
+        return listener == null || !listener.running() ? -1 : listener.connector().getLocalPort();
+    }
+
+    /** Client connections open now on a listener (tunnels included). */
+    long activeConnections(String name) {
+        Listener listener = listeners.get(name);
+        return listener == null || !listener.running() ? 0 : listener.connector().getConnectedEndPoints().size();
     }
 
     OpenTunnels openTunnels() {
@@ -117,24 +221,59 @@ final class ListenerManager implements AutoCloseable {
     }
 
     /**
-     * Stops accepting on every listener at once, lets open requests and tunnels finish within the drain
-     * timeout, then closes what is left and waits for the tunnels' records.
+     * Graceful stop of every listener at once: stop accepting, let open requests and tunnels finish within
+     * the drain timeout, close what is left and wait for the tunnels' records.
      */
     @Override
     public synchronized void close() throws Exception {
-        LOG.info("stopping {} listener(s), draining for up to {} ms", running.size(), drainTimeoutMs);
-        server.stop();
-        for (RunningListener listener : running.values()) {
-            loopGuard.removeOwnPort(listener.connector.getLocalPort());
-            router.remove(listener.connector);
+        LOG.info("stopping {} listener(s), draining for up to {} ms", server.getConnectors().length,
+                drainTimeoutMs);
+        for (Listener listener : listeners.values()) {
+            if (listener.running()) {
+                listener.drain().begin(drainTimeoutMs);
+            }
         }
-        running.clear();
-        if (!openTunnels.awaitNone(TimeUnit.SECONDS.toMillis(5))) {
+        server.stop();
+        for (Listener listener : listeners.values()) {
+            if (listener.running()) {
+                loopGuard.removeOwnPort(listener.connector().getLocalPort());
+                removeChain(listener.connector());
+            }
+        }
+        if (!openTunnels.awaitNone(RECORD_WAIT_MS)) {
             LOG.warn("{} tunnel(s) had not recorded their close when the listeners stopped", openTunnels.count());
         }
     }
 
-    private Handler newChain(ListenerConfig config) {
+    private void awaitTunnelRecords(String name) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(RECORD_WAIT_MS);
+        while (openTunnels.count(name) > 0 && System.nanoTime() < deadline) {
+            try {
+                openTunnels.awaitChange(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private void removeChain(ServerConnector connector) {
+        try {
+            router.remove(connector);
+        } catch (Exception e) {
+            LOG.warn("{} - stopping its handlers failed", connector.getName(), e);
+        }
+    }
+
+    private Listener require(String name) throws ListenerException {
+        Listener listener = listeners.get(name);
+        if (listener == null) {
+            throw new ListenerException(ListenerException.Reason.NOT_FOUND, "no listener named \"" + name + "\"");
+        }
+        return listener;
+    }
+
+    private TunnelHandler newChain(ListenerConfig config, Drain drain) {
         AccessPolicy policy = new AccessPolicy(config);
         ServletContextHandler context = new ServletContextHandler("/", false, false);
         ServletHolder proxy = new ServletHolder(new ForwardProxyServlet(config, policy, loopGuard));
@@ -145,9 +284,14 @@ final class ListenerManager implements AutoCloseable {
         proxy.setInitParameter("timeout", "0");
         proxy.setInitParameter("maxThreads", "-");
         context.addServlet(proxy, "/*");
-        return new TunnelHandler(context, config, policy, loopGuard, node, sink, openTunnels);
+        return new TunnelHandler(context, config, policy, loopGuard, node, sink, openTunnels, drain);
     }
 
-    private record RunningListener(ListenerConfig config, ServerConnector connector) {
+    private static String rootMessage(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null) {
+            root = root.getCause();
+        }
+        return root.getMessage() == null ? root.toString() : root.getMessage();
     }
 }

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
@@ -66,12 +67,34 @@ public final class ConfigLoader {
         if (text.isBlank()) {
             throw new ConfigException(source + ": is empty (write {} for all defaults)");
         }
+        TollgateConfig config = translate(source, () -> MAPPER.readValue(text, TollgateConfig.class));
+        if (config == null) {
+            throw new ConfigException(source + ": must be a JSON object, not null");
+        }
+        return config;
+    }
+
+    /**
+     * Reads one listener object (as the admin API receives it) with the same validation and messages as a
+     * listener in tollgate.json; {@code source} names it in error messages.
+     */
+    public static ListenerConfig parseListener(String source, JsonNode listener) {
+        ListenerConfig config = translate(source, () -> MAPPER.treeToValue(listener, ListenerConfig.class));
+        if (config == null) {
+            throw new ConfigException(source + ": must be a JSON object, not null");
+        }
+        return config;
+    }
+
+    @FunctionalInterface
+    private interface JsonRead<T> {
+        T read() throws IOException;
+    }
+
+    /** Runs a Jackson read and turns each way it can fail into a one-line {@link ConfigException}. */
+    private static <T> T translate(String source, JsonRead<T> read) {
         try {
-            TollgateConfig config = MAPPER.readValue(text, TollgateConfig.class);
-            if (config == null) {
-                throw new ConfigException(source + ": must be a JSON object, not null");
-            }
-            return config;
+            return read.read();
         } catch (UnrecognizedPropertyException e) {
             String known = e.getKnownPropertyIds().stream().map(Object::toString).sorted()
                     .collect(Collectors.joining(", "));

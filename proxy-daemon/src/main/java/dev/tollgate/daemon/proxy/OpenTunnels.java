@@ -24,6 +24,22 @@ public final class OpenTunnels {
         return sessions.size();
     }
 
+    /** Tunnels open now on one listener. */
+    public int count(String listener) {
+        int count = 0;
+        for (TunnelSession session : sessions) {
+            if (session.listener.equals(listener)) {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    /** Waits until a tunnel closes or {@code timeoutMs} passes. */
+    public synchronized void awaitChange(long timeoutMs) throws InterruptedException {
+        wait(timeoutMs);
+    }
+
     public List<TunnelSession> snapshot() {
         return List.copyOf(sessions);
     }

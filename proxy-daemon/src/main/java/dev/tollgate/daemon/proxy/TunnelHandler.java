@@ -39,9 +39,10 @@ public class TunnelHandler extends ConnectHandler {
     private final String node;
     private final Consumer<AccessRecord> sink;
     private final OpenTunnels openTunnels;
+    private final Drain drain;
 
     public TunnelHandler(Handler next, ListenerConfig config, AccessPolicy policy, LoopGuard loopGuard, String node,
-                         Consumer<AccessRecord> sink, OpenTunnels openTunnels) {
+                         Consumer<AccessRecord> sink, OpenTunnels openTunnels, Drain drain) {
         super(next);
         this.config = config;
         this.policy = policy;
@@ -49,6 +50,7 @@ public class TunnelHandler extends ConnectHandler {
         this.node = node;
         this.sink = sink;
         this.openTunnels = openTunnels;
+        this.drain = drain;
         setConnectTimeout(config.connectTimeoutMs());
         setIdleTimeout(config.idleTimeoutMs());
     }
@@ -194,6 +196,12 @@ public class TunnelHandler extends ConnectHandler {
                 session.bytesFromClient.add(read);
             }
             return read;
+        }
+
+        /** While the listener drains, a quiet tunnel stays open until the drain's deadline. */
+        @Override
+        public boolean onIdleExpired(java.util.concurrent.TimeoutException timeout) {
+            return !drain.keepsTunnelsOpen() && super.onIdleExpired(timeout);
         }
 
         @Override

@@ -46,6 +46,18 @@ public final class TunnelSession {
         this.sink = sink;
     }
 
+    public String listener() {
+        return listener;
+    }
+
+    public int clientPort() {
+        return clientPort;
+    }
+
+    public String upstreamAddr() {
+        return upstreamAddr;
+    }
+
     public String host() {
         return host;
     }

@@ -165,7 +165,7 @@ class ConfigLoaderTest {
                 new ListenerConfig("lab.2", "127.0.0.1", 3129, List.of(443), ListenerConfig.DEFAULT_ALLOW_CLIENTS,
                         ListenerConfig.DEFAULT_DENY_DESTINATIONS, 10_000L, 60_000L, false)),
                 config.listeners());
-        assertEquals(new AdminConfig("127.0.0.2", 9191), config.admin());
+        assertEquals(new AdminConfig("127.0.0.2", 9191, List.of()), config.admin());
         assertEquals(new StoreConfig("jdbc:postgresql://127.0.0.1:5432/audit", "audit", "secret", 1000, 50, 1024),
                 config.store());
     }

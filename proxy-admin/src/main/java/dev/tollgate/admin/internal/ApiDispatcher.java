@@ -1,0 +1,167 @@
+package dev.tollgate.admin.internal;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tollgate.admin.AdminTokens;
+import dev.tollgate.admin.Role;
+import dev.tollgate.store.AdminEvent;
+import dev.tollgate.store.AdminEventLog;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Every admin call passes here, in this order: the Host check (DNS rebinding), the route (404, or 405 with
+ * Allow), the bearer token (401) and its role (403), the resource, and for mutating routes an entry in the
+ * admin-event trail, refused or not. Errors leave as {"error": "..."}; an unexpected exception is a 500 with
+ * no stack trace in the body.
+ */
+public final class ApiDispatcher extends Handler.Abstract {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ApiDispatcher.class);
+    private static final String BEARER = "bearer ";
+
+    private final List<Route> routes;
+    private final AdminTokens tokens;
+    private final Set<String> allowedHosts;
+    private final String node;
+    private final AdminEventLog events;
+    private final ObjectMapper json;
+
+    public ApiDispatcher(List<Route> routes, AdminTokens tokens, Set<String> extraAllowedHosts, String bindHost,
+                         String node, AdminEventLog events, ObjectMapper json) {
+        this.routes = List.copyOf(routes);
+        this.tokens = tokens;
+        Set<String> hosts = new java.util.HashSet<>(Set.of("localhost", "127.0.0.1", "::1", "[::1]"));
+        hosts.add(bindHost.toLowerCase(Locale.ROOT));
+        extraAllowedHosts.forEach(h -> hosts.add(h.toLowerCase(Locale.ROOT)));
+        this.allowedHosts = Set.copyOf(hosts);
+        this.node = node;
+        this.events = events;
+        this.json = json;
+    }
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) {
+        String path = Request.getPathInContext(request);
+        Map<String, String> params = new HashMap<>();
+        Route route = null;
+        Role role = null;
+        ApiExchange exchange = null;
+        String detail = null;
+        try {
+            checkHost(request);
+            route = route(request.getMethod(), path, params);
+            role = authenticate(request, route);
+            checkRole(role, route);
+            exchange = new ApiExchange(request, response, role, params, json);
+            route.handler().handle(exchange);
+        } catch (ApiException e) {
+            detail = e.getMessage();
+            sendError(request, response, e);
+        } catch (Exception e) {
+            detail = "internal error";
+            LOG.error("admin API: {} {} failed", request.getMethod(), path, e);
+            sendError(request, response, new ApiException(500, "internal error: see the daemon's log"));
+        }
+        if (route != null && route.action() != null) {
+            audit(request, response, route, role, exchange, params, detail);
+        }
+        callback.succeeded();
+        return true;
+    }
+
+    private void checkHost(Request request) throws ApiException {
+        String host = request.getHttpURI().getHost();
+        String normalized = host == null ? "" : host.toLowerCase(Locale.ROOT);
+        if (!allowedHosts.contains(normalized)) {
+            throw new ApiException(403, "Host \"" + host + "\" is not a name of this admin API (protection against"
+                    + " DNS rebinding); use 127.0.0.1 or localhost, or add the name to admin.allowedHosts");
+        }
+    }
+
+    private Route route(String method, String path, Map<String, String> params) throws ApiException {
+        Set<String> allowed = new LinkedHashSet<>();
+        for (Route candidate : routes) {
+            Map<String, String> found = new HashMap<>();
+            if (candidate.matches(path, found)) {
+                if (candidate.method().equals(method)) {
+                    params.putAll(found);
+                    return candidate;
+                }
+                allowed.add(candidate.method());
+            }
+        }
+        if (allowed.isEmpty()) {
+            throw new ApiException(404, "no such endpoint: " + path + " (see docs/admin-api.md)");
+        }
+        throw new ApiException(405, method + " is not allowed on " + path + "; allowed: "
+                + String.join(", ", allowed), Map.of("Allow", String.join(", ", allowed)));
+    }
+
+    /** The caller's role from its bearer token: 401 without a valid one. Null on the public route. */
+    private Role authenticate(Request request, Route route) throws ApiException {
+        if (route.needed() == null) {
+            return null;
+        }
+        String authorization = request.getHeaders().get(HttpHeader.AUTHORIZATION);
+        Optional<Role> role = Optional.empty();
+        if (authorization != null && authorization.length() > BEARER.length()
+                && authorization.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
+            role = tokens.roleOf(authorization.substring(BEARER.length()).trim());
+        }
+        if (role.isEmpty()) {
+            throw new ApiException(401, authorization == null
+                    ? "missing Authorization: Bearer <token> (the tokens are in the state directory)"
+                    : "the bearer token is not valid", Map.of("WWW-Authenticate", "Bearer realm=\"tollgate\""));
+        }
+        return role.get();
+    }
+
+    private static void checkRole(Role role, Route route) throws ApiException {
+        if (route.needed() != null && !role.mayAct(route.needed())) {
+            throw new ApiException(403, "the " + role.name().toLowerCase(Locale.ROOT) + " token may only read;"
+                    + " this call needs the admin token");
+        }
+    }
+
+    private void sendError(Request request, Response response, ApiException error) {
+        try {
+            if (response.isCommitted()) {
+                // A streamed answer broke off: nothing can be said any more but a cut connection.
+                return;
+            }
+            response.reset();
+            error.headers().forEach((name, value) -> response.getHeaders().put(name, value));
+            new ApiExchange(request, response, null, Map.of(), json)
+                    .sendJson(error.status(), Map.of("error", error.getMessage()));
+        } catch (Exception e) {
+            LOG.debug("could not send an admin API error", e);
+        }
+    }
+
+    private void audit(Request request, Response response, Route route, Role role, ApiExchange exchange,
+                       Map<String, String> params, String detail) {
+        int status = response.getStatus();
+        String subject = exchange != null ? exchange.subject() : params.get("name");
+        try {
+            events.record(new AdminEvent(null, Instant.now(), node, role == null ? "NONE" : role.name(),
+                    Request.getRemoteAddr(request), route.action(), subject, status < 400 ? "OK" : "REFUSED",
+                    status, detail));
+        } catch (Exception e) {
+            LOG.warn("admin API: could not record {} on {} in the admin-event trail", route.action(), subject, e);
+        }
+    }
+}

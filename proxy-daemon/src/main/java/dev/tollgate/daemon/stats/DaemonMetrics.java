@@ -1,0 +1,71 @@
+package dev.tollgate.daemon.stats;
+
+import dev.tollgate.store.AccessLogWriter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+
+import java.util.function.ToIntFunction;
+
+/**
+ * The daemon's Prometheus registry: the JVM's own metrics, the access-log writer's gauges and counters, open
+ * tunnels per listener, and {@link AccessMetrics} fed by the access-record stream.
+ */
+public final class DaemonMetrics implements AutoCloseable {
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
+    private final AccessMetrics accessMetrics = new AccessMetrics(registry);
+
+    public DaemonMetrics() {
+        new JvmMemoryMetrics().bindTo(registry);
+        gcMetrics.bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ClassLoaderMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        new FileDescriptorMetrics().bindTo(registry);
+    }
+
+    /** The consumer of access records that counts requests, bytes and durations. */
+    public AccessMetrics accessMetrics() {
+        return accessMetrics;
+    }
+
+    /** Exposes the writer's queue depth and its written, failed and dropped counts. */
+    public void bindWriter(AccessLogWriter writer) {
+        Gauge.builder("tollgate.access_log.queue_depth", writer, AccessLogWriter::queueDepth)
+                .description("Access records waiting to be written").register(registry);
+        FunctionCounter.builder("tollgate.access_log.written", writer, AccessLogWriter::written)
+                .description("Access records stored").register(registry);
+        FunctionCounter.builder("tollgate.access_log.failed", writer, AccessLogWriter::failed)
+                .description("Access records the database refused").register(registry);
+        FunctionCounter.builder("tollgate.access_log.dropped", writer, AccessLogWriter::dropped)
+                .description("Access records not stored because the queue was full").register(registry);
+    }
+
+    /** Exposes a listener's open tunnels as {@code tollgate_tunnels_active{listener}}. */
+    public <T> void bindTunnels(String listener, T source, ToIntFunction<T> openTunnels) {
+        Gauge.builder("tollgate.tunnels.active", source, s -> openTunnels.applyAsInt(s))
+                .description("CONNECT tunnels open now").tag("listener", listener).register(registry);
+    }
+
+    /** The Prometheus text exposition of every metric. */
+    public String scrape() {
+        return registry.scrape();
+    }
+
+    @Override
+    public void close() {
+        gcMetrics.close();
+        registry.close();
+    }
+}
