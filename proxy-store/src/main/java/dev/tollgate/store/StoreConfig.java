@@ -9,7 +9,12 @@ package dev.tollgate.store;
  * @param password        database password
  * @param batchSize       rows per JDBC batch
  * @param flushIntervalMs the longest a handed-over record waits before it is written
- * @param queueCapacity   records the writer's queue holds before {@code append} blocks
+ * @param queueCapacity   records the writer's queue holds; when it is full, new requests meet the overflow policy
+ * @param onOverflow      {@code refuse} (new requests get 503 while the queue is full: nothing un-audited is
+ *                        forwarded) or {@code forward} (they pass unlogged, counted)
+ * @param retentionDays   rows older than this many days are deleted; 0 keeps them forever
+ * @param sqlPort         port of the read-only SQL server on 127.0.0.1 for {@code tollgate sql}; 0 any free
+ *                        port, -1 none
  */
 public record StoreConfig(
         String url,
@@ -17,7 +22,10 @@ public record StoreConfig(
         String password,
         Integer batchSize,
         Integer flushIntervalMs,
-        Integer queueCapacity) {
+        Integer queueCapacity,
+        String onOverflow,
+        Integer retentionDays,
+        Integer sqlPort) {
 
     public static final String DEFAULT_USER = "tollgate";
     public static final String DEFAULT_PASSWORD = "";
@@ -27,6 +35,12 @@ public record StoreConfig(
     public static final int MAX_FLUSH_INTERVAL_MS = 60_000;
     public static final int DEFAULT_QUEUE_CAPACITY = 65_536;
     public static final int MAX_QUEUE_CAPACITY = 10_000_000;
+    public static final String OVERFLOW_REFUSE = "refuse";
+    public static final String OVERFLOW_FORWARD = "forward";
+    public static final int DEFAULT_RETENTION_DAYS = 90;
+    public static final int MAX_RETENTION_DAYS = 36_500;
+    public static final int DEFAULT_SQL_PORT = 9092;
+    public static final int NO_SQL_PORT = -1;
 
     public StoreConfig {
         if (url != null && !url.startsWith("jdbc:")) {
@@ -38,17 +52,36 @@ public record StoreConfig(
         flushIntervalMs = inRange("flushIntervalMs", flushIntervalMs, DEFAULT_FLUSH_INTERVAL_MS, 1,
                 MAX_FLUSH_INTERVAL_MS);
         queueCapacity = inRange("queueCapacity", queueCapacity, DEFAULT_QUEUE_CAPACITY, 1, MAX_QUEUE_CAPACITY);
+        onOverflow = onOverflow == null ? OVERFLOW_REFUSE : onOverflow;
+        if (!onOverflow.equals(OVERFLOW_REFUSE) && !onOverflow.equals(OVERFLOW_FORWARD)) {
+            throw new IllegalArgumentException("onOverflow: \"" + onOverflow + "\" is not one of \"" + OVERFLOW_REFUSE
+                    + "\" (refuse new requests with 503 while the access-log queue is full) or \"" + OVERFLOW_FORWARD
+                    + "\" (forward them unlogged)");
+        }
+        retentionDays = inRange("retentionDays", retentionDays, DEFAULT_RETENTION_DAYS, 0, MAX_RETENTION_DAYS);
+        sqlPort = inRange("sqlPort", sqlPort, DEFAULT_SQL_PORT, NO_SQL_PORT, 65_535);
+    }
+
+    /** The same settings with the keys added later left at their defaults. */
+    public StoreConfig(String url, String user, String password, Integer batchSize, Integer flushIntervalMs,
+                       Integer queueCapacity) {
+        this(url, user, password, batchSize, flushIntervalMs, queueCapacity, null, null, null);
+    }
+
+    /** Whether a full queue refuses new requests (rather than forwarding them unlogged). */
+    public boolean refusesOnOverflow() {
+        return OVERFLOW_REFUSE.equals(onOverflow);
     }
 
     /** The defaults for every key. */
     public static StoreConfig defaults() {
-        return new StoreConfig(null, null, null, null, null, null);
+        return new StoreConfig(null, null, null, null, null, null, null, null, null);
     }
 
     /** This config with {@code url} filled in when it was left out. */
     public StoreConfig withDefaultUrl(String defaultUrl) {
         return url != null ? this : new StoreConfig(defaultUrl, user, password, batchSize, flushIntervalMs,
-                queueCapacity);
+                queueCapacity, onOverflow, retentionDays, sqlPort);
     }
 
     private static int inRange(String key, Integer value, int defaultValue, int min, int max) {
