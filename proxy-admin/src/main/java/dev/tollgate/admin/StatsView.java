@@ -24,8 +24,9 @@ public record StatsView(
      * @param queueDepth records waiting to be written
      * @param written    records stored
      * @param failed     records the database refused
-     * @param dropped    records not stored because the queue was full
+     * @param dropped    records not stored because the queue was full (refusals' records, and unlogged ones)
+     * @param unlogged   requests forwarded without their record (overflow policy {@code forward})
      */
-    public record AccessLogStats(int queueDepth, long written, long failed, long dropped) {
+    public record AccessLogStats(int queueDepth, long written, long failed, long dropped, long unlogged) {
     }
 }

@@ -58,12 +58,14 @@ public final class Daemon implements AutoCloseable {
         metrics = new DaemonMetrics();
         metrics.bindWriter(accessLog.writer());
         TrafficStats stats = new TrafficStats();
-        AccessEvents events = new AccessEvents(List.of(accessLog.writer()::append, stats,
-                metrics.accessMetrics()));
+        AccessLogSink sink = new AccessLogSink(accessLog.writer(), config.store().refusesOnOverflow());
+        metrics.bindUnlogged(sink, AccessLogSink::unlogged);
+        AccessEvents events = new AccessEvents(List.of(sink, stats, metrics.accessMetrics()));
         LoopGuard loopGuard = new LoopGuard(config.nodeName());
-        listeners = new ListenerManager(config.nodeName(), loopGuard, events, config.drainTimeoutMs());
+        listeners = new ListenerManager(config.nodeName(), loopGuard, events, config.drainTimeoutMs(),
+                sink::refusesNewRequests);
         listeners.start();
-        DaemonControl control = new DaemonControl(config.nodeName(), listeners, stats, accessLog, metrics);
+        DaemonControl control = new DaemonControl(config.nodeName(), listeners, stats, accessLog, sink, metrics);
         admin = new AdminServer(config.admin().host(), config.admin().port(), Set.copyOf(config.admin()
                 .allowedHosts()), config.nodeName(), control, tokens, accessLog);
         admin.start();

@@ -40,15 +40,17 @@ final class DaemonControl implements ProxyControl {
     private final ListenerManager listeners;
     private final TrafficStats stats;
     private final AccessLog accessLog;
+    private final AccessLogSink sink;
     private final DaemonMetrics metrics;
     private final ObjectMapper json = new ObjectMapper();
 
     DaemonControl(String node, ListenerManager listeners, TrafficStats stats, AccessLog accessLog,
-                  DaemonMetrics metrics) {
+                  AccessLogSink sink, DaemonMetrics metrics) {
         this.node = node;
         this.listeners = listeners;
         this.stats = stats;
         this.accessLog = accessLog;
+        this.sink = sink;
         this.metrics = metrics;
     }
 
@@ -94,8 +96,16 @@ final class DaemonControl implements ProxyControl {
         }
     }
 
+    /**
+     * UP while records are being stored; DEGRADED (the proxy still serves, within the overflow policy) while
+     * the writer cannot store them or the database does not answer, with the reason.
+     */
     @Override
     public Health health() {
+        Optional<String> failure = accessLog.writer().failure();
+        if (failure.isPresent()) {
+            return new Health("DEGRADED", "DOWN", failure.get());
+        }
         try (Connection connection = accessLog.dataSource().getConnection()) {
             if (connection.isValid(2)) {
                 return new Health("UP", "UP", null);
@@ -184,7 +194,7 @@ final class DaemonControl implements ProxyControl {
         return new StatsView(node, startedAt.toString(), Instant.now().toEpochMilli() - startedAt.toEpochMilli(),
                 stats.totals(connections, listeners.openTunnels().count()), perListener,
                 new StatsView.AccessLogStats(writer.queueDepth(), writer.written(), writer.failed(),
-                        writer.dropped()));
+                        writer.dropped(), sink.unlogged()));
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.tollgate.daemon;
 
 import dev.tollgate.daemon.config.ListenerConfig;
 import dev.tollgate.daemon.proxy.AccessPolicy;
+import dev.tollgate.daemon.proxy.AdmissionHandler;
 import dev.tollgate.daemon.proxy.AccessRecorder;
 import dev.tollgate.daemon.proxy.Drain;
 import dev.tollgate.daemon.proxy.ForwardProxyServlet;
@@ -12,6 +13,7 @@ import dev.tollgate.daemon.proxy.TunnelHandler;
 import dev.tollgate.store.AccessRecord;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
@@ -27,11 +29,13 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
- * All proxy listeners on one Jetty server: one connector per running listener, each routed to its own chain
- * of {@link TunnelHandler} (CONNECT) in front of a {@link ForwardProxyServlet} (everything else). Listeners
+ * All proxy listeners on one Jetty server: one connector per running listener, each routed to its own chain:
+ * {@link AdmissionHandler} (503 while the access log is full), then {@link TunnelHandler} (CONNECT) in front of
+ * a {@link ForwardProxyServlet} (everything else). Listeners
  * can be added, stopped, started and removed while the server runs; reads never wait for a change in
  * progress.
  */
@@ -57,12 +61,19 @@ final class ListenerManager implements AutoCloseable {
     private final Consumer<AccessRecord> sink;
     private final OpenTunnels openTunnels = new OpenTunnels();
     private final long drainTimeoutMs;
+    private final BooleanSupplier accessLogFull;
 
-    ListenerManager(String node, LoopGuard loopGuard, Consumer<AccessRecord> sink, long drainTimeoutMs) {
+    /**
+     * @param accessLogFull whether new requests must be refused (503) because the access log cannot take
+     *                      their records
+     */
+    ListenerManager(String node, LoopGuard loopGuard, Consumer<AccessRecord> sink, long drainTimeoutMs,
+                    BooleanSupplier accessLogFull) {
         this.node = node;
         this.loopGuard = loopGuard;
         this.sink = sink;
         this.drainTimeoutMs = drainTimeoutMs;
+        this.accessLogFull = accessLogFull;
         QueuedThreadPool threads = new QueuedThreadPool(200, 8);
         threads.setName("tollgate-proxy");
         server = new Server(threads);
@@ -273,7 +284,7 @@ final class ListenerManager implements AutoCloseable {
         return listener;
     }
 
-    private TunnelHandler newChain(ListenerConfig config, Drain drain) {
+    private Handler newChain(ListenerConfig config, Drain drain) {
         AccessPolicy policy = new AccessPolicy(config);
         ServletContextHandler context = new ServletContextHandler("/", false, false);
         ServletHolder proxy = new ServletHolder(new ForwardProxyServlet(config, policy, loopGuard));
@@ -284,7 +295,8 @@ final class ListenerManager implements AutoCloseable {
         proxy.setInitParameter("timeout", "0");
         proxy.setInitParameter("maxThreads", "-");
         context.addServlet(proxy, "/*");
-        return new TunnelHandler(context, config, policy, loopGuard, node, sink, openTunnels, drain);
+        return new AdmissionHandler(new TunnelHandler(context, config, policy, loopGuard, node, sink, openTunnels,
+                drain), accessLogFull);
     }
 
     private static String rootMessage(Throwable e) {

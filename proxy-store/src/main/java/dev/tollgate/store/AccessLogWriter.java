@@ -5,14 +5,17 @@ import dev.tollgate.store.internal.AccessLogInserter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import javax.sql.DataSource;
 
 /**
@@ -52,8 +55,13 @@ public final class AccessLogWriter implements AutoCloseable {
     private final AtomicInteger handingOver = new AtomicInteger();
     private final CountDownLatch abandoned = new CountDownLatch(1);
     private final CountDownLatch stopped = new CountDownLatch(1);
+    private final LongAdder dropped = new LongAdder();
     private volatile boolean closed;
     private volatile int inHand;
+    // Why storing fails right now, or null while it works: what health reports as DEGRADED.
+    private volatile String failure;
+    // Written and read by the writer thread only.
+    private Instant failingSince;
 
     private AccessLogWriter(String name, DataSource dataSource, StoreConfig config, long closeTimeoutMs) {
         this.name = name;
@@ -119,7 +127,11 @@ public final class AccessLogWriter implements AutoCloseable {
         handingOver.incrementAndGet();
         try {
             checkOpen();
-            return queue.offer(r);
+            if (queue.offer(r)) {
+                return true;
+            }
+            dropped.increment();
+            return false;
         } finally {
             handingOver.decrementAndGet();
         }
@@ -168,9 +180,21 @@ public final class AccessLogWriter implements AutoCloseable {
         return inserter.rejected();
     }
 
-    /** Records turned away by a full queue. Always 0: {@link #offer} tells its caller, who counts them. */
+    /** Records {@link #offer} turned away because the queue was full. */
     public long dropped() {
-        return 0;
+        return dropped.sum();
+    }
+
+    /** Whether the queue is full now: a new record would wait ({@link #append}) or be turned away ({@link #offer}). */
+    public boolean isFull() {
+        return queue.remainingCapacity() == 0;
+    }
+
+    /**
+     * Why storing records fails right now (they stay queued and are retried), or empty while it works.
+     */
+    public Optional<String> failure() {
+        return Optional.ofNullable(failure);
     }
 
     /**
@@ -201,6 +225,15 @@ public final class AccessLogWriter implements AutoCloseable {
         }
     }
 
+    private static String rootCause(Throwable t) {
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String message = root.getMessage();
+        return message == null ? root.getClass().getSimpleName() : message.lines().findFirst().orElse(message);
+    }
+
     private void run() {
         LOG.info("{} - access-log writer started (batchSize {}, flushIntervalMs {}, queueCapacity {})", name,
                 batchSize, TimeUnit.NANOSECONDS.toMillis(flushIntervalNanos), queueCapacity);
@@ -225,12 +258,18 @@ public final class AccessLogWriter implements AutoCloseable {
                     if (failures > 0) {
                         LOG.info("{} - access-log writer storing again after {} failed attempts", name, failures);
                         failures = 0;
+                        failure = null;
                     }
                 } catch (Throwable t) {
                     // Everything, errors included: a writer thread that dies silently ends the audit trail.
                     // The batch stays in hand and is retried.
                     failures++;
                     inHand = batch.size();
+                    if (failures == 1) {
+                        failingSince = Instant.now();
+                    }
+                    failure = "storing access records has failed since " + failingSince + " (" + failures
+                            + " attempts; " + queue.size() + " records queued): " + rootCause(t);
                     pauseAfterFailure(failures, batch.size(), t);
                 }
             }

@@ -11,5 +11,7 @@ public enum Outcome {
     UPSTREAM_UNREACHABLE,
     UPSTREAM_TIMEOUT,
     UPSTREAM_RESET,
-    CLIENT_ABORT
+    CLIENT_ABORT,
+    /** Refused with 503 because the access log could not take another record: nothing un-audited is forwarded. */
+    OVERLOADED
 }

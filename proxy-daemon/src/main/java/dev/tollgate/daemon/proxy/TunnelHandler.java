@@ -4,7 +4,6 @@ import dev.tollgate.daemon.config.ListenerConfig;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Outcome;
 import org.eclipse.jetty.http.HttpHeader;
-import org.eclipse.jetty.http.HttpHeaderValue;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
@@ -18,7 +17,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ConcurrentMap;
 import java.util.function.Consumer;
 
@@ -138,16 +136,7 @@ public class TunnelHandler extends ConnectHandler {
         if (session != null) {
             session.refused(refused.status(), refused.outcome(), refused.reason());
         }
-        try {
-            response.setStatus(refused.status());
-            response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain;charset=utf-8");
-            response.getHeaders().put(HttpHeader.CONNECTION, HttpHeaderValue.CLOSE);
-            byte[] body = (refused.status() + " " + refused.reason() + "\n").getBytes(StandardCharsets.UTF_8);
-            response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
-            response.write(true, ByteBuffer.wrap(body), callback);
-        } catch (Throwable x) {
-            callback.failed(x);
-        }
+        RefusalResponse.send(response, callback, refused);
     }
 
     private static void closeQuietly(SocketChannel channel) {

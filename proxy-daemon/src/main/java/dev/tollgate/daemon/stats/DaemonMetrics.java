@@ -14,6 +14,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 import java.util.function.ToIntFunction;
+import java.util.function.ToLongFunction;
 
 /**
  * The daemon's Prometheus registry: the JVM's own metrics, the access-log writer's gauges and counters, open
@@ -50,6 +51,13 @@ public final class DaemonMetrics implements AutoCloseable {
                 .description("Access records the database refused").register(registry);
         FunctionCounter.builder("tollgate.access_log.dropped", writer, AccessLogWriter::dropped)
                 .description("Access records not stored because the queue was full").register(registry);
+    }
+
+    /** Exposes the requests forwarded without their record (overflow policy {@code forward}). */
+    public <T> void bindUnlogged(T source, ToLongFunction<T> unlogged) {
+        FunctionCounter.builder("tollgate.access_log.unlogged", source, s -> unlogged.applyAsLong(s))
+                .description("Requests forwarded without their access record because the queue was full")
+                .register(registry);
     }
 
     /** Exposes a listener's open tunnels as {@code tollgate_tunnels_active{listener}}. */

@@ -1,0 +1,30 @@
+package dev.tollgate.daemon.proxy;
+
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpHeaderValue;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+
+/** Tollgate's own answer to a request it does not forward: the status and a one-line text body naming why. */
+final class RefusalResponse {
+
+    private RefusalResponse() {
+    }
+
+    /** Sends the refusal and closes the connection after it. */
+    static void send(Response response, Callback callback, RequestRefusedException refused) {
+        try {
+            response.setStatus(refused.status());
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain;charset=utf-8");
+            response.getHeaders().put(HttpHeader.CONNECTION, HttpHeaderValue.CLOSE);
+            byte[] body = (refused.status() + " " + refused.reason() + "\n").getBytes(StandardCharsets.UTF_8);
+            response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
+            response.write(true, ByteBuffer.wrap(body), callback);
+        } catch (Throwable x) {
+            callback.failed(x);
+        }
+    }
+}
