@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.tollgate.admin.internal.AccessLogResource;
 import dev.tollgate.admin.internal.AdminEventsResource;
 import dev.tollgate.admin.internal.ApiDispatcher;
+import dev.tollgate.admin.internal.JsonErrorHandler;
 import dev.tollgate.admin.internal.ListenersResource;
 import dev.tollgate.admin.internal.MetricsResource;
 import dev.tollgate.admin.internal.Route;
@@ -83,6 +84,7 @@ public final class AdminServer implements AutoCloseable {
         server.addConnector(connector);
         server.setHandler(new ApiDispatcher(routes, tokens, allowedHosts, host, node, accessLog.adminEvents(),
                 json));
+        server.setErrorHandler(new JsonErrorHandler(json));
         server.setStopTimeout(2_000);
     }
 
