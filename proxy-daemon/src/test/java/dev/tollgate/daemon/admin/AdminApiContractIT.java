@@ -9,6 +9,7 @@ import java.io.OutputStream;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -321,7 +322,7 @@ class AdminApiContractIT extends AdminApiTestBase {
         tollgate.awaitRows(1);
 
         AdminClient.Reply csv = api.send("GET", "/api/v1/access-log", auditorToken, Map.of("Accept", "text/csv"),
-                java.net.http.HttpRequest.BodyPublishers.noBody());
+                HttpRequest.BodyPublishers.noBody());
 
         assertEquals(200, csv.status(), csv::toString);
         assertTrue(csv.header("Content-Type").startsWith("text/csv"), csv::toString);

@@ -8,6 +8,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -83,7 +84,7 @@ final class RawHttp {
             headers.computeIfAbsent(lines[i].substring(0, colon).trim().toLowerCase(Locale.ROOT),
                     k -> new ArrayList<>()).add(lines[i].substring(colon + 1).trim());
         }
-        byte[] body = java.util.Arrays.copyOfRange(raw, headEnd + 4, raw.length);
+        byte[] body = Arrays.copyOfRange(raw, headEnd + 4, raw.length);
         List<String> encoding = headers.getOrDefault("transfer-encoding", List.of());
         if (!encoding.isEmpty() && encoding.get(0).toLowerCase(Locale.ROOT).contains("chunked")) {
             body = dechunk(body);
