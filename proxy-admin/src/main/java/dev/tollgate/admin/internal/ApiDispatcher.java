@@ -76,6 +76,11 @@ public final class ApiDispatcher extends Handler.Abstract {
             LOG.error("admin API: {} {} failed", request.getMethod(), path, e);
             sendError(request, response, new ApiException(500, "internal error: see the daemon's log"));
         }
+        if (route == null) {
+            // Refused before routing (a foreign Host: DNS rebinding): a call to a mutating route is audited all
+            // the same, with no role, since the token was never looked at.
+            route = routeOrNull(request.getMethod(), path, params);
+        }
         if (route != null && route.action() != null) {
             audit(request, response, route, role, exchange, params, detail);
         }
@@ -109,6 +114,15 @@ public final class ApiDispatcher extends Handler.Abstract {
         }
         throw new ApiException(405, method + " is not allowed on " + path + "; allowed: "
                 + String.join(", ", allowed), Map.of("Allow", String.join(", ", allowed)));
+    }
+
+    /** The route of a call, or null for a path or method the API does not have. */
+    private Route routeOrNull(String method, String path, Map<String, String> params) {
+        try {
+            return route(method, path, params);
+        } catch (ApiException notRouted) {
+            return null;
+        }
     }
 
     /** The caller's role from its bearer token: 401 without a valid one. Null on the public route. */
