@@ -1,11 +1,13 @@
 package dev.tollgate.admin;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.tollgate.admin.internal.AccessLogResource;
 import dev.tollgate.admin.internal.AdminEventsResource;
 import dev.tollgate.admin.internal.ApiDispatcher;
+import dev.tollgate.admin.internal.JsonErrorHandler;
 import dev.tollgate.admin.internal.ListenersResource;
 import dev.tollgate.admin.internal.MetricsResource;
 import dev.tollgate.admin.internal.Route;
@@ -45,7 +47,11 @@ public final class AdminServer implements AutoCloseable {
      */
     public AdminServer(String host, int port, Set<String> allowedHosts, String node, ProxyControl control,
                        AdminTokens tokens, AccessLog accessLog) {
-        ObjectMapper json = JsonMapper.builder().disable(SerializationFeature.FAIL_ON_EMPTY_BEANS).build();
+        ObjectMapper json = JsonMapper.builder().disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
+                // A request body is read as strictly as tollgate.json: one value, no text after it, no key twice.
+                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
+                .build();
         ListenersResource listeners = new ListenersResource(control);
         StatsResource stats = new StatsResource(control);
         AccessLogResource accessLogResource = new AccessLogResource(accessLog.reader(), json);
@@ -78,6 +84,7 @@ public final class AdminServer implements AutoCloseable {
         server.addConnector(connector);
         server.setHandler(new ApiDispatcher(routes, tokens, allowedHosts, host, node, accessLog.adminEvents(),
                 json));
+        server.setErrorHandler(new JsonErrorHandler(json));
         server.setStopTimeout(2_000);
     }
 

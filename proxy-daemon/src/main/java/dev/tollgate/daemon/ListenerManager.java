@@ -26,6 +26,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -55,6 +56,8 @@ final class ListenerManager implements AutoCloseable {
     private final Server server;
     private final ListenerRouter router = new ListenerRouter();
     private final Map<String, Listener> listeners = new ConcurrentHashMap<>();
+    // Listeners whose stop is draining: no other change to them until it is done.
+    private final Set<String> stopping = ConcurrentHashMap.newKeySet();
     private final List<String> order = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final String node;
     private final LoopGuard loopGuard;
@@ -156,47 +159,65 @@ final class ListenerManager implements AutoCloseable {
      * Stops accepting at once (new connections are refused), lets open requests and tunnels finish for up to
      * {@code drainMs}, then closes what is left and waits for the tunnels' records.
      */
-    synchronized Listener stop(String name, long drainMs) throws ListenerException {
-        Listener listener = require(name);
-        if (!listener.running()) {
-            throw new ListenerException(ListenerException.Reason.ALREADY, "listener \"" + name + "\" is stopped"
-                    + " already");
+    Listener stop(String name, long drainMs) throws ListenerException {
+        Listener listener;
+        synchronized (this) {
+            listener = require(name);
+            if (!listener.running()) {
+                throw new ListenerException(ListenerException.Reason.ALREADY, "listener \"" + name + "\" is stopped"
+                        + " already");
+            }
+            stopping.add(name);
+            LOG.info("{} - stopping, draining for up to {} ms", name, drainMs);
+            listener.drain().begin(drainMs);
         }
-        ServerConnector connector = listener.connector();
-        int port = connector.getLocalPort();
-        LOG.info("{} - stopping, draining for up to {} ms", name, drainMs);
-        listener.drain().begin(drainMs);
+        // The drain runs without the lock, so that other listeners can be changed meanwhile.
         try {
-            connector.shutdown().get(drainMs, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            LOG.info("{} - drain time over: closing {} open connection(s)", name,
-                    connector.getConnectedEndPoints().size());
-        } catch (Exception e) {
-            LOG.warn("{} - drain ended early", name, e);
+            ServerConnector connector = listener.connector();
+            int port = connector.getLocalPort();
+            try {
+                connector.shutdown().get(drainMs, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                LOG.info("{} - drain time over: closing {} open connection(s)", name,
+                        connector.getConnectedEndPoints().size());
+            } catch (Exception e) {
+                LOG.warn("{} - drain ended early", name, e);
+            }
+            try {
+                connector.stop();
+            } catch (Exception e) {
+                LOG.warn("{} - stopping the connector failed", name, e);
+            }
+            synchronized (this) {
+                server.removeConnector(connector);
+                removeChain(connector);
+                loopGuard.removeOwnPort(port);
+            }
+            awaitTunnelRecords(name);
+            Listener stopped = new Listener(listener.config(), listener.origin(), null, null, null);
+            synchronized (this) {
+                listeners.put(name, stopped);
+            }
+            LOG.info("{} - stopped", name);
+            return stopped;
+        } finally {
+            stopping.remove(name);
         }
-        try {
-            connector.stop();
-        } catch (Exception e) {
-            LOG.warn("{} - stopping the connector failed", name, e);
-        }
-        server.removeConnector(connector);
-        removeChain(connector);
-        loopGuard.removeOwnPort(port);
-        awaitTunnelRecords(name);
-        Listener stopped = new Listener(listener.config(), listener.origin(), null, null, null);
-        listeners.put(name, stopped);
-        LOG.info("{} - stopped", name);
-        return stopped;
     }
 
     /** Stops (if running) and forgets a listener. */
-    synchronized void remove(String name, long drainMs) throws ListenerException {
-        Listener listener = require(name);
-        if (listener.running()) {
+    void remove(String name, long drainMs) throws ListenerException {
+        synchronized (this) {
+            require(name);
+        }
+        if (get(name).map(Listener::running).orElse(false)) {
             stop(name, drainMs);
         }
-        listeners.remove(name);
-        order.remove(name);
+        synchronized (this) {
+            require(name);
+            listeners.remove(name);
+            order.remove(name);
+        }
     }
 
     Optional<Listener> get(String name) {
@@ -276,10 +297,15 @@ final class ListenerManager implements AutoCloseable {
         }
     }
 
+    /** The listener, unless there is none of that name (NOT_FOUND) or it is draining right now (ALREADY). */
     private Listener require(String name) throws ListenerException {
         Listener listener = listeners.get(name);
         if (listener == null) {
             throw new ListenerException(ListenerException.Reason.NOT_FOUND, "no listener named \"" + name + "\"");
+        }
+        if (stopping.contains(name)) {
+            throw new ListenerException(ListenerException.Reason.ALREADY, "listener \"" + name + "\" is stopping"
+                    + " (draining) right now");
         }
         return listener;
     }

@@ -107,7 +107,7 @@ public final class AccessLogResource {
             }
             String after = exchange.query("after");
             if (after != null) {
-                query = query.withAfter(wholeNumber("after", after));
+                query = query.withAfter(id("after", after));
             }
             return query;
         } catch (IllegalArgumentException e) {
@@ -147,6 +147,15 @@ public final class AccessLogResource {
                 known.add(constant.name());
             }
             throw new IllegalArgumentException(key + ": \"" + value + "\" is not one of " + known);
+        }
+    }
+
+    /** A row id: 64 bits, like the column, so that a cursor past 2^31 is still a cursor. */
+    private static long id(String key, String value) {
+        try {
+            return Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + ": \"" + value + "\" is not a whole number");
         }
     }
 

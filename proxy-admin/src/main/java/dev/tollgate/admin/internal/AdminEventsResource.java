@@ -22,8 +22,8 @@ public final class AdminEventsResource {
 
     public void page(ApiExchange exchange) throws Exception {
         exchange.allowOnlyQuery(Set.of("limit", "after"));
-        int limit = number(exchange, "limit", DEFAULT_LIMIT, 1, AdminEventLog.MAX_LIMIT);
-        long after = number(exchange, "after", 0, 0, Integer.MAX_VALUE);
+        int limit = (int) number(exchange, "limit", DEFAULT_LIMIT, 1, AdminEventLog.MAX_LIMIT);
+        long after = number(exchange, "after", 0, 0, Long.MAX_VALUE);
         List<Map<String, Object>> page = new ArrayList<>();
         long lastId = 0;
         for (AdminEvent event : events.page(after, limit)) {
@@ -47,14 +47,14 @@ public final class AdminEventsResource {
         exchange.sendJson(200, body);
     }
 
-    private static int number(ApiExchange exchange, String key, int defaultValue, int min, int max)
+    private static long number(ApiExchange exchange, String key, long defaultValue, long min, long max)
             throws ApiException {
         String value = exchange.query(key);
         if (value == null) {
             return defaultValue;
         }
         try {
-            int number = Integer.parseInt(value);
+            long number = Long.parseLong(value);
             if (number >= min && number <= max) {
                 return number;
             }

@@ -60,27 +60,46 @@ public final class ApiDispatcher extends Handler.Abstract {
         Route route = null;
         Role role = null;
         ApiExchange exchange = null;
+        ApiExchange errorAnswer = null;
         String detail = null;
         try {
             checkHost(request);
             route = route(request.getMethod(), path, params);
             role = authenticate(request, route);
             checkRole(role, route);
-            exchange = new ApiExchange(request, response, role, params, json);
+            exchange = new ApiExchange(request, response, role, params, json, route.action() != null);
             route.handler().handle(exchange);
         } catch (ApiException e) {
             detail = e.getMessage();
-            sendError(request, response, e);
+            errorAnswer = sendError(request, response, e);
         } catch (Exception e) {
             detail = "internal error";
             LOG.error("admin API: {} {} failed", request.getMethod(), path, e);
-            sendError(request, response, new ApiException(500, "internal error: see the daemon's log"));
+            errorAnswer = sendError(request, response, new ApiException(500, "internal error: see the daemon's log"));
+        }
+        if (route == null) {
+            // Refused before routing (a foreign Host: DNS rebinding): a call to a mutating route is audited all
+            // the same, with no role, since the token was never looked at.
+            route = routeOrNull(request.getMethod(), path, params);
         }
         if (route != null && route.action() != null) {
+            // Before the answer's body goes out: a client that saw its change answered finds it in the trail.
             audit(request, response, route, role, exchange, params, detail);
         }
+        release(errorAnswer != null ? errorAnswer : exchange);
         callback.succeeded();
         return true;
+    }
+
+    private static void release(ApiExchange answer) {
+        if (answer == null) {
+            return;
+        }
+        try {
+            answer.release();
+        } catch (Exception e) {
+            LOG.debug("could not send an admin API answer", e);
+        }
     }
 
     private void checkHost(Request request) throws ApiException {
@@ -111,6 +130,15 @@ public final class ApiDispatcher extends Handler.Abstract {
                 + String.join(", ", allowed), Map.of("Allow", String.join(", ", allowed)));
     }
 
+    /** The route of a call, or null for a path or method the API does not have. */
+    private Route routeOrNull(String method, String path, Map<String, String> params) {
+        try {
+            return route(method, path, params);
+        } catch (ApiException notRouted) {
+            return null;
+        }
+    }
+
     /** The caller's role from its bearer token: 401 without a valid one. Null on the public route. */
     private Role authenticate(Request request, Route route) throws ApiException {
         if (route.needed() == null) {
@@ -137,18 +165,21 @@ public final class ApiDispatcher extends Handler.Abstract {
         }
     }
 
-    private void sendError(Request request, Response response, ApiException error) {
+    /** Sets the error's status and headers and holds its body until {@link ApiExchange#release()}. */
+    private ApiExchange sendError(Request request, Response response, ApiException error) {
+        if (response.isCommitted()) {
+            // A streamed answer broke off: nothing can be said any more but a cut connection.
+            return null;
+        }
         try {
-            if (response.isCommitted()) {
-                // A streamed answer broke off: nothing can be said any more but a cut connection.
-                return;
-            }
             response.reset();
             error.headers().forEach((name, value) -> response.getHeaders().put(name, value));
-            new ApiExchange(request, response, null, Map.of(), json)
-                    .sendJson(error.status(), Map.of("error", error.getMessage()));
+            ApiExchange answer = new ApiExchange(request, response, null, Map.of(), json, true);
+            answer.sendJson(error.status(), Map.of("error", error.getMessage()));
+            return answer;
         } catch (Exception e) {
             LOG.debug("could not send an admin API error", e);
+            return null;
         }
     }
 

@@ -30,11 +30,18 @@ public final class ApiExchange {
     private final Role role;
     private final Map<String, String> pathParameters;
     private final ObjectMapper json;
+    private final boolean holdBody;
+    private byte[] heldBody;
     private Fields query;
     private String subject;
 
+    /**
+     * @param holdBody keep a JSON answer's body until {@link #release()}: status and headers are set at once, so
+     *                 the dispatcher can write the admin event before the client has its answer
+     */
     ApiExchange(Request request, Response response, Role role, Map<String, String> pathParameters,
-                ObjectMapper json) {
+                ObjectMapper json, boolean holdBody) {
+        this.holdBody = holdBody;
         this.request = request;
         this.response = response;
         this.role = role;
@@ -117,6 +124,23 @@ public final class ApiExchange {
         response.setStatus(status);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
         response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
+        if (holdBody) {
+            heldBody = bytes;
+            return;
+        }
+        write(bytes);
+    }
+
+    /** Sends a held body (see the constructor); does nothing when none is held. */
+    void release() throws IOException {
+        if (heldBody != null) {
+            byte[] bytes = heldBody;
+            heldBody = null;
+            write(bytes);
+        }
+    }
+
+    private void write(byte[] bytes) throws IOException {
         try (OutputStream out = Content.Sink.asOutputStream(response)) {
             out.write(bytes);
         }
@@ -125,6 +149,10 @@ public final class ApiExchange {
     /** Answers 204 No Content. */
     public void sendNoContent() throws IOException {
         response.setStatus(204);
+        if (holdBody) {
+            heldBody = new byte[0];
+            return;
+        }
         Content.Sink.asOutputStream(response).close();
     }
 

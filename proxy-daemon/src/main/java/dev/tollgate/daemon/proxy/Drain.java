@@ -20,4 +20,13 @@ public final class Drain {
     boolean keepsTunnelsOpen() {
         return begun && System.nanoTime() - deadlineNanos < 0;
     }
+
+    /**
+     * Whether the drain's deadline has passed: the listener is closing what is left, so a tunnel that ends now
+     * was cut by the proxy itself, and the errors its connections see are not a failure of the client or the
+     * origin.
+     */
+    boolean isOver() {
+        return begun && System.nanoTime() - deadlineNanos >= 0;
+    }
 }

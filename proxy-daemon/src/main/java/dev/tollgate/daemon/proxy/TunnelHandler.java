@@ -154,7 +154,9 @@ public class TunnelHandler extends ConnectHandler {
     }
 
     private void closed(TunnelSession session, boolean upstreamSide, Throwable cause) {
-        session.connectionClosed(upstreamSide, cause);
+        // Past the drain's deadline the listener closes the tunnel itself (its connections then see a closed
+        // channel): that is how a stop ends a tunnel, not an upstream reset or a client abort.
+        session.connectionClosed(upstreamSide, drain.isOver() ? null : cause);
         if (session.isRecorded()) {
             openTunnels.remove(session);
         }
