@@ -12,6 +12,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ProxySelector;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -162,20 +163,22 @@ class SqlCommandIT {
     void awkwardValuesSurviveEveryFormat() throws Exception {
         Running tollgate = startDaemon();
         String query = "SELECT 'a,\"b\"' || CHAR(10) || 'c' AS \"tricky\", CAST(NULL AS VARCHAR) AS \"nothing\","
-                + " 42 AS \"answer\", TRUE AS \"yes\", 1.5 AS \"half\", X'CAFE' AS \"raw\"";
+                + " 42 AS \"answer\", TRUE AS \"yes\", 1.5 AS \"half\", X'CAFE' AS \"raw\","
+                + " TIMESTAMP WITH TIME ZONE '2025-01-31 09:15:00.54+00' AS \"at\"";
 
         Sql csv = sqlOk(tollgate.config(), "-c", query, "--format", "csv");
-        assertEquals("tricky,nothing,answer,yes,half,raw\r\n\"a,\"\"b\"\"\nc\",,42,TRUE,1.5,cafe\r\n", csv.stdout());
+        assertEquals("tricky,nothing,answer,yes,half,raw,at\r\n"
+                + "\"a,\"\"b\"\"\nc\",,42,TRUE,1.5,cafe,2025-01-31T09:15:00.540Z\r\n", csv.stdout());
 
         JsonNode json = JSON.readTree(sqlOk(tollgate.config(), "-c", query, "--format", "json").stdout());
         assertEquals(JSON.readTree("[{\"tricky\": \"a,\\\"b\\\"\\nc\", \"nothing\": null, \"answer\": 42,"
-                + " \"yes\": true, \"half\": 1.5, \"raw\": \"cafe\"}]"), json);
+                + " \"yes\": true, \"half\": 1.5, \"raw\": \"cafe\", \"at\": \"2025-01-31T09:15:00.540Z\"}]"), json);
 
         List<String> table = sqlOk(tollgate.config(), "-c", query).stdoutLines();
         assertEquals(List.of(
-                "tricky   | nothing | answer | yes  | half | raw",
-                "---------+---------+--------+------+------+-----",
-                "a,\"b\"\\nc | NULL    |     42 | TRUE |  1.5 | cafe",
+                "tricky   | nothing | answer | yes  | half | raw  | at",
+                "---------+---------+--------+------+------+------+-------------------------",
+                "a,\"b\"\\nc | NULL    |     42 | TRUE |  1.5 | cafe | 2025-01-31T09:15:00.540Z",
                 "(1 row)"), table);
     }
 
@@ -190,6 +193,43 @@ class SqlCommandIT {
 
         assertEquals(0, shell.awaitExit(EXIT_DEADLINE), shell.output());
         assertTrue(shell.stdout().stream().anyMatch(l -> l.contains("rows-0")), shell.output());
+    }
+
+    @Test
+    void theReadmesAuditQueriesAnswerOnRealTraffic() throws Exception {
+        List<String> queries = readmeQueries();
+        assertEquals(3, queries.size(), "the README's three audit queries: " + queries);
+        try (TestOrigin origin = TestOrigin.plain()) {
+            Running tollgate = startDaemon();
+            HttpClient client = clientThrough(tollgate);
+            for (int i = 0; i < 3; i++) {
+                assertEquals(200, get(client, origin.base() + "/hello").statusCode());
+            }
+            for (int i = 0; i < 2; i++) { // the same origin by another name: another host in the log
+                assertEquals(200, get(client, "http://localhost:" + origin.port() + "/bytes?n=1000").statusCode());
+            }
+            assertEquals(502, get(client, "http://127.0.0.1:1/closed").statusCode());
+            assertTrue(connectStatusLine(tollgate, "127.0.0.1:1").startsWith("HTTP/1.1 403 "));
+            awaitCount(tollgate, 7);
+
+            List<JsonNode> topHosts = queryJson(tollgate, queries.get(0));
+            List<JsonNode> oneClient = queryJson(tollgate, queries.get(1).replace("$CLIENT", "127.0.0.1"));
+            List<JsonNode> refusals = queryJson(tollgate, queries.get(2));
+
+            assertEquals("localhost", topHosts.get(0).get("HOST").asText(), String.valueOf(topHosts));
+            assertEquals(2, topHosts.get(0).get("REQUESTS").asLong());
+            assertEquals(2000, topHosts.get(0).get("BYTES").asLong());
+            assertEquals("127.0.0.1", topHosts.get(1).get("HOST").asText(), String.valueOf(topHosts));
+            assertEquals(5, topHosts.get(1).get("REQUESTS").asLong());
+            assertEquals(2, topHosts.size(), String.valueOf(topHosts));
+            assertEquals(7, oneClient.size(), String.valueOf(oneClient));
+            assertEquals(List.of("DENIED", "UPSTREAM_UNREACHABLE"), refusals.stream()
+                    .map(row -> row.get("OUTCOME").asText()).sorted().toList(), String.valueOf(refusals));
+            for (JsonNode refusal : refusals) {
+                assertEquals(1, refusal.get("REQUESTS").asLong());
+                assertFalse(refusal.get("REASON").asText().isBlank(), String.valueOf(refusal));
+            }
+        }
     }
 
     // ---- refusals --------------------------------------------------------------------------------------------
@@ -431,6 +471,45 @@ class SqlCommandIT {
             }
         } while (System.nanoTime() < deadline);
         throw new AssertionError("expected " + expected + " rows within " + ROWS_DEADLINE + ", counted " + rows);
+    }
+
+    /** The SQL of every {@code tollgate sql ... -c "..."} in the README's "Live SQL for auditors" section. */
+    private static List<String> readmeQueries() throws IOException {
+        Path readme = Path.of("").toAbsolutePath().getParent().resolve("README.md");
+        String text = Files.readString(readme, StandardCharsets.UTF_8);
+        int start = text.indexOf("\n## Live SQL for auditors\n");
+        assertTrue(start >= 0, readme + " has a section \"Live SQL for auditors\"");
+        int end = text.indexOf("\n## ", start + 1);
+        Matcher query = Pattern.compile("tollgate sql [^\n]*-c \"([^\"]*)\"")
+                .matcher(text.substring(start, end < 0 ? text.length() : end));
+        List<String> queries = new ArrayList<>();
+        while (query.find()) {
+            queries.add(query.group(1));
+        }
+        return queries;
+    }
+
+    private List<JsonNode> queryJson(Running tollgate, String query) throws Exception {
+        JsonNode rows = JSON.readTree(sqlOk(tollgate.config(), "--format", "json", "-c", query).stdout());
+        List<JsonNode> list = new ArrayList<>();
+        rows.forEach(list::add);
+        return list;
+    }
+
+    /** Sends CONNECT {@code target} on a raw socket to the proxy and returns the response's status line. */
+    private static String connectStatusLine(Running tollgate, String target) throws IOException {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", tollgate.proxyPort()), 10_000);
+            socket.setSoTimeout(30_000);
+            socket.getOutputStream().write(("CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            StringBuilder line = new StringBuilder();
+            for (int b = socket.getInputStream().read(); b >= 0 && b != '\n'; b = socket.getInputStream().read()) {
+                line.append((char) b);
+            }
+            return line.toString().strip();
+        }
     }
 
     private static HttpClient clientThrough(Running tollgate) {

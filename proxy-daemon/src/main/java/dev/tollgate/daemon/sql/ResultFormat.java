@@ -13,6 +13,8 @@ import java.sql.Types;
 import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeFormatterBuilder;
+import java.time.temporal.ChronoField;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -183,6 +185,21 @@ public enum ResultFormat {
         }
     };
 
+    /**
+     * ISO 8601 with at least milliseconds ({@code 09:15:00.540}, not {@code .54}), so that timestamps line up
+     * and sort as text; finer precision is kept.
+     */
+    private static final DateTimeFormatter LOCAL_DATE_TIME = new DateTimeFormatterBuilder()
+            .append(DateTimeFormatter.ISO_LOCAL_DATE)
+            .appendLiteral('T')
+            .appendPattern("HH:mm:ss")
+            .appendFraction(ChronoField.NANO_OF_SECOND, 3, 9, true)
+            .toFormatter();
+    private static final DateTimeFormatter OFFSET_DATE_TIME = new DateTimeFormatterBuilder()
+            .append(LOCAL_DATE_TIME)
+            .appendOffsetId()
+            .toFormatter();
+
     /** Writes every row of {@code rows} to {@code out} in this format. */
     abstract void write(ResultSet rows, Writer out) throws SQLException, IOException;
 
@@ -192,11 +209,11 @@ public enum ResultFormat {
         return switch (type) {
             case Types.TIMESTAMP_WITH_TIMEZONE -> {
                 OffsetDateTime value = rows.getObject(column, OffsetDateTime.class);
-                yield value == null ? null : DateTimeFormatter.ISO_OFFSET_DATE_TIME.format(value);
+                yield value == null ? null : OFFSET_DATE_TIME.format(value);
             }
             case Types.TIMESTAMP -> {
                 LocalDateTime value = rows.getObject(column, LocalDateTime.class);
-                yield value == null ? null : DateTimeFormatter.ISO_LOCAL_DATE_TIME.format(value);
+                yield value == null ? null : LOCAL_DATE_TIME.format(value);
             }
             case Types.BINARY, Types.VARBINARY, Types.LONGVARBINARY, Types.BLOB -> {
                 byte[] value = rows.getBytes(column);
