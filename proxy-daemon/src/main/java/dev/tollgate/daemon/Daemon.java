@@ -107,7 +107,8 @@ public final class Daemon implements AutoCloseable {
 
     /**
      * Graceful stop: listeners stop accepting and drain, the admin API stops, the auditors' SQL server stops
-     * (closing their sessions, which would keep the database open), then the access log is flushed and closed. Safe to call more than once and from several threads.
+     * (closing their sessions, which would keep the database open), then the access log is flushed and closed.
+     * Safe to call more than once and from several threads.
      */
     @Override
     public void close() {

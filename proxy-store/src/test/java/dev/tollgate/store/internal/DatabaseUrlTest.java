@@ -62,7 +62,8 @@ class DatabaseUrlTest {
         assertEquals(Path.of("/var/lib/tollgate/access"), DatabaseUrl.h2FilePath("jdbc:h2:/var/lib/tollgate/./access"));
         assertEquals(Path.of(System.getProperty("user.home"), "db", "access"),
                 DatabaseUrl.h2FilePath("jdbc:h2:~/db/access"));
-        assertEquals(Path.of("").toAbsolutePath().resolve("data/access"), DatabaseUrl.h2FilePath("jdbc:h2:./data/access"));
+        assertEquals(Path.of("").toAbsolutePath().resolve("data/access"),
+                DatabaseUrl.h2FilePath("jdbc:h2:./data/access"));
     }
 
     @Test
