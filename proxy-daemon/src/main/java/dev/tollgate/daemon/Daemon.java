@@ -8,6 +8,7 @@ import dev.tollgate.daemon.proxy.LoopGuard;
 import dev.tollgate.daemon.stats.DaemonMetrics;
 import dev.tollgate.daemon.stats.TrafficStats;
 import dev.tollgate.store.AccessLog;
+import dev.tollgate.store.AuditorSqlServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,6 +31,7 @@ public final class Daemon implements AutoCloseable {
     private final TollgateConfig config;
     private final AtomicBoolean closed = new AtomicBoolean();
     private AccessLog accessLog;
+    private AuditorSqlServer sqlServer;
     private AdminServer admin;
     private ListenerManager listeners;
     private DaemonMetrics metrics;
@@ -53,7 +55,10 @@ public final class Daemon implements AutoCloseable {
     private void startAll() throws Exception {
         LOG.info("node {} - starting, state directory {}", config.nodeName(), config.stateDirPath());
         createStateDir(config.stateDirPath());
+        // Before the access log loads H2, which reads the bind address once.
+        AuditorSqlServer.bindLoopbackOnly();
         accessLog = AccessLog.open(config.store());
+        sqlServer = AuditorSqlServer.start(accessLog, config.store(), config.stateDirPath());
         AdminTokens tokens = AdminTokens.loadOrCreate(config.stateDirPath());
         metrics = new DaemonMetrics();
         metrics.bindWriter(accessLog.writer());
@@ -92,14 +97,20 @@ public final class Daemon implements AutoCloseable {
         return accessLog;
     }
 
+    /** The port the auditors' SQL server actually bound, or -1 when it is off. */
+    public int sqlPort() {
+        return sqlServer == null ? -1 : sqlServer.port();
+    }
+
     /** The port the admin API actually bound. */
     public int adminPort() {
         return admin.port();
     }
 
     /**
-     * Graceful stop: listeners stop accepting and drain, the admin API stops, then the access log is flushed
-     * and closed. Safe to call more than once and from several threads.
+     * Graceful stop: listeners stop accepting and drain, the admin API stops, the auditors' SQL server stops
+     * (closing their sessions, which would keep the database open), then the access log is flushed and closed.
+     * Safe to call more than once and from several threads.
      */
     @Override
     public void close() {
@@ -109,6 +120,7 @@ public final class Daemon implements AutoCloseable {
         LOG.info("node {} - stopping", config.nodeName());
         closeQuietly("listeners", listeners);
         closeQuietly("admin API", admin);
+        closeQuietly("SQL server", sqlServer);
         closeQuietly("access log", accessLog);
         closeQuietly("metrics", metrics);
         LOG.info("node {} - stopped", config.nodeName());

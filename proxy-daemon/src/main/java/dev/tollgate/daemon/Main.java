@@ -3,6 +3,7 @@ package dev.tollgate.daemon;
 import dev.tollgate.daemon.config.ConfigException;
 import dev.tollgate.daemon.config.ConfigLoader;
 import dev.tollgate.daemon.config.TollgateConfig;
+import dev.tollgate.daemon.sql.SqlCommand;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -19,7 +20,7 @@ import java.util.concurrent.CountDownLatch;
 /** The {@code tollgate} command line. Exit codes: 0 done, 1 could not start or run, 2 bad usage or config. */
 @Command(name = "tollgate", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "An auditing HTTP/HTTPS forward proxy.",
-        subcommands = {Main.Run.class, Main.PrintVersion.class})
+        subcommands = {Main.Run.class, SqlCommand.class, Main.PrintVersion.class})
 public final class Main implements Runnable {
 
     static final int EXIT_OK = 0;
@@ -35,6 +36,7 @@ public final class Main implements Runnable {
 
     static CommandLine newCommandLine() {
         return new CommandLine(new Main())
+                .setCaseInsensitiveEnumValuesAllowed(true) // --format csv
                 // Bad usage (unknown option, no command) is a ParameterException: exit 2, as for a bad config.
                 .setExitCodeExceptionMapper(e -> e instanceof ConfigException
                         || e instanceof CommandLine.ParameterException ? EXIT_USAGE : EXIT_FAILURE)
@@ -46,7 +48,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a command is needed: run or version");
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is needed: run, sql or version");
     }
 
     /** {@code tollgate run}: runs the daemon until SIGTERM or SIGINT, then stops it gracefully and exits 0. */

@@ -336,13 +336,14 @@ class DaemonProcessIT {
                 + (extra == null ? "" : ", " + extra) + "}";
     }
 
-    /** A config file with the state in {@code dir/state}, admin on a free port and one listener. */
+    /** A config file with the state in {@code dir/state}, admin and SQL on free ports and one listener. */
     private Path writeConfig(String listenerJson) throws IOException {
         Path config = dir.resolve("tollgate.json");
         Files.writeString(config, "{\n"
                 + "  \"stateDir\": \"" + json(dir.resolve("state").toString()) + "\",\n"
                 + "  \"drainTimeoutMs\": " + DRAIN_TIMEOUT_MS + ",\n"
                 + "  \"admin\": {\"port\": 0},\n"
+                + "  \"store\": {\"sqlPort\": 0},\n"
                 + "  \"listeners\": [" + listenerJson + "]\n"
                 + "}\n");
         return config;

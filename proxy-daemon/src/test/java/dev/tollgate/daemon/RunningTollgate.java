@@ -43,8 +43,8 @@ public final class RunningTollgate implements AutoCloseable {
     }
 
     /**
-     * Starts a daemon from config JSON; {@code stateDir} and an admin port of 0 are added unless the JSON sets
-     * them.
+     * Starts a daemon from config JSON; {@code stateDir}, an admin port of 0 and no SQL server are added unless
+     * the JSON sets them.
      */
     public static RunningTollgate startWithConfig(Path stateDir, String configJson) throws Exception {
         String json = configJson.trim();
@@ -53,6 +53,11 @@ public final class RunningTollgate implements AutoCloseable {
         }
         if (!json.contains("\"admin\"")) {
             json = "{\"admin\": {\"port\": 0}, " + json.substring(1);
+        }
+        if (!json.contains("\"store\"")) {
+            // No auditors' SQL server in-process: its default port 9092 is shared with other processes here, and
+            // H2's bind address is JVM-wide. SqlCommandIT tests it in a child process.
+            json = "{\"store\": {\"sqlPort\": -1}, " + json.substring(1);
         }
         TollgateConfig config = ConfigLoader.parse("test config", json);
         return new RunningTollgate(Daemon.start(config));

@@ -1,5 +1,6 @@
 package dev.tollgate.store.internal;
 
+import java.nio.file.Path;
 import java.util.Locale;
 import java.util.regex.Pattern;
 
@@ -42,6 +43,31 @@ public final class DatabaseUrl {
         }
         String durable = withSetting(url, "WRITE_DELAY", "0");
         return hasSetting(url, "AUTO_SERVER") ? durable : withSetting(durable, "DB_CLOSE_ON_EXIT", "FALSE");
+    }
+
+    /**
+     * The database an H2 file URL names, as an absolute path without H2's {@code .mv.db} suffix: the
+     * {@code file:} prefix and {@code ;KEY=value} settings dropped, {@code ~} taken as the user's home and a
+     * relative path taken from this process's working directory, as H2 does.
+     *
+     * @throws IllegalArgumentException when {@code url} is not an H2 file URL
+     */
+    public static Path h2FilePath(String url) {
+        if (!isH2File(url)) {
+            throw new IllegalArgumentException(masked(url) + " is not an H2 file URL");
+        }
+        String name = url.substring(H2_PREFIX.length());
+        if (name.toLowerCase(Locale.ROOT).startsWith("file:")) {
+            name = name.substring("file:".length());
+        }
+        int settings = name.indexOf(';');
+        if (settings >= 0) {
+            name = name.substring(0, settings);
+        }
+        if (name.equals("~") || name.startsWith("~/")) {
+            name = System.getProperty("user.home") + name.substring(1);
+        }
+        return Path.of(name).toAbsolutePath().normalize();
     }
 
     /** {@code url} fit for a log line: password parameters masked. */

@@ -2,8 +2,11 @@ package dev.tollgate.store.internal;
 
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Path;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class DatabaseUrlTest {
@@ -50,5 +53,23 @@ class DatabaseUrlTest {
         assertEquals("jdbc:postgresql://db/audit?user=t&password=***&ssl=true",
                 DatabaseUrl.masked("jdbc:postgresql://db/audit?user=t&password=s3cret&ssl=true"));
         assertEquals("jdbc:h2:file:/x;PASSWORD=***", DatabaseUrl.masked("jdbc:h2:file:/x;PASSWORD=s3cret"));
+    }
+
+    @Test
+    void theFilePathOfAnH2UrlIsAbsoluteWithoutPrefixOrSettings() {
+        assertEquals(Path.of("/var/lib/tollgate/access"),
+                DatabaseUrl.h2FilePath("jdbc:h2:file:/var/lib/tollgate/access;WRITE_DELAY=0"));
+        assertEquals(Path.of("/var/lib/tollgate/access"), DatabaseUrl.h2FilePath("jdbc:h2:/var/lib/tollgate/./access"));
+        assertEquals(Path.of(System.getProperty("user.home"), "db", "access"),
+                DatabaseUrl.h2FilePath("jdbc:h2:~/db/access"));
+        assertEquals(Path.of("").toAbsolutePath().resolve("data/access"),
+                DatabaseUrl.h2FilePath("jdbc:h2:./data/access"));
+    }
+
+    @Test
+    void onlyH2FilesHaveAFilePath() {
+        assertThrows(IllegalArgumentException.class, () -> DatabaseUrl.h2FilePath("jdbc:h2:mem:test"));
+        assertThrows(IllegalArgumentException.class, () -> DatabaseUrl.h2FilePath("jdbc:h2:tcp://localhost/~/x"));
+        assertThrows(IllegalArgumentException.class, () -> DatabaseUrl.h2FilePath("jdbc:postgresql://db/audit"));
     }
 }

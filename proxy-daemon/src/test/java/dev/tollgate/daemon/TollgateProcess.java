@@ -1,0 +1,142 @@
+package dev.tollgate.daemon;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * {@code tollgate args...} as a child JVM on this test's classpath, its stdout and stderr drained line by line
+ * on their own threads. Tests kill every one they launch in {@code @AfterEach}.
+ */
+final class TollgateProcess {
+
+    private final Process process;
+    private final List<String> out = new CopyOnWriteArrayList<>();
+    private final List<String> err = new CopyOnWriteArrayList<>();
+    private final Object lines = new Object();
+    private final Thread outPump;
+    private final Thread errPump;
+
+    private TollgateProcess(Process process) {
+        this.process = process;
+        outPump = pump(process.getInputStream(), out, "stdout-" + process.pid());
+        errPump = pump(process.getErrorStream(), err, "stderr-" + process.pid());
+    }
+
+    /** Starts {@code tollgate args...} working in {@code dir}. */
+    static TollgateProcess launch(Path dir, String... args) throws IOException {
+        return new TollgateProcess(new ProcessBuilder(command(args)).directory(dir.toFile()).start());
+    }
+
+    /** The command line of {@code tollgate args...}: a JVM on this test's classpath. */
+    static List<String> command(String... args) {
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m",
+                "-cp", System.getProperty("java.class.path"),
+                Main.class.getName()));
+        command.addAll(Arrays.asList(args));
+        return command;
+    }
+
+    private Thread pump(InputStream stream, List<String> into, String name) {
+        Thread thread = new Thread(() -> {
+            try (BufferedReader reader = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
+                for (String line = reader.readLine(); line != null; line = reader.readLine()) {
+                    synchronized (lines) {
+                        into.add(line);
+                        lines.notifyAll();
+                    }
+                }
+            } catch (IOException e) {
+                // the process is gone
+            }
+            synchronized (lines) {
+                lines.notifyAll();
+            }
+        }, name);
+        thread.setDaemon(true);
+        thread.start();
+        return thread;
+    }
+
+    /** The child's stdin; close it to send end-of-file. */
+    OutputStream stdin() {
+        return process.getOutputStream();
+    }
+
+    List<String> stdout() {
+        return List.copyOf(out);
+    }
+
+    List<String> stderr() {
+        return List.copyOf(err);
+    }
+
+    /** Waits for a stdout line matching {@code pattern}; fails when the process ends first or at the deadline. */
+    Matcher awaitLine(Pattern pattern, Duration within) throws InterruptedException {
+        long deadline = System.nanoTime() + within.toNanos();
+        int seen = 0;
+        synchronized (lines) {
+            while (true) {
+                for (; seen < out.size(); seen++) {
+                    Matcher matcher = pattern.matcher(out.get(seen));
+                    if (matcher.find()) {
+                        return matcher;
+                    }
+                }
+                if (!outPump.isAlive()) {
+                    fail("the process ended its output before printing /" + pattern + "/; " + output());
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    fail("no line matching /" + pattern + "/ within " + within + "; " + output());
+                }
+                lines.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+            }
+        }
+    }
+
+    /** Waits for the process to exit and its output to be read; returns the exit code. */
+    int awaitExit(Duration within) throws InterruptedException {
+        if (!process.waitFor(within.toMillis(), TimeUnit.MILLISECONDS)) {
+            fail("the process did not exit within " + within + "; " + output());
+        }
+        outPump.join(10_000);
+        errPump.join(10_000);
+        return process.exitValue();
+    }
+
+    /** SIGTERM through the process handle, which leaves our ends of stdout and stderr open. */
+    void sigterm() {
+        assertTrue(process.toHandle().destroy(), "SIGTERM sent");
+    }
+
+    String output() {
+        return "stdout:\n" + String.join("\n", out) + "\nstderr:\n" + String.join("\n", err);
+    }
+
+    void kill() {
+        process.destroyForcibly();
+        try {
+            process.waitFor(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
