@@ -99,7 +99,11 @@ public final class AccessQuerySql {
         parameters.add(ids == null ? q.after() : Math.max(q.after(), ids.first() - 1));
         parameters.add(ids == null ? mark : Math.min(mark, ids.last()));
         addFilters(q, key, "a.", where, parameters);
-        return finish(AccessLogTable.SELECT_KEYED_SQL, where, "k.id", q, limited, parameters);
+        // The whole primary key, though type and value are fixed: with ORDER BY k.id alone H2 does not see
+        // that the index is already in that order, reads every key of the value and sorts them (EXPLAIN
+        // ANALYZE over 1,000,000 rows: 1,049 keys read for a page of 100, against 100 with this order).
+        return finish(AccessLogTable.SELECT_KEYED_SQL, where, "k.key_type, k.key_value, k.id", q, limited,
+                parameters);
     }
 
     /**

@@ -99,7 +99,7 @@ class AccessQuerySqlTest {
 
         assertEquals(new KeyFilter(AccessLogKeyTable.HOST, "h.example"), key);
         assertTrue(indexed.sql().endsWith("WHERE k.key_type = ? AND k.key_value = ? AND k.id > ? AND k.id <= ?"
-                + " AND a.client_addr = ? ORDER BY k.id LIMIT ?"), indexed.sql());
+                + " AND a.client_addr = ? ORDER BY k.key_type, k.key_value, k.id LIMIT ?"), indexed.sql());
         assertEquals(List.of("H", "h.example", 5L, 70L, "10.0.0.1", 100), indexed.parameters());
         assertEquals(List.of(70L, "h.example", "10.0.0.1", 100), tail.parameters());
     }
