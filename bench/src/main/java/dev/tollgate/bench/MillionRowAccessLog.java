@@ -46,6 +46,7 @@ final class MillionRowAccessLog {
     static AccessLog openOrFill(Path dir) throws SQLException, IOException {
         AccessLog log = open(dir, StoreConfig.DEFAULT_BATCH_SIZE);
         if (count(log) == ROWS) {
+            log.keyIndexer().indexNow();
             return log;
         }
         log.close();
@@ -60,6 +61,11 @@ final class MillionRowAccessLog {
             throw new IllegalStateException("filling " + dir + " did not finish");
         }
         System.err.printf("filled %s with %,d rows in %,d ms%n", dir, ROWS,
+                Duration.ofNanos(System.nanoTime() - started).toMillis());
+        // The benchmarks measure queries on an indexed log, as a daemon that keeps up has it; not the tail.
+        started = System.nanoTime();
+        long indexed = log.keyIndexer().indexNow();
+        System.err.printf("indexed the keys of %,d more rows in %,d ms%n", indexed,
                 Duration.ofNanos(System.nanoTime() - started).toMillis());
         return log;
     }

@@ -26,23 +26,27 @@ public final class AccessLog implements AutoCloseable {
     private final DriverManagerDataSource dataSource;
     private final Connection keepOpen;
     private final AccessLogWriter writer;
+    private final KeyIndexer keyIndexer;
     private final AccessLogReader reader;
     private final AdminEventLog adminEvents;
     private final ListenerStore listeners;
     private boolean closed;
 
-    private AccessLog(String name, DriverManagerDataSource dataSource, Connection keepOpen, AccessLogWriter writer) {
+    private AccessLog(String name, DriverManagerDataSource dataSource, Connection keepOpen, AccessLogWriter writer,
+            KeyIndexer keyIndexer) {
         this.name = name;
         this.dataSource = dataSource;
         this.keepOpen = keepOpen;
         this.writer = writer;
+        this.keyIndexer = keyIndexer;
         this.reader = new AccessLogReader(dataSource);
         this.adminEvents = new AdminEventLog(dataSource);
         this.listeners = new ListenerStore(dataSource);
     }
 
     /**
-     * Opens the database at {@code config.url()}, brings its schema up to date and starts the writer. An H2
+     * Opens the database at {@code config.url()}, brings its schema up to date and starts the writer and the
+     * {@link KeyIndexer} (every {@value KeyIndexer#DEFAULT_INTERVAL_MS} ms). An H2
      * file URL gets {@code WRITE_DELAY=0} and {@code DB_CLOSE_ON_EXIT=FALSE} unless it sets them (see
      * {@link DatabaseUrl#withAuditSettings}).
      *
@@ -54,6 +58,11 @@ public final class AccessLog implements AutoCloseable {
     }
 
     static AccessLog open(StoreConfig config, long closeTimeoutMs) throws SQLException {
+        return open(config, closeTimeoutMs, KeyIndexer.DEFAULT_INTERVAL_MS);
+    }
+
+    /** As {@link #open(StoreConfig)}, for tests that decide when keys are indexed (a long interval, then indexNow). */
+    static AccessLog open(StoreConfig config, long closeTimeoutMs, long keyIndexIntervalMs) throws SQLException {
         if (config.url() == null) {
             throw new IllegalArgumentException("url: not set (the daemon fills in the H2 file in its state directory)");
         }
@@ -66,8 +75,9 @@ public final class AccessLog implements AutoCloseable {
         try {
             migrate(name, dataSource);
             AccessLogWriter writer = AccessLogWriter.start(name, dataSource, config, closeTimeoutMs);
+            KeyIndexer keyIndexer = KeyIndexer.start(name, dataSource, keyIndexIntervalMs);
             LOG.info("{} - access log open", name);
-            return new AccessLog(name, dataSource, keepOpen, writer);
+            return new AccessLog(name, dataSource, keepOpen, writer, keyIndexer);
         } catch (SQLException | RuntimeException e) {
             closeQuietly(keepOpen);
             throw e;
@@ -77,6 +87,14 @@ public final class AccessLog implements AutoCloseable {
     /** The writer that request threads hand their records to. */
     public AccessLogWriter writer() {
         return writer;
+    }
+
+    /**
+     * Indexes hosts and clients in the background. Retention uses its {@link KeyIndexer#deleteKeysBelow}; a
+     * tool that needs every row indexed at once calls {@link KeyIndexer#indexNow()}.
+     */
+    public KeyIndexer keyIndexer() {
+        return keyIndexer;
     }
 
     /** Reads stored records back: filtered pages and whole exports. */
@@ -103,7 +121,8 @@ public final class AccessLog implements AutoCloseable {
     }
 
     /**
-     * Closes the writer, which stores everything queued (see {@link AccessLogWriter#close()}), then the
+     * Stops the key indexer (what it has not indexed yet is indexed at the next open), closes the writer,
+     * which stores everything queued (see {@link AccessLogWriter#close()}), then the
      * database: an H2 file closes with this, its last connection, and another process may open it. Calling it
      * again does nothing.
      */
@@ -113,6 +132,7 @@ public final class AccessLog implements AutoCloseable {
             return;
         }
         closed = true;
+        keyIndexer.close();
         writer.close();
         closeQuietly(keepOpen);
         LOG.info("{} - access log closed", name);

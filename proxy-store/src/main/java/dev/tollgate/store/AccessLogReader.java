@@ -1,8 +1,10 @@
 package dev.tollgate.store;
 
+import dev.tollgate.store.internal.AccessLogKeyTable;
 import dev.tollgate.store.internal.AccessLogTable;
 import dev.tollgate.store.internal.AccessQuerySql;
 import dev.tollgate.store.internal.AccessQuerySql.IdRange;
+import dev.tollgate.store.internal.AccessQuerySql.KeyFilter;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -100,24 +102,58 @@ public final class AccessLogReader {
                     return new StreamedRows(0, q.after());
                 }
             }
-            AccessQuerySql select = limited ? AccessQuerySql.page(q, ids) : AccessQuerySql.unlimited(q, ids);
-            long count = 0;
-            long lastId = q.after();
-            try (PreparedStatement statement = c.prepareStatement(select.sql())) {
-                statement.setFetchSize(fetchSize);
-                select.bind(statement);
-                try (ResultSet rs = statement.executeQuery()) {
-                    while (rs.next()) {
-                        AccessRecord r = AccessLogTable.read(rs);
-                        sink.accept(r);
-                        count++;
-                        lastId = r.id();
-                    }
-                }
+            StreamedRows streamed;
+            KeyFilter key = AccessQuerySql.keyFilter(q);
+            if (key == null) {
+                AccessQuerySql select = limited ? AccessQuerySql.page(q, ids) : AccessQuerySql.unlimited(q, ids);
+                streamed = run(c, select, fetchSize, sink, new StreamedRows(0, q.after()));
+            } else {
+                streamed = streamByKey(c, q, ids, key, limited, fetchSize, sink);
             }
             c.commit();
-            return new StreamedRows(count, lastId);
+            return streamed;
         }
+    }
+
+    /**
+     * The rows of {@code q} through the key index: first those up to the mark from access_log_key, then the
+     * unindexed tail above it from access_log, which continues them in id order. The mark is read once, so
+     * the two parts meet exactly there whatever the indexer commits meanwhile: keys up to a mark were
+     * committed with it, and rows above it are still in access_log.
+     */
+    private static StreamedRows streamByKey(Connection c, AccessQuery q, IdRange ids, KeyFilter key,
+            boolean limited, int fetchSize, Consumer<? super AccessRecord> sink) throws SQLException {
+        long mark = AccessLogKeyTable.mark(c, AccessLogKeyTable.SELECT_MARK_SQL);
+        StreamedRows streamed = new StreamedRows(0, q.after());
+        if (q.after() < mark) {
+            streamed = run(c, AccessQuerySql.indexed(q, ids, key, mark, limited), fetchSize, sink, streamed);
+        }
+        long left = q.limit() - streamed.count();
+        if (limited && left == 0) {
+            return streamed;
+        }
+        AccessQuery rest = limited ? q.withLimit((int) left) : q;
+        return run(c, AccessQuerySql.unindexedTail(rest, ids, mark, limited), fetchSize, sink, streamed);
+    }
+
+    /** Gives {@code sink} every row of {@code select}, counting on from {@code before}. */
+    private static StreamedRows run(Connection c, AccessQuerySql select, int fetchSize,
+            Consumer<? super AccessRecord> sink, StreamedRows before) throws SQLException {
+        long count = before.count();
+        long lastId = before.lastId();
+        try (PreparedStatement statement = c.prepareStatement(select.sql())) {
+            statement.setFetchSize(fetchSize);
+            select.bind(statement);
+            try (ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    AccessRecord r = AccessLogTable.read(rs);
+                    sink.accept(r);
+                    count++;
+                    lastId = r.id();
+                }
+            }
+        }
+        return new StreamedRows(count, lastId);
     }
 
     /** The ids that bound {@code q}'s time range, or null when no row falls in it (see {@link AccessQuerySql}). */

@@ -30,6 +30,10 @@ class MigrationIT {
         try (AccessLog log = AccessLog.open(config())) {
             List<AccessRecord> old = log.reader().page(AccessQuery.all().withHost("old.example"));
             assertEquals(List.of("/from-v1"), old.stream().map(AccessRecord::path).toList());
+            // The row from before V3 is indexed like any other, and found through its keys afterwards.
+            log.keyIndexer().indexNow();
+            assertEquals(List.of("/from-v1"), log.reader().page(AccessQuery.all().withClient("10.0.0.1")).stream()
+                    .map(AccessRecord::path).toList());
             log.listeners().save("node", "api-made", "{}", StoredListener.RUNNING);
             log.adminEvents().record(new AdminEvent(null, Instant.EPOCH, "node", "admin", "127.0.0.1",
                     "listener.create", "api-made", AdminEvent.OK, 201, null));
@@ -39,9 +43,13 @@ class MigrationIT {
             assertEquals(List.of("1", "2", "3"), strings(c, "SELECT \"version\" FROM \"flyway_schema_history\""
                     + " WHERE \"success\" AND \"version\" IS NOT NULL ORDER BY \"installed_rank\""));
             assertEquals(List.of(), strings(c, "SELECT \"version\" FROM \"flyway_schema_history\" WHERE NOT \"success\""));
-            assertEquals(List.of("ACCESS_LOG_CLIENT_IDX", "ACCESS_LOG_HOST_IDX", "ACCESS_LOG_TS_IDX"),
+            // No host or client index on access_log itself: the writer would pay for them (V3's comment).
+            assertEquals(List.of("ACCESS_LOG_TS_IDX"),
                     strings(c, "SELECT INDEX_NAME FROM INFORMATION_SCHEMA.INDEXES WHERE TABLE_NAME = 'ACCESS_LOG'"
                             + " AND INDEX_NAME LIKE 'ACCESS_LOG!_%' ESCAPE '!' ORDER BY INDEX_NAME"));
+            assertEquals(List.of("H:old.example:1", "C:10.0.0.1:1").stream().sorted().toList(),
+                    strings(c, "SELECT key_type || ':' || key_value || ':' || id FROM access_log_key ORDER BY 1"));
+            assertEquals(List.of("1"), strings(c, "SELECT id FROM access_log_key_mark"));
             assertEquals(List.of("api-made"),
                     log.listeners().list("node").stream().map(StoredListener::name).toList());
             assertEquals(1, log.adminEvents().page(0, 10).size());

@@ -4,6 +4,7 @@ import dev.tollgate.store.AccessQuery;
 import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
 import dev.tollgate.store.internal.AccessQuerySql.IdRange;
+import dev.tollgate.store.internal.AccessQuerySql.KeyFilter;
 
 import org.junit.jupiter.api.Test;
 
@@ -86,6 +87,37 @@ class AccessQuerySqlTest {
     @Test
     void likeWildcardsInTheDomainMatchOnlyThemselves() {
         assertEquals("%.a!%b!_c!!d", AccessQuerySql.anySubdomainOf("a%b_c!d"));
+    }
+
+    @Test
+    void anExactHostReadsTheKeysUpToTheMarkThenTheTailAboveIt() {
+        AccessQuery q = AccessQuery.all().withHost("h.example").withClient("10.0.0.1").withAfter(5);
+        KeyFilter key = AccessQuerySql.keyFilter(q);
+
+        AccessQuerySql indexed = AccessQuerySql.indexed(q, null, key, 70, true);
+        AccessQuerySql tail = AccessQuerySql.unindexedTail(q, null, 70, true);
+
+        assertEquals(new KeyFilter(AccessLogKeyTable.HOST, "h.example"), key);
+        assertTrue(indexed.sql().endsWith("WHERE k.key_type = ? AND k.key_value = ? AND k.id > ? AND k.id <= ?"
+                + " AND a.client_addr = ? ORDER BY k.key_type, k.key_value, k.id LIMIT ?"), indexed.sql());
+        assertEquals(List.of("H", "h.example", 5L, 70L, "10.0.0.1", 100), indexed.parameters());
+        assertEquals(List.of(70L, "h.example", "10.0.0.1", 100), tail.parameters());
+    }
+
+    @Test
+    void aClientAloneIsTheKeyAndASuffixPatternIsNone() {
+        assertEquals(new KeyFilter(AccessLogKeyTable.CLIENT, "10.0.0.1"),
+                AccessQuerySql.keyFilter(AccessQuery.all().withHost("*.example.com").withClient("10.0.0.1")));
+        assertEquals(null, AccessQuerySql.keyFilter(AccessQuery.all().withHost("*.example.com")));
+    }
+
+    @Test
+    void aTimeRangeNarrowsTheKeyRangeToo() {
+        AccessQuery q = AccessQuery.all().withClient("10.0.0.1").withSince(T0);
+
+        AccessQuerySql indexed = AccessQuerySql.indexed(q, new IdRange(20, 90), AccessQuerySql.keyFilter(q), 70, false);
+
+        assertEquals(List.of("C", "10.0.0.1", 19L, 70L, utc(T0)), indexed.parameters());
     }
 
     private static OffsetDateTime utc(Instant i) {

@@ -1,0 +1,248 @@
+package dev.tollgate.store;
+
+import dev.tollgate.store.internal.AccessLogKeyTable;
+import dev.tollgate.store.internal.AccessLogKeyTable.Key;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+
+/**
+ * Keeps {@code access_log_key}, the host and client index of the access log, up to date, off the request
+ * path: one background thread ({@value #THREAD_NAME}) that, every interval, reads the rows written since the
+ * mark, sorts their keys and inserts them in one batch, with the new mark, in one transaction on its own
+ * connection. A crash therefore leaves keys and mark in agreement, and the indexer catches up after a
+ * restart; until then queries read the unindexed rows from access_log directly (see AccessLogReader).
+ * <p>
+ * Ids must be committed in id order for "id > mark" to find every new row. On H2 they are: the store has one
+ * writer thread, which takes its ids in the order it commits. PostgreSQL with several writers (several
+ * daemons on one database, or one with a cached sequence) can commit id 11 before id 10; an indexer that ran
+ * in between would move the mark past 10 and never index it. That setup would need the indexer to stay
+ * behind the oldest open writer transaction (e.g. index only ids below the lowest id still in flight, which
+ * the writers would have to publish, or rows older than a safe lag), and to re-check a window below the mark.
+ */
+public final class KeyIndexer implements AutoCloseable {
+
+    public static final String THREAD_NAME = "tollgate-key-indexer";
+    public static final long DEFAULT_INTERVAL_MS = 1_000;
+    /** Rows per round: one transaction's worth, about a second of the writer at full speed on H2. */
+    public static final int DEFAULT_ROUND_ROWS = 50_000;
+    /** Ids per transaction when deleting keys for retention: up to two keys per id. */
+    static final long DELETE_WINDOW_IDS = 10_000;
+    private static final long CLOSE_TIMEOUT_MS = 30_000;
+
+    private static final Logger LOG = LoggerFactory.getLogger(KeyIndexer.class);
+
+    private final String name;
+    private final DataSource dataSource;
+    private final long intervalMs;
+    private final int roundRows;
+    // Rounds from the thread and from indexNow() must not run together: both would insert the same keys.
+    private final Object roundLock = new Object();
+    private final CountDownLatch stop = new CountDownLatch(1);
+    private final Thread thread;
+    private volatile long indexed;
+
+    KeyIndexer(String name, DataSource dataSource, long intervalMs, int roundRows) {
+        if (intervalMs < 1 || roundRows < 1) {
+            throw new IllegalArgumentException("intervalMs " + intervalMs + " and roundRows " + roundRows
+                    + " must be positive");
+        }
+        this.name = name;
+        this.dataSource = dataSource;
+        this.intervalMs = intervalMs;
+        this.roundRows = roundRows;
+        this.thread = new Thread(this::run, THREAD_NAME);
+        // Daemon: indexing can always resume after a restart, so it must never keep the JVM alive.
+        thread.setDaemon(true);
+    }
+
+    /** Starts an indexer that indexes every {@code intervalMs}; {@code name} prefixes its log lines. */
+    static KeyIndexer start(String name, DataSource dataSource, long intervalMs) {
+        KeyIndexer indexer = new KeyIndexer(name, dataSource, intervalMs, DEFAULT_ROUND_ROWS);
+        indexer.thread.start();
+        return indexer;
+    }
+
+    /**
+     * Indexes every row committed so far, round after round, on the calling thread, and returns how many
+     * rows it indexed. For tests and tools; the background thread does the same every interval.
+     */
+    public long indexNow() throws SQLException {
+        synchronized (roundLock) {
+            long total = 0;
+            int round;
+            do {
+                round = indexOneRound();
+                total += round;
+            } while (round == roundRows);
+            return total;
+        }
+    }
+
+    /** Rows indexed since this indexer started, by the thread and by {@link #indexNow()}. */
+    public long indexed() {
+        return indexed;
+    }
+
+    /**
+     * Deletes the keys of every row with an id below {@code belowId}, one window of {@value #DELETE_WINDOW_IDS}
+     * ids per transaction so that no transaction grows with the purge, and returns how many keys it deleted.
+     * For retention: call it after deleting those rows from access_log (see docs). Keys whose row is gone
+     * are harmless meanwhile: queries join them to access_log, which drops them.
+     */
+    public long deleteKeysBelow(long belowId) throws SQLException {
+        long deleted = 0;
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(true);
+            Long lowest = lowestKeyId(c);
+            if (lowest == null) {
+                return 0;
+            }
+            try (PreparedStatement delete = c.prepareStatement(AccessLogKeyTable.DELETE_WINDOW_SQL)) {
+                for (long from = lowest; from < belowId; from += DELETE_WINDOW_IDS) {
+                    delete.setLong(1, from);
+                    delete.setLong(2, Math.min(belowId, from + DELETE_WINDOW_IDS));
+                    deleted += delete.executeUpdate();
+                }
+            }
+        }
+        return deleted;
+    }
+
+    /** Stops the thread, letting a round in progress finish. Calling it again does nothing. */
+    @Override
+    public void close() {
+        stop.countDown();
+        if (Thread.currentThread() == thread) {
+            return;
+        }
+        try {
+            thread.join(CLOSE_TIMEOUT_MS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (thread.isAlive()) {
+            LOG.warn("{} - key indexer still busy after {} ms; left running as a daemon", name, CLOSE_TIMEOUT_MS);
+        }
+    }
+
+    private void run() {
+        LOG.info("{} - key indexer started (every {} ms, {} rows a round)", name, intervalMs, roundRows);
+        while (!awaitStop()) {
+            try {
+                indexNow();
+            } catch (Throwable t) {
+                // Everything: a dead indexer would leave every later row in the unindexed tail, and queries
+                // would slowly turn into table scans. The next interval retries on a fresh connection.
+                LOG.warn("{} - indexing the access log failed; retrying in {} ms", name, intervalMs, t);
+            }
+        }
+        LOG.info("{} - key indexer stopped: {} rows indexed", name, indexed);
+    }
+
+    /** Waits one interval; true when close() was called. */
+    private boolean awaitStop() {
+        try {
+            return stop.await(intervalMs, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            // Only close() should stop the indexer; an interrupt from elsewhere is ignored.
+            return stop.getCount() == 0;
+        }
+    }
+
+    /** One transaction: up to roundRows rows past the mark, their keys sorted and inserted, the mark moved. */
+    private int indexOneRound() throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                long mark = AccessLogKeyTable.mark(c, AccessLogKeyTable.SELECT_MARK_FOR_UPDATE_SQL);
+                List<Key> keys = new ArrayList<>();
+                long[] last = {mark};
+                int rows = readUnindexed(c, mark, keys, last);
+                if (rows == 0) {
+                    c.rollback();
+                    return 0;
+                }
+                keys.sort(AccessLogKeyTable.PRIMARY_KEY_ORDER);
+                insert(c, keys);
+                try (PreparedStatement update = c.prepareStatement(AccessLogKeyTable.UPDATE_MARK_SQL)) {
+                    update.setLong(1, last[0]);
+                    update.executeUpdate();
+                }
+                c.commit();
+                indexed += rows;
+                return rows;
+            } catch (SQLException | RuntimeException e) {
+                rollbackQuietly(c);
+                throw e;
+            }
+        }
+    }
+
+    /** Adds the keys of up to roundRows rows after {@code mark} to {@code keys}; {@code last[0]} gets the last id. */
+    private int readUnindexed(Connection c, long mark, List<Key> keys, long[] last) throws SQLException {
+        int rows = 0;
+        try (PreparedStatement select = c.prepareStatement(AccessLogKeyTable.SELECT_UNINDEXED_SQL)) {
+            select.setLong(1, mark);
+            select.setInt(2, roundRows);
+            try (ResultSet rs = select.executeQuery()) {
+                while (rs.next()) {
+                    long id = rs.getLong(1);
+                    String host = rs.getString(2);
+                    String client = rs.getString(3);
+                    if (host != null) {
+                        keys.add(new Key(AccessLogKeyTable.HOST, host, id));
+                    }
+                    if (client != null) {
+                        keys.add(new Key(AccessLogKeyTable.CLIENT, client, id));
+                    }
+                    last[0] = id;
+                    rows++;
+                }
+            }
+        }
+        return rows;
+    }
+
+    private static void insert(Connection c, List<Key> keys) throws SQLException {
+        if (keys.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement insert = c.prepareStatement(AccessLogKeyTable.INSERT_SQL)) {
+            for (Key k : keys) {
+                insert.setString(1, k.type());
+                insert.setString(2, k.value());
+                insert.setLong(3, k.id());
+                insert.addBatch();
+            }
+            insert.executeBatch();
+        }
+    }
+
+    private static Long lowestKeyId(Connection c) throws SQLException {
+        try (PreparedStatement select = c.prepareStatement(AccessLogKeyTable.MIN_ID_SQL);
+             ResultSet rs = select.executeQuery()) {
+            rs.next();
+            long id = rs.getLong(1);
+            return rs.wasNull() ? null : id;
+        }
+    }
+
+    private void rollbackQuietly(Connection c) {
+        try {
+            c.rollback();
+        } catch (SQLException e) {
+            LOG.debug("{} - rollback after a failed indexing round failed too", name, e);
+        }
+    }
+}

@@ -1,0 +1,312 @@
+package dev.tollgate.store;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Predicate;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The host and client key index ({@link KeyIndexer}, access_log_key) against a plain scan of access_log, in
+ * a real H2 file: rows already indexed, rows in the unindexed tail above the mark, paging across the mark,
+ * restarts and stops that leave rows unindexed, and deletes for retention.
+ */
+class KeyIndexIT {
+
+    private static final long NEVER_MS = 3_600_000;
+    private static final long DEADLINE_MS = 30_000;
+    private static final Instant T0 = Instant.parse("2026-03-01T00:00:00Z");
+    // Null among them: a row without a host or client has no key of that type and must never match.
+    private static final String[] HOSTS = {"a.example", "b.example", "c.example", null, "a.example.org"};
+    private static final String[] CLIENTS = {"10.0.0.1", "10.0.0.2", null, "2001:db8::1"};
+
+    @TempDir
+    Path dir;
+
+    private AccessLog log;
+    private int appended;
+
+    @AfterEach
+    void closeLog() {
+        if (log != null) {
+            log.close();
+        }
+    }
+
+    @Test
+    void hostAndClientQueriesMatchAPlainScanInTheTailAndOnceIndexed() throws SQLException {
+        log = open(NEVER_MS);
+        append(40);
+        assertEveryKeyQueryMatchesAScan("all in the tail");
+
+        assertEquals(40, log.keyIndexer().indexNow());
+        assertEquals(40, mark());
+        assertEveryKeyQueryMatchesAScan("all indexed");
+
+        append(25);
+        assertEveryKeyQueryMatchesAScan("indexed, then a tail");
+        assertEquals(25, log.keyIndexer().indexNow());
+        assertEquals(0, log.keyIndexer().indexNow(), "nothing left to index");
+        assertEveryKeyQueryMatchesAScan("all indexed again");
+        assertKeysAgreeWithTheMark();
+    }
+
+    @Test
+    void otherFiltersStillApplyToRowsFoundThroughTheKeys() throws SQLException {
+        log = open(NEVER_MS);
+        append(30);
+        log.keyIndexer().indexNow();
+        append(30);
+
+        assertQueryMatchesAScan(AccessQuery.all().withHost("a.example").withMethod("POST"),
+                r -> "a.example".equals(r.host()) && "POST".equals(r.method()));
+        assertQueryMatchesAScan(AccessQuery.all().withHost("b.example").withClient("10.0.0.2"),
+                r -> "b.example".equals(r.host()) && "10.0.0.2".equals(r.clientAddr()));
+        assertQueryMatchesAScan(AccessQuery.all().withClient("10.0.0.1").withStatusClass(4),
+                r -> "10.0.0.1".equals(r.clientAddr()) && r.status() / 100 == 4);
+        Instant since = T0.plusSeconds(20);
+        Instant until = T0.plusSeconds(45);
+        assertQueryMatchesAScan(AccessQuery.all().withHost("a.example").withSince(since).withUntil(until),
+                r -> "a.example".equals(r.host()) && r.tsMs() >= since.toEpochMilli()
+                        && r.tsMs() < until.toEpochMilli());
+    }
+
+    @Test
+    void pagingAcrossTheMarkMissesAndRepeatsNothing() throws SQLException {
+        log = open(NEVER_MS);
+        append(53);
+        log.keyIndexer().indexNow();
+        append(47);
+
+        for (int limit : new int[] {1, 2, 3, 7}) {
+            for (String host : new String[] {"a.example", "c.example"}) {
+                assertPagesMatchAScan(AccessQuery.all().withHost(host).withLimit(limit), r -> host.equals(r.host()));
+            }
+            assertPagesMatchAScan(AccessQuery.all().withClient("10.0.0.1").withLimit(limit),
+                    r -> "10.0.0.1".equals(r.clientAddr()));
+        }
+        // A cursor exactly on the mark, and one just below it.
+        assertQueryMatchesAScan(AccessQuery.all().withHost("a.example").withAfter(53), r -> "a.example".equals(r.host()));
+        assertQueryMatchesAScan(AccessQuery.all().withHost("a.example").withAfter(52), r -> "a.example".equals(r.host()));
+    }
+
+    @Test
+    void streamAllReadsTheIndexedRowsAndTheTail() throws SQLException {
+        log = open(NEVER_MS);
+        append(20);
+        log.keyIndexer().indexNow();
+        append(20);
+        List<AccessRecord> got = new ArrayList<>();
+
+        log.reader().streamAll(AccessQuery.all().withClient("10.0.0.2").withLimit(1), got::add);
+
+        assertEquals(scan(r -> "10.0.0.2".equals(r.clientAddr())), got);
+    }
+
+    @Test
+    void theBackgroundThreadIndexesNewRows() throws Exception {
+        log = open(50);
+        append(30);
+
+        awaitMark(30);
+        assertKeysAgreeWithTheMark();
+        assertEveryKeyQueryMatchesAScan("indexed by the thread");
+    }
+
+    @Test
+    void aRestartCatchesUpOnRowsLeftUnindexed() throws Exception {
+        log = open(NEVER_MS);
+        append(35);
+        log.keyIndexer().indexNow();
+        append(15);
+        log.close();
+
+        log = open(50);
+        assertEveryKeyQueryMatchesAScan("after the restart, before the indexer ran");
+        awaitMark(50);
+        assertKeysAgreeWithTheMark();
+        assertEveryKeyQueryMatchesAScan("after the restart, caught up");
+    }
+
+    @Test
+    void aStopWithoutIndexingLeavesKeysAndMarkInAgreement() throws Exception {
+        log = open(NEVER_MS);
+        append(25);
+        log.keyIndexer().indexNow();
+        append(10);
+        log.close();
+
+        log = open(NEVER_MS);
+        assertEquals(25, mark());
+        assertKeysAgreeWithTheMark();
+        assertEveryKeyQueryMatchesAScan("reopened with a tail");
+        assertEquals(10, log.keyIndexer().indexNow());
+        assertKeysAgreeWithTheMark();
+        assertEveryKeyQueryMatchesAScan("reopened and indexed");
+    }
+
+    @Test
+    void aCrashInTheMiddleOfARoundLosesTheWholeRound() throws Exception {
+        log = open(NEVER_MS);
+        append(20);
+        log.keyIndexer().indexNow();
+        append(10);
+        // Half a round: keys inserted, mark not moved, nothing committed; then the database stops dead.
+        try (Connection round = log.dataSource().getConnection(); Connection killer = log.dataSource().getConnection()) {
+            round.setAutoCommit(false);
+            try (Statement s = round.createStatement()) {
+                s.executeUpdate("INSERT INTO access_log_key (key_type, key_value, id)"
+                        + " SELECT 'H', host, id FROM access_log WHERE id > 20 AND host IS NOT NULL");
+            }
+            try (Statement s = killer.createStatement()) {
+                s.execute("SHUTDOWN IMMEDIATELY");
+            }
+        } catch (SQLException expected) {
+            // Closing connections of a database that is gone may fail; the file is what matters.
+        }
+        log.close();
+
+        log = open(NEVER_MS);
+        assertEquals(20, mark());
+        assertKeysAgreeWithTheMark();
+        assertEveryKeyQueryMatchesAScan("after the crash");
+        assertEquals(10, log.keyIndexer().indexNow());
+        assertKeysAgreeWithTheMark();
+    }
+
+    @Test
+    void deleteKeysBelowRemovesOnlyTheKeysOfOlderRows() throws SQLException {
+        log = open(NEVER_MS);
+        append(60);
+        log.keyIndexer().indexNow();
+        Set<String> before = keys();
+
+        long deleted = log.keyIndexer().deleteKeysBelow(37);
+
+        Set<String> expected = new TreeSet<>();
+        for (String k : before) {
+            if (Long.parseLong(k.substring(k.lastIndexOf(':') + 1)) >= 37) {
+                expected.add(k);
+            }
+        }
+        assertEquals(expected, keys());
+        assertEquals(before.size() - expected.size(), deleted);
+        assertEquals(0, log.keyIndexer().deleteKeysBelow(37), "nothing left below 37");
+    }
+
+    // --- helpers ---
+
+    private AccessLog open(long intervalMs) throws SQLException {
+        return AccessLog.open(new StoreConfig("jdbc:h2:file:" + dir.resolve("access"), null, null, 500, 60_000,
+                null), AccessLogWriter.DEFAULT_CLOSE_TIMEOUT_MS, intervalMs);
+    }
+
+    /** Appends {@code n} more rows, each host, client and method recurring, and waits until they are stored. */
+    private void append(int n) {
+        for (int i = 0; i < n; i++, appended++) {
+            int k = appended;
+            log.writer().append(new AccessRecord(null, T0.plusSeconds(k).toEpochMilli(), 1L, "node", "public",
+                    CLIENTS[k % CLIENTS.length], 40_000 + k, null, Kind.FORWARD, "HTTP/1.1",
+                    k % 3 == 0 ? "POST" : "GET", HOSTS[k % HOSTS.length], 80, "/" + k, k % 7 == 0 ? 404 : 200,
+                    1L, 2L, null, null, Outcome.OK, null));
+        }
+        assertTrue(log.writer().flush(DEADLINE_MS));
+    }
+
+    private void assertEveryKeyQueryMatchesAScan(String when) throws SQLException {
+        for (String host : HOSTS) {
+            if (host != null) {
+                assertQueryMatchesAScan(AccessQuery.all().withHost(host), r -> host.equals(r.host()));
+            }
+        }
+        for (String client : CLIENTS) {
+            if (client != null) {
+                assertQueryMatchesAScan(AccessQuery.all().withClient(client), r -> client.equals(r.clientAddr()));
+            }
+        }
+        assertQueryMatchesAScan(AccessQuery.all().withHost("nowhere.example"), r -> false);
+        assertTrue(log.reader().readAfter(0, 1).size() == 1, when);
+    }
+
+    private void assertQueryMatchesAScan(AccessQuery q, Predicate<AccessRecord> expected) throws SQLException {
+        List<AccessRecord> want = scan(r -> r.id() > q.after() && expected.test(r));
+        assertEquals(want, log.reader().page(q.withLimit(AccessQuery.MAX_LIMIT)), q.toString());
+    }
+
+    private void assertPagesMatchAScan(AccessQuery first, Predicate<AccessRecord> expected) throws SQLException {
+        List<AccessRecord> got = new ArrayList<>();
+        AccessQuery q = first;
+        while (true) {
+            List<AccessRecord> page = new ArrayList<>();
+            StreamedRows streamed = log.reader().query(q, page::add);
+            assertTrue(page.size() <= first.limit());
+            got.addAll(page);
+            if (streamed.count() < first.limit()) {
+                break;
+            }
+            q = q.withAfter(streamed.lastId());
+        }
+        assertEquals(scan(expected), got, first.toString());
+    }
+
+    /** What a plain read of the whole table in id order, filtered here, returns. */
+    private List<AccessRecord> scan(Predicate<AccessRecord> expected) throws SQLException {
+        return log.reader().readAfter(0, AccessLogReader.MAX_LIMIT).stream().filter(expected).toList();
+    }
+
+    /** access_log_key holds exactly the keys of the rows up to the mark, and nothing above it. */
+    private void assertKeysAgreeWithTheMark() throws SQLException {
+        long mark = mark();
+        Set<String> expected = new TreeSet<>();
+        for (AccessRecord r : scan(r -> r.id() <= mark)) {
+            if (r.host() != null) {
+                expected.add("H:" + r.host() + ":" + r.id());
+            }
+            if (r.clientAddr() != null) {
+                expected.add("C:" + r.clientAddr() + ":" + r.id());
+            }
+        }
+        assertEquals(expected, keys(), "keys up to mark " + mark);
+    }
+
+    private void awaitMark(long id) throws Exception {
+        long deadline = System.nanoTime() + DEADLINE_MS * 1_000_000;
+        while (mark() < id) {
+            assertTrue(System.nanoTime() < deadline, "the indexer did not reach id " + id + " in time");
+            Thread.onSpinWait();
+        }
+    }
+
+    private long mark() throws SQLException {
+        return Long.parseLong(Objects.requireNonNull(strings("SELECT id FROM access_log_key_mark")).get(0));
+    }
+
+    private Set<String> keys() throws SQLException {
+        return new TreeSet<>(strings("SELECT key_type || ':' || key_value || ':' || id FROM access_log_key"));
+    }
+
+    private List<String> strings(String sql) throws SQLException {
+        List<String> values = new ArrayList<>();
+        try (Connection c = log.dataSource().getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery(sql)) {
+            while (rs.next()) {
+                values.add(rs.getString(1));
+            }
+        }
+        return values;
+    }
+}
