@@ -5,6 +5,7 @@ import dev.tollgate.store.internal.AccessLogInserter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,6 +42,7 @@ public final class AccessLogWriter implements AutoCloseable {
     // How often an idle writer, and a producer waiting on a full queue, look up from their wait.
     private static final long IDLE_POLL_MS = 1_000;
     private static final long FULL_QUEUE_RECHECK_MS = 100;
+    private static final int MAX_CAUSE_DEPTH = 32;
 
     private final String name;
     private final int batchSize;
@@ -225,10 +227,23 @@ public final class AccessLogWriter implements AutoCloseable {
         }
     }
 
-    private static String rootCause(Throwable t) {
+    /**
+     * The first line of the innermost cause: what an operator can act on ("No space left on device"), not the
+     * driver's wrapper. A failed JDBC batch carries its failure as its next exception rather than its cause,
+     * so where a SQLException has no cause the chain goes on through its next exception.
+     */
+    static String rootCause(Throwable t) {
         Throwable root = t;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
+        // Bounded: a driver's chain may loop back on itself.
+        for (int depth = 0; depth < MAX_CAUSE_DEPTH; depth++) {
+            Throwable next = root.getCause();
+            if (next == null && root instanceof SQLException sql) {
+                next = sql.getNextException();
+            }
+            if (next == null || next == root) {
+                break;
+            }
+            root = next;
         }
         String message = root.getMessage();
         return message == null ? root.getClass().getSimpleName() : message.lines().findFirst().orElse(message);
