@@ -140,6 +140,7 @@ class AccessLogDurabilityIT {
             List<Thread> workers = new ArrayList<>();
             List<Throwable> unexpected = new java.util.concurrent.CopyOnWriteArrayList<>();
             long killAtNanos;
+            long loadStartNanos = System.nanoTime();
             try {
                 for (int w = 0; w < KILL_LOAD_CONNECTIONS; w++) {
                     Thread worker = new Thread(() -> keepRequesting(first.port(), origin.port(), next,
@@ -200,9 +201,10 @@ class AccessLogDurabilityIT {
                 }
             }
             rows.forEach((i, count) -> assertEquals(1, count, "rows for request " + i));
-            System.out.printf("kill -9 after %d completed requests: %d finished more than %d ms before the kill,"
-                    + " %d within it, of which %d have no row; the oldest request without a row finished %d ms"
-                    + " before the kill%n", completedAtNanos.size(), before,
+            System.out.printf("kill -9 after %d completed requests (%.0f/s): %d finished more than %d ms before the"
+                    + " kill, %d within it, of which %d have no row; the oldest request without a row finished %d ms"
+                    + " before the kill%n", completedAtNanos.size(),
+                    completedAtNanos.size() / ((killAtNanos - loadStartNanos) / 1e9), before,
                     TimeUnit.NANOSECONDS.toMillis(windowNanos), inWindow, inWindowWithoutRow, oldestMissingMs);
             assertTrue(lost.isEmpty(), lost.size() + " requests finished before the flush window have no row,"
                     + " e.g. " + lost.subList(0, Math.min(20, lost.size())));
