@@ -24,7 +24,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -106,7 +108,7 @@ class AccessLogDurabilityIT {
 
             Map<Integer, Integer> rows = rowsById(HELD_PATH);
             int received = 0;
-            Map<Integer, Integer> byStatus = new java.util.TreeMap<>();
+            Map<Integer, Integer> byStatus = new TreeMap<>();
             for (var entry : responses.entrySet()) {
                 HttpResponseBytes response = entry.getValue();
                 if (!response.complete()) {
@@ -138,7 +140,7 @@ class AccessLogDurabilityIT {
             AtomicInteger next = new AtomicInteger();
             AtomicBoolean killed = new AtomicBoolean();
             List<Thread> workers = new ArrayList<>();
-            List<Throwable> unexpected = new java.util.concurrent.CopyOnWriteArrayList<>();
+            List<Throwable> unexpected = new CopyOnWriteArrayList<>();
             long killAtNanos;
             long loadStartNanos = System.nanoTime();
             try {
@@ -336,7 +338,7 @@ class AccessLogDurabilityIT {
     }
 
     private static String clients(Map<Integer, HttpResponseBytes> responses) {
-        Map<String, Integer> summary = new java.util.TreeMap<>();
+        Map<String, Integer> summary = new TreeMap<>();
         responses.values().forEach(r -> summary.merge(r.complete() ? "complete " + r.status()
                 : "incomplete " + r.status(), 1, Integer::sum));
         return summary.toString();

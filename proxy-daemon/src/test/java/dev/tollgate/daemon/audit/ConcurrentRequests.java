@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Queue;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -83,7 +84,7 @@ final class ConcurrentRequests implements AutoCloseable {
 
     /** What each ended request received, by request number. */
     Map<Integer, HttpResponseBytes> responses() {
-        Map<Integer, HttpResponseBytes> parsed = new java.util.TreeMap<>();
+        Map<Integer, HttpResponseBytes> parsed = new TreeMap<>();
         finished.forEach((i, bytes) -> parsed.put(i, HttpResponseBytes.parse(bytes)));
         return parsed;
     }

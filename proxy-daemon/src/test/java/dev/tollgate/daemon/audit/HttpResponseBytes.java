@@ -1,6 +1,8 @@
 package dev.tollgate.daemon.audit;
 
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -49,11 +51,11 @@ record HttpResponseBytes(int status, Map<String, String> headers, byte[] body, b
         if (length != null) {
             int expected = Integer.parseInt(length);
             int available = raw.length - bodyStart;
-            byte[] body = java.util.Arrays.copyOfRange(raw, bodyStart, bodyStart + Math.min(expected, available));
+            byte[] body = Arrays.copyOfRange(raw, bodyStart, bodyStart + Math.min(expected, available));
             return new HttpResponseBytes(status, headers, body, available >= expected);
         }
         // Close-delimited: whatever arrived before the end of the connection is the body.
-        return new HttpResponseBytes(status, headers, java.util.Arrays.copyOfRange(raw, bodyStart, raw.length), true);
+        return new HttpResponseBytes(status, headers, Arrays.copyOfRange(raw, bodyStart, raw.length), true);
     }
 
     String bodyText() {
@@ -61,7 +63,7 @@ record HttpResponseBytes(int status, Map<String, String> headers, byte[] body, b
     }
 
     private static HttpResponseBytes dechunk(int status, Map<String, String> headers, byte[] raw, int at) {
-        java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
         while (true) {
             int lineEnd = indexOf(raw, new byte[] {'\r', '\n'}, at);
             if (lineEnd < 0) {

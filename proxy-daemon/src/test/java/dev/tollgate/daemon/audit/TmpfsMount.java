@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -58,7 +59,7 @@ final class TmpfsMount implements AutoCloseable {
             }
         }
         // A final small write may still fit in a partial block: take that too.
-        try (var out = Files.newOutputStream(file, java.nio.file.StandardOpenOption.APPEND)) {
+        try (var out = Files.newOutputStream(file, StandardOpenOption.APPEND)) {
             for (int i = 0; i < 4096; i++) {
                 out.write(0);
                 out.flush();
