@@ -5,6 +5,7 @@ import dev.tollgate.store.internal.AccessLogInserter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,8 +22,8 @@ import javax.sql.DataSource;
 /**
  * Hands access records from request threads to the database: a bounded queue in front of one background
  * thread ({@value #THREAD_NAME}) that inserts them in JDBC batches on its own connection, one commit per
- * batch. A batch is written when it holds {@code batchSize} records, when its first record has waited
- * {@code flushIntervalMs}, or when someone calls {@link #flush}.
+ * batch. A batch is written when it holds {@code batchSize} records, when {@code flushIntervalMs} has passed
+ * since its first record's request ended, or when someone calls {@link #flush}.
  * <p>
  * Nothing accepted is dropped: a batch that fails stays in hand and is retried, after a backoff of
  * {@value #MIN_BACKOFF_MS} ms doubling to {@value #MAX_BACKOFF_MS} ms, on a fresh connection, until it is
@@ -41,6 +42,7 @@ public final class AccessLogWriter implements AutoCloseable {
     // How often an idle writer, and a producer waiting on a full queue, look up from their wait.
     private static final long IDLE_POLL_MS = 1_000;
     private static final long FULL_QUEUE_RECHECK_MS = 100;
+    private static final int MAX_CAUSE_DEPTH = 32;
 
     private final String name;
     private final int batchSize;
@@ -225,10 +227,23 @@ public final class AccessLogWriter implements AutoCloseable {
         }
     }
 
-    private static String rootCause(Throwable t) {
+    /**
+     * The first line of the innermost cause: what an operator can act on ("No space left on device"), not the
+     * driver's wrapper. A failed JDBC batch carries its failure as its next exception rather than its cause,
+     * so where a SQLException has no cause the chain goes on through its next exception.
+     */
+    static String rootCause(Throwable t) {
         Throwable root = t;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
+        // Bounded: a driver's chain may loop back on itself.
+        for (int depth = 0; depth < MAX_CAUSE_DEPTH; depth++) {
+            Throwable next = root.getCause();
+            if (next == null && root instanceof SQLException sql) {
+                next = sql.getNextException();
+            }
+            if (next == null || next == root) {
+                break;
+            }
+            root = next;
         }
         String message = root.getMessage();
         return message == null ? root.getClass().getSimpleName() : message.lines().findFirst().orElse(message);
@@ -280,16 +295,20 @@ public final class AccessLogWriter implements AutoCloseable {
     }
 
     /**
-     * Takes records into {@code batch} until it is full, its first record has waited the flush interval, a
-     * flush marker arrives, or (when closing) the queue is empty. Returns with nothing after an idle second.
+     * Takes records into {@code batch} until it is full, the flush interval has passed since its first record's
+     * request ended, a flush marker arrives, or (when closing) the queue is empty. Returns with nothing after
+     * an idle second.
      */
     private void gather(List<AccessRecord> batch, List<FlushMarker> flushes) throws InterruptedException {
         Object next = queue.poll(IDLE_POLL_MS, TimeUnit.MILLISECONDS);
-        long deadline = System.nanoTime() + flushIntervalNanos;
+        long deadline = 0;
         while (next != null) {
             if (next instanceof FlushMarker marker) {
                 flushes.add(marker);
                 return;
+            }
+            if (batch.isEmpty()) {
+                deadline = System.nanoTime() + waitLeftNanos((AccessRecord) next);
             }
             batch.add((AccessRecord) next);
             inHand = batch.size();
@@ -301,6 +320,20 @@ public final class AccessLogWriter implements AutoCloseable {
                 next = queue.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
             }
         }
+    }
+
+    /**
+     * How much longer the batch that {@code first} opens may wait for more records: the flush interval counted
+     * from the end of {@code first}'s request, which is when it was handed over. Counted from when the writer
+     * took it instead, a record that waited in the queue while the previous batch was being written would wait
+     * that long again, and a writer behind its load would wait a whole interval per batch: both past the
+     * interval that bounds what a kill -9 loses. Wall-clock time, as in the record; a clock stepped back cannot
+     * make the wait longer than one interval.
+     */
+    private long waitLeftNanos(AccessRecord first) {
+        long waitedMs = System.currentTimeMillis() - (first.tsMs() + first.durationMs());
+        long leftNanos = flushIntervalNanos - TimeUnit.MILLISECONDS.toNanos(Math.max(0, waitedMs));
+        return Math.max(0, leftNanos);
     }
 
     /**

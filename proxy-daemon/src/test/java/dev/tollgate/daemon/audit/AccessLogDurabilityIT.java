@@ -1,0 +1,346 @@
+package dev.tollgate.daemon.audit;
+
+import dev.tollgate.daemon.TestOrigin;
+import dev.tollgate.store.StoreConfig;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * The access log's durability contract (docs/access-log.md, "Durability") against real daemon processes and
+ * the H2 file they leave behind: a graceful stop under load loses no row, and a kill -9 loses at most the
+ * rows of requests that finished within the last {@code flushIntervalMs}, after which the database opens
+ * cleanly on the next start.
+ */
+class AccessLogDurabilityIT {
+
+    /** Requests held at the origin, each on its own client connection, when SIGTERM arrives. */
+    private static final int IN_FLIGHT = 2_100;
+    /** Connections opened at a time, each wave waited for at the origin: the listener's accept backlog is 50. */
+    private static final int WAVE = 50;
+    /** 2,100 requests over 12 ports: 175 per destination, under the proxy's 256 connections per destination. */
+    private static final int ORIGIN_PORTS = 12;
+    /** The graceful stop waits this long for open requests; far more than releasing them takes. */
+    private static final long DRAIN_TIMEOUT_MS = 60_000;
+    /**
+     * The kill -9 window is flushIntervalMs (the default, 200 ms) plus this margin. The client reads its clock
+     * after the last byte of the response arrives; the daemon hands the record to the writer only after it has
+     * written that byte, and the batch is committed a few ms after its flushIntervalMs is up (the insert and
+     * commit of up to batchSize rows). The margin covers those few ms and the scheduling of two busy JVMs
+     * on this machine's two cores. It is not a speed the test asserts.
+     */
+    private static final long CLOCK_MARGIN_MS = 50;
+    private static final int KILL_AFTER_COMPLETED = 5_000;
+    private static final int KILL_LOAD_CONNECTIONS = 8;
+    private static final Duration LOAD_DEADLINE = Duration.ofSeconds(120);
+    private static final Duration STOP_DEADLINE = Duration.ofMillis(DRAIN_TIMEOUT_MS).plusSeconds(60);
+    private static final Pattern DRAINING = Pattern.compile("stopping \\d+ listener\\(s\\), draining");
+    private static final Pattern HELD_PATH = Pattern.compile("^/held\\?i=(\\d+)$");
+    private static final Pattern HELLO_PATH = Pattern.compile("^/hello\\?i=(-?\\d+)$");
+
+    @TempDir
+    Path dir;
+
+    private final List<ChildDaemon> children = new ArrayList<>();
+
+    @AfterEach
+    void killChildren() {
+        children.forEach(ChildDaemon::close);
+    }
+
+    @Test
+    void sigtermWithTwoThousandRequestsInFlightStoresARowForEveryResponse() throws Exception {
+        try (HeldOrigin origin = new HeldOrigin(ORIGIN_PORTS)) {
+            ChildDaemon daemon = start("{}", "512m");
+            Map<Integer, HttpResponseBytes> responses;
+            try (ConcurrentRequests clients = new ConcurrentRequests(daemon.port(), i -> get(origin.port(i),
+                    "/held?i=" + i))) {
+                for (int from = 0; from < IN_FLIGHT; from += WAVE) {
+                    int to = Math.min(IN_FLIGHT, from + WAVE);
+                    clients.send(from, to);
+                    assertTrue(origin.awaitArrived(to, LOAD_DEADLINE), "requests at the origin: "
+                            + origin.arrived() + " of " + to + "; " + daemon.output());
+                }
+                assertEquals(IN_FLIGHT, origin.arrived(), "every request is held at the origin: in flight");
+                assertEquals(0, clients.ended(), "no request has ended before the stop: " + clients.errors());
+
+                daemon.sigterm();
+                daemon.awaitLine(DRAINING, STOP_DEADLINE);
+                origin.release();
+
+                assertTrue(clients.awaitAllEnded(STOP_DEADLINE), clients.ended() + " of " + clients.opened()
+                        + " requests ended; " + daemon.output());
+                responses = clients.responses();
+            }
+            assertEquals(0, daemon.awaitExit(STOP_DEADLINE), daemon.output());
+
+            Map<Integer, Integer> rows = rowsById(HELD_PATH);
+            int received = 0;
+            Map<Integer, Integer> byStatus = new TreeMap<>();
+            for (var entry : responses.entrySet()) {
+                HttpResponseBytes response = entry.getValue();
+                if (!response.complete()) {
+                    continue;
+                }
+                received++;
+                byStatus.merge(response.status(), 1, Integer::sum);
+                if (response.status() == 200) {
+                    assertEquals("i=" + entry.getKey(), response.bodyText(), "the origin's answer to request "
+                            + entry.getKey());
+                }
+                assertEquals(1, rows.getOrDefault(entry.getKey(), 0), "rows for request " + entry.getKey()
+                        + ", answered " + response.status());
+            }
+            rows.forEach((i, count) -> assertEquals(1, count, "rows for request " + i));
+            System.out.printf("SIGTERM with %d requests in flight: %d complete responses %s, %d rows,"
+                    + " %d connections ended without a complete response%n", IN_FLIGHT, received, byStatus,
+                    rows.size(), IN_FLIGHT - received);
+            assertEquals(IN_FLIGHT, received, "a graceful stop lets every request in flight finish: "
+                    + clients(responses));
+        }
+    }
+
+    @Test
+    void killNineLosesAtMostTheRowsOfTheLastFlushInterval() throws Exception {
+        try (TestOrigin origin = TestOrigin.plain()) {
+            ChildDaemon first = start("{}", "256m");
+            Map<Integer, Long> completedAtNanos = new ConcurrentHashMap<>();
+            AtomicInteger next = new AtomicInteger();
+            AtomicBoolean killed = new AtomicBoolean();
+            List<Thread> workers = new ArrayList<>();
+            List<Throwable> unexpected = new CopyOnWriteArrayList<>();
+            long killAtNanos;
+            long loadStartNanos = System.nanoTime();
+            try {
+                for (int w = 0; w < KILL_LOAD_CONNECTIONS; w++) {
+                    Thread worker = new Thread(() -> keepRequesting(first.port(), origin.port(), next,
+                            completedAtNanos, killed, unexpected), "load-" + w);
+                    worker.setDaemon(true);
+                    worker.start();
+                    workers.add(worker);
+                }
+                awaitCompleted(completedAtNanos, KILL_AFTER_COMPLETED, first);
+
+                killAtNanos = System.nanoTime();
+                killed.set(true);
+                first.sigkill();
+            } finally {
+                killed.set(true);
+                for (Thread worker : workers) {
+                    worker.join(TimeUnit.SECONDS.toMillis(60));
+                }
+            }
+            assertEquals(List.of(), unexpected, "load errors before the kill");
+            assertNotEquals(0, first.awaitExit(STOP_DEADLINE), "killed, not stopped");
+
+            // The database opens as it is: the daemon starts on the same state directory, with no repair step,
+            // answers and records a new request, and stops cleanly.
+            ChildDaemon second = start("{}", "256m");
+            AdminClient admin = new AdminClient(second.adminPort(), stateDir());
+            assertEquals("UP", admin.health().path("status").asText(), admin.health().toString());
+            HttpResponseBytes afterRestart = exchange(second.port(), get(origin.port(), "/hello?i=-1"));
+            assertEquals(200, afterRestart.status(), "a request after the restart");
+            second.sigterm();
+            assertEquals(0, second.awaitExit(STOP_DEADLINE), second.output());
+
+            Map<Integer, Integer> rows = rowsById(HELLO_PATH);
+            assertEquals(1, rows.getOrDefault(-1, 0), "the row of the request after the restart");
+            long windowNanos = TimeUnit.MILLISECONDS.toNanos(StoreConfig.DEFAULT_FLUSH_INTERVAL_MS + CLOCK_MARGIN_MS);
+            int before = 0;
+            int inWindow = 0;
+            int inWindowWithoutRow = 0;
+            long oldestMissingMs = -1;
+            List<String> lost = new ArrayList<>();
+            for (var entry : completedAtNanos.entrySet()) {
+                long ageNanos = killAtNanos - entry.getValue();
+                boolean stored = rows.getOrDefault(entry.getKey(), 0) > 0;
+                if (!stored) {
+                    oldestMissingMs = Math.max(oldestMissingMs, TimeUnit.NANOSECONDS.toMillis(ageNanos));
+                }
+                if (ageNanos > windowNanos) {
+                    before++;
+                    if (!stored) {
+                        lost.add(entry.getKey() + " (finished " + TimeUnit.NANOSECONDS.toMillis(ageNanos)
+                                + " ms before the kill)");
+                    }
+                } else {
+                    inWindow++;
+                    if (!stored) {
+                        inWindowWithoutRow++;
+                    }
+                }
+            }
+            rows.forEach((i, count) -> assertEquals(1, count, "rows for request " + i));
+            System.out.printf("kill -9 after %d completed requests (%.0f/s): %d finished more than %d ms before the"
+                    + " kill, %d within it, of which %d have no row; the oldest request without a row finished %d ms"
+                    + " before the kill%n", completedAtNanos.size(),
+                    completedAtNanos.size() / ((killAtNanos - loadStartNanos) / 1e9), before,
+                    TimeUnit.NANOSECONDS.toMillis(windowNanos), inWindow, inWindowWithoutRow, oldestMissingMs);
+            assertTrue(lost.isEmpty(), lost.size() + " requests finished before the flush window have no row,"
+                    + " e.g. " + lost.subList(0, Math.min(20, lost.size())));
+        }
+    }
+
+    // ---- helpers -----------------------------------------------------------------------------------------
+
+    private Path stateDir() {
+        return dir.resolve("state");
+    }
+
+    /** Starts {@code tollgate run} with listener "main" (loopback origins allowed, query strings logged). */
+    private ChildDaemon start(String storeJson, String maxHeap) throws Exception {
+        Path config = dir.resolve("tollgate.json");
+        Files.writeString(config, "{\n"
+                + "  \"stateDir\": \"" + stateDir().toString().replace("\\", "\\\\") + "\",\n"
+                + "  \"drainTimeoutMs\": " + DRAIN_TIMEOUT_MS + ",\n"
+                + "  \"admin\": {\"port\": 0},\n"
+                + "  \"store\": " + storeJson + ",\n"
+                + "  \"listeners\": [{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [],"
+                + " \"logQuery\": true}]\n"
+                + "}\n");
+        ChildDaemon child = ChildDaemon.start(dir, config, maxHeap);
+        children.add(child);
+        return child;
+    }
+
+    /** A GET through the proxy to 127.0.0.1:{@code originPort}{@code pathAndQuery}, one per connection. */
+    private static String get(int originPort, String pathAndQuery) {
+        String origin = "127.0.0.1:" + originPort;
+        return "GET http://" + origin + pathAndQuery + " HTTP/1.1\r\nHost: " + origin
+                + "\r\nConnection: close\r\n\r\n";
+    }
+
+    /** Sends {@code request} on its own connection and reads the response to the end of the connection. */
+    private static HttpResponseBytes exchange(int proxyPort, String request) throws IOException {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", proxyPort), 10_000);
+            socket.setSoTimeout(30_000);
+            socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            return HttpResponseBytes.parse(socket.getInputStream().readAllBytes());
+        }
+    }
+
+    /**
+     * GETs {@code /hello?i=N} on one keep-alive connection after another until the daemon is killed, noting
+     * when each complete response had been read. An error before the kill is kept as unexpected.
+     */
+    private static void keepRequesting(int proxyPort, int originPort, AtomicInteger next,
+                                       Map<Integer, Long> completedAtNanos, AtomicBoolean killed,
+                                       List<Throwable> unexpected) {
+        String origin = "127.0.0.1:" + originPort;
+        while (!killed.get()) {
+            try (Socket socket = new Socket()) {
+                socket.connect(new InetSocketAddress("127.0.0.1", proxyPort), 10_000);
+                socket.setSoTimeout(30_000);
+                socket.setTcpNoDelay(true);
+                OutputStream out = socket.getOutputStream();
+                InputStream in = new BufferedInputStream(socket.getInputStream());
+                while (!killed.get()) {
+                    int i = next.getAndIncrement();
+                    out.write(("GET http://" + origin + "/hello?i=" + i + " HTTP/1.1\r\nHost: " + origin
+                            + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                    out.flush();
+                    readHelloResponse(in);
+                    completedAtNanos.put(i, System.nanoTime());
+                }
+            } catch (IOException | RuntimeException e) {
+                if (!killed.get()) {
+                    unexpected.add(e);
+                }
+                return;
+            }
+        }
+    }
+
+    /** Reads one keep-alive response to {@code /hello} (status 200, Content-Length 5, body hello). */
+    private static void readHelloResponse(InputStream in) throws IOException {
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                throw new IOException("connection closed inside a response head: " + head);
+            }
+            head.append((char) b);
+        }
+        if (!head.toString().startsWith("HTTP/1.1 200 ")) {
+            throw new IllegalStateException("not a 200: " + head);
+        }
+        Matcher length = Pattern.compile("(?im)^content-length: *(\\d+)").matcher(head);
+        if (!length.find()) {
+            throw new IllegalStateException("no Content-Length: " + head);
+        }
+        byte[] body = in.readNBytes(Integer.parseInt(length.group(1)));
+        if (!"hello".equals(new String(body, StandardCharsets.UTF_8))) {
+            throw new IOException("body cut short: " + new String(body, StandardCharsets.UTF_8));
+        }
+    }
+
+    private static void awaitCompleted(Map<Integer, Long> completed, int count, ChildDaemon daemon)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + LOAD_DEADLINE.toNanos();
+        while (completed.size() < count) {
+            if (System.nanoTime() > deadline) {
+                fail(completed.size() + " of " + count + " requests completed within " + LOAD_DEADLINE + "; "
+                        + daemon.output());
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /** Rows per request number, read from the H2 file the daemon left (it must have stopped). */
+    private Map<Integer, Integer> rowsById(Pattern path) throws Exception {
+        Map<Integer, Integer> rows = new HashMap<>();
+        try (Connection db = DriverManager.getConnection("jdbc:h2:file:" + stateDir().resolve("access")
+                + ";IFEXISTS=TRUE", "tollgate", "");
+             Statement query = db.createStatement();
+             ResultSet rs = query.executeQuery("SELECT path FROM access_log WHERE listener = 'main'")) {
+            while (rs.next()) {
+                String p = rs.getString(1);
+                Matcher m = p == null ? null : path.matcher(p);
+                if (m != null && m.matches()) {
+                    rows.merge(Integer.parseInt(m.group(1)), 1, Integer::sum);
+                }
+            }
+        }
+        return rows;
+    }
+
+    private static String clients(Map<Integer, HttpResponseBytes> responses) {
+        Map<String, Integer> summary = new TreeMap<>();
+        responses.values().forEach(r -> summary.merge(r.complete() ? "complete " + r.status()
+                : "incomplete " + r.status(), 1, Integer::sum));
+        return summary.toString();
+    }
+}

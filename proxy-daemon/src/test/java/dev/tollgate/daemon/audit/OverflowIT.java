@@ -1,0 +1,208 @@
+package dev.tollgate.daemon.audit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tollgate.daemon.RunningTollgate;
+import dev.tollgate.daemon.TestOrigin;
+import dev.tollgate.store.AccessLogWriter;
+import dev.tollgate.store.AccessRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * The overflow policies (docs/access-log.md, "Overflow") with a writer that really cannot store: its table is
+ * renamed away under it, and back for the recovery. {@code refuse} answers new requests 503 before anything
+ * is forwarded while the queue is full; {@code forward} lets them through unlogged and counts them.
+ */
+class OverflowIT {
+
+    private static final int QUEUE_CAPACITY = 20;
+    /** Bounds the loops that fill the queue; far more than the queue and a batch in hand hold. */
+    private static final int MAX_REQUESTS = 500;
+    private static final Duration DEADLINE = Duration.ofSeconds(60);
+    private static final Pattern HELLO_PATH = Pattern.compile("^/hello\\?i=(\\d+)$");
+
+    @TempDir
+    Path dir;
+
+    private RunningTollgate tollgate;
+    private boolean tableAway;
+
+    @AfterEach
+    void stop() throws SQLException {
+        if (tollgate != null) {
+            if (tableAway) {
+                renameTable("access_log_away", "access_log");
+            }
+            tollgate.close();
+        }
+    }
+
+    @Test
+    void refuseAnswers503WithRetryAfterBeforeForwardingWhileTheQueueIsFullAndLosesNoForwardedRow()
+            throws Exception {
+        try (TestOrigin origin = TestOrigin.plain()) {
+            tollgate = start("{\"queueCapacity\": " + QUEUE_CAPACITY + "}");
+            AccessLogWriter writer = tollgate.daemon().accessLog().writer();
+            AdminClient admin = new AdminClient(tollgate.adminPort(), dir);
+            Set<Integer> forwarded = new TreeSet<>();
+            int refused = 0;
+
+            renameTable("access_log", "access_log_away");
+            assertEquals(200, ProxyExchange.get(tollgate.port(), origin.port(), "/hello?i=0").status());
+            forwarded.add(0);
+            JsonNode degraded = admin.awaitHealth(h -> "DEGRADED".equals(h.path("status").asText()), DEADLINE,
+                    "DEGRADED while the table is away");
+            assertTrue(degraded.path("reason").asText().contains("ACCESS_LOG"), "the reason names the failure: "
+                    + degraded);
+            for (int i = 1; i < MAX_REQUESTS && !writer.isFull(); i++) {
+                HttpResponseBytes response = ProxyExchange.get(tollgate.port(), origin.port(), "/hello?i=" + i);
+                if (response.status() == 200) {
+                    forwarded.add(i);
+                } else if (response.status() == 503) {
+                    refused++;
+                } else {
+                    fail("request " + i + " answered " + response.status() + ": " + response.bodyText());
+                }
+            }
+            awaitTrue(writer::isFull, "the writer's queue full");
+
+            HttpResponseBytes overloaded = ProxyExchange.get(tollgate.port(), origin.port(), "/never?i=refused");
+            refused++;
+
+            assertEquals(503, overloaded.status(), overloaded.bodyText());
+            assertTrue(overloaded.complete());
+            assertNotNull(overloaded.headers().get("retry-after"), "Retry-After: " + overloaded.headers());
+            assertTrue(overloaded.headers().get("retry-after").matches("\\d+"), overloaded.headers().toString());
+            String body = overloaded.bodyText();
+            assertTrue(body.startsWith("503 ") && body.endsWith("\n") && body.indexOf('\n') == body.length() - 1,
+                    "a one-line body: " + body);
+            assertEquals(0, origin.hits("/never"), "nothing of the refused request reached the origin");
+            assertEquals(forwarded.size(), origin.hits("/hello"), "only the requests answered 200 reached it");
+            int refusals = refused;
+            JsonNode stats = admin.awaitStats(s -> overloadedRefusals(s) == refusals, DEADLINE,
+                    refusals + " OVERLOADED refusals");
+            // Each refusal's own record found the queue full: not stored, and counted as dropped.
+            assertEquals(refusals, stats.path("accessLog").path("dropped").asLong(), stats.toString());
+            JsonNode health = admin.health();
+            assertEquals("DEGRADED", health.path("status").asText(), health.toString());
+            assertFalse(health.path("reason").asText().isBlank(), health.toString());
+
+            renameTable("access_log_away", "access_log");
+
+            admin.awaitHealth(h -> "UP".equals(h.path("status").asText()), DEADLINE, "UP after the repair");
+            Map<Integer, Integer> rows = rowsById();
+            for (int i : forwarded) {
+                assertEquals(1, rows.getOrDefault(i, 0), "rows for forwarded request " + i + " of "
+                        + forwarded.size());
+            }
+            assertEquals(forwarded, rows.keySet(), "rows only for the forwarded requests");
+            System.out.printf("refuse: %d requests forwarded and stored after the outage, %d refused with 503%n",
+                    forwarded.size(), refusals);
+        }
+    }
+
+    @Test
+    void forwardLetsRequestsThroughWhileTheQueueIsFullAndCountsThemUnlogged() throws Exception {
+        try (TestOrigin origin = TestOrigin.plain()) {
+            tollgate = start("{\"queueCapacity\": " + QUEUE_CAPACITY + ", \"onOverflow\": \"forward\"}");
+            AdminClient admin = new AdminClient(tollgate.adminPort(), dir);
+            int requests = 0;
+
+            renameTable("access_log", "access_log_away");
+            assertEquals(200, ProxyExchange.get(tollgate.port(), origin.port(), "/hello?i=" + requests++).status());
+            admin.awaitHealth(h -> "DEGRADED".equals(h.path("status").asText()), DEADLINE,
+                    "DEGRADED while the table is away");
+            for (int n = 0; n < QUEUE_CAPACITY + 30; n++) {
+                HttpResponseBytes response = ProxyExchange.get(tollgate.port(), origin.port(), "/hello?i="
+                        + requests);
+                assertEquals(200, response.status(), "request " + requests + ": " + response.bodyText());
+                requests++;
+            }
+
+            int sent = requests;
+            // The stats count a record after the sink has taken (or turned away) it: once all are counted,
+            // unlogged is final.
+            JsonNode stats = admin.awaitStats(s -> s.path("totals").path("requests").asLong() == sent, DEADLINE,
+                    sent + " requests");
+            long unlogged = stats.path("accessLog").path("unlogged").asLong();
+            assertTrue(unlogged > 0, "requests forwarded without their record are counted: " + stats);
+            assertEquals(sent, origin.hits("/hello"), "every request was forwarded");
+            assertEquals((double) unlogged, AdminClient.sample(admin.metrics(),
+                    "tollgate_access_log_unlogged_total"), "the metric counts the same as the stats");
+            assertEquals(0, stats.path("totals").path("refusalsByOutcome").path("OVERLOADED").asLong(),
+                    stats.toString());
+
+            renameTable("access_log_away", "access_log");
+
+            admin.awaitHealth(h -> "UP".equals(h.path("status").asText()), DEADLINE, "UP after the repair");
+            Map<Integer, Integer> rows = rowsById();
+            rows.forEach((i, count) -> assertEquals(1, count, "rows for request " + i));
+            assertEquals(sent, rows.size() + unlogged, "every forwarded request is either stored or counted"
+                    + " unlogged (" + rows.size() + " stored, " + unlogged + " unlogged)");
+            System.out.printf("forward: %d requests forwarded during the outage, %d stored, %d unlogged%n", sent,
+                    rows.size(), unlogged);
+        }
+    }
+
+    // ---- helpers -----------------------------------------------------------------------------------------
+
+    private RunningTollgate start(String storeJson) throws Exception {
+        return RunningTollgate.startWithConfig(dir, "{\"store\": " + storeJson + ", \"listeners\": [{\"name\":"
+                + " \"main\", \"port\": 0, \"denyDestinations\": [], \"logQuery\": true}]}");
+    }
+
+    /** Renames the access-log table through the daemon's own database: the writer's inserts fail, or work again. */
+    private void renameTable(String from, String to) throws SQLException {
+        try (Connection c = tollgate.daemon().accessLog().dataSource().getConnection();
+             Statement s = c.createStatement()) {
+            s.execute("ALTER TABLE " + from + " RENAME TO " + to);
+        }
+        tableAway = to.equals("access_log_away");
+    }
+
+    private static long overloadedRefusals(JsonNode stats) {
+        return stats.path("totals").path("refusalsByOutcome").path("OVERLOADED").asLong(0);
+    }
+
+    /** Stored rows per request number, after the writer has stored everything handed to it. */
+    private Map<Integer, Integer> rowsById() throws Exception {
+        Map<Integer, Integer> rows = new HashMap<>();
+        for (AccessRecord r : tollgate.rows()) {
+            Matcher m = r.path() == null ? null : HELLO_PATH.matcher(r.path());
+            if (m != null && m.matches()) {
+                rows.merge(Integer.parseInt(m.group(1)), 1, Integer::sum);
+            }
+        }
+        return rows;
+    }
+
+    private static void awaitTrue(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + DEADLINE.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                fail(what + " within " + DEADLINE);
+            }
+            Thread.sleep(10);
+        }
+    }
+}

@@ -1,0 +1,131 @@
+package dev.tollgate.daemon.audit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tollgate.daemon.RunningTollgate;
+import dev.tollgate.daemon.TestOrigin;
+import dev.tollgate.store.AccessLogWriter;
+import dev.tollgate.store.AccessRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Write failures (docs/access-log.md, "Write failures") on a real filesystem that fills up: the state
+ * directory is a small tmpfs, filled to the last byte while the daemon runs. The writer keeps its records and
+ * retries, health says DEGRADED and why, and once there is room again every record queued is stored.
+ */
+class WriteFailureIT {
+
+    /** Room for the H2 file, its migrations and the tokens; found by trying (1 MiB is enough, 4 leaves slack). */
+    private static final String TMPFS_SIZE = "4m";
+    private static final int QUEUE_CAPACITY = 50;
+    /** Bounds the requests sent while the disk is full; more than the queue holds. */
+    private static final int MAX_REQUESTS = 200;
+    private static final Duration DEADLINE = Duration.ofSeconds(60);
+    private static final Pattern HELLO_PATH = Pattern.compile("^/hello\\?i=(\\d+)$");
+
+    @TempDir
+    Path dir;
+
+    private TmpfsMount tmpfs;
+    private RunningTollgate tollgate;
+
+    @AfterEach
+    void stopAndUnmount() throws Exception {
+        try {
+            if (tollgate != null) {
+                if (tmpfs != null) {
+                    // Room for the writer to store what it holds, so that the stop does not wait for it in vain.
+                    Files.deleteIfExists(tmpfs.dir().resolve("filler"));
+                }
+                tollgate.close();
+            }
+        } finally {
+            if (tmpfs != null) {
+                tmpfs.close();
+            }
+        }
+    }
+
+    @Test
+    void aFullDiskDegradesHealthKeepsRowsQueuedAndStoresThemAllWhenThereIsRoomAgain() throws Exception {
+        tmpfs = TmpfsMount.mount(dir.resolve("state"), TMPFS_SIZE);
+        try (TestOrigin origin = TestOrigin.plain()) {
+            tollgate = RunningTollgate.startWithConfig(tmpfs.dir(), "{\"store\": {\"queueCapacity\": "
+                    + QUEUE_CAPACITY + "}, \"listeners\": [{\"name\": \"main\", \"port\": 0,"
+                    + " \"denyDestinations\": [], \"logQuery\": true}]}");
+            AccessLogWriter writer = tollgate.daemon().accessLog().writer();
+            AdminClient admin = new AdminClient(tollgate.adminPort(), tmpfs.dir());
+            Set<Integer> forwarded = new TreeSet<>();
+            assertEquals(200, ProxyExchange.get(tollgate.port(), origin.port(), "/hello?i=0").status());
+            forwarded.add(0);
+            tollgate.awaitRows(1);
+
+            long filled = tmpfs.fill(tmpfs.dir().resolve("filler"));
+
+            int refused = 0;
+            int i = 1;
+            for (; i < MAX_REQUESTS && !writer.isFull(); i++) {
+                HttpResponseBytes response = ProxyExchange.get(tollgate.port(), origin.port(), "/hello?i=" + i);
+                if (response.status() == 200) {
+                    forwarded.add(i);
+                } else if (response.status() == 503) {
+                    refused++;
+                } else {
+                    fail("request " + i + " answered " + response.status() + ": " + response.bodyText());
+                }
+            }
+            JsonNode degraded = admin.awaitHealth(h -> "DEGRADED".equals(h.path("status").asText()), DEADLINE,
+                    "DEGRADED with the disk full");
+            String reason = degraded.path("reason").asText();
+            assertTrue(reason.contains("No space left on device"), "the reason names the failure: " + degraded);
+            assertTrue(writer.isFull(), "the queue filled while the disk was full");
+            assertEquals(503, ProxyExchange.get(tollgate.port(), origin.port(), "/hello?i=" + i++).status(),
+                    "refused while the queue is full");
+            refused++;
+
+            Files.delete(tmpfs.dir().resolve("filler"));
+
+            admin.awaitHealth(h -> "UP".equals(h.path("status").asText()), DEADLINE, "UP with room again");
+            Map<Integer, Integer> rows = rowsById();
+            for (int f : forwarded) {
+                assertEquals(1, rows.getOrDefault(f, 0), "rows for forwarded request " + f + " of "
+                        + forwarded.size());
+            }
+            assertEquals(forwarded, rows.keySet(), "rows only for the forwarded requests");
+            // And it keeps storing.
+            String after = "/hello?i=" + i;
+            assertEquals(200, ProxyExchange.get(tollgate.port(), origin.port(), after).status());
+            tollgate.awaitRows(1, r -> after.equals(r.path()));
+            System.out.printf("disk full (filler of %d bytes): %d requests forwarded, all stored after the"
+                    + " filler was deleted; %d refused with 503 while the queue was full; health said: %s%n",
+                    filled, forwarded.size(), refused, reason);
+        }
+    }
+
+    /** Stored rows per request number, after the writer has stored everything handed to it. */
+    private Map<Integer, Integer> rowsById() throws Exception {
+        Map<Integer, Integer> rows = new HashMap<>();
+        for (AccessRecord r : tollgate.rows()) {
+            Matcher m = r.path() == null ? null : HELLO_PATH.matcher(r.path());
+            if (m != null && m.matches()) {
+                rows.merge(Integer.parseInt(m.group(1)), 1, Integer::sum);
+            }
+        }
+        return rows;
+    }
+}
