@@ -215,7 +215,7 @@ class AdminApiContractIT extends AdminApiTestBase {
             assertEquals(0, counters.get("bytesFromClients").longValue());
             assertEquals(0, counters.get("tunnelsOpened").longValue());
         }
-        assertEquals(json("{\"queueDepth\": 0, \"written\": 2, \"failed\": 0, \"dropped\": 0}"),
+        assertEquals(json("{\"queueDepth\": 0, \"written\": 2, \"failed\": 0, \"dropped\": 0, \"unlogged\": 0}"),
                 stats.get("accessLog"));
     }
 

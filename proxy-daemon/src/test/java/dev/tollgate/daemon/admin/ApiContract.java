@@ -86,7 +86,8 @@ final class ApiContract {
                     .field("queueDepth", integer())
                     .field("written", integer())
                     .field("failed", integer())
-                    .field("dropped", integer()));
+                    .field("dropped", integer())
+                    .field("unlogged", integer()));
 
     static final JsonShape TUNNEL = object()
             .field("listener", string())
