@@ -23,6 +23,13 @@ class ConfigLoaderTest {
 
     // ---- defaults ----------------------------------------------------------------------------------------
 
+    /** The shipped etc/tollgate.json writes out the embedded defaults: the README says they are the same. */
+    @Test
+    void shippedConfigFileIsTheEmbeddedDefaults() {
+        TollgateConfig shipped = ConfigLoader.load(Path.of("..", "etc", "tollgate.json"));
+        assertEquals(TollgateConfig.defaults(), shipped);
+    }
+
     @Test
     void embeddedDefaultsRunOneLoopbackListenerAndALocalAdminApi() {
         TollgateConfig config = TollgateConfig.defaults();
