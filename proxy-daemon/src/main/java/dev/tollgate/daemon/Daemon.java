@@ -8,6 +8,7 @@ import dev.tollgate.daemon.proxy.LoopGuard;
 import dev.tollgate.daemon.stats.DaemonMetrics;
 import dev.tollgate.daemon.stats.TrafficStats;
 import dev.tollgate.store.AccessLog;
+import dev.tollgate.store.RetentionPurger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,8 +21,8 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The composition root: opens the access log, starts the admin API and the listeners, and on close stops them
- * in the reverse order so that every accepted request is written before the database closes.
+ * The composition root: opens the access log and its retention, starts the admin API and the listeners, and on
+ * close stops them in the reverse order so that every accepted request is written before the database closes.
  */
 public final class Daemon implements AutoCloseable {
 
@@ -30,6 +31,7 @@ public final class Daemon implements AutoCloseable {
     private final TollgateConfig config;
     private final AtomicBoolean closed = new AtomicBoolean();
     private AccessLog accessLog;
+    private RetentionPurger retention;
     private AdminServer admin;
     private ListenerManager listeners;
     private DaemonMetrics metrics;
@@ -54,6 +56,7 @@ public final class Daemon implements AutoCloseable {
         LOG.info("node {} - starting, state directory {}", config.nodeName(), config.stateDirPath());
         createStateDir(config.stateDirPath());
         accessLog = AccessLog.open(config.store());
+        retention = RetentionPurger.start(accessLog.dataSource(), config.store().retentionDays());
         AdminTokens tokens = AdminTokens.loadOrCreate(config.stateDirPath());
         metrics = new DaemonMetrics();
         metrics.bindWriter(accessLog.writer());
@@ -105,6 +108,8 @@ public final class Daemon implements AutoCloseable {
             return;
         }
         LOG.info("node {} - stopping", config.nodeName());
+        // First: a purge in progress stops after its batch rather than compete with the drain and final flush.
+        closeQuietly("retention", retention);
         closeQuietly("listeners", listeners);
         closeQuietly("admin API", admin);
         closeQuietly("access log", accessLog);
