@@ -14,6 +14,7 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -26,8 +27,10 @@ import javax.sql.DataSource;
  * <p>
  * A purge deletes at most {@value #BATCH_SIZE} rows per transaction, each batch on a connection of its own,
  * oldest first, until a batch finds fewer: it never holds a long transaction, and the access-log writer, which
- * only inserts new rows, keeps writing while it runs. Only {@code access_log} is purged; {@code admin_event}
- * (who changed what through the admin API) and {@code listener} are kept.
+ * only inserts new rows, is never blocked by its locks. Between two batches it pauses as long as the last one
+ * took, so that the purge has the database at most about half the time: without the pause, the writer's rate
+ * fell to a fifth during a purge (docs/access-log.md, "Retention"). Only {@code access_log} is purged;
+ * {@code admin_event} (who changed what through the admin API) and {@code listener} are kept.
  * <p>
  * With {@code retentionDays} 0 the purger keeps everything: no thread, and {@link #purgeNow()} deletes
  * nothing, so that the daemon holds a purger either way.
@@ -54,16 +57,20 @@ public final class RetentionPurger implements AutoCloseable {
 
     private final DataSource dataSource;
     private final int retentionDays;
+    private final Pacing pacing;
     private final Clock clock;
     private final Runnable beforeCommit;
     private final ScheduledExecutorService thread;
     private final Object purging = new Object();
     private final AtomicBoolean closed = new AtomicBoolean();
+    // Counted down by close(): ends the pause between two batches at once.
+    private final CountDownLatch closing = new CountDownLatch(1);
 
-    private RetentionPurger(DataSource dataSource, int retentionDays, Clock clock, Runnable beforeCommit,
-                            ScheduledExecutorService thread) {
+    private RetentionPurger(DataSource dataSource, int retentionDays, Pacing pacing, Clock clock,
+                            Runnable beforeCommit, ScheduledExecutorService thread) {
         this.dataSource = dataSource;
         this.retentionDays = retentionDays;
+        this.pacing = pacing;
         this.clock = clock;
         this.beforeCommit = beforeCommit;
         this.thread = thread;
@@ -82,23 +89,23 @@ public final class RetentionPurger implements AutoCloseable {
      *                                  {@link StoreConfig#retentionDays()} or {@code periodMs} is not positive
      */
     public static RetentionPurger start(DataSource dataSource, int retentionDays, long periodMs) {
-        return start(dataSource, retentionDays, periodMs, Clock.systemUTC(), NO_HOOK);
+        return start(dataSource, retentionDays, Pacing.every(periodMs), Clock.systemUTC(), NO_HOOK);
     }
 
-    /** As {@link #start(DataSource, int, long)}; tests set the clock and a hook run in every batch's transaction. */
-    static RetentionPurger start(DataSource dataSource, int retentionDays, long periodMs, Clock clock,
+    /**
+     * As {@link #start(DataSource, int, long)}, for tests and the benchmark: their own pacing and clock, and a
+     * hook that runs in every batch's transaction, after its deletes and before its commit.
+     */
+    static RetentionPurger start(DataSource dataSource, int retentionDays, Pacing pacing, Clock clock,
                                  Runnable beforeCommit) {
         Objects.requireNonNull(dataSource, "dataSource");
         if (retentionDays < 0 || retentionDays > StoreConfig.MAX_RETENTION_DAYS) {
             throw new IllegalArgumentException("retentionDays: " + retentionDays + " is out of range (0 to "
                     + StoreConfig.MAX_RETENTION_DAYS + ")");
         }
-        if (periodMs <= 0) {
-            throw new IllegalArgumentException("periodMs: " + periodMs + " must be positive");
-        }
         if (retentionDays == 0) {
             LOG.info("retention - off (retentionDays 0): access-log rows are kept forever");
-            return new RetentionPurger(dataSource, 0, clock, beforeCommit, null);
+            return new RetentionPurger(dataSource, 0, pacing, clock, beforeCommit, null);
         }
         ScheduledThreadPoolExecutor thread = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, THREAD_NAME);
@@ -106,19 +113,19 @@ public final class RetentionPurger implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        RetentionPurger purger = new RetentionPurger(dataSource, retentionDays, clock, beforeCommit, thread);
-        long firstDelayMs = Math.min(FIRST_RUN_DELAY_MS, periodMs);
-        thread.scheduleWithFixedDelay(purger::purgeOnSchedule, firstDelayMs, periodMs, TimeUnit.MILLISECONDS);
+        RetentionPurger purger = new RetentionPurger(dataSource, retentionDays, pacing, clock, beforeCommit, thread);
+        thread.scheduleWithFixedDelay(purger::purgeOnSchedule, pacing.firstDelayMs(), pacing.periodMs(),
+                TimeUnit.MILLISECONDS);
         LOG.info("retention - deleting access-log rows older than {} days every {} ms, first in {} ms",
-                retentionDays, periodMs, firstDelayMs);
+                retentionDays, pacing.periodMs(), pacing.firstDelayMs());
         return purger;
     }
 
     /**
      * Deletes every row older than now minus {@code retentionDays}, in batches, on the caller's thread; waits
      * for a purge already running to finish first. The background thread calls this on its schedule; tests and
-     * tools may call it any time. Logs one INFO line when it deleted something. A close() during the purge
-     * stops it after the current batch.
+     * tools may call it any time. Logs one INFO line when it deleted something. A close() during the purge, or
+     * an interrupt of the caller's thread, stops it after the current batch.
      *
      * @return the rows deleted; 0 with {@code retentionDays} 0 or once closed
      * @throws SQLException when a batch fails; the batches before it stay deleted, and are logged
@@ -134,14 +141,17 @@ public final class RetentionPurger implements AutoCloseable {
             long deleted = 0;
             int batches = 0;
             try {
-                int found = BATCH_SIZE;
-                while (found == BATCH_SIZE && !closed.get()) {
-                    long[] ids = new long[BATCH_SIZE];
+                long[] ids = new long[BATCH_SIZE];
+                boolean more = !closed.get();
+                while (more) {
+                    long batchStartNanos = System.nanoTime();
+                    int found;
                     try (Connection c = dataSource.getConnection()) {
                         found = selectOldest(c, cutoff, ids);
                         deleted += found == 0 ? 0 : delete(c, ids, found);
                     }
                     batches++;
+                    more = found == BATCH_SIZE && pauseForTheWriter(System.nanoTime() - batchStartNanos);
                 }
             } finally {
                 if (deleted > 0) {
@@ -163,6 +173,7 @@ public final class RetentionPurger implements AutoCloseable {
         if (!closed.compareAndSet(false, true) || thread == null) {
             return;
         }
+        closing.countDown();
         // No interrupt: an interrupted H2 statement may close the database file under the writer.
         thread.shutdown();
         try {
@@ -182,6 +193,19 @@ public final class RetentionPurger implements AutoCloseable {
         } catch (Throwable t) {
             // Everything, errors included: an exception would end the schedule, and old rows would pile up.
             LOG.warn("retention - purging old access-log rows failed; trying again in the next period", t);
+        }
+    }
+
+    /** Waits {@code nanos}, leaving the database to the writer; false when closed or interrupted meanwhile. */
+    private boolean pauseForTheWriter(long nanos) {
+        if (!pacing.pauseBetweenBatches()) {
+            return !closed.get();
+        }
+        try {
+            return !closing.await(nanos, TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
         }
     }
 
@@ -222,6 +246,39 @@ public final class RetentionPurger implements AutoCloseable {
                 e.addSuppressed(rollbackFailed);
             }
             throw e;
+        }
+    }
+
+    /**
+     * When purges run and whether they pause between batches. The daemon's is {@link #every}; tests and the
+     * benchmark use {@link #onlyWhenAsked} and call {@link #purgeNow()} themselves.
+     *
+     * @param firstDelayMs        from start to the first purge
+     * @param periodMs            from the end of one purge to the start of the next
+     * @param pauseBetweenBatches whether a purge waits as long as its last batch took before the next one
+     */
+    record Pacing(long firstDelayMs, long periodMs, boolean pauseBetweenBatches) {
+
+        // Longer than any test or benchmark run.
+        private static final long NOT_WITHIN_A_RUN_MS = TimeUnit.DAYS.toMillis(1);
+
+        Pacing {
+            if (firstDelayMs < 0) {
+                throw new IllegalArgumentException("firstDelayMs: " + firstDelayMs + " is negative");
+            }
+            if (periodMs <= 0) {
+                throw new IllegalArgumentException("periodMs: " + periodMs + " must be positive");
+            }
+        }
+
+        /** Every {@code periodMs}, the first after {@value #FIRST_RUN_DELAY_MS} ms or one period if shorter. */
+        static Pacing every(long periodMs) {
+            return new Pacing(Math.min(FIRST_RUN_DELAY_MS, Math.max(0, periodMs)), periodMs, true);
+        }
+
+        /** No purge but those asked for with {@link #purgeNow()}. */
+        static Pacing onlyWhenAsked(boolean pauseBetweenBatches) {
+            return new Pacing(NOT_WITHIN_A_RUN_MS, NOT_WITHIN_A_RUN_MS, pauseBetweenBatches);
         }
     }
 }

@@ -44,8 +44,7 @@ class RetentionIT {
     private static final int DAYS = 30;
     private static final Instant CUTOFF = NOW.minus(Duration.ofDays(DAYS));
     private static final Clock CLOCK = Clock.fixed(NOW, ZoneOffset.UTC);
-    // Never, within a test: purges run only when a test calls purgeNow().
-    private static final long NO_SCHEDULE_MS = TimeUnit.DAYS.toMillis(1);
+    private static final RetentionPurger.Pacing EVERY_50_MS = RetentionPurger.Pacing.every(50);
     private static final Runnable NO_HOOK = () -> { };
 
     @TempDir
@@ -210,7 +209,7 @@ class RetentionIT {
     void scheduledPurgesRunOnTheirOwnThreadUntilClosed() throws Exception {
         try (AccessLog log = open()) {
             appendMany(log, CUTOFF.minus(Duration.ofDays(1)), 1_000, "/old");
-            RetentionPurger purger = RetentionPurger.start(log.dataSource(), DAYS, 50, CLOCK, NO_HOOK);
+            RetentionPurger purger = RetentionPurger.start(log.dataSource(), DAYS, EVERY_50_MS, CLOCK, NO_HOOK);
             try {
                 pollUntil(() -> count(log) == 0, "the scheduled purge deleted the old rows");
                 assertEquals(1, retentionThreads().size());
@@ -230,7 +229,7 @@ class RetentionIT {
             appendMany(log, CUTOFF.minus(Duration.ofDays(1)), 100, "/old");
             // A real failure: the table is not there while the purge looks for it.
             execute(log, "ALTER TABLE access_log RENAME TO access_log_away");
-            try (RetentionPurger purger = RetentionPurger.start(log.dataSource(), DAYS, 50, CLOCK, NO_HOOK)) {
+            try (RetentionPurger purger = RetentionPurger.start(log.dataSource(), DAYS, EVERY_50_MS, CLOCK, NO_HOOK)) {
                 pollUntil(() -> logged.list.stream().anyMatch(e -> e.getLevel() == Level.WARN
                         && e.getFormattedMessage().startsWith("retention - purging old access-log rows failed")),
                         "the failure was logged");
@@ -246,7 +245,8 @@ class RetentionIT {
     }
 
     private static RetentionPurger purger(AccessLog log, int days, Runnable beforeCommit) {
-        return RetentionPurger.start(log.dataSource(), days, NO_SCHEDULE_MS, CLOCK, beforeCommit);
+        return RetentionPurger.start(log.dataSource(), days, RetentionPurger.Pacing.onlyWhenAsked(true), CLOCK,
+                beforeCommit);
     }
 
     private static void append(AccessLog log, Instant ts, String path) {
