@@ -29,7 +29,7 @@ import javax.sql.DataSource;
  * oldest first, until a batch finds fewer: it never holds a long transaction, and the access-log writer, which
  * only inserts new rows, is never blocked by its locks. Between two batches it pauses as long as the last one
  * took, so that the purge has the database at most about half the time: without the pause, the writer's rate
- * fell to a fifth during a purge (docs/access-log.md, "Retention"). Only {@code access_log} is purged;
+ * fell to about a quarter during a purge (docs/access-log.md, "Retention"). Only {@code access_log} is purged;
  * {@code admin_event} (who changed what through the admin API) and {@code listener} are kept.
  * <p>
  * With {@code retentionDays} 0 the purger keeps everything: no thread, and {@link #purgeNow()} deletes

@@ -19,6 +19,7 @@ import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
 
 /**
  * A measurement, not a test (its name matches neither *Test nor *IT): the access-log writer's insert rate,
@@ -66,6 +67,13 @@ public final class RetentionBench {
             new RetentionBench(log, hosts).measure(windowSeconds, oldRows, pause);
         }
         print("database file: %,d bytes; load average %s", Files.size(dir.resolve("access.mv.db")), loadAverage());
+        // Gigabytes by now: not left behind in the temporary directory.
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path file : files.toList()) {
+                Files.delete(file);
+            }
+        }
+        Files.delete(dir);
     }
 
     /**
