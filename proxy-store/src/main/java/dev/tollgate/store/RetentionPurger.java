@@ -38,7 +38,7 @@ import javax.sql.DataSource;
 public final class RetentionPurger implements AutoCloseable {
 
     public static final String THREAD_NAME = "tollgate-retention";
-    /** The most rows one statement and one transaction delete. */
+    /** The most rows one transaction deletes (one JDBC batch of deletes by id). */
     public static final int BATCH_SIZE = 10_000;
     public static final long DEFAULT_PERIOD_MS = TimeUnit.HOURS.toMillis(1);
     /** The first purge waits this long (or one period, if shorter), so that start-up goes first. */
@@ -271,7 +271,7 @@ public final class RetentionPurger implements AutoCloseable {
             }
         }
 
-        /** Every {@code periodMs}, the first after {@value #FIRST_RUN_DELAY_MS} ms or one period if shorter. */
+        /** Every {@code periodMs}, the first after {@link #FIRST_RUN_DELAY_MS} or one period if shorter. */
         static Pacing every(long periodMs) {
             return new Pacing(Math.min(FIRST_RUN_DELAY_MS, Math.max(0, periodMs)), periodMs, true);
         }
