@@ -9,6 +9,7 @@ import dev.tollgate.daemon.stats.DaemonMetrics;
 import dev.tollgate.daemon.stats.TrafficStats;
 import dev.tollgate.store.AccessLog;
 import dev.tollgate.store.AuditorSqlServer;
+import dev.tollgate.store.RetentionPurger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,8 +22,8 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The composition root: opens the access log, starts the admin API and the listeners, and on close stops them
- * in the reverse order so that every accepted request is written before the database closes.
+ * The composition root: opens the access log and its retention, starts the admin API and the listeners, and on
+ * close stops them in the reverse order so that every accepted request is written before the database closes.
  */
 public final class Daemon implements AutoCloseable {
 
@@ -32,6 +33,7 @@ public final class Daemon implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     private AccessLog accessLog;
     private AuditorSqlServer sqlServer;
+    private RetentionPurger retention;
     private AdminServer admin;
     private ListenerManager listeners;
     private DaemonMetrics metrics;
@@ -59,6 +61,8 @@ public final class Daemon implements AutoCloseable {
         AuditorSqlServer.bindLoopbackOnly();
         accessLog = AccessLog.open(config.store());
         sqlServer = AuditorSqlServer.start(accessLog, config.store(), config.stateDirPath());
+        retention = RetentionPurger.start(accessLog.dataSource(), config.store().retentionDays())
+                .afterEachPurge(accessLog.keyIndexer()::deleteOrphanKeys);
         AdminTokens tokens = AdminTokens.loadOrCreate(config.stateDirPath());
         metrics = new DaemonMetrics();
         metrics.bindWriter(accessLog.writer());
@@ -118,6 +122,8 @@ public final class Daemon implements AutoCloseable {
             return;
         }
         LOG.info("node {} - stopping", config.nodeName());
+        // First: a purge in progress stops after its batch rather than compete with the drain and final flush.
+        closeQuietly("retention", retention);
         closeQuietly("listeners", listeners);
         closeQuietly("admin API", admin);
         closeQuietly("SQL server", sqlServer);

@@ -119,6 +119,32 @@ public final class KeyIndexer implements AutoCloseable {
         return deleted;
     }
 
+    /**
+     * Deletes the keys of rows that are gone: every key below the lowest id still in access_log (retention
+     * deletes the oldest rows; a long tunnel's row may have a higher id than newer rows, so the lowest surviving
+     * id, not the highest deleted one, is the safe bound). Logs and returns 0 when it fails: orphan keys are
+     * harmless until the next try.
+     */
+    public long deleteOrphanKeys() {
+        try {
+            long lowestRow;
+            try (Connection c = dataSource.getConnection();
+                 PreparedStatement select = c.prepareStatement("SELECT MIN(id) FROM access_log");
+                 ResultSet rs = select.executeQuery()) {
+                rs.next();
+                lowestRow = rs.getLong(1);
+                if (rs.wasNull()) {
+                    lowestRow = Long.MAX_VALUE;
+                }
+            }
+            return deleteKeysBelow(lowestRow);
+        } catch (SQLException e) {
+            LOG.warn("{} - deleting the keys of purged access-log rows failed; retried after the next purge", name,
+                    e);
+            return 0;
+        }
+    }
+
     /** Stops the thread, letting a round in progress finish. Calling it again does nothing. */
     @Override
     public void close() {

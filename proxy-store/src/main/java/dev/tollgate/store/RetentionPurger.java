@@ -1,0 +1,295 @@
+package dev.tollgate.store;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import javax.sql.DataSource;
+
+/**
+ * Deletes the {@code access_log} rows older than {@code store.retentionDays}: one background thread
+ * ({@value #THREAD_NAME}) purges shortly after start and then every period (an hour by default).
+ * <p>
+ * A purge deletes at most {@value #BATCH_SIZE} rows per transaction, each batch on a connection of its own,
+ * oldest first, until a batch finds fewer: it never holds a long transaction, and the access-log writer, which
+ * only inserts new rows, is never blocked by its locks. Between two batches it pauses as long as the last one
+ * took, so that the purge has the database at most about half the time: without the pause, the writer's rate
+ * fell to about a quarter during a purge (docs/access-log.md, "Retention"). Only {@code access_log} is purged;
+ * {@code admin_event} (who changed what through the admin API) and {@code listener} are kept.
+ * <p>
+ * With {@code retentionDays} 0 the purger keeps everything: no thread, and {@link #purgeNow()} deletes
+ * nothing, so that the daemon holds a purger either way.
+ */
+public final class RetentionPurger implements AutoCloseable {
+
+    public static final String THREAD_NAME = "tollgate-retention";
+    /** The most rows one transaction deletes (one JDBC batch of deletes by id). */
+    public static final int BATCH_SIZE = 10_000;
+    public static final long DEFAULT_PERIOD_MS = TimeUnit.HOURS.toMillis(1);
+    /** The first purge waits this long (or one period, if shorter), so that start-up goes first. */
+    public static final long FIRST_RUN_DELAY_MS = 10_000;
+    static final long CLOSE_TIMEOUT_MS = 10_000;
+
+    // Two steps, not DELETE ... WHERE id IN (SELECT ... FETCH FIRST n ROWS ONLY): H2 2.5 evaluates that
+    // subquery again for every row it deletes, and one batch of 10,000 took over a minute. The select walks
+    // the ts index from its oldest end; the deletes go by primary key. Both run unchanged on PostgreSQL.
+    private static final String SELECT_OLDEST_SQL =
+            "SELECT id FROM access_log WHERE ts < ? ORDER BY ts FETCH FIRST " + BATCH_SIZE + " ROWS ONLY";
+    private static final String DELETE_SQL = "DELETE FROM access_log WHERE id = ?";
+
+    private static final Logger LOG = LoggerFactory.getLogger(RetentionPurger.class);
+    private static final Runnable NO_HOOK = () -> { };
+
+    private final DataSource dataSource;
+    private final int retentionDays;
+    private final Pacing pacing;
+    private final Clock clock;
+    private final Runnable beforeCommit;
+    private volatile Runnable afterPurge = NO_HOOK;
+    private final ScheduledExecutorService thread;
+    private final Object purging = new Object();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    // Counted down by close(): ends the pause between two batches at once.
+    private final CountDownLatch closing = new CountDownLatch(1);
+
+    private RetentionPurger(DataSource dataSource, int retentionDays, Pacing pacing, Clock clock,
+                            Runnable beforeCommit, ScheduledExecutorService thread) {
+        this.dataSource = dataSource;
+        this.retentionDays = retentionDays;
+        this.pacing = pacing;
+        this.clock = clock;
+        this.beforeCommit = beforeCommit;
+        this.thread = thread;
+    }
+
+    /** Starts purging rows older than {@code retentionDays} (0: none, ever) every hour. */
+    public static RetentionPurger start(DataSource dataSource, int retentionDays) {
+        return start(dataSource, retentionDays, DEFAULT_PERIOD_MS);
+    }
+
+    /**
+     * Starts purging rows older than {@code retentionDays} every {@code periodMs}, counted from the end of one
+     * purge to the start of the next. With {@code retentionDays} 0, starts nothing and never deletes.
+     *
+     * @throws IllegalArgumentException when {@code retentionDays} is out of the range of
+     *                                  {@link StoreConfig#retentionDays()} or {@code periodMs} is not positive
+     */
+    public static RetentionPurger start(DataSource dataSource, int retentionDays, long periodMs) {
+        return start(dataSource, retentionDays, Pacing.every(periodMs), Clock.systemUTC(), NO_HOOK);
+    }
+
+    /**
+     * As {@link #start(DataSource, int, long)}, for tests and the benchmark: their own pacing and clock, and a
+     * hook that runs in every batch's transaction, after its deletes and before its commit.
+     */
+    static RetentionPurger start(DataSource dataSource, int retentionDays, Pacing pacing, Clock clock,
+                                 Runnable beforeCommit) {
+        Objects.requireNonNull(dataSource, "dataSource");
+        if (retentionDays < 0 || retentionDays > StoreConfig.MAX_RETENTION_DAYS) {
+            throw new IllegalArgumentException("retentionDays: " + retentionDays + " is out of range (0 to "
+                    + StoreConfig.MAX_RETENTION_DAYS + ")");
+        }
+        if (retentionDays == 0) {
+            LOG.info("retention - off (retentionDays 0): access-log rows are kept forever");
+            return new RetentionPurger(dataSource, 0, pacing, clock, beforeCommit, null);
+        }
+        ScheduledThreadPoolExecutor thread = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, THREAD_NAME);
+            // Daemon: a purge that close() gave up on must not keep the JVM alive.
+            t.setDaemon(true);
+            return t;
+        });
+        RetentionPurger purger = new RetentionPurger(dataSource, retentionDays, pacing, clock, beforeCommit, thread);
+        thread.scheduleWithFixedDelay(purger::purgeOnSchedule, pacing.firstDelayMs(), pacing.periodMs(),
+                TimeUnit.MILLISECONDS);
+        LOG.info("retention - deleting access-log rows older than {} days every {} ms, first in {} ms",
+                retentionDays, pacing.periodMs(), pacing.firstDelayMs());
+        return purger;
+    }
+
+    /**
+     * Deletes every row older than now minus {@code retentionDays}, in batches, on the caller's thread; waits
+     * for a purge already running to finish first. The background thread calls this on its schedule; tests and
+     * tools may call it any time. Logs one INFO line when it deleted something. A close() during the purge, or
+     * an interrupt of the caller's thread, stops it after the current batch.
+     *
+     * @return the rows deleted; 0 with {@code retentionDays} 0 or once closed
+     * @throws SQLException when a batch fails; the batches before it stay deleted, and are logged
+     */
+    public long purgeNow() throws SQLException {
+        if (thread == null) {
+            return 0;
+        }
+        synchronized (purging) {
+            // Whole milliseconds, as ts is stored: the log line then names the exact boundary.
+            Instant cutoff = clock.instant().minus(Duration.ofDays(retentionDays)).truncatedTo(ChronoUnit.MILLIS);
+            long startNanos = System.nanoTime();
+            long deleted = 0;
+            int batches = 0;
+            try {
+                long[] ids = new long[BATCH_SIZE];
+                boolean more = !closed.get();
+                while (more) {
+                    long batchStartNanos = System.nanoTime();
+                    int found;
+                    try (Connection c = dataSource.getConnection()) {
+                        found = selectOldest(c, cutoff, ids);
+                        deleted += found == 0 ? 0 : delete(c, ids, found);
+                    }
+                    batches++;
+                    more = found == BATCH_SIZE && pauseForTheWriter(System.nanoTime() - batchStartNanos);
+                }
+            } finally {
+                if (deleted > 0) {
+                    afterPurge.run();
+                    LOG.info("retention - deleted {} access-log rows older than {} ({} {}, {} ms)", deleted, cutoff,
+                            batches, batches == 1 ? "batch" : "batches",
+                            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos));
+                }
+            }
+            return deleted;
+        }
+    }
+
+    /**
+     * Runs {@code hook} after each purge that deleted rows, on the purging thread: the store's key index drops
+     * the keys of the rows that went.
+     */
+    public RetentionPurger afterEachPurge(Runnable hook) {
+        this.afterPurge = Objects.requireNonNull(hook, "hook");
+        return this;
+    }
+
+    /**
+     * Stops the schedule and waits, up to {@value #CLOSE_TIMEOUT_MS} ms, for a running purge to finish its
+     * current batch; says so if it does not. Calling it again does nothing.
+     */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true) || thread == null) {
+            return;
+        }
+        closing.countDown();
+        // No interrupt: an interrupted H2 statement may close the database file under the writer.
+        thread.shutdown();
+        try {
+            if (!thread.awaitTermination(CLOSE_TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
+                LOG.warn("retention - a purge was still running {} ms after close; leaving it to finish its batch",
+                        CLOSE_TIMEOUT_MS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        LOG.info("retention - stopped");
+    }
+
+    private void purgeOnSchedule() {
+        try {
+            purgeNow();
+        } catch (Throwable t) {
+            // Everything, errors included: an exception would end the schedule, and old rows would pile up.
+            LOG.warn("retention - purging old access-log rows failed; trying again in the next period", t);
+        }
+    }
+
+    /** Waits {@code nanos}, leaving the database to the writer; false when closed or interrupted meanwhile. */
+    private boolean pauseForTheWriter(long nanos) {
+        if (!pacing.pauseBetweenBatches()) {
+            return !closed.get();
+        }
+        try {
+            return !closing.await(nanos, TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** Fills {@code ids} with the oldest rows before {@code cutoff}; returns how many it found. */
+    private static int selectOldest(Connection c, Instant cutoff, long[] ids) throws SQLException {
+        try (PreparedStatement select = c.prepareStatement(SELECT_OLDEST_SQL)) {
+            select.setObject(1, OffsetDateTime.ofInstant(cutoff, ZoneOffset.UTC));
+            int found = 0;
+            try (ResultSet rs = select.executeQuery()) {
+                while (rs.next()) {
+                    ids[found++] = rs.getLong(1);
+                }
+            }
+            return found;
+        }
+    }
+
+    /** Deletes the first {@code count} of {@code ids} in one transaction; returns how many rows went. */
+    private int delete(Connection c, long[] ids, int count) throws SQLException {
+        c.setAutoCommit(false);
+        try (PreparedStatement delete = c.prepareStatement(DELETE_SQL)) {
+            for (int i = 0; i < count; i++) {
+                delete.setLong(1, ids[i]);
+                delete.addBatch();
+            }
+            int deleted = 0;
+            for (int n : delete.executeBatch()) {
+                // A row another node's purger deleted first counts 0; SUCCESS_NO_INFO (-2) counts as one.
+                deleted += n == PreparedStatement.SUCCESS_NO_INFO ? 1 : n;
+            }
+            beforeCommit.run();
+            c.commit();
+            return deleted;
+        } catch (SQLException | RuntimeException e) {
+            try {
+                c.rollback();
+            } catch (SQLException rollbackFailed) {
+                e.addSuppressed(rollbackFailed);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * When purges run and whether they pause between batches. The daemon's is {@link #every}; tests and the
+     * benchmark use {@link #onlyWhenAsked} and call {@link #purgeNow()} themselves.
+     *
+     * @param firstDelayMs        from start to the first purge
+     * @param periodMs            from the end of one purge to the start of the next
+     * @param pauseBetweenBatches whether a purge waits as long as its last batch took before the next one
+     */
+    record Pacing(long firstDelayMs, long periodMs, boolean pauseBetweenBatches) {
+
+        // Longer than any test or benchmark run.
+        private static final long NOT_WITHIN_A_RUN_MS = TimeUnit.DAYS.toMillis(1);
+
+        Pacing {
+            if (firstDelayMs < 0) {
+                throw new IllegalArgumentException("firstDelayMs: " + firstDelayMs + " is negative");
+            }
+            if (periodMs <= 0) {
+                throw new IllegalArgumentException("periodMs: " + periodMs + " must be positive");
+            }
+        }
+
+        /** Every {@code periodMs}, the first after {@link #FIRST_RUN_DELAY_MS} or one period if shorter. */
+        static Pacing every(long periodMs) {
+            return new Pacing(Math.min(FIRST_RUN_DELAY_MS, Math.max(0, periodMs)), periodMs, true);
+        }
+
+        /** No purge but those asked for with {@link #purgeNow()}. */
+        static Pacing onlyWhenAsked(boolean pauseBetweenBatches) {
+            return new Pacing(NOT_WITHIN_A_RUN_MS, NOT_WITHIN_A_RUN_MS, pauseBetweenBatches);
+        }
+    }
+}
