@@ -8,6 +8,8 @@ import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.internal.HttpConnection;
 
+import java.util.concurrent.TimeoutException;
+
 /**
  * An HTTP/1.1 connection factory that remembers whether a request line used origin-form
  * ({@code GET /path}) rather than absolute-form ({@code GET http://host/path}). Jetty fills the scheme and
@@ -35,6 +37,20 @@ public final class OriginFormMarker extends HttpConnectionFactory {
 
         MarkingConnection(HttpConfiguration configuration, Connector connector, EndPoint endPoint) {
             super(configuration, connector, endPoint);
+        }
+
+        /**
+         * While the listener drains, Jetty shortens every connection's idle timeout to 1 s. A request still
+         * waiting for its origin must not be cut by that, only by the end of the drain (which closes every
+         * connection); a connection with no request in progress still closes after the second.
+         */
+        @Override
+        public boolean onIdleExpired(TimeoutException timeout) {
+            if (getConnector().isShutdown()
+                    && getHttpChannel().getRequest() != null) {
+                return false;
+            }
+            return super.onIdleExpired(timeout);
         }
 
         @Override
