@@ -4,11 +4,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -44,7 +42,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The daemon as an operator runs it: {@code tollgate ...} in its own JVM, driven by its command line, its exit
@@ -63,11 +60,11 @@ class DaemonProcessIT {
     @TempDir
     Path dir;
 
-    private final List<Child> children = new ArrayList<>();
+    private final List<TollgateProcess> children = new ArrayList<>();
 
     @AfterEach
     void killChildren() {
-        for (Child child : children) {
+        for (TollgateProcess child : children) {
             child.kill();
         }
     }
@@ -76,7 +73,7 @@ class DaemonProcessIT {
 
     @Test
     void versionPrintsTheBuiltVersionAndExitsZero() throws Exception {
-        Child child = launch("version");
+        TollgateProcess child = launch("version");
 
         assertEquals(0, child.awaitExit(EXIT_DEADLINE), child.output());
         assertEquals(List.of("tollgate " + builtVersion()), child.stdout(), child.output());
@@ -85,7 +82,7 @@ class DaemonProcessIT {
 
     @Test
     void versionOptionPrintsTheSameVersion() throws Exception {
-        Child child = launch("--version");
+        TollgateProcess child = launch("--version");
 
         assertEquals(0, child.awaitExit(EXIT_DEADLINE), child.output());
         assertEquals(List.of("tollgate " + builtVersion()), child.stdout(), child.output());
@@ -93,7 +90,7 @@ class DaemonProcessIT {
 
     @Test
     void noCommandExitsTwoWithUsageOnStderr() throws Exception {
-        Child child = launch();
+        TollgateProcess child = launch();
 
         assertEquals(2, child.awaitExit(EXIT_DEADLINE), child.output());
         String err = String.join("\n", child.stderr());
@@ -105,7 +102,7 @@ class DaemonProcessIT {
 
     @Test
     void unknownOptionExitsTwoWithUsageOnStderr() throws Exception {
-        Child child = launch("--bogus");
+        TollgateProcess child = launch("--bogus");
 
         assertEquals(2, child.awaitExit(EXIT_DEADLINE), child.output());
         String err = String.join("\n", child.stderr());
@@ -116,7 +113,7 @@ class DaemonProcessIT {
 
     @Test
     void unknownRunOptionExitsTwoWithRunUsageOnStderr() throws Exception {
-        Child child = launch("run", "--bogus");
+        TollgateProcess child = launch("run", "--bogus");
 
         assertEquals(2, child.awaitExit(EXIT_DEADLINE), child.output());
         String err = String.join("\n", child.stderr());
@@ -130,7 +127,7 @@ class DaemonProcessIT {
     void aListenerPortOutOfRangeExitsTwoWithOneLineNamingFileAndKey() throws Exception {
         Path config = writeConfig("{\"name\": \"main\", \"port\": 70000}");
 
-        Child child = launch("run", "--config", config.toString());
+        TollgateProcess child = launch("run", "--config", config.toString());
 
         assertEquals(2, child.awaitExit(EXIT_DEADLINE), child.output());
         String line = theOneErrorLine(child);
@@ -145,7 +142,7 @@ class DaemonProcessIT {
     void anUnknownListenerKeyExitsTwoWithOneLineNamingFileAndKey() throws Exception {
         Path config = writeConfig("{\"name\": \"main\", \"port\": 0, \"prot\": 3128}");
 
-        Child child = launch("run", "--config", config.toString());
+        TollgateProcess child = launch("run", "--config", config.toString());
 
         assertEquals(2, child.awaitExit(EXIT_DEADLINE), child.output());
         String line = theOneErrorLine(child);
@@ -157,7 +154,7 @@ class DaemonProcessIT {
     void aMissingConfigFileExitsTwoWithOneLineNamingTheFile() throws Exception {
         Path config = dir.resolve("no-such-tollgate.json");
 
-        Child child = launch("run", "--config", config.toString());
+        TollgateProcess child = launch("run", "--config", config.toString());
 
         assertEquals(2, child.awaitExit(EXIT_DEADLINE), child.output());
         assertEquals("tollgate: " + config + ": no such file", theOneErrorLine(child));
@@ -168,7 +165,7 @@ class DaemonProcessIT {
         Path config = dir.resolve("tollgate.json");
         Files.writeString(config, "{\n  \"drainTimeoutMs\": 5000\n  \"listeners\": []\n}\n");
 
-        Child child = launch("run", "--config", config.toString());
+        TollgateProcess child = launch("run", "--config", config.toString());
 
         assertEquals(2, child.awaitExit(EXIT_DEADLINE), child.output());
         String line = theOneErrorLine(child);
@@ -182,7 +179,7 @@ class DaemonProcessIT {
             int port = taken.getLocalPort();
             Path config = writeConfig("{\"name\": \"main\", \"port\": " + port + "}");
 
-            Child child = launch("run", "--config", config.toString());
+            TollgateProcess child = launch("run", "--config", config.toString());
 
             assertEquals(1, child.awaitExit(START_DEADLINE), child.output());
             String line = theOneErrorLine(child);
@@ -327,7 +324,7 @@ class DaemonProcessIT {
 
     // ---- helpers -----------------------------------------------------------------------------------------
 
-    private record Started(Child child, int port, Path stateDir) {
+    private record Started(TollgateProcess child, int port, Path stateDir) {
     }
 
     /** Listener "main" on a free port, loopback destinations allowed, CONNECT to {@code connectPort}. */
@@ -352,7 +349,7 @@ class DaemonProcessIT {
     /** Runs {@code tollgate run} with one listener and waits until it says it has started. */
     private Started start(String listenerJson) throws Exception {
         Path config = writeConfig(listenerJson);
-        Child child = launch("run", "--config", config.toString());
+        TollgateProcess child = launch("run", "--config", config.toString());
         Matcher listening = child.awaitLine(LISTENING, START_DEADLINE);
         int port = Integer.parseInt(listening.group(1));
         child.awaitLine(STARTED, START_DEADLINE);
@@ -360,14 +357,8 @@ class DaemonProcessIT {
     }
 
     /** {@code tollgate args...} as a child JVM on this test's classpath, working in the temp dir. */
-    private Child launch(String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m",
-                "-cp", System.getProperty("java.class.path"),
-                Main.class.getName()));
-        command.addAll(Arrays.asList(args));
-        Child child = new Child(new ProcessBuilder(command).directory(dir.toFile()).start());
+    private TollgateProcess launch(String... args) throws IOException {
+        TollgateProcess child = TollgateProcess.launch(dir, args);
         children.add(child);
         return child;
     }
@@ -383,13 +374,13 @@ class DaemonProcessIT {
         return version;
     }
 
-    private static String theOneErrorLine(Child child) {
+    private static String theOneErrorLine(TollgateProcess child) {
         List<String> lines = child.stderr().stream().filter(l -> !l.isBlank()).toList();
         assertEquals(1, lines.size(), "exactly one line on stderr; " + child.output());
         return lines.get(0);
     }
 
-    private static void assertNoStackTrace(Child child) {
+    private static void assertNoStackTrace(TollgateProcess child) {
         assertFalse(child.stderr().stream().anyMatch(l -> l.startsWith("\tat ")), child.output());
     }
 
@@ -441,107 +432,6 @@ class DaemonProcessIT {
 
     private static String json(String text) {
         return text.replace("\\", "\\\\").replace("\"", "\\\"");
-    }
-
-    /** A child process whose stdout and stderr are drained line by line on their own threads. */
-    private static final class Child {
-        final Process process;
-        private final List<String> out = new CopyOnWriteArrayList<>();
-        private final List<String> err = new CopyOnWriteArrayList<>();
-        private final Object lines = new Object();
-        private final Thread outPump;
-        private final Thread errPump;
-
-        Child(Process process) {
-            this.process = process;
-            outPump = pump(process.getInputStream(), out, "stdout-" + process.pid());
-            errPump = pump(process.getErrorStream(), err, "stderr-" + process.pid());
-        }
-
-        private Thread pump(InputStream stream, List<String> into, String name) {
-            Thread thread = new Thread(() -> {
-                try (BufferedReader reader = new BufferedReader(new InputStreamReader(stream,
-                        StandardCharsets.UTF_8))) {
-                    for (String line = reader.readLine(); line != null; line = reader.readLine()) {
-                        synchronized (lines) {
-                            into.add(line);
-                            lines.notifyAll();
-                        }
-                    }
-                } catch (IOException e) {
-                    // the process is gone
-                }
-                synchronized (lines) {
-                    lines.notifyAll();
-                }
-            }, name);
-            thread.setDaemon(true);
-            thread.start();
-            return thread;
-        }
-
-        List<String> stdout() {
-            return List.copyOf(out);
-        }
-
-        List<String> stderr() {
-            return List.copyOf(err);
-        }
-
-        /** Waits for a stdout line matching {@code pattern}; fails when the process ends first or at the deadline. */
-        Matcher awaitLine(Pattern pattern, Duration within) throws InterruptedException {
-            long deadline = System.nanoTime() + within.toNanos();
-            int seen = 0;
-            synchronized (lines) {
-                while (true) {
-                    for (; seen < out.size(); seen++) {
-                        Matcher matcher = pattern.matcher(out.get(seen));
-                        if (matcher.find()) {
-                            return matcher;
-                        }
-                    }
-                    if (!outPump.isAlive()) {
-                        fail("the process ended its output before printing /" + pattern + "/; " + output());
-                    }
-                    long left = deadline - System.nanoTime();
-                    if (left <= 0) {
-                        fail("no line matching /" + pattern + "/ within " + within + "; " + output());
-                    }
-                    lines.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
-                }
-            }
-        }
-
-        /** Waits for the process to exit and its output to be read; returns the exit code. */
-        int awaitExit(Duration within) throws InterruptedException {
-            if (!process.waitFor(within.toMillis(), TimeUnit.MILLISECONDS)) {
-                fail("the process did not exit within " + within + "; " + output());
-            }
-            outPump.join(10_000);
-            errPump.join(10_000);
-            return process.exitValue();
-        }
-
-        /**
-         * SIGTERM, as a service manager stops the daemon. Through the process handle: {@link Process#destroy()}
-         * also closes our ends of the child's stdout and stderr, which would lose what it prints while stopping.
-         */
-        void sigterm() {
-            assertTrue(process.toHandle().destroy(), "SIGTERM sent");
-        }
-
-        String output() {
-            return "stdout:\n" + String.join("\n", out) + "\nstderr:\n" + String.join("\n", err);
-        }
-
-        void kill() {
-            process.destroyForcibly();
-            try {
-                process.waitFor(30, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
     }
 
     /** A tiny echo server on 127.0.0.1: every byte a connection sends comes straight back. */
