@@ -1,7 +1,6 @@
 package dev.tollgate.store;
 
 import dev.tollgate.store.internal.AccessLogKeyTable;
-import dev.tollgate.store.internal.AccessLogKeyTable.Key;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -10,8 +9,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
@@ -19,7 +17,7 @@ import javax.sql.DataSource;
 /**
  * Keeps {@code access_log_key}, the host and client index of the access log, up to date, off the request
  * path: one background thread ({@value #THREAD_NAME}) that, every interval, reads the rows written since the
- * mark, sorts their keys and inserts them in one batch, with the new mark, in one transaction on its own
+ * mark, sorts their keys (AccessLogKeyTable says what a key is) and inserts them in one batch, with the new mark, in one transaction on its own
  * connection. A crash therefore leaves keys and mark in agreement, and the indexer catches up after a
  * restart; until then queries read the unindexed rows from access_log directly (see AccessLogReader).
  * <p>
@@ -36,8 +34,8 @@ public final class KeyIndexer implements AutoCloseable {
     public static final long DEFAULT_INTERVAL_MS = 1_000;
     /** Rows per round: one transaction's worth, about a second of the writer at full speed on H2. */
     public static final int DEFAULT_ROUND_ROWS = 50_000;
-    /** Ids per transaction when deleting keys for retention: up to two keys per id. */
-    static final long DELETE_WINDOW_IDS = 10_000;
+    /** Key prefixes per statement when deleting keys for retention: 512 statements cover every key once. */
+    static final int DELETE_WINDOW_PREFIXES = 1_024;
     private static final long CLOSE_TIMEOUT_MS = 30_000;
 
     private static final Logger LOG = LoggerFactory.getLogger(KeyIndexer.class);
@@ -51,6 +49,10 @@ public final class KeyIndexer implements AutoCloseable {
     private final CountDownLatch stop = new CountDownLatch(1);
     private final Thread thread;
     private volatile long indexed;
+    // The id below which deleteOrphanKeys last removed every key: it skips its scan until rows below a higher
+    // id are gone. Touched by the purger's thread only.
+    private long orphansDeletedBelow;
+    private boolean warnedFull;
 
     KeyIndexer(String name, DataSource dataSource, long intervalMs, int roundRows) {
         if (intervalMs < 1 || roundRows < 1) {
@@ -95,25 +97,22 @@ public final class KeyIndexer implements AutoCloseable {
     }
 
     /**
-     * Deletes the keys of every row with an id below {@code belowId}, one window of {@value #DELETE_WINDOW_IDS}
-     * ids per transaction so that no transaction grows with the purge, and returns how many keys it deleted.
-     * For retention: call it after deleting those rows from access_log (see docs). Keys whose row is gone
-     * are harmless meanwhile: queries join them to access_log, which drops them.
+     * Deletes the keys of every row with an id below {@code belowId} and returns how many it deleted. For
+     * retention: call it after deleting those rows from access_log. A key's id sits in its low bits, so this
+     * reads every key once, in windows of {@value #DELETE_WINDOW_PREFIXES} key prefixes, one transaction each,
+     * so that no transaction grows with the table. Keys whose row is gone are harmless meanwhile: queries join
+     * them to access_log, which drops them.
      */
     public long deleteKeysBelow(long belowId) throws SQLException {
         long deleted = 0;
-        try (Connection c = dataSource.getConnection()) {
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement delete = c.prepareStatement(AccessLogKeyTable.DELETE_BELOW_SQL)) {
             c.setAutoCommit(true);
-            Long lowest = lowestKeyId(c);
-            if (lowest == null) {
-                return 0;
-            }
-            try (PreparedStatement delete = c.prepareStatement(AccessLogKeyTable.DELETE_WINDOW_SQL)) {
-                for (long from = lowest; from < belowId; from += DELETE_WINDOW_IDS) {
-                    delete.setLong(1, from);
-                    delete.setLong(2, Math.min(belowId, from + DELETE_WINDOW_IDS));
-                    deleted += delete.executeUpdate();
-                }
+            for (long n = 0; n < AccessLogKeyTable.PREFIXES; n += DELETE_WINDOW_PREFIXES) {
+                delete.setLong(1, AccessLogKeyTable.firstKeyOf(n));
+                delete.setLong(2, AccessLogKeyTable.lastKeyBefore(n + DELETE_WINDOW_PREFIXES));
+                delete.setLong(3, belowId);
+                deleted += delete.executeUpdate();
             }
         }
         return deleted;
@@ -122,8 +121,8 @@ public final class KeyIndexer implements AutoCloseable {
     /**
      * Deletes the keys of rows that are gone: every key below the lowest id still in access_log (retention
      * deletes the oldest rows; a long tunnel's row may have a higher id than newer rows, so the lowest surviving
-     * id, not the highest deleted one, is the safe bound). Logs and returns 0 when it fails: orphan keys are
-     * harmless until the next try.
+     * id, not the highest deleted one, is the safe bound). Does nothing when no row has gone since its last
+     * run. Logs and returns 0 when it fails: orphan keys are harmless until the next try.
      */
     public long deleteOrphanKeys() {
         try {
@@ -137,7 +136,12 @@ public final class KeyIndexer implements AutoCloseable {
                     lowestRow = Long.MAX_VALUE;
                 }
             }
-            return deleteKeysBelow(lowestRow);
+            if (lowestRow <= orphansDeletedBelow) {
+                return 0;
+            }
+            long deleted = deleteKeysBelow(lowestRow);
+            orphansDeletedBelow = lowestRow;
+            return deleted;
         } catch (SQLException e) {
             LOG.warn("{} - deleting the keys of purged access-log rows failed; retried after the next purge", name,
                     e);
@@ -192,22 +196,20 @@ public final class KeyIndexer implements AutoCloseable {
             c.setAutoCommit(false);
             try {
                 long mark = AccessLogKeyTable.mark(c, AccessLogKeyTable.SELECT_MARK_FOR_UPDATE_SQL);
-                List<Key> keys = new ArrayList<>();
-                long[] last = {mark};
-                int rows = readUnindexed(c, mark, keys, last);
-                if (rows == 0) {
+                Keys keys = new Keys();
+                long last = readUnindexed(c, mark, keys);
+                if (keys.rows == 0) {
                     c.rollback();
                     return 0;
                 }
-                keys.sort(AccessLogKeyTable.PRIMARY_KEY_ORDER);
-                insert(c, keys);
+                insert(c, keys.sorted());
                 try (PreparedStatement update = c.prepareStatement(AccessLogKeyTable.UPDATE_MARK_SQL)) {
-                    update.setLong(1, last[0]);
+                    update.setLong(1, last);
                     update.executeUpdate();
                 }
                 c.commit();
-                indexed += rows;
-                return rows;
+                indexed += keys.rows;
+                return keys.rows;
             } catch (SQLException | RuntimeException e) {
                 rollbackQuietly(c);
                 throw e;
@@ -215,52 +217,78 @@ public final class KeyIndexer implements AutoCloseable {
         }
     }
 
-    /** Adds the keys of up to roundRows rows after {@code mark} to {@code keys}; {@code last[0]} gets the last id. */
-    private int readUnindexed(Connection c, long mark, List<Key> keys, long[] last) throws SQLException {
-        int rows = 0;
+    /**
+     * Adds the keys of up to roundRows rows after {@code mark} to {@code keys} and returns the last row's id.
+     * Stops before a row whose id no key can hold: such rows stay in the unindexed tail, which queries read
+     * directly.
+     */
+    private long readUnindexed(Connection c, long mark, Keys keys) throws SQLException {
+        long last = mark;
         try (PreparedStatement select = c.prepareStatement(AccessLogKeyTable.SELECT_UNINDEXED_SQL)) {
             select.setLong(1, mark);
             select.setInt(2, roundRows);
             try (ResultSet rs = select.executeQuery()) {
                 while (rs.next()) {
                     long id = rs.getLong(1);
+                    if (id > AccessLogKeyTable.MAX_ID) {
+                        warnFullOnce(id);
+                        break;
+                    }
                     String host = rs.getString(2);
                     String client = rs.getString(3);
                     if (host != null) {
-                        keys.add(new Key(AccessLogKeyTable.HOST, host, id));
+                        keys.add(AccessLogKeyTable.key(AccessLogKeyTable.HOST, host, id));
                     }
                     if (client != null) {
-                        keys.add(new Key(AccessLogKeyTable.CLIENT, client, id));
+                        keys.add(AccessLogKeyTable.key(AccessLogKeyTable.CLIENT, client, id));
                     }
-                    last[0] = id;
-                    rows++;
+                    keys.rows++;
+                    last = id;
                 }
             }
         }
-        return rows;
+        return last;
     }
 
-    private static void insert(Connection c, List<Key> keys) throws SQLException {
-        if (keys.isEmpty()) {
+    private void warnFullOnce(long id) {
+        if (!warnedFull) {
+            warnedFull = true;
+            LOG.warn("{} - access-log id {} is beyond the highest a host or client key can hold ({}); later rows"
+                    + " stay unindexed, and host or client queries read them one by one", name, id,
+                    AccessLogKeyTable.MAX_ID);
+        }
+    }
+
+    private static void insert(Connection c, long[] keys) throws SQLException {
+        if (keys.length == 0) {
             return;
         }
         try (PreparedStatement insert = c.prepareStatement(AccessLogKeyTable.INSERT_SQL)) {
-            for (Key k : keys) {
-                insert.setString(1, k.type());
-                insert.setString(2, k.value());
-                insert.setLong(3, k.id());
+            for (long k : keys) {
+                insert.setLong(1, k);
                 insert.addBatch();
             }
             insert.executeBatch();
         }
     }
 
-    private static Long lowestKeyId(Connection c) throws SQLException {
-        try (PreparedStatement select = c.prepareStatement(AccessLogKeyTable.MIN_ID_SQL);
-             ResultSet rs = select.executeQuery()) {
-            rs.next();
-            long id = rs.getLong(1);
-            return rs.wasNull() ? null : id;
+    /** A round's keys, growing as its rows are read; sorted before they go in, so that they fill few pages. */
+    private static final class Keys {
+        private long[] keys = new long[1_024];
+        private int size;
+        private int rows;
+
+        void add(long key) {
+            if (size == keys.length) {
+                keys = Arrays.copyOf(keys, 2 * size);
+            }
+            keys[size++] = key;
+        }
+
+        long[] sorted() {
+            long[] sorted = Arrays.copyOf(keys, size);
+            Arrays.sort(sorted);
+            return sorted;
         }
     }
 

@@ -1,5 +1,7 @@
 package dev.tollgate.store;
 
+import dev.tollgate.store.internal.AccessLogKeyTable;
+
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -169,8 +171,7 @@ class KeyIndexIT {
         try (Connection round = log.dataSource().getConnection(); Connection killer = log.dataSource().getConnection()) {
             round.setAutoCommit(false);
             try (Statement s = round.createStatement()) {
-                s.executeUpdate("INSERT INTO access_log_key (key_type, key_value, id)"
-                        + " SELECT 'H', host, id FROM access_log WHERE id > 20 AND host IS NOT NULL");
+                s.executeUpdate("INSERT INTO access_log_key (k) SELECT id FROM access_log WHERE id > 20");
             }
             try (Statement s = killer.createStatement()) {
                 s.execute("SHUTDOWN IMMEDIATELY");
@@ -193,13 +194,13 @@ class KeyIndexIT {
         log = open(NEVER_MS);
         append(60);
         log.keyIndexer().indexNow();
-        Set<String> before = keys();
+        Set<Long> before = keys();
 
         long deleted = log.keyIndexer().deleteKeysBelow(37);
 
-        Set<String> expected = new TreeSet<>();
-        for (String k : before) {
-            if (Long.parseLong(k.substring(k.lastIndexOf(':') + 1)) >= 37) {
+        Set<Long> expected = new TreeSet<>();
+        for (long k : before) {
+            if ((k & AccessLogKeyTable.MAX_ID) >= 37) {
                 expected.add(k);
             }
         }
@@ -208,7 +209,43 @@ class KeyIndexIT {
         assertEquals(0, log.keyIndexer().deleteKeysBelow(37), "nothing left below 37");
     }
 
+    @Test
+    void deleteKeysBelowReachesTheKeysAtBothEndsOfTheKeySpace() throws SQLException {
+        log = open(NEVER_MS);
+        String lastHost = valueWhosePrefixIsAtLeast(AccessLogKeyTable.HOST,
+                AccessLogKeyTable.firstKeyOf(AccessLogKeyTable.PREFIXES - 1));
+        String firstClient = valueWithPrefix(AccessLogKeyTable.CLIENT, 0);
+        log.writer().append(new AccessRecord(null, T0.toEpochMilli(), 1L, "node", "public", firstClient, 40_000,
+                null, Kind.FORWARD, "HTTP/1.1", "GET", lastHost, 80, "/", 200, 1L, 2L, null, null, Outcome.OK,
+                null));
+        assertTrue(log.writer().flush(DEADLINE_MS));
+        log.keyIndexer().indexNow();
+        assertEquals(2, keys().size());
+
+        assertEquals(2, log.keyIndexer().deleteKeysBelow(Long.MAX_VALUE));
+        assertEquals(Set.of(), keys());
+    }
+
     // --- helpers ---
+
+    /** A value of {@code type} whose keys start at {@code prefix} or above: found by trying h0, h1, ... */
+    private static String valueWhosePrefixIsAtLeast(String type, long prefix) {
+        for (int i = 0; i < 10_000_000; i++) {
+            if (AccessLogKeyTable.prefix(type, "h" + i) >= prefix) {
+                return "h" + i;
+            }
+        }
+        throw new AssertionError("no value with a prefix from " + prefix + " in ten million tries");
+    }
+
+    private static String valueWithPrefix(String type, long prefix) {
+        for (int i = 0; i < 10_000_000; i++) {
+            if (AccessLogKeyTable.prefix(type, "h" + i) == prefix) {
+                return "h" + i;
+            }
+        }
+        throw new AssertionError("no value with prefix " + prefix + " in ten million tries");
+    }
 
     private AccessLog open(long intervalMs) throws SQLException {
         return AccessLog.open(new StoreConfig("jdbc:h2:file:" + dir.resolve("access"), null, null, 500, 60_000,
@@ -271,13 +308,13 @@ class KeyIndexIT {
     /** access_log_key holds exactly the keys of the rows up to the mark, and nothing above it. */
     private void assertKeysAgreeWithTheMark() throws SQLException {
         long mark = mark();
-        Set<String> expected = new TreeSet<>();
+        Set<Long> expected = new TreeSet<>();
         for (AccessRecord r : scan(r -> r.id() <= mark)) {
             if (r.host() != null) {
-                expected.add("H:" + r.host() + ":" + r.id());
+                expected.add(AccessLogKeyTable.key(AccessLogKeyTable.HOST, r.host(), r.id()));
             }
             if (r.clientAddr() != null) {
-                expected.add("C:" + r.clientAddr() + ":" + r.id());
+                expected.add(AccessLogKeyTable.key(AccessLogKeyTable.CLIENT, r.clientAddr(), r.id()));
             }
         }
         assertEquals(expected, keys(), "keys up to mark " + mark);
@@ -295,8 +332,8 @@ class KeyIndexIT {
         return Long.parseLong(Objects.requireNonNull(strings("SELECT id FROM access_log_key_mark")).get(0));
     }
 
-    private Set<String> keys() throws SQLException {
-        return new TreeSet<>(strings("SELECT key_type || ':' || key_value || ':' || id FROM access_log_key"));
+    private Set<Long> keys() throws SQLException {
+        return new TreeSet<>(strings("SELECT k FROM access_log_key").stream().map(Long::valueOf).toList());
     }
 
     private List<String> strings(String sql) throws SQLException {

@@ -23,8 +23,8 @@ import java.util.List;
  * between two ids that the ts index finds by reading that range alone.
  * <p>
  * A query by exact host or by client also runs in two parts, around the key indexer's mark (see
- * {@code KeyIndexer}): {@link #indexed} reads the ids up to the mark from {@code access_log_key} and joins
- * each to its row; {@link #unindexedTail} reads the rows above the mark from access_log. Every id of the
+ * {@code KeyIndexer}): {@link #indexed} reads the keys up to the mark from {@code access_log_key} and joins
+ * each to its row, whose host or client it compares again because keys hold a hash of it; {@link #unindexedTail} reads the rows above the mark from access_log. Every id of the
  * first is below every id of the second, so the second, run after the first, continues it in id order.
  */
 public final class AccessQuerySql {
@@ -39,6 +39,11 @@ public final class AccessQuerySql {
 
     /** The key of access_log_key that serves a query: its type (AccessLogKeyTable.HOST or CLIENT) and value. */
     public record KeyFilter(String type, String value) {
+
+        /** Where this value's keys start: each is this plus a row's id (see AccessLogKeyTable). */
+        long prefix() {
+            return AccessLogKeyTable.prefix(type, value);
+        }
     }
 
     private final String sql;
@@ -90,20 +95,18 @@ public final class AccessQuerySql {
 
     /**
      * The rows of {@code q} whose keys are indexed, ids up to {@code mark}, at most {@code q.limit()} when
-     * {@code limited}: a range scan of access_log_key's primary key, in id order, each id joined to its row,
-     * which the other filters then test. {@code ids} as for {@link #page}.
+     * {@code limited}: a range scan of access_log_key's primary key, which is in id order, each key joined to
+     * its row, which every filter of {@code q} then tests, the keyed one included (keys of colliding values
+     * share a range). {@code ids} as for {@link #page}.
      */
     public static AccessQuerySql indexed(AccessQuery q, IdRange ids, KeyFilter key, long mark, boolean limited) {
-        StringBuilder where = new StringBuilder(" AND k.key_type = ? AND k.key_value = ? AND k.id > ? AND k.id <= ?");
-        List<Object> parameters = new ArrayList<>(List.of(key.type(), key.value()));
-        parameters.add(ids == null ? q.after() : Math.max(q.after(), ids.first() - 1));
-        parameters.add(ids == null ? mark : Math.min(mark, ids.last()));
-        addFilters(q, key, "a.", where, parameters);
-        // The whole primary key, though type and value are fixed: with ORDER BY k.id alone H2 does not see
-        // that the index is already in that order, reads every key of the value and sorts them (EXPLAIN
-        // ANALYZE over 1,000,000 rows: 1,049 keys read for a page of 100, against 100 with this order).
-        return finish(AccessLogTable.SELECT_KEYED_SQL, where, "k.key_type, k.key_value, k.id", q, limited,
-                parameters);
+        long prefix = key.prefix();
+        StringBuilder where = new StringBuilder(" AND k.k > ? AND k.k <= ?");
+        List<Object> parameters = new ArrayList<>(List.of(prefix));
+        parameters.add(prefix + (ids == null ? q.after() : Math.max(q.after(), ids.first() - 1)));
+        parameters.add(prefix + (ids == null ? mark : Math.min(mark, ids.last())));
+        addFilters(q, "a.", where, parameters);
+        return finish(AccessLogTable.SELECT_KEYED_SQL, where, "k.k", q, limited, parameters);
     }
 
     /**
@@ -124,26 +127,23 @@ public final class AccessQuerySql {
             where.append(" AND id <= ?");
             parameters.add(ids.last());
         }
-        addFilters(q, null, "", where, parameters);
+        addFilters(q, "", where, parameters);
         return finish(AccessLogTable.SELECT_SQL, where, "id", q, limited, parameters);
     }
 
     /**
-     * Adds a condition for every filter of {@code q} but the cursor and the one {@code key} serves, each
-     * column prefixed with {@code table} ("a." in a join, where id alone would be ambiguous).
+     * Adds a condition for every filter of {@code q} but the cursor, each column prefixed with {@code table}
+     * ("a." in a join, where id alone would be ambiguous).
      */
-    private static void addFilters(AccessQuery q, KeyFilter key, String table, StringBuilder where,
-            List<Object> parameters) {
+    private static void addFilters(AccessQuery q, String table, StringBuilder where, List<Object> parameters) {
         addTimeRange(q, table, where, parameters);
         if (q.hostIsSuffixPattern()) {
             where.append(" AND ").append(table).append("host LIKE ? ESCAPE '").append(LIKE_ESCAPE).append('\'');
             parameters.add(anySubdomainOf(q.hostSuffixDomain()));
-        } else if (key == null || !AccessLogKeyTable.HOST.equals(key.type())) {
+        } else {
             addEqual(where, parameters, table + "host", q.host());
         }
-        if (key == null || !AccessLogKeyTable.CLIENT.equals(key.type())) {
-            addEqual(where, parameters, table + "client_addr", q.client());
-        }
+        addEqual(where, parameters, table + "client_addr", q.client());
         addEqual(where, parameters, table + "method", q.method());
         addEqual(where, parameters, table + "status", q.statusCode());
         if (q.statusClass() != null) {

@@ -98,9 +98,10 @@ class AccessQuerySqlTest {
         AccessQuerySql tail = AccessQuerySql.unindexedTail(q, null, 70, true);
 
         assertEquals(new KeyFilter(AccessLogKeyTable.HOST, "h.example"), key);
-        assertTrue(indexed.sql().endsWith("WHERE k.key_type = ? AND k.key_value = ? AND k.id > ? AND k.id <= ?"
-                + " AND a.client_addr = ? ORDER BY k.key_type, k.key_value, k.id LIMIT ?"), indexed.sql());
-        assertEquals(List.of("H", "h.example", 5L, 70L, "10.0.0.1", 100), indexed.parameters());
+        long prefix = AccessLogKeyTable.prefix(AccessLogKeyTable.HOST, "h.example");
+        assertTrue(indexed.sql().endsWith("ON a.id = k.k - ? WHERE k.k > ? AND k.k <= ?"
+                + " AND a.host = ? AND a.client_addr = ? ORDER BY k.k LIMIT ?"), indexed.sql());
+        assertEquals(List.of(prefix, prefix + 5, prefix + 70, "h.example", "10.0.0.1", 100), indexed.parameters());
         assertEquals(List.of(70L, "h.example", "10.0.0.1", 100), tail.parameters());
     }
 
@@ -117,7 +118,8 @@ class AccessQuerySqlTest {
 
         AccessQuerySql indexed = AccessQuerySql.indexed(q, new IdRange(20, 90), AccessQuerySql.keyFilter(q), 70, false);
 
-        assertEquals(List.of("C", "10.0.0.1", 19L, 70L, utc(T0)), indexed.parameters());
+        long prefix = AccessLogKeyTable.prefix(AccessLogKeyTable.CLIENT, "10.0.0.1");
+        assertEquals(List.of(prefix, prefix + 19, prefix + 70, utc(T0), "10.0.0.1"), indexed.parameters());
     }
 
     private static OffsetDateTime utc(Instant i) {
