@@ -79,18 +79,19 @@ public final class RequestHeadDeadline {
                     + "Connection: close\r\nContent-Length: " + body.length + "\r\n\r\n";
             ByteBuffer bytes = ByteBuffer.allocate(response.length() + body.length);
             bytes.put(response.getBytes(StandardCharsets.ISO_8859_1)).put(body).flip();
-            try {
-                endPoint.write(Callback.from(endPoint::close, failure -> endPoint.close()), bytes);
-            } catch (RuntimeException e) {
-                // A response still being written (pipelining): just close.
-                endPoint.close();
-            }
+            // Read before the close, after which the end point no longer knows its peer.
             SocketAddress remote = endPoint.getRemoteSocketAddress();
             String clientAddr = null;
             int clientPort = 0;
             if (remote instanceof InetSocketAddress inet) {
                 clientAddr = inet.getAddress() == null ? inet.getHostString() : inet.getAddress().getHostAddress();
                 clientPort = inet.getPort();
+            }
+            try {
+                endPoint.write(Callback.from(endPoint::close, failure -> endPoint.close()), bytes);
+            } catch (RuntimeException e) {
+                // A response still being written (pipelining): just close.
+                endPoint.close();
             }
             sink.accept(new AccessRecord(null, head.startedAtMs, Math.max(0, System.currentTimeMillis()
                     - head.startedAtMs), node, listener, clientAddr, clientPort, null, Kind.FORWARD, null, null,
