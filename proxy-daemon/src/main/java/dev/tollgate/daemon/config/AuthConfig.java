@@ -1,5 +1,7 @@
 package dev.tollgate.daemon.config;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
+
 /**
  * Proxy authentication of one listener (RFC 9110 11.7). {@code {"type": "none"}} is the default;
  * {@code {"type": "basic", "usersFile": "/etc/tollgate/users"}} asks every client for Basic credentials and
@@ -34,6 +36,8 @@ public record AuthConfig(String type, String usersFile) {
         return new AuthConfig(NONE, null);
     }
 
+    /** Whether this is Basic authentication (not a key of the listener object). */
+    @JsonIgnore
     public boolean isBasic() {
         return BASIC.equals(type);
     }

@@ -93,7 +93,11 @@ public class ForwardProxyServlet extends AsyncProxyServlet {
         String host = request.getServerName();
         if (parent.appliesTo(host)) {
             // The parent resolves the name: only the name (or an address literal) can be checked here.
-            policy.checkDestination(host, AddressLiterals.parse(host));
+            InetAddress literal = AddressLiterals.parse(host);
+            if (literal != null) {
+                loopGuard.checkDestination(new InetSocketAddress(literal, request.getServerPort()));
+            }
+            policy.checkDestination(host, literal);
         } else {
             policy.checkDestinationName(host);
         }

@@ -102,8 +102,13 @@ public class TunnelHandler extends ConnectHandler {
         TunnelSession session = (TunnelSession) request.getAttribute(SESSION);
         if (parent.appliesTo(host)) {
             try {
+                InetAddress literal = AddressLiterals.parse(host);
+                if (literal != null) {
+                    // This proxy's own sockets stay out of reach through the parent too.
+                    loopGuard.checkDestination(new InetSocketAddress(literal, port));
+                }
                 policy.checkConnectPort(port);
-                policy.checkDestination(host, AddressLiterals.parse(host));
+                policy.checkDestination(host, literal);
                 getExecutor().execute(() -> {
                     try {
                         promise.succeeded(parent.openTunnel(host, port, config.connectTimeoutMs(),
