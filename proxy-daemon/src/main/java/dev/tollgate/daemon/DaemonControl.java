@@ -79,7 +79,8 @@ final class DaemonControl implements ProxyControl {
                     try {
                         listeners.add(config, ListenerView.ORIGIN_API);
                     } catch (ListenerException e) {
-                        if (e.reason() != ListenerException.Reason.CANNOT_BIND) {
+                        if (e.reason() != ListenerException.Reason.CANNOT_BIND
+                                && e.reason() != ListenerException.Reason.INVALID) {
                             throw e;
                         }
                         LOG.warn("{} - {}; it stays stopped until started through the API", stored.name(),
@@ -240,6 +241,7 @@ final class DaemonControl implements ProxyControl {
             ControlException.Kind kind = switch (e.reason()) {
                 case NOT_FOUND -> ControlException.Kind.NOT_FOUND;
                 case NAME_TAKEN, ALREADY, CANNOT_BIND -> ControlException.Kind.CONFLICT;
+                case INVALID -> ControlException.Kind.BAD_REQUEST;
             };
             throw new ControlException(kind, e.getMessage());
         }

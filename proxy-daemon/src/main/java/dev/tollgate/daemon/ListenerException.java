@@ -7,7 +7,9 @@ final class ListenerException extends Exception {
         NOT_FOUND,
         NAME_TAKEN,
         ALREADY,
-        CANNOT_BIND
+        CANNOT_BIND,
+        /** The definition names a file that cannot be read (users file, parent password file). */
+        INVALID
     }
 
     private final Reason reason;

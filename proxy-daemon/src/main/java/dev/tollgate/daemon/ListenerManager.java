@@ -9,12 +9,16 @@ import dev.tollgate.daemon.proxy.ForwardProxyServlet;
 import dev.tollgate.daemon.proxy.LoopGuard;
 import dev.tollgate.daemon.proxy.OpenTunnels;
 import dev.tollgate.daemon.proxy.OriginFormMarker;
+import dev.tollgate.daemon.proxy.ParentProxy;
+import dev.tollgate.daemon.proxy.ProxyAuthenticator;
+import dev.tollgate.daemon.proxy.RequestHeadDeadline;
 import dev.tollgate.daemon.proxy.TunnelHandler;
 import dev.tollgate.store.AccessRecord;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
@@ -132,14 +136,26 @@ final class ListenerManager implements AutoCloseable {
         http.setSendServerVersion(false);
         http.setSendXPoweredBy(false);
         http.setIdleTimeout(config.idleTimeoutMs());
-        ServerConnector connector = new ServerConnector(server, new OriginFormMarker(http));
+        ServerConnector connector = new ServerConnector(server, new OriginFormMarker(http,
+                new RequestHeadDeadline(config.requestHeaderTimeoutMs(), node, config.name(), sink)));
         connector.setName(config.name());
         connector.setHost(config.host());
         connector.setPort(config.port());
         connector.setIdleTimeout(config.idleTimeoutMs());
+        // At maxConnections the connector stops accepting: the next connection waits in the kernel's accept
+        // queue (its TCP handshake done, nothing read) until an open one closes.
+        connector.addBean(new NetworkConnectionLimit(config.maxConnections(), connector));
         Drain drain = new Drain();
+        Handler chain;
         try {
-            router.add(connector, newChain(config, drain));
+            chain = newChain(config, drain);
+        } catch (IllegalArgumentException e) {
+            // The users file or the parent's password file cannot be read.
+            throw new ListenerException(ListenerException.Reason.INVALID, "listener " + name + ": "
+                    + e.getMessage());
+        }
+        try {
+            router.add(connector, chain);
             server.addConnector(connector);
             connector.start();
         } catch (Exception e) {
@@ -312,8 +328,11 @@ final class ListenerManager implements AutoCloseable {
 
     private Handler newChain(ListenerConfig config, Drain drain) {
         AccessPolicy policy = new AccessPolicy(config);
+        ProxyAuthenticator authenticator = ProxyAuthenticator.of(config.auth());
+        ParentProxy parent = ParentProxy.of(config.upstreamProxy());
         ServletContextHandler context = new ServletContextHandler("/", false, false);
-        ServletHolder proxy = new ServletHolder(new ForwardProxyServlet(config, policy, loopGuard));
+        ServletHolder proxy = new ServletHolder(new ForwardProxyServlet(config, policy, authenticator, parent,
+                loopGuard));
         proxy.setAsyncSupported(true);
         proxy.setInitParameter("viaHost", loopGuard.viaToken());
         proxy.setInitParameter("idleTimeout", Long.toString(config.idleTimeoutMs()));
@@ -321,8 +340,8 @@ final class ListenerManager implements AutoCloseable {
         proxy.setInitParameter("timeout", "0");
         proxy.setInitParameter("maxThreads", "-");
         context.addServlet(proxy, "/*");
-        return new AdmissionHandler(new TunnelHandler(context, config, policy, loopGuard, node, sink, openTunnels,
-                drain), accessLogFull);
+        return new AdmissionHandler(new TunnelHandler(context, config, policy, authenticator, parent, loopGuard, node,
+                sink, openTunnels, drain), accessLogFull);
     }
 
     private static String rootMessage(Throwable e) {

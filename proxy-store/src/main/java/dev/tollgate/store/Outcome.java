@@ -12,6 +12,11 @@ public enum Outcome {
     UPSTREAM_TIMEOUT,
     UPSTREAM_RESET,
     CLIENT_ABORT,
+    /**
+     * Answered 408: the client did not send its request head within the listener's requestHeaderTimeoutMs, or
+     * its request body stopped arriving for requestBodyStallTimeoutMs.
+     */
+    CLIENT_TIMEOUT,
     /** Refused with 503 because the access log could not take another record: nothing un-audited is forwarded. */
     OVERLOADED
 }

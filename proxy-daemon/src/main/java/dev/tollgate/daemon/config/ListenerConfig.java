@@ -7,42 +7,70 @@ import java.util.regex.Pattern;
 
 /**
  * One proxy listener: a named bind address with its own policy. A running listener is changed by stopping it
- * and starting it with a new record, never by a setter.
+ * and starting it with a new record, never by a setter. docs/policy.md describes each rule.
  *
- * @param name             unique name, written into every access-log row
- * @param host             bind address
- * @param port             bind port; 0 means any free port
- * @param connectPorts     destination ports CONNECT may reach
- * @param allowClients     client networks allowed to use this listener
- * @param denyDestinations destination networks refused, checked on the address actually dialled
- * @param connectTimeoutMs how long dialling a destination may take before 504
- * @param idleTimeoutMs    how long a client connection, an upstream exchange or a tunnel may sit idle
- * @param logQuery         whether the access log keeps query strings (off: paths only, like Squid's
- *                         strip_query_terms)
+ * @param name                      unique name, written into every access-log row
+ * @param host                      bind address
+ * @param port                      bind port; 0 means any free port
+ * @param connectPorts              destination ports CONNECT may reach: whole numbers ({@code 443}) or ranges
+ *                                  ({@code "8443-8445"})
+ * @param allowClients              client networks allowed to use this listener
+ * @param allowDestinations         when not empty, the only destinations allowed: CIDRs (checked on the address
+ *                                  actually dialled) and domain patterns
+ * @param denyDestinations          destinations refused (deny wins over allow): CIDRs, checked on the address
+ *                                  actually dialled, and domain patterns
+ * @param auth                      proxy authentication
+ * @param forwardedFor              {@code off}, {@code on} or {@code delete}: what happens to X-Forwarded-For
+ *                                  and Forwarded
+ * @param upstreamProxy             a parent proxy for forwarded requests and tunnels, or null to go direct
+ * @param maxConnections            client connections open at once; further ones wait in the kernel's accept
+ *                                  queue until one closes
+ * @param connectTimeoutMs          how long dialling a destination may take before 504
+ * @param idleTimeoutMs             how long a client connection, an upstream exchange or a tunnel may sit idle
+ * @param requestHeaderTimeoutMs    how long the whole request head may take to arrive, from its first byte
+ * @param requestBodyStallTimeoutMs how long a request body may stop arriving before the request ends with 408
+ * @param logQuery                  whether the access log keeps query strings (off: paths only, like Squid's
+ *                                  strip_query_terms)
  */
 public record ListenerConfig(
         String name,
         String host,
         Integer port,
-        List<Integer> connectPorts,
+        List<Object> connectPorts,
         List<String> allowClients,
+        List<String> allowDestinations,
         List<String> denyDestinations,
+        AuthConfig auth,
+        String forwardedFor,
+        UpstreamProxyConfig upstreamProxy,
+        Integer maxConnections,
         Long connectTimeoutMs,
         Long idleTimeoutMs,
+        Long requestHeaderTimeoutMs,
+        Long requestBodyStallTimeoutMs,
         Boolean logQuery) {
 
     public static final String DEFAULT_NAME = "default";
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 3128;
-    public static final List<Integer> DEFAULT_CONNECT_PORTS = List.of(443);
+    public static final List<Object> DEFAULT_CONNECT_PORTS = List.of(443);
     /** Loopback and private ranges, as Squid's {@code localnet}. */
     public static final List<String> DEFAULT_ALLOW_CLIENTS = List.of(
             "127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7");
+    /** Empty: every destination not denied is allowed. */
+    public static final List<String> DEFAULT_ALLOW_DESTINATIONS = List.of();
     /** Loopback, "this network" and link-local (cloud metadata at 169.254.169.254 among them). */
     public static final List<String> DEFAULT_DENY_DESTINATIONS = List.of(
             "127.0.0.0/8", "::1/128", "0.0.0.0/8", "169.254.0.0/16", "fe80::/10");
+    public static final String FORWARDED_FOR_OFF = "off";
+    public static final String FORWARDED_FOR_ON = "on";
+    public static final String FORWARDED_FOR_DELETE = "delete";
+    public static final int DEFAULT_MAX_CONNECTIONS = 4096;
+    public static final int MAX_MAX_CONNECTIONS = 1_000_000;
     public static final long DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
     public static final long DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+    public static final long DEFAULT_REQUEST_HEADER_TIMEOUT_MS = 30_000;
+    public static final long DEFAULT_REQUEST_BODY_STALL_TIMEOUT_MS = 30_000;
     public static final long MAX_TIMEOUT_MS = 86_400_000;
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
@@ -55,27 +83,41 @@ public record ListenerConfig(
         }
         host = Checks.host("host", host, DEFAULT_HOST);
         port = Checks.port("port", port, DEFAULT_PORT);
-        if (connectPorts != null) {
-            for (int i = 0; i < connectPorts.size(); i++) {
-                if (connectPorts.get(i) == null) {
-                    throw new IllegalArgumentException("connectPorts[" + i + "]: null is not a port (1 to 65535)");
-                }
-                Checks.intInRange("connectPorts[" + i + "]", connectPorts.get(i), 0, 1, 65_535);
-            }
-        }
-        connectPorts = connectPorts == null ? DEFAULT_CONNECT_PORTS : List.copyOf(connectPorts);
+        connectPorts = connectPorts == null ? DEFAULT_CONNECT_PORTS : PortRanges.validate("connectPorts",
+                connectPorts);
         allowClients = cidrs("allowClients", allowClients, DEFAULT_ALLOW_CLIENTS);
-        denyDestinations = cidrs("denyDestinations", denyDestinations, DEFAULT_DENY_DESTINATIONS);
+        allowDestinations = DestinationRules.validate("allowDestinations", allowDestinations,
+                DEFAULT_ALLOW_DESTINATIONS);
+        denyDestinations = DestinationRules.validate("denyDestinations", denyDestinations,
+                DEFAULT_DENY_DESTINATIONS);
+        auth = auth == null ? AuthConfig.none() : auth;
+        forwardedFor = forwardedFor == null ? FORWARDED_FOR_OFF : forwardedFor;
+        if (!List.of(FORWARDED_FOR_OFF, FORWARDED_FOR_ON, FORWARDED_FOR_DELETE).contains(forwardedFor)) {
+            throw new IllegalArgumentException("forwardedFor: \"" + forwardedFor + "\" is not one of \"off\","
+                    + " \"on\", \"delete\"");
+        }
+        maxConnections = Checks.intInRange("maxConnections", maxConnections, DEFAULT_MAX_CONNECTIONS, 1,
+                MAX_MAX_CONNECTIONS);
         connectTimeoutMs = Checks.longInRange("connectTimeoutMs", connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS, 1,
                 MAX_TIMEOUT_MS);
         idleTimeoutMs = Checks.longInRange("idleTimeoutMs", idleTimeoutMs, DEFAULT_IDLE_TIMEOUT_MS, 1,
                 MAX_TIMEOUT_MS);
+        requestHeaderTimeoutMs = Checks.longInRange("requestHeaderTimeoutMs", requestHeaderTimeoutMs,
+                DEFAULT_REQUEST_HEADER_TIMEOUT_MS, 1, MAX_TIMEOUT_MS);
+        requestBodyStallTimeoutMs = Checks.longInRange("requestBodyStallTimeoutMs", requestBodyStallTimeoutMs,
+                DEFAULT_REQUEST_BODY_STALL_TIMEOUT_MS, 1, MAX_TIMEOUT_MS);
         logQuery = logQuery != null && logQuery;
     }
 
     /** The listener the daemon runs when the config declares none. */
     public static ListenerConfig defaults() {
-        return new ListenerConfig(null, null, null, null, null, null, null, null, null);
+        return named(null);
+    }
+
+    /** A listener with this name and every other default. */
+    public static ListenerConfig named(String name) {
+        return new ListenerConfig(name, null, null, null, null, null, null, null, null, null, null, null, null,
+                null, null, null);
     }
 
     private static List<String> cidrs(String key, List<String> values, List<String> defaults) {

@@ -65,7 +65,7 @@ public final class AccessRecorder implements RequestLog {
                 listenerName(request),
                 Request.getRemoteAddr(request),
                 Request.getRemotePort(request),
-                null,
+                facts == null ? null : facts.username,
                 HttpMethod.CONNECT.is(method) ? Kind.TUNNEL : Kind.FORWARD,
                 protocol,
                 method,

@@ -17,6 +17,8 @@ final class ExchangeFacts {
     volatile Outcome outcome = Outcome.OK;
     volatile String reason;
     volatile String upstreamAddr;
+    /** The proxy-auth user: the authenticated one, or the one a failed attempt named. */
+    volatile String username;
 
     private ExchangeFacts(boolean recordedByTunnel, boolean logQuery) {
         this.recordedByTunnel = recordedByTunnel;
@@ -29,6 +31,14 @@ final class ExchangeFacts {
 
     static ExchangeFacts tunnel() {
         return new ExchangeFacts(true, false);
+    }
+
+    /** Notes a refusal; one that names a user (a failed proxy authentication) keeps it for the row. */
+    void refused(RequestRefusedException refused) {
+        refused(refused.outcome(), refused.reason());
+        if (refused.username() != null) {
+            this.username = refused.username();
+        }
     }
 
     void refused(Outcome refusedOutcome, String refusedReason) {

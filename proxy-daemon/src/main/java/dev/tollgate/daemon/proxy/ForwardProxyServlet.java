@@ -3,15 +3,22 @@ package dev.tollgate.daemon.proxy;
 import dev.tollgate.daemon.config.ListenerConfig;
 import dev.tollgate.store.Outcome;
 import jakarta.servlet.AsyncContext;
+import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import org.eclipse.jetty.client.AsyncRequestContent;
 import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.HttpProxy;
+import org.eclipse.jetty.client.Origin;
 import org.eclipse.jetty.client.Response;
 import org.eclipse.jetty.ee10.proxy.AsyncProxyServlet;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpHeaderValue;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.SocketAddressResolver;
+import org.eclipse.jetty.util.thread.Scheduler;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -19,6 +26,8 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Forwards absolute-form HTTP requests to their origin through Jetty's AsyncProxyServlet (bodies streamed
@@ -28,20 +37,31 @@ import java.util.Collections;
 public class ForwardProxyServlet extends AsyncProxyServlet {
 
     private static final int BAD_REQUEST = 400;
+    private static final int REQUEST_TIMEOUT = 408;
+    private static final int BAD_GATEWAY = 502;
+    private static final String X_FORWARDED_FOR = HttpHeader.X_FORWARDED_FOR.asString();
+    private static final String FORWARDED = HttpHeader.FORWARDED.asString();
 
     private final ListenerConfig config;
     private final AccessPolicy policy;
+    private final ProxyAuthenticator authenticator;
+    private final ParentProxy parent;
     private final LoopGuard loopGuard;
 
-    public ForwardProxyServlet(ListenerConfig config, AccessPolicy policy, LoopGuard loopGuard) {
+    public ForwardProxyServlet(ListenerConfig config, AccessPolicy policy, ProxyAuthenticator authenticator,
+                               ParentProxy parent, LoopGuard loopGuard) {
         this.config = config;
         this.policy = policy;
+        this.authenticator = authenticator;
+        this.parent = parent;
         this.loopGuard = loopGuard;
     }
 
     /**
      * Called for every request that passed the HTTP parser. Refuses origin-form targets, non-http schemes,
-     * looped requests and clients outside {@code allowClients}; forwards the rest.
+     * looped requests, clients outside {@code allowClients}, missing or wrong proxy credentials and
+     * destinations refused by name; forwards the rest (the destination's address is checked when it is
+     * resolved, see {@link GuardedResolver}).
      */
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response)
@@ -68,24 +88,94 @@ public class ForwardProxyServlet extends AsyncProxyServlet {
         }
         loopGuard.checkVia(Collections.list(request.getHeaders(HttpHeader.VIA.asString())));
         policy.checkClient(clientAddress(request));
+        facts(request).username = authenticator.authenticate(
+                request.getHeader(HttpHeader.PROXY_AUTHORIZATION.asString()));
+        String host = request.getServerName();
+        if (parent.appliesTo(host)) {
+            // The parent resolves the name: only the name (or an address literal) can be checked here.
+            InetAddress literal = AddressLiterals.parse(host);
+            if (literal != null) {
+                loopGuard.checkDestination(new InetSocketAddress(literal, request.getServerPort()));
+            }
+            policy.checkDestination(host, literal);
+        } else {
+            policy.checkDestinationName(host);
+        }
     }
 
-    /** Builds the HttpClient that dials origins: listener timeouts and the guarded resolver. */
+    /**
+     * Builds the HttpClient that dials origins: listener timeouts, the guarded resolver and the parent proxy
+     * (for the destinations {@code noProxy} does not exempt).
+     */
     @Override
     protected HttpClient newHttpClient() {
         HttpClient client = super.newHttpClient();
         client.setConnectTimeout(config.connectTimeoutMs());
         client.setSocketAddressResolver(new LazyGuardedResolver(client));
+        if (!parent.isDirect()) {
+            client.getProxyConfiguration().addProxy(new HttpProxy(new Origin.Address(parent.host(), parent.port()),
+                    false) {
+                @Override
+                public boolean matches(Origin origin) {
+                    return parent.appliesTo(origin.getAddress().getHost());
+                }
+            });
+        }
         return client;
     }
 
     /**
-     * Adds no {@code Forwarded} header (RFC 7239): the client's address stays private unless an operator asks
-     * otherwise. A client-sent X-Forwarded-For passes through unchanged, as any other end-to-end header.
+     * Called after the client's end-to-end headers were copied (Jetty drops hop-by-hop ones, Proxy-Authorization
+     * among them, RFC 9110 7.6.1): adds Via, then X-Forwarded-For and Forwarded as {@code forwardedFor} says,
+     * then the parent's own Proxy-Authorization when the request goes through it.
+     */
+    @Override
+    protected void addProxyHeaders(HttpServletRequest clientRequest, org.eclipse.jetty.client.Request proxyRequest) {
+        super.addProxyHeaders(clientRequest, proxyRequest);
+        if (parent.authorization() != null && parent.appliesTo(clientRequest.getServerName())) {
+            proxyRequest.headers(h -> h.put(HttpHeader.PROXY_AUTHORIZATION, parent.authorization()));
+        }
+    }
+
+    /**
+     * {@code forwardedFor}: {@code off} adds nothing (a client-sent X-Forwarded-For or Forwarded passes through
+     * as any end-to-end header), {@code on} appends the client's address to both (RFC 7239 4: a value the client
+     * sent is kept and appended to), {@code delete} strips both.
      */
     @Override
     protected void addForwardedHeader(HttpServletRequest clientRequest, org.eclipse.jetty.client.Request
             proxyRequest) {
+        switch (config.forwardedFor()) {
+            case ListenerConfig.FORWARDED_FOR_ON -> {
+                String client = clientRequest.getRemoteAddr();
+                String node = client.indexOf(':') >= 0 ? "\"[" + client + "]\"" : client;
+                proxyRequest.headers(h -> {
+                    append(h, X_FORWARDED_FOR, client);
+                    append(h, FORWARDED, "for=" + node);
+                });
+            }
+            case ListenerConfig.FORWARDED_FOR_DELETE -> proxyRequest.headers(h -> {
+                h.remove(X_FORWARDED_FOR);
+                h.remove(FORWARDED);
+            });
+            default -> {
+                // off: nothing added, nothing taken away.
+            }
+        }
+    }
+
+    private static void append(HttpFields.Mutable headers, String name, String value) {
+        List<String> sent = headers.getValuesList(name);
+        headers.remove(name);
+        headers.put(name, sent.isEmpty() ? value : String.join(", ", sent) + ", " + value);
+    }
+
+    /** Watches the client's request body: one that stops arriving ends the request with 408. */
+    @Override
+    protected ReadListener newReadListener(HttpServletRequest request, HttpServletResponse response,
+                                           org.eclipse.jetty.client.Request proxyRequest,
+                                           AsyncRequestContent content) {
+        return new StallWatchingReader(request, response, proxyRequest, content);
     }
 
     /** Notes the address actually dialled, then copies the origin's headers as Jetty does. */
@@ -93,6 +183,13 @@ public class ForwardProxyServlet extends AsyncProxyServlet {
     protected void onServerResponseHeaders(HttpServletRequest clientRequest, HttpServletResponse proxyResponse,
                                            Response serverResponse) {
         ExchangeFacts facts = facts(clientRequest);
+        if (serverResponse.getStatus() == 407 && parent.appliesTo(clientRequest.getServerName())) {
+            // The parent's challenge is for this proxy, not for the client, which cannot answer it.
+            serverResponse.abort(new RequestRefusedException(BAD_GATEWAY, Outcome.UPSTREAM_UNREACHABLE,
+                    parent.describe() + (parent.authorization() == null ? " asks for credentials (407) and"
+                            + " upstreamProxy has no username" : " refused our credentials (407)")));
+            return;
+        }
         if (facts != null && serverResponse.getRequest().getConnection() != null) {
             SocketAddress remote = serverResponse.getRequest().getConnection().getRemoteSocketAddress();
             if (remote instanceof InetSocketAddress inet && inet.getAddress() != null) {
@@ -113,10 +210,13 @@ public class ForwardProxyServlet extends AsyncProxyServlet {
         boolean begun = proxyResponse.isCommitted();
         // The origin may have sent its status line while nothing was committed to the client yet.
         boolean upstreamBegun = begun || (serverResponse != null && serverResponse.getStatus() > 0);
-        RequestRefusedException refused = UpstreamFailures.classify(failure,
-                clientRequest.getServerName() + ":" + clientRequest.getServerPort(), upstreamBegun);
+        String destination = clientRequest.getServerName() + ":" + clientRequest.getServerPort();
+        if (parent.appliesTo(clientRequest.getServerName())) {
+            destination = parent.describe() + " (for " + destination + ")";
+        }
+        RequestRefusedException refused = UpstreamFailures.classify(failure, destination, upstreamBegun);
         if (begun) {
-            facts(clientRequest).refused(refused.outcome(), refused.reason());
+            facts(clientRequest).refused(refused);
             super.onProxyResponseFailure(clientRequest, proxyResponse, serverResponse, failure);
             return;
         }
@@ -134,14 +234,17 @@ public class ForwardProxyServlet extends AsyncProxyServlet {
     private void refuse(HttpServletRequest request, HttpServletResponse response, RequestRefusedException refused) {
         ExchangeFacts facts = facts(request);
         if (facts != null) {
-            facts.refused(refused.outcome(), refused.reason());
+            facts.refused(refused);
         }
         try {
             response.resetBuffer();
             response.setStatus(refused.status());
             response.setContentType("text/plain;charset=utf-8");
-            if (refused.status() >= 500 || refused.status() == BAD_REQUEST) {
+            if (refused.status() >= 500 || refused.status() == BAD_REQUEST || refused.status() == REQUEST_TIMEOUT) {
                 response.setHeader(HttpHeader.CONNECTION.asString(), HttpHeaderValue.CLOSE.asString());
+            }
+            if (refused.status() == RefusalResponse.PROXY_AUTHENTICATION_REQUIRED) {
+                response.setHeader(HttpHeader.PROXY_AUTHENTICATE.asString(), ProxyAuthenticator.CHALLENGE);
             }
             byte[] body = (refused.status() + " " + refused.reason() + "\n").getBytes(StandardCharsets.UTF_8);
             response.setContentLength(body.length);
@@ -188,10 +291,77 @@ public class ForwardProxyServlet extends AsyncProxyServlet {
             SocketAddressResolver current = resolver;
             if (current == null) {
                 current = new GuardedResolver(new SocketAddressResolver.Async(client.getExecutor(),
-                        client.getScheduler(), client.getAddressResolutionTimeout()), loopGuard, policy);
+                        client.getScheduler(), client.getAddressResolutionTimeout()), loopGuard, policy, parent);
                 resolver = current;
             }
             current.resolve(host, port, context, promise);
+        }
+    }
+
+    /**
+     * The request-body reader that also watches for a stall: when no body byte arrived for
+     * {@code requestBodyStallTimeoutMs}, the exchange is aborted and the client answered 408 (its row says
+     * CLIENT_TIMEOUT). Checks run on the HttpClient's scheduler, one pending at a time.
+     */
+    private final class StallWatchingReader extends StreamReader {
+        private final org.eclipse.jetty.client.Request proxyRequest;
+        private final long stallNanos = TimeUnit.MILLISECONDS.toNanos(config.requestBodyStallTimeoutMs());
+        private volatile long lastProgressNanos = System.nanoTime();
+        private volatile boolean finished;
+        private volatile Scheduler.Task pending;
+
+        StallWatchingReader(HttpServletRequest request, HttpServletResponse response,
+                            org.eclipse.jetty.client.Request proxyRequest, AsyncRequestContent content) {
+            super(request, response, proxyRequest, content);
+            this.proxyRequest = proxyRequest;
+            schedule(stallNanos);
+        }
+
+        private void schedule(long delayNanos) {
+            pending = getHttpClient().getScheduler().schedule(this::check, delayNanos, TimeUnit.NANOSECONDS);
+        }
+
+        private void check() {
+            if (finished) {
+                return;
+            }
+            long quiet = System.nanoTime() - lastProgressNanos;
+            if (quiet < stallNanos) {
+                schedule(stallNanos - quiet);
+                return;
+            }
+            finished = true;
+            proxyRequest.abort(new RequestRefusedException(REQUEST_TIMEOUT, Outcome.CLIENT_TIMEOUT,
+                    "request body stalled: no byte arrived for " + config.requestBodyStallTimeoutMs()
+                            + " ms (requestBodyStallTimeoutMs)"));
+        }
+
+        private void stop() {
+            finished = true;
+            Scheduler.Task task = pending;
+            if (task != null) {
+                task.cancel();
+            }
+        }
+
+        @Override
+        protected void onRequestContent(HttpServletRequest request, org.eclipse.jetty.client.Request proxyRequest,
+                                        AsyncRequestContent content, byte[] buffer, int offset, int length,
+                                        Callback callback) {
+            lastProgressNanos = System.nanoTime();
+            super.onRequestContent(request, proxyRequest, content, buffer, offset, length, callback);
+        }
+
+        @Override
+        public void onAllDataRead() {
+            stop();
+            super.onAllDataRead();
+        }
+
+        @Override
+        public void onError(Throwable failure) {
+            stop();
+            super.onError(failure);
         }
     }
 }

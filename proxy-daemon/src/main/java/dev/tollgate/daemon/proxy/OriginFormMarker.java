@@ -22,21 +22,44 @@ public final class OriginFormMarker extends HttpConnectionFactory {
     /** Request attribute present (Boolean.TRUE) when the request target was in origin-form. */
     public static final String ATTRIBUTE = OriginFormMarker.class.getName() + ".originForm";
 
-    public OriginFormMarker(HttpConfiguration configuration) {
+    private final RequestHeadDeadline headDeadline;
+
+    /**
+     * @param headDeadline the listener's {@code requestHeaderTimeoutMs}, enforced on every connection (this
+     *                     factory makes each connection, so it is where a head's first byte can be seen)
+     */
+    public OriginFormMarker(HttpConfiguration configuration, RequestHeadDeadline headDeadline) {
         super(configuration);
+        this.headDeadline = headDeadline;
     }
 
     @Override
     public Connection newConnection(Connector connector, EndPoint endPoint) {
-        HttpConnection connection = new MarkingConnection(getHttpConfiguration(), connector, endPoint);
+        HttpConnection connection = new MarkingConnection(getHttpConfiguration(), connector, endPoint,
+                headDeadline.watch(endPoint, connector.getScheduler()));
         connection.setTransferEncodingChunkMaxLength(getTransferEncodingChunkMaxLength());
         return configure(connection, connector, endPoint);
     }
 
     private static final class MarkingConnection extends HttpConnection {
+        private final RequestHeadDeadline.Watch headWatch;
 
-        MarkingConnection(HttpConfiguration configuration, Connector connector, EndPoint endPoint) {
+        MarkingConnection(HttpConfiguration configuration, Connector connector, EndPoint endPoint,
+                          RequestHeadDeadline.Watch headWatch) {
             super(configuration, connector, endPoint);
+            this.headWatch = headWatch;
+        }
+
+        /**
+         * Called when bytes (or the end of the stream) can be read. Between requests, or inside a head, that is
+         * the first byte of a head as far as the deadline is concerned: the clock starts unless it runs already.
+         */
+        @Override
+        public void onFillable() {
+            if (getParser().isStart() || getParser().inHeaderState()) {
+                headWatch.headStarted();
+            }
+            super.onFillable();
         }
 
         /**
@@ -66,6 +89,7 @@ public final class OriginFormMarker extends HttpConnectionFactory {
 
                 @Override
                 public boolean headerComplete() {
+                    headWatch.headComplete();
                     boolean result = super.headerComplete();
                     if (originForm && getHttpChannel().getRequest() != null) {
                         getHttpChannel().getRequest().setAttribute(ATTRIBUTE, Boolean.TRUE);

@@ -11,6 +11,8 @@ import java.nio.charset.StandardCharsets;
 /** Tollgate's own answer to a request it does not forward: the status and a one-line text body naming why. */
 final class RefusalResponse {
 
+    static final int PROXY_AUTHENTICATION_REQUIRED = 407;
+
     private RefusalResponse() {
     }
 
@@ -20,6 +22,9 @@ final class RefusalResponse {
             response.setStatus(refused.status());
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain;charset=utf-8");
             response.getHeaders().put(HttpHeader.CONNECTION, HttpHeaderValue.CLOSE);
+            if (refused.status() == PROXY_AUTHENTICATION_REQUIRED) {
+                response.getHeaders().put(HttpHeader.PROXY_AUTHENTICATE, ProxyAuthenticator.CHALLENGE);
+            }
             byte[] body = (refused.status() + " " + refused.reason() + "\n").getBytes(StandardCharsets.UTF_8);
             response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
             response.write(true, ByteBuffer.wrap(body), callback);

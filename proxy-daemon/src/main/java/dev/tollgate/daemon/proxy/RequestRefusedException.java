@@ -12,11 +12,18 @@ public final class RequestRefusedException extends IOException {
 
     private final int status;
     private final Outcome outcome;
+    private final String username;
 
     public RequestRefusedException(int status, Outcome outcome, String reason) {
+        this(status, outcome, reason, null);
+    }
+
+    /** A refusal that knows who asked: a failed proxy authentication names the user tried. */
+    public RequestRefusedException(int status, Outcome outcome, String reason, String username) {
         super(reason);
         this.status = status;
         this.outcome = outcome;
+        this.username = username;
     }
 
     /** A refusal is an answer, not a bug: no stack trace to fill. */
@@ -31,6 +38,11 @@ public final class RequestRefusedException extends IOException {
 
     public Outcome outcome() {
         return outcome;
+    }
+
+    /** The user name the client gave, or null. */
+    public String username() {
+        return username;
     }
 
     public String reason() {

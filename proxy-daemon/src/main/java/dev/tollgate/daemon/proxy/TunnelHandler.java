@@ -38,12 +38,17 @@ public class TunnelHandler extends ConnectHandler {
     private final Consumer<AccessRecord> sink;
     private final OpenTunnels openTunnels;
     private final Drain drain;
+    private final ProxyAuthenticator authenticator;
+    private final ParentProxy parent;
 
-    public TunnelHandler(Handler next, ListenerConfig config, AccessPolicy policy, LoopGuard loopGuard, String node,
-                         Consumer<AccessRecord> sink, OpenTunnels openTunnels, Drain drain) {
+    public TunnelHandler(Handler next, ListenerConfig config, AccessPolicy policy, ProxyAuthenticator authenticator,
+                         ParentProxy parent, LoopGuard loopGuard, String node, Consumer<AccessRecord> sink,
+                         OpenTunnels openTunnels, Drain drain) {
         super(next);
         this.config = config;
         this.policy = policy;
+        this.authenticator = authenticator;
+        this.parent = parent;
         this.loopGuard = loopGuard;
         this.node = node;
         this.sink = sink;
@@ -53,7 +58,10 @@ public class TunnelHandler extends ConnectHandler {
         setIdleTimeout(config.idleTimeoutMs());
     }
 
-    /** Called for each CONNECT: checks the target form, the Via header and the client, then dials. */
+    /**
+     * Called for each CONNECT: checks the target form, the Via header, the client, its credentials and the
+     * destination's name, then dials.
+     */
     @Override
     protected void handleConnect(Request request, Response response, Callback callback, String serverAddress) {
         request.setAttribute(ExchangeFacts.ATTRIBUTE, ExchangeFacts.tunnel());
@@ -69,6 +77,8 @@ public class TunnelHandler extends ConnectHandler {
             }
             loopGuard.checkVia(request.getHeaders().getValuesList(HttpHeader.VIA));
             policy.checkClient(InetAddress.getByName(Request.getRemoteAddr(request)));
+            session.username = authenticator.authenticate(request.getHeaders().get(HttpHeader.PROXY_AUTHORIZATION));
+            policy.checkDestinationName(target.host());
         } catch (RequestRefusedException refused) {
             refuse(request, response, callback, session, refused);
             return;
@@ -83,17 +93,41 @@ public class TunnelHandler extends ConnectHandler {
     /**
      * Resolves once, then checks the address that will be dialled: this proxy itself (508) before the port
      * and destination rules (403), so that a CONNECT aimed at a listener is named a loop whatever its port.
-     * Dials exactly the address checked.
+     * Dials exactly the address checked. Through a parent proxy, the parent resolves the name: the rules see
+     * the name (and the address when the target is an address literal), and the tunnel is asked of the parent
+     * on a pool thread.
      */
     @Override
     protected void connectToServer(Request request, String host, int port, Promise<SocketChannel> promise) {
         TunnelSession session = (TunnelSession) request.getAttribute(SESSION);
+        if (parent.appliesTo(host)) {
+            try {
+                InetAddress literal = AddressLiterals.parse(host);
+                if (literal != null) {
+                    // This proxy's own sockets stay out of reach through the parent too.
+                    loopGuard.checkDestination(new InetSocketAddress(literal, port));
+                }
+                policy.checkConnectPort(port);
+                policy.checkDestination(host, literal);
+                getExecutor().execute(() -> {
+                    try {
+                        promise.succeeded(parent.openTunnel(host, port, config.connectTimeoutMs(),
+                                loopGuard::checkDestination, session));
+                    } catch (Throwable failure) {
+                        promise.failed(failure);
+                    }
+                });
+            } catch (Throwable failure) {
+                promise.failed(failure);
+            }
+            return;
+        }
         SocketChannel channel = null;
         try {
             InetSocketAddress address = new InetSocketAddress(InetAddress.getByName(host), port);
             loopGuard.checkDestination(address);
             policy.checkConnectPort(port);
-            policy.checkDestination(address.getAddress());
+            policy.checkDestination(host, address.getAddress());
             session.upstreamAddr = address.getAddress().getHostAddress();
             channel = SocketChannel.open();
             channel.socket().setTcpNoDelay(true);
@@ -134,6 +168,9 @@ public class TunnelHandler extends ConnectHandler {
     private void refuse(Request request, Response response, Callback callback, TunnelSession session,
                         RequestRefusedException refused) {
         if (session != null) {
+            if (refused.username() != null) {
+                session.username = refused.username();
+            }
             session.refused(refused.status(), refused.outcome(), refused.reason());
         }
         RefusalResponse.send(response, callback, refused);

@@ -28,6 +28,8 @@ public final class TunnelSession {
     final LongAdder bytesFromClient = new LongAdder();
     final LongAdder bytesToClient = new LongAdder();
     volatile String upstreamAddr;
+    /** The proxy-auth user: the authenticated one, or the one a failed attempt named. */
+    volatile String username;
     private volatile Throwable clientFailure;
     private volatile Throwable upstreamFailure;
     private final AtomicInteger closedConnections = new AtomicInteger();
@@ -120,7 +122,7 @@ public final class TunnelSession {
             return;
         }
         sink.accept(new AccessRecord(null, tsMs, Math.max(0, System.currentTimeMillis() - tsMs), node, listener,
-                clientAddr, clientPort, null, Kind.TUNNEL, protocol, "CONNECT", host, port, null, status,
+                clientAddr, clientPort, username, Kind.TUNNEL, protocol, "CONNECT", host, port, null, status,
                 bytesFromClient.sum(), bytesToClient.sum(), upstreamAddr, null, outcome, reason));
     }
 }

@@ -32,6 +32,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class AdminApiContractIT extends AdminApiTestBase {
 
+    /** The access-policy keys of a definition that sets none of them (docs/policy.md), as JSON members. */
+    private static final String DEFAULT_POLICY_KEYS = " \"allowDestinations\": [], \"auth\": {\"type\": \"none\","
+            + " \"usersFile\": null}, \"forwardedFor\": \"off\", \"upstreamProxy\": null, \"maxConnections\": 4096,"
+            + " \"requestHeaderTimeoutMs\": 30000, \"requestBodyStallTimeoutMs\": 30000,";
+
+
     private static final JsonShape LISTENER_LIST = object().field("listeners", arrayOf(ApiContract.LISTENER_RUNNING));
 
     @Test
@@ -62,7 +68,7 @@ class AdminApiContractIT extends AdminApiTestBase {
         assertEquals(json("{\"name\": \"main\", \"host\": \"127.0.0.1\", \"port\": 0, \"connectPorts\": ["
                 + echo.port() + "], \"allowClients\": " + jsonList(ListenerConfig.DEFAULT_ALLOW_CLIENTS) + ","
                 + " \"denyDestinations\": [], \"connectTimeoutMs\": 10000, \"idleTimeoutMs\": 60000,"
-                + " \"logQuery\": false}"), main.get("definition"));
+                + DEFAULT_POLICY_KEYS + " \"logQuery\": false}"), main.get("definition"));
         JsonNode counters = main.get("counters");
         assertEquals(2, counters.get("requests").longValue());
         assertEquals(json("{\"1xx\": 0, \"2xx\": 1, \"3xx\": 0, \"4xx\": 1, \"5xx\": 0}"),
@@ -94,6 +100,23 @@ class AdminApiContractIT extends AdminApiTestBase {
     }
 
     @Test
+    void createTakesThePolicyKeysAndShowsThemBackAsGiven() throws Exception {
+        AdminClient.Reply reply = api.postJson("/api/v1/listeners", adminToken, "{\"name\": \"api-policy\","
+                + " \"port\": 0, \"connectPorts\": [443, \"8443-8445\"], \"allowDestinations\": [\".example.com\"],"
+                + " \"denyDestinations\": [\"169.254.0.0/16\", \"metadata.internal\"], \"forwardedFor\": \"delete\","
+                + " \"maxConnections\": 10, \"requestHeaderTimeoutMs\": 5000, \"requestBodyStallTimeoutMs\": 7000}");
+
+        JsonNode definition = assertOk(201, reply).get("definition");
+        assertEquals(json("[443, \"8443-8445\"]"), definition.get("connectPorts"));
+        assertEquals(json("[\".example.com\"]"), definition.get("allowDestinations"));
+        assertEquals(json("[\"169.254.0.0/16\", \"metadata.internal\"]"), definition.get("denyDestinations"));
+        assertEquals("delete", definition.get("forwardedFor").textValue());
+        assertEquals(10, definition.get("maxConnections").intValue());
+        assertEquals(5000, definition.get("requestHeaderTimeoutMs").intValue());
+        assertEquals(7000, definition.get("requestBodyStallTimeoutMs").intValue());
+    }
+
+    @Test
     void createAnswers201WithTheRunningListenerEveryDefaultFilledIn() throws Exception {
         AdminClient.Reply reply = api.postJson("/api/v1/listeners", adminToken,
                 "{\"name\": \"api-one\", \"port\": 0, \"connectPorts\": [443, 8443], \"logQuery\": true}");
@@ -109,8 +132,8 @@ class AdminApiContractIT extends AdminApiTestBase {
         assertEquals(json("{\"name\": \"api-one\", \"host\": \"127.0.0.1\", \"port\": 0, \"connectPorts\": [443,"
                 + " 8443], \"allowClients\": " + jsonList(ListenerConfig.DEFAULT_ALLOW_CLIENTS) + ","
                 + " \"denyDestinations\": " + jsonList(ListenerConfig.DEFAULT_DENY_DESTINATIONS) + ","
-                + " \"connectTimeoutMs\": 10000, \"idleTimeoutMs\": 60000, \"logQuery\": true}"),
-                created.get("definition"));
+                + " \"connectTimeoutMs\": 10000, \"idleTimeoutMs\": 60000," + DEFAULT_POLICY_KEYS
+                + " \"logQuery\": true}"), created.get("definition"));
         assertEquals(0, created.get("counters").get("requests").longValue());
         // The port it reports is the one it listens on: a request sent there is answered by the new listener.
         assertEquals(403, RawHttp.exchange(bound, RawHttp.head("GET", origin.base() + "/hello",

@@ -253,7 +253,12 @@ class AdminAuthIT extends AdminApiTestBase {
                 "idleTimeoutMs", "{\"name\": \"bad\", \"port\": 0, \"idleTimeoutMs\": 0}",
                 "connectPorts", "{\"name\": \"bad\", \"port\": 0, \"connectPorts\": [0]}",
                 "allowClients", "{\"name\": \"bad\", \"port\": 0, \"allowClients\": [\"10.0.0.0/99\"]}",
-                "logQuery", "{\"name\": \"bad\", \"port\": 0, \"logQuery\": \"yes\"}").entrySet()) {
+                "logQuery", "{\"name\": \"bad\", \"port\": 0, \"logQuery\": \"yes\"}",
+                "connectPorts[1]", "{\"name\": \"bad\", \"port\": 0, \"connectPorts\": [443, \"9-1\"]}",
+                "allowDestinations[0]", "{\"name\": \"bad\", \"port\": 0, \"allowDestinations\": [\"*.\"]}",
+                "auth.usersFile", "{\"name\": \"bad\", \"port\": 0, \"auth\": {\"type\": \"basic\"}}",
+                "upstreamProxy.port", "{\"name\": \"bad\", \"port\": 0, \"upstreamProxy\": {\"host\": \"p\"}}",
+                "maxConnections", "{\"name\": \"bad\", \"port\": 0, \"maxConnections\": 0}").entrySet()) {
             long mark = lastEventId();
             AdminClient.Reply reply = api.postJson(LISTENERS, adminToken, bad.getValue());
             JsonNode error = assertError(400, reply);

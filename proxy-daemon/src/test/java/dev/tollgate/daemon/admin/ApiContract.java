@@ -43,9 +43,16 @@ final class ApiContract {
             .field("port", integer())
             .field("connectPorts", arrayOf(integer()))
             .field("allowClients", arrayOf(string()))
+            .field("allowDestinations", arrayOf(string()))
             .field("denyDestinations", arrayOf(string()))
+            .field("auth", object().field("type", string()).field("usersFile", nul()))
+            .field("forwardedFor", string())
+            .field("upstreamProxy", nul())
+            .field("maxConnections", integer())
             .field("connectTimeoutMs", integer())
             .field("idleTimeoutMs", integer())
+            .field("requestHeaderTimeoutMs", integer())
+            .field("requestBodyStallTimeoutMs", integer())
             .field("logQuery", bool());
 
     static final Set<String> OUTCOMES = Arrays.stream(Outcome.values()).map(Enum::name)

@@ -110,8 +110,8 @@ class ConfigLoaderTest {
 
         ListenerConfig listener = config.listeners().get(0);
         assertEquals(new ListenerConfig("office", "127.0.0.1", 3128, List.of(443),
-                ListenerConfig.DEFAULT_ALLOW_CLIENTS, ListenerConfig.DEFAULT_DENY_DESTINATIONS, 10_000L, 60_000L,
-                false), listener);
+                ListenerConfig.DEFAULT_ALLOW_CLIENTS, null, ListenerConfig.DEFAULT_DENY_DESTINATIONS, null, null,
+                null, null, 10_000L, 60_000L, null, null, false), listener);
     }
 
     @Test
@@ -168,9 +168,11 @@ class ConfigLoaderTest {
         assertEquals(2500L, config.drainTimeoutMs());
         assertEquals(List.of(
                 new ListenerConfig("office", "0.0.0.0", 8080, List.of(443, 8443), List.of("10.1.0.0/16",
-                        "2001:db8::/32"), List.of("169.254.169.254/32"), 3000L, 45_000L, true),
+                        "2001:db8::/32"), null, List.of("169.254.169.254/32"), null, null, null, null, 3000L,
+                        45_000L, null, null, true),
                 new ListenerConfig("lab.2", "127.0.0.1", 3129, List.of(443), ListenerConfig.DEFAULT_ALLOW_CLIENTS,
-                        ListenerConfig.DEFAULT_DENY_DESTINATIONS, 10_000L, 60_000L, false)),
+                        null, ListenerConfig.DEFAULT_DENY_DESTINATIONS, null, null, null, null, 10_000L, 60_000L,
+                        null, null, false)),
                 config.listeners());
         assertEquals(new AdminConfig("127.0.0.2", 9191, List.of()), config.admin());
         assertEquals(new StoreConfig("jdbc:postgresql://127.0.0.1:5432/audit", "audit", "secret", 1000, 50, 1024),
@@ -251,10 +253,93 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void aHostNameInDenyDestinationsIsRefused() {
-        String message = failure("{\"listeners\": [{\"denyDestinations\": [\"metadata.internal\"]}]}");
+    void aMalformedDomainPatternInDenyDestinationsIsRefused() {
+        String message = failure("{\"listeners\": [{\"denyDestinations\": [\"*.exa mple.com\"]}]}");
 
-        assertMentions(message, "listeners[0].denyDestinations[0]", "metadata.internal", "10.0.0.0/8");
+        assertMentions(message, "listeners[0].denyDestinations[0]", "*.exa mple.com", "*.example.com");
+    }
+
+    @Test
+    void destinationListsTakeNetworksAndTheThreeKindsOfDomainPattern() {
+        TollgateConfig config = ConfigLoader.parse(SOURCE, "{\"listeners\": [{\"allowDestinations\":"
+                + " [\"example.com\", \"*.example.org\", \".example.net\", \"192.0.2.0/24\"],"
+                + " \"denyDestinations\": [\"metadata.internal\", \"169.254.0.0/16\"]}]}");
+
+        ListenerConfig listener = config.listeners().get(0);
+        assertEquals(4, listener.allowDestinations().size());
+        assertEquals(List.of("metadata.internal", "169.254.0.0/16"), listener.denyDestinations());
+    }
+
+    @Test
+    void connectPortsTakeRangesBesideWholeNumbers() {
+        TollgateConfig config = ConfigLoader.parse(SOURCE,
+                "{\"listeners\": [{\"connectPorts\": [443, \"8443-8445\"]}]}");
+
+        assertEquals(List.of(443, "8443-8445"), config.listeners().get(0).connectPorts());
+    }
+
+    @Test
+    void aBackwardsConnectPortRangeIsRefused() {
+        String message = failure("{\"listeners\": [{\"connectPorts\": [443, \"8445-8443\"]}]}");
+
+        assertMentions(message, "listeners[0].connectPorts[1]", "8445-8443", "1 to 65535");
+    }
+
+    @Test
+    void aConnectPortThatIsNeitherNumberNorRangeIsRefused() {
+        String message = failure("{\"listeners\": [{\"connectPorts\": [true]}]}");
+
+        assertMentions(message, "listeners[0].connectPorts[0]", "true", "8443-8445");
+    }
+
+    @Test
+    void basicAuthWithoutAUsersFileIsRefused() {
+        String message = failure("{\"listeners\": [{\"auth\": {\"type\": \"basic\"}}]}");
+
+        assertMentions(message, "listeners[0].auth.usersFile", "required", "basic");
+    }
+
+    @Test
+    void anUnknownAuthTypeIsRefused() {
+        String message = failure("{\"listeners\": [{\"auth\": {\"type\": \"digest\"}}]}");
+
+        assertMentions(message, "listeners[0].auth.type", "digest", "\"none\" or \"basic\"");
+    }
+
+    @Test
+    void anUnknownForwardedForModeIsRefused() {
+        String message = failure("{\"listeners\": [{\"forwardedFor\": \"yes\"}]}");
+
+        assertMentions(message, "listeners[0].forwardedFor", "yes", "\"delete\"");
+    }
+
+    @Test
+    void anUpstreamProxyWithoutAPortIsRefused() {
+        String message = failure("{\"listeners\": [{\"upstreamProxy\": {\"host\": \"parent\"}}]}");
+
+        assertMentions(message, "listeners[0].upstreamProxy.port", "required", "1 to 65535");
+    }
+
+    @Test
+    void anUpstreamProxyUsernameWithoutAPasswordFileIsRefused() {
+        String message = failure("{\"listeners\": [{\"upstreamProxy\": {\"host\": \"parent\", \"port\": 8080,"
+                + " \"username\": \"gate\"}}]}");
+
+        assertMentions(message, "listeners[0].upstreamProxy.passwordFile", "required with username");
+    }
+
+    @Test
+    void maxConnectionsZeroIsRefused() {
+        String message = failure("{\"listeners\": [{\"maxConnections\": 0}]}");
+
+        assertMentions(message, "listeners[0].maxConnections", "0", "1 to 1000000");
+    }
+
+    @Test
+    void aRequestHeaderTimeoutOfZeroIsRefused() {
+        String message = failure("{\"listeners\": [{\"requestHeaderTimeoutMs\": 0}]}");
+
+        assertMentions(message, "listeners[0].requestHeaderTimeoutMs", "0", "1 to 86400000");
     }
 
     @Test

@@ -1,0 +1,143 @@
+package dev.tollgate.daemon;
+
+import dev.tollgate.store.AccessRecord;
+import dev.tollgate.store.Outcome;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A listener's limits as a client meets them: maxConnections (the next connection waits, unanswered, until one
+ * closes), the request-head deadline against a client trickling one header line a second (slowloris), and a
+ * request body that stops arriving.
+ */
+class ListenerLimitsIT {
+
+    @TempDir
+    Path dir;
+
+    private static String listener(String limits) {
+        return "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], " + limits + "}";
+    }
+
+    private static String get(TestOrigin origin) {
+        return "GET " + origin.base() + "/hello HTTP/1.1\r\nHost: 127.0.0.1:" + origin.port() + "\r\n\r\n";
+    }
+
+    @Test
+    void atMaxConnectionsTheNextConnectionWaitsUnansweredUntilAnOpenOneCloses() throws Exception {
+        try (TestOrigin origin = TestOrigin.plain();
+             RunningTollgate tollgate = RunningTollgate.start(dir, listener("\"maxConnections\": 1"));
+             RawHttpConnection first = RawHttpConnection.open(tollgate.port());
+             Socket second = new Socket()) {
+            first.send(get(origin));
+            assertEquals(200, first.readResponse().status());
+
+            second.connect(new InetSocketAddress(RawHttpConnection.loopback(), tollgate.port()), 10_000);
+            second.setSoTimeout(30_000);
+            second.getOutputStream().write(get(origin).getBytes(StandardCharsets.ISO_8859_1));
+            // The first connection is still served while the second waits in the accept queue.
+            first.send(get(origin));
+            assertEquals(200, first.readResponse().status());
+            assertEquals(0, second.getInputStream().available(), "the second connection was answered");
+            assertEquals(2, origin.hits("/hello"));
+
+            first.close();
+            String statusLine = readLine(second.getInputStream());
+            assertTrue(statusLine.startsWith("HTTP/1.1 200"), statusLine);
+            tollgate.awaitRows(3, r -> r.outcome() == Outcome.OK);
+        }
+    }
+
+    @Test
+    void aClientTricklingOneHeaderLineASecondIsCutOffAtTheHeaderDeadline() throws Exception {
+        try (TestOrigin origin = TestOrigin.plain();
+             RunningTollgate tollgate = RunningTollgate.start(dir, listener("\"requestHeaderTimeoutMs\": 2000"));
+             Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(RawHttpConnection.loopback(), tollgate.port()), 10_000);
+            socket.setSoTimeout(30_000);
+            OutputStream out = socket.getOutputStream();
+            InputStream in = socket.getInputStream();
+            out.write(("GET " + origin.base() + "/hello HTTP/1.1\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            int linesSent = 0;
+            boolean cutOff = false;
+            // Slowloris: one more header line every second, never the blank line that ends the head. The idle
+            // timeout (60 s) never fires; only the head deadline can end this. 30 lines are far past 2 s.
+            while (linesSent < 30) {
+                if (in.available() > 0) {
+                    cutOff = true;
+                    break;
+                }
+                try {
+                    out.write(("X-Trickle-" + linesSent + ": 1\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                    out.flush();
+                } catch (IOException closed) {
+                    cutOff = true;
+                    break;
+                }
+                linesSent++;
+                Thread.sleep(1_000); // the client's pace, not a wait for a result
+            }
+            assertTrue(cutOff, "the connection was still open after " + linesSent + " header lines");
+
+            AccessRecord row = tollgate.awaitRows(1).get(0);
+            assertEquals(Outcome.CLIENT_TIMEOUT, row.outcome());
+            assertEquals(408, row.status());
+            assertTrue(row.reason().contains("requestHeaderTimeoutMs"), row.reason());
+            assertEquals("main", row.listener());
+            assertEquals(socket.getLocalPort(), row.clientPort());
+            assertEquals(0, origin.hits("/hello"));
+        }
+    }
+
+    @Test
+    void theHeaderDeadlineAnswers408() throws Exception {
+        try (RunningTollgate tollgate = RunningTollgate.start(dir, listener("\"requestHeaderTimeoutMs\": 500"));
+             RawHttpConnection connection = RawHttpConnection.open(tollgate.port())) {
+            connection.send("GET http://127.0.0.1:1/hello HTTP/1.1\r\nHost: 127.0.0.1:1\r\n");
+
+            RawHttpConnection.Response response = connection.readResponse();
+            assertEquals(408, response.status());
+            assertTrue(response.bodyText().contains("requestHeaderTimeoutMs"), response.bodyText());
+            assertEquals("close", response.header("Connection"));
+        }
+    }
+
+    @Test
+    void aRequestBodyThatStopsArrivingEndsWith408AndARow() throws Exception {
+        try (TestOrigin origin = TestOrigin.plain();
+             RunningTollgate tollgate = RunningTollgate.start(dir, listener("\"requestBodyStallTimeoutMs\": 1000"));
+             RawHttpConnection connection = RawHttpConnection.open(tollgate.port())) {
+            connection.send("POST " + origin.base() + "/echo HTTP/1.1\r\nHost: 127.0.0.1:" + origin.port()
+                    + "\r\nContent-Length: 100\r\n\r\n0123456789");
+
+            RawHttpConnection.Response response = connection.readResponse();
+            assertEquals(408, response.status());
+            assertTrue(response.bodyText().contains("requestBodyStallTimeoutMs"), response.bodyText());
+            AccessRecord row = tollgate.awaitRows(1).get(0);
+            assertEquals(Outcome.CLIENT_TIMEOUT, row.outcome());
+            assertEquals(408, row.status());
+            assertEquals("POST", row.method());
+            assertTrue(row.reason().contains("requestBodyStallTimeoutMs"), row.reason());
+        }
+    }
+
+    private static String readLine(InputStream in) throws IOException {
+        StringBuilder line = new StringBuilder();
+        int b;
+        while ((b = in.read()) >= 0 && b != '\n') {
+            line.append((char) b);
+        }
+        return line.toString().trim();
+    }
+}
