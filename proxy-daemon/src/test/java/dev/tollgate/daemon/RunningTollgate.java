@@ -12,6 +12,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A real Tollgate daemon in this JVM, on loopback ports chosen by the kernel, with its state (and H2 file) in
@@ -54,13 +56,25 @@ public final class RunningTollgate implements AutoCloseable {
         if (!json.contains("\"admin\"")) {
             json = "{\"admin\": {\"port\": 0}, " + json.substring(1);
         }
+        // No auditors' SQL server in-process unless a test asks for one: its default port 9092 is shared with
+        // other processes here, and H2's bind address is JVM-wide. SqlCommandIT tests it in a child process.
         if (!json.contains("\"store\"")) {
-            // No auditors' SQL server in-process: its default port 9092 is shared with other processes here, and
-            // H2's bind address is JVM-wide. SqlCommandIT tests it in a child process.
             json = "{\"store\": {\"sqlPort\": -1}, " + json.substring(1);
+        } else if (!json.contains("\"sqlPort\"")) {
+            json = withoutSqlServer(json);
         }
         TollgateConfig config = ConfigLoader.parse("test config", json);
         return new RunningTollgate(Daemon.start(config));
+    }
+
+    /** {@code json} with {@code "sqlPort": -1} added to its store object. */
+    private static String withoutSqlServer(String json) {
+        Matcher store = Pattern.compile("\"store\"\\s*:\\s*\\{\\s*").matcher(json);
+        if (!store.find()) {
+            throw new IllegalArgumentException("no store object in " + json);
+        }
+        String rest = json.substring(store.end());
+        return json.substring(0, store.end()) + "\"sqlPort\": -1" + (rest.startsWith("}") ? "" : ", ") + rest;
     }
 
     public Daemon daemon() {
