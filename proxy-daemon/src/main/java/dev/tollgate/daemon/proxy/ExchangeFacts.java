@@ -17,6 +17,8 @@ final class ExchangeFacts {
     volatile Outcome outcome = Outcome.OK;
     volatile String reason;
     volatile String upstreamAddr;
+    /** Set when the client's request body failed: the answer and outcome, whatever the upstream did next. */
+    volatile RequestRefusedException clientFailure;
 
     private ExchangeFacts(boolean recordedByTunnel, boolean logQuery) {
         this.recordedByTunnel = recordedByTunnel;
