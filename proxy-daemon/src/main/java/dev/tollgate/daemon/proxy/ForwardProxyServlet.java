@@ -13,6 +13,7 @@ import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
 import org.eclipse.jetty.http.HttpException;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpHeaderValue;
+import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.util.SocketAddressResolver;
 
 import java.io.IOException;
@@ -159,6 +160,25 @@ public class ForwardProxyServlet extends AsyncProxyServlet {
     }
 
     /**
+     * The writer of the origin's response to the client. When writing fails (a broken pipe: the client left
+     * mid-response) the exchange is the client's abort, not the upstream's failure that Jetty reports next.
+     */
+    @Override
+    protected StreamWriter newWriteListener(HttpServletRequest request, Response serverResponse) {
+        return new StreamWriter(request, serverResponse) {
+            @Override
+            public void onError(Throwable failure) {
+                ExchangeFacts facts = facts(request);
+                if (facts != null && facts.clientFailure == null) {
+                    facts.clientFailure = new RequestRefusedException(BAD_REQUEST, Outcome.CLIENT_ABORT, "the"
+                            + " client closed its connection before the response was complete (" + failure + ")");
+                }
+                super.onError(failure);
+            }
+        };
+    }
+
+    /**
      * The client's share of a failure, or null if it is not the client's: Jetty's server side reports a body it
      * could not read as an {@link HttpException} (its parser turns a malformed chunk into an early EOF), whereas
      * its HTTP client wraps an upstream's bad response in an exception of its own.
@@ -176,9 +196,13 @@ public class ForwardProxyServlet extends AsyncProxyServlet {
     }
 
     private static boolean clientInputClosed(HttpServletRequest request) {
+        EndPoint endPoint = clientEndPoint(request);
+        return endPoint == null || endPoint.isInputShutdown();
+    }
+
+    private static EndPoint clientEndPoint(HttpServletRequest request) {
         ServletContextRequest servletRequest = ServletContextRequest.getServletContextRequest(request);
-        return servletRequest == null
-                || servletRequest.getConnectionMetaData().getConnection().getEndPoint().isInputShutdown();
+        return servletRequest == null ? null : servletRequest.getConnectionMetaData().getConnection().getEndPoint();
     }
 
     private void refuse(HttpServletRequest request, HttpServletResponse response, RequestRefusedException refused) {
