@@ -43,13 +43,22 @@ public final class TollgateProcess {
         return new TollgateProcess(new ProcessBuilder(command(args)).directory(dir.toFile()).start());
     }
 
+    /** Starts {@code tollgate args...} working in {@code dir}, in a JVM with {@code jvmOptions} (e.g. -Xmx64m). */
+    public static TollgateProcess launchWithJvmOptions(Path dir, List<String> jvmOptions, String... args)
+            throws IOException {
+        return new TollgateProcess(new ProcessBuilder(command(jvmOptions, args)).directory(dir.toFile()).start());
+    }
+
     /** The command line of {@code tollgate args...}: a JVM on this test's classpath. */
     public static List<String> command(String... args) {
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m",
-                "-cp", System.getProperty("java.class.path"),
-                Main.class.getName()));
+        return command(List.of("-Xmx256m"), args);
+    }
+
+    private static List<String> command(List<String> jvmOptions, String... args) {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
         command.addAll(Arrays.asList(args));
         return command;
     }
@@ -125,6 +134,10 @@ public final class TollgateProcess {
     /** SIGTERM through the process handle, which leaves our ends of stdout and stderr open. */
     public void sigterm() {
         assertTrue(process.toHandle().destroy(), "SIGTERM sent");
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
     }
 
     public String output() {

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -62,10 +63,15 @@ final class Battery {
 
     /** Polls {@code condition} until it holds; fails naming {@code what} after {@code within}. */
     static void await(BooleanSupplier condition, Duration within, String what) throws InterruptedException {
+        await(condition, within, () -> what);
+    }
+
+    /** As {@link #await(BooleanSupplier, Duration, String)}, the failure's text made when it fails. */
+    static void await(BooleanSupplier condition, Duration within, Supplier<String> what) throws InterruptedException {
         long deadline = System.nanoTime() + within.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
-                fail("not within " + within + ": " + what);
+                fail("not within " + within + ": " + what.get());
             }
             Thread.sleep(20);
         }
