@@ -16,6 +16,7 @@ import dev.tollgate.daemon.proxy.TunnelHandler;
 import dev.tollgate.store.AccessRecord;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.http.HttpCompliance;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.NetworkConnectionLimit;
@@ -49,6 +50,14 @@ final class ListenerManager implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ListenerManager.class);
     /** How long a stop waits, after the drain, for closed tunnels to hand over their records. */
     private static final long RECORD_WAIT_MS = 5_000;
+    /**
+     * Jetty's RFC 9110 mode with no violation allowed: its default still accepts a bare LF ending a request
+     * line or a field line, which RFC 9112 2.2 permits (MAY) but which is the stuff of request smuggling when
+     * two hops disagree on where a line ends. A proxy has no client that needs it.
+     */
+    private static final HttpCompliance STRICT_HTTP =
+            HttpCompliance.RFC9110.without("RFC9110_NO_BARE_LF",
+                    HttpCompliance.Violation.LF_HEADER_TERMINATION);
 
     /** A listener the manager knows: its definition and where it came from, and its connector while running. */
     record Listener(ListenerConfig config, String origin, ServerConnector connector, Drain drain, Instant startedAt) {
@@ -136,6 +145,7 @@ final class ListenerManager implements AutoCloseable {
         http.setSendServerVersion(false);
         http.setSendXPoweredBy(false);
         http.setIdleTimeout(config.idleTimeoutMs());
+        http.setHttpCompliance(STRICT_HTTP);
         ServerConnector connector = new ServerConnector(server, new OriginFormMarker(http,
                 new RequestHeadDeadline(config.requestHeaderTimeoutMs(), node, config.name(), sink)));
         connector.setName(config.name());

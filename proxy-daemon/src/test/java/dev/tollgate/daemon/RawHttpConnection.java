@@ -22,7 +22,7 @@ import java.util.Map;
  * them (absolute-form, origin-form, HTTP/1.0, malformed) and for reading responses without a client library
  * that would hide a truncated body or a closed connection.
  */
-final class RawHttpConnection implements AutoCloseable {
+public final class RawHttpConnection implements AutoCloseable {
 
     /** A safety net so that a hung exchange fails the test instead of hanging the build; not a timing check. */
     private static final int READ_LIMIT_MS = 30_000;
@@ -38,7 +38,7 @@ final class RawHttpConnection implements AutoCloseable {
     }
 
     /** Connects to 127.0.0.1:{@code port}. */
-    static RawHttpConnection open(int port) throws IOException {
+    public static RawHttpConnection open(int port) throws IOException {
         Socket socket = new Socket();
         try {
             socket.connect(new InetSocketAddress(loopback(), port), READ_LIMIT_MS);
@@ -51,17 +51,17 @@ final class RawHttpConnection implements AutoCloseable {
     }
 
     /** 127.0.0.1, whatever the JVM's IPv6 preference. */
-    static InetAddress loopback() throws IOException {
+    public static InetAddress loopback() throws IOException {
         return InetAddress.getByAddress(new byte[] {127, 0, 0, 1});
     }
 
     /** This end's port: the access log's client_port. */
-    int localPort() {
+    public int localPort() {
         return socket.getLocalPort();
     }
 
     /** Sends {@code text} as ISO-8859-1 bytes, as written (the caller supplies every CRLF). */
-    void send(String text) throws IOException {
+    public void send(String text) throws IOException {
         out.write(text.getBytes(StandardCharsets.ISO_8859_1));
         out.flush();
     }
@@ -71,7 +71,7 @@ final class RawHttpConnection implements AutoCloseable {
      * or the end of the connection. A body cut short by a close or reset comes back with {@code complete}
      * false. Throws EOFException when the connection ends before a whole header section arrived.
      */
-    Response readResponse() throws IOException {
+    public Response readResponse() throws IOException {
         String statusLine = readLine();
         if (statusLine == null) {
             throw new EOFException("connection closed before a status line");
@@ -111,7 +111,7 @@ final class RawHttpConnection implements AutoCloseable {
      * Reads and discards until the peer closes the connection (a FIN or a reset); fails with a
      * SocketTimeoutException if it stays open past the read limit.
      */
-    void awaitClosedByPeer() throws IOException {
+    public void awaitClosedByPeer() throws IOException {
         byte[] buffer = new byte[8192];
         try {
             while (in.read(buffer) >= 0) {
@@ -205,14 +205,14 @@ final class RawHttpConnection implements AutoCloseable {
      * @param complete whether the body was whole by its framing (Content-Length reached, last chunk read, or
      *                 a close-delimited body)
      */
-    record Response(String version, int status, Map<String, List<String>> headers, byte[] body, boolean complete) {
+    public record Response(String version, int status, Map<String, List<String>> headers, byte[] body, boolean complete) {
 
         /** The first value of header {@code name} (any case), or null. */
-        String header(String name) {
+        public String header(String name) {
             return first(headers, name.toLowerCase(Locale.ROOT));
         }
 
-        String bodyText() {
+        public String bodyText() {
             return new String(body, StandardCharsets.UTF_8);
         }
     }

@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * {@code tollgate args...} as a child JVM on this test's classpath, its stdout and stderr drained line by line
  * on their own threads. Tests kill every one they launch in {@code @AfterEach}.
  */
-final class TollgateProcess {
+public final class TollgateProcess {
 
     private final Process process;
     private final List<String> out = new CopyOnWriteArrayList<>();
@@ -39,17 +39,26 @@ final class TollgateProcess {
     }
 
     /** Starts {@code tollgate args...} working in {@code dir}. */
-    static TollgateProcess launch(Path dir, String... args) throws IOException {
+    public static TollgateProcess launch(Path dir, String... args) throws IOException {
         return new TollgateProcess(new ProcessBuilder(command(args)).directory(dir.toFile()).start());
     }
 
+    /** Starts {@code tollgate args...} working in {@code dir}, in a JVM with {@code jvmOptions} (e.g. -Xmx64m). */
+    public static TollgateProcess launchWithJvmOptions(Path dir, List<String> jvmOptions, String... args)
+            throws IOException {
+        return new TollgateProcess(new ProcessBuilder(command(jvmOptions, args)).directory(dir.toFile()).start());
+    }
+
     /** The command line of {@code tollgate args...}: a JVM on this test's classpath. */
-    static List<String> command(String... args) {
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m",
-                "-cp", System.getProperty("java.class.path"),
-                Main.class.getName()));
+    public static List<String> command(String... args) {
+        return command(List.of("-Xmx256m"), args);
+    }
+
+    private static List<String> command(List<String> jvmOptions, String... args) {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
         command.addAll(Arrays.asList(args));
         return command;
     }
@@ -76,20 +85,20 @@ final class TollgateProcess {
     }
 
     /** The child's stdin; close it to send end-of-file. */
-    OutputStream stdin() {
+    public OutputStream stdin() {
         return process.getOutputStream();
     }
 
-    List<String> stdout() {
+    public List<String> stdout() {
         return List.copyOf(out);
     }
 
-    List<String> stderr() {
+    public List<String> stderr() {
         return List.copyOf(err);
     }
 
     /** Waits for a stdout line matching {@code pattern}; fails when the process ends first or at the deadline. */
-    Matcher awaitLine(Pattern pattern, Duration within) throws InterruptedException {
+    public Matcher awaitLine(Pattern pattern, Duration within) throws InterruptedException {
         long deadline = System.nanoTime() + within.toNanos();
         int seen = 0;
         synchronized (lines) {
@@ -113,7 +122,7 @@ final class TollgateProcess {
     }
 
     /** Waits for the process to exit and its output to be read; returns the exit code. */
-    int awaitExit(Duration within) throws InterruptedException {
+    public int awaitExit(Duration within) throws InterruptedException {
         if (!process.waitFor(within.toMillis(), TimeUnit.MILLISECONDS)) {
             fail("the process did not exit within " + within + "; " + output());
         }
@@ -123,15 +132,19 @@ final class TollgateProcess {
     }
 
     /** SIGTERM through the process handle, which leaves our ends of stdout and stderr open. */
-    void sigterm() {
+    public void sigterm() {
         assertTrue(process.toHandle().destroy(), "SIGTERM sent");
     }
 
-    String output() {
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    public String output() {
         return "stdout:\n" + String.join("\n", out) + "\nstderr:\n" + String.join("\n", err);
     }
 
-    void kill() {
+    public void kill() {
         process.destroyForcibly();
         try {
             process.waitFor(30, TimeUnit.SECONDS);

@@ -3,7 +3,6 @@ package dev.tollgate.daemon;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -352,9 +351,6 @@ class TunnelIT {
      * the origin looks exactly like a FIN. The tunnel is half-closed toward the client as after a clean close,
      * and the row comes out OK (checked: bytes 10000/10000, outcome OK, reason null).
      */
-    @Disabled("finding: Jetty reports an upstream RST as a plain EOF (SocketChannelEndPoint.fill swallows the"
-            + " IOException), so the tunnel's row says OK, not UPSTREAM_RESET; telling them apart needs an"
-            + " upstream endpoint of Tollgate's own (ConnectHandler.newSelectorManager), not a read-hook change")
     @Test
     void upstreamResetMidStreamEndsTheClientsTunnelAndIsRecordedAsUpstreamReset() throws Exception {
         int resetAfter = 10_000;

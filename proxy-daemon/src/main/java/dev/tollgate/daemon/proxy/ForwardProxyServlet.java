@@ -13,10 +13,13 @@ import org.eclipse.jetty.client.HttpProxy;
 import org.eclipse.jetty.client.Origin;
 import org.eclipse.jetty.client.Response;
 import org.eclipse.jetty.ee10.proxy.AsyncProxyServlet;
+import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
+import org.eclipse.jetty.http.HttpException;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpHeaderValue;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.util.SocketAddressResolver;
 import org.eclipse.jetty.util.thread.Scheduler;
 
@@ -28,6 +31,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Forwards absolute-form HTTP requests to their origin through Jetty's AsyncProxyServlet (bodies streamed
@@ -81,6 +85,12 @@ public class ForwardProxyServlet extends AsyncProxyServlet {
         if (request.getAttribute(OriginFormMarker.ATTRIBUTE) != null) {
             throw new RequestRefusedException(BAD_REQUEST, Outcome.BAD_REQUEST, "this is a forward proxy: the"
                     + " request target must be an absolute URI such as http://host/path (RFC 9112 3.2.2)");
+        }
+        if ("HTTP/1.0".equals(request.getProtocol()) && request.getHeader(HttpHeader.TRANSFER_ENCODING.asString())
+                != null) {
+            // Jetty's parser reads such a body as chunked; RFC 9112 6.1 says the framing is faulty instead.
+            throw new RequestRefusedException(BAD_REQUEST, Outcome.BAD_REQUEST, "Transfer-Encoding in an HTTP/1.0"
+                    + " request: its framing cannot be trusted (RFC 9112 6.1)");
         }
         if (!"http".equalsIgnoreCase(request.getScheme())) {
             throw new RequestRefusedException(BAD_REQUEST, Outcome.BAD_REQUEST, "scheme " + request.getScheme()
@@ -214,7 +224,13 @@ public class ForwardProxyServlet extends AsyncProxyServlet {
         if (parent.appliesTo(clientRequest.getServerName())) {
             destination = parent.describe() + " (for " + destination + ")";
         }
-        RequestRefusedException refused = UpstreamFailures.classify(failure, destination, upstreamBegun);
+        ExchangeFacts known = facts(clientRequest);
+        // A failed client body aborts the upstream exchange, which then fails too: the client's fault stands.
+        RequestRefusedException refused = known != null && known.clientFailure != null ? known.clientFailure
+                : clientBodyFailure(clientRequest, failure);
+        if (refused == null) {
+            refused = UpstreamFailures.classify(failure, destination, upstreamBegun);
+        }
         if (begun) {
             facts(clientRequest).refused(refused);
             super.onProxyResponseFailure(clientRequest, proxyResponse, serverResponse, failure);
@@ -223,12 +239,70 @@ public class ForwardProxyServlet extends AsyncProxyServlet {
         refuse(clientRequest, proxyResponse, refused);
     }
 
-    /** Called when reading the client's request body failed: the client went away or stalled. */
+    /**
+     * Called when reading the client's request body failed after forwarding began: its chunked framing was
+     * malformed (the parser meets a bad chunk only after the head was handed on: 400, BAD_REQUEST), the client
+     * closed mid-body, or it stalled (CLIENT_ABORT). Jetty then aborts the upstream exchange, whose failure
+     * {@link #onProxyResponseFailure} answers with this cause, not as the upstream's.
+     */
     @Override
     protected void onClientRequestFailure(HttpServletRequest clientRequest, org.eclipse.jetty.client.Request
             proxyRequest, HttpServletResponse proxyResponse, Throwable failure) {
-        facts(clientRequest).refused(Outcome.CLIENT_ABORT, "client request body failed: " + failure);
+        RequestRefusedException refused = clientBodyFailure(clientRequest, failure);
+        if (refused == null) {
+            refused = new RequestRefusedException(failure instanceof TimeoutException ? 408 : BAD_REQUEST,
+                    Outcome.CLIENT_ABORT, "client request body failed: " + failure);
+        }
+        ExchangeFacts facts = facts(clientRequest);
+        facts.clientFailure = refused;
+        facts.refused(refused.outcome(), refused.reason());
         super.onClientRequestFailure(clientRequest, proxyRequest, proxyResponse, failure);
+    }
+
+    /**
+     * The writer of the origin's response to the client. When writing fails (a broken pipe: the client left
+     * mid-response) the exchange is the client's abort, not the upstream's failure that Jetty reports next.
+     */
+    @Override
+    protected StreamWriter newWriteListener(HttpServletRequest request, Response serverResponse) {
+        return new StreamWriter(request, serverResponse) {
+            @Override
+            public void onError(Throwable failure) {
+                ExchangeFacts facts = facts(request);
+                if (facts != null && facts.clientFailure == null) {
+                    facts.clientFailure = new RequestRefusedException(BAD_REQUEST, Outcome.CLIENT_ABORT, "the"
+                            + " client closed its connection before the response was complete (" + failure + ")");
+                }
+                super.onError(failure);
+            }
+        };
+    }
+
+    /**
+     * The client's share of a failure, or null if it is not the client's: Jetty's server side reports a body it
+     * could not read as an {@link HttpException} (its parser turns a malformed chunk into an early EOF), whereas
+     * its HTTP client wraps an upstream's bad response in an exception of its own.
+     */
+    private static RequestRefusedException clientBodyFailure(HttpServletRequest request, Throwable failure) {
+        if (!(failure instanceof HttpException http) || http.getCode() < 400 || http.getCode() >= 500) {
+            return null;
+        }
+        if (clientInputClosed(request)) {
+            return new RequestRefusedException(BAD_REQUEST, Outcome.CLIENT_ABORT, "the client closed its"
+                    + " connection before its request body was complete");
+        }
+        return new RequestRefusedException(BAD_REQUEST, Outcome.BAD_REQUEST, "the request body's framing is"
+                + " invalid (RFC 9112 7.1): it was not forwarded whole");
+    }
+
+    private static boolean clientInputClosed(HttpServletRequest request) {
+        EndPoint endPoint = clientEndPoint(request);
+        return endPoint == null || endPoint.isInputShutdown();
+    }
+
+    private static EndPoint clientEndPoint(HttpServletRequest request) {
+        ServletContextRequest servletRequest = ServletContextRequest.getServletContextRequest(request);
+        return servletRequest == null ? null : servletRequest.getConnectionMetaData().getConnection().getEndPoint();
     }
 
     private void refuse(HttpServletRequest request, HttpServletResponse response, RequestRefusedException refused) {

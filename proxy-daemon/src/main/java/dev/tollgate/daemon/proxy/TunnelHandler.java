@@ -5,6 +5,8 @@ import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Outcome;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.io.ManagedSelector;
+import org.eclipse.jetty.io.SelectorManager;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
@@ -16,6 +18,8 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.SelectableChannel;
+import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.ConcurrentMap;
 import java.util.function.Consumer;
@@ -146,6 +150,20 @@ public class TunnelHandler extends ConnectHandler {
         TunnelSession session = (TunnelSession) request.getAttribute(SESSION);
         String destination = session == null ? "?" : session.host + ":" + session.port;
         refuse(request, response, callback, session, UpstreamFailures.classify(failure, destination, false));
+    }
+
+    /** Dials upstreams through Jetty's selector, with endpoints that report a reset instead of hiding it. */
+    @Override
+    protected SelectorManager newSelectorManager() {
+        return new ConnectManager(getExecutor(), getScheduler(), 1) {
+            @Override
+            protected EndPoint newEndPoint(SelectableChannel channel, ManagedSelector selector, SelectionKey key) {
+                EndPoint endPoint = new ResetReportingEndPoint((SocketChannel) channel, selector, key,
+                        getScheduler());
+                endPoint.setIdleTimeout(getIdleTimeout());
+                return endPoint;
+            }
+        };
     }
 
     @Override

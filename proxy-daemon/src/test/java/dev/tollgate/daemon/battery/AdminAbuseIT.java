@@ -1,0 +1,275 @@
+package dev.tollgate.daemon.battery;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tollgate.admin.AdminTokens;
+import dev.tollgate.daemon.RawHttpConnection;
+import dev.tollgate.daemon.RunningTollgate;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Admin API abuse (issue #10): bodies that are not JSON, JSON with unknown fields, 10 MiB bodies, wrong content
+ * types, path traversal in listener names, and 1,000 rapid create/delete cycles that must leave no listening
+ * socket and no thread behind. Every refusal is a 4xx with an {"error": "..."} body, and the daemon's
+ * listeners are unchanged by it.
+ */
+class AdminAbuseIT {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int CYCLES = 1_000;
+    /** Threads that may come and go on their own (JDK client pools, GC helpers) between the two counts. */
+    private static final int THREAD_TOLERANCE = 8;
+
+    @TempDir
+    Path dir;
+
+    private RunningTollgate tollgate;
+    private HttpClient http;
+    private String token;
+
+    @BeforeEach
+    void start() throws Exception {
+        tollgate = RunningTollgate.start(dir, RunningTollgate.loopbackListener());
+        http = HttpClient.newBuilder().proxy(HttpClient.Builder.NO_PROXY).version(HttpClient.Version.HTTP_1_1)
+                .build();
+        token = Files.readString(dir.resolve(AdminTokens.ADMIN_FILE)).trim();
+    }
+
+    @AfterEach
+    void stop() {
+        if (tollgate != null) {
+            tollgate.close();
+        }
+    }
+
+    @Test
+    void bodyThatIsNotJsonIs400() throws Exception {
+        assertError(400, post("/api/v1/listeners", "application/json", "{\"name\": \"x\", "));
+        assertOnlyMain();
+    }
+
+    @Test
+    void bodyThatIsJsonButNotAnObjectIs400() throws Exception {
+        assertError(400, post("/api/v1/listeners", "application/json", "[1, 2, 3]"));
+        assertOnlyMain();
+    }
+
+    @Test
+    void unknownFieldIs400NamingIt() throws Exception {
+        JsonNode error = assertError(400, post("/api/v1/listeners", "application/json",
+                "{\"name\": \"extra\", \"port\": 0, \"allowEverything\": true}"));
+        assertTrue(error.get("error").asText().contains("allowEverything"), error::toString);
+        assertOnlyMain();
+    }
+
+    @Test
+    void tenMebibyteBodyIs413() throws Exception {
+        String padding = "{\"name\": \"big\", \"port\": 0, \"pad\": \"" + "x".repeat(10 * 1024 * 1024) + "\"}";
+        assertError(413, post("/api/v1/listeners", "application/json", padding));
+        assertOnlyMain();
+    }
+
+    /** Without a declared length (chunked), the API stops reading past its limit instead of buffering it all. */
+    @Test
+    void tenMebibyteChunkedBodyIs413() throws Exception {
+        byte[] body = ("{\"pad\": \"" + "x".repeat(10 * 1024 * 1024) + "\"}").getBytes();
+        HttpResponse<String> response = http.send(request("/api/v1/listeners")
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body)))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertError(413, response);
+        assertOnlyMain();
+    }
+
+    @Test
+    void wrongContentTypeIs415() throws Exception {
+        assertError(415, post("/api/v1/listeners", "text/plain", "{\"name\": \"t\", \"port\": 0}"));
+        assertError(415, post("/api/v1/listeners", "application/x-www-form-urlencoded", "name=t&port=0"));
+        assertOnlyMain();
+    }
+
+    @Test
+    void missingContentTypeIs415() throws Exception {
+        HttpResponse<String> response = http.send(request("/api/v1/listeners")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"name\": \"t\", \"port\": 0}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertError(415, response);
+        assertOnlyMain();
+    }
+
+    @Test
+    void listenerNameWithPathTraversalIsRefusedOnCreate() throws Exception {
+        for (String name : List.of("../../etc/passwd", "..", "a/b", "a\\\\b", "%2e%2e", "name\\u0000x")) {
+            assertError(400, post("/api/v1/listeners", "application/json", "{\"name\": \"" + name + "\", \"port\": 0}"));
+        }
+        assertOnlyMain();
+        try (Stream<Path> files = Files.list(dir.getParent())) {
+            assertTrue(files.noneMatch(p -> p.getFileName().toString().equals("passwd")));
+        }
+    }
+
+    /**
+     * Encoded and raw traversal in the path never reaches another resource: 400, 404 or 405, never 2xx. (A raw
+     * "../" that resolves inside the API, e.g. /api/v1/listeners/../listeners/main, is removed as RFC 3986 5.2.4
+     * says and names that resource, as any client would.)
+     */
+    @Test
+    void listenerPathWithTraversalIsNeverServed() throws Exception {
+        for (String path : List.of("/api/v1/listeners/..%2F..%2Fhealth", "/api/v1/listeners/%2e%2e",
+                "/api/v1/listeners/main%2F..%2F..%2Fstats", "/api/v1/listeners/../../../../etc/passwd",
+                "/api/v1/listeners/%2e%2e/main/stop", "/api/v1/listeners/main/..%2F..%2Fmain/stop")) {
+            int status = rawStatus("POST", path);
+            assertTrue(status == 400 || status == 404 || status == 405, () -> path + " answered " + status);
+        }
+        assertOnlyMain();
+        assertTrue(listener("main").path("state").asText().equalsIgnoreCase("running"), listener("main")::toString);
+    }
+
+    /**
+     * 1,000 listeners created and deleted back to back: afterwards this process listens on exactly the sockets
+     * it listened on before, and has no more threads than before (within a small tolerance for the JDK's own).
+     */
+    @Test
+    void thousandRapidCreateDeleteCyclesLeakNoPortsAndNoThreads() throws Exception {
+        // One cycle first, so that lazily started pools exist in both counts.
+        cycle("warm-up");
+        Set<Long> listeningBefore = listeningSocketInodes();
+        int threadsBefore = ManagementFactory.getThreadMXBean().getThreadCount();
+
+        int lastPort = 0;
+        for (int i = 0; i < CYCLES; i++) {
+            lastPort = cycle("cycle-" + i);
+        }
+
+        Battery.await(() -> listeningSocketInodes().equals(listeningBefore), Duration.ofSeconds(30),
+                () -> "listening sockets back to " + listeningBefore + ", now " + listeningSocketInodes());
+        Battery.await(() -> ManagementFactory.getThreadMXBean().getThreadCount() <= threadsBefore + THREAD_TOLERANCE,
+                Duration.ofSeconds(60), () -> "threads back to " + threadsBefore + ", now "
+                        + ManagementFactory.getThreadMXBean().getThreadCount());
+        int closedPort = lastPort;
+        assertThrows(ConnectException.class, () -> {
+            try (Socket socket = new Socket()) {
+                socket.connect(new InetSocketAddress(RawHttpConnection.loopback(), closedPort), 10_000);
+            }
+        }, "a deleted listener's port is closed");
+        assertOnlyMain();
+    }
+
+    /** Creates listener {@code name} on a free port, checks it, deletes it; returns the port it had. */
+    private int cycle(String name) throws Exception {
+        HttpResponse<String> created = post("/api/v1/listeners", "application/json",
+                "{\"name\": \"" + name + "\", \"port\": 0, \"denyDestinations\": []}");
+        assertEquals(201, created.statusCode(), created::body);
+        int port = tollgate.daemon().listenerPort(name);
+        HttpResponse<String> deleted = http.send(request("/api/v1/listeners/" + name + "?drainMs=0").DELETE().build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(204, deleted.statusCode(), deleted::body);
+        return port;
+    }
+
+    private HttpResponse<String> post(String path, String contentType, String body) throws Exception {
+        return http.send(request(path).header("Content-Type", contentType)
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpRequest.Builder request(String path) {
+        return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + tollgate.adminPort() + path))
+                .header("Authorization", "Bearer " + token).timeout(Duration.ofSeconds(30));
+    }
+
+    /** Sends {@code method path} exactly as written (no client normalises it) and returns the status. */
+    private int rawStatus(String method, String path) throws IOException {
+        try (RawHttpConnection connection = RawHttpConnection.open(tollgate.adminPort())) {
+            connection.send(method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + tollgate.adminPort()
+                    + "\r\nAuthorization: Bearer " + token + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            return connection.readResponse().status();
+        }
+    }
+
+    private JsonNode listener(String name) throws Exception {
+        return JSON.readTree(http.send(request("/api/v1/listeners/" + name).GET().build(),
+                HttpResponse.BodyHandlers.ofString()).body());
+    }
+
+    /** The daemon still has exactly its one listener, running. */
+    private void assertOnlyMain() throws Exception {
+        JsonNode all = JSON.readTree(http.send(request("/api/v1/listeners").GET().build(),
+                HttpResponse.BodyHandlers.ofString()).body());
+        JsonNode list = all.isArray() ? all : all.path("listeners");
+        assertEquals(1, list.size(), all::toString);
+        assertEquals("main", list.get(0).path("name").asText(), all::toString);
+    }
+
+    private static JsonNode assertError(int status, HttpResponse<String> response) throws IOException {
+        assertEquals(status, response.statusCode(), response::body);
+        assertTrue(response.headers().firstValue("Content-Type").orElse("").startsWith("application/json"),
+                response::toString);
+        JsonNode body = JSON.readTree(response.body());
+        assertEquals(1, body.size(), body::toString);
+        assertFalse(body.path("error").asText().isBlank(), body::toString);
+        return body;
+    }
+
+    /** Inodes of the TCP sockets in LISTEN state that this process holds open. */
+    private static Set<Long> listeningSocketInodes() {
+        try {
+            Set<Long> listening = new HashSet<>();
+            for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+                Path file = Path.of(table);
+                if (!Files.exists(file)) {
+                    continue;
+                }
+                for (String line : Files.readAllLines(file).subList(1, Files.readAllLines(file).size())) {
+                    String[] f = line.trim().split("\\s+");
+                    if (f.length > 9 && f[3].equals("0A")) {
+                        listening.add(Long.parseLong(f[9]));
+                    }
+                }
+            }
+            Set<Long> ours = new HashSet<>();
+            try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+                for (Path fd : (Iterable<Path>) fds::iterator) {
+                    try {
+                        String target = Files.readSymbolicLink(fd).toString();
+                        if (target.startsWith("socket:[")) {
+                            long inode = Long.parseLong(target.substring(8, target.length() - 1));
+                            if (listening.contains(inode)) {
+                                ours.add(inode);
+                            }
+                        }
+                    } catch (IOException closedMeanwhile) {
+                        // The fd went away while listing.
+                    }
+                }
+            }
+            return ours;
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}

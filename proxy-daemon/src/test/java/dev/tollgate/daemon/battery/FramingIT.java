@@ -1,0 +1,324 @@
+package dev.tollgate.daemon.battery;
+
+import dev.tollgate.daemon.RawHttpConnection;
+import dev.tollgate.daemon.RunningTollgate;
+import dev.tollgate.store.AccessRecord;
+import dev.tollgate.store.Outcome;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Framing and request smuggling (issue #10): each malformed request goes over a raw socket to a running
+ * Tollgate whose listener keeps Jetty's parser in its default, strict RFC 9110/9112 compliance mode. A
+ * rejected request is answered 400, its connection is closed (after a framing error nothing that follows on
+ * the connection can be trusted, RFC 9112 6.3 and 11.2), nothing reaches the origin, and it leaves exactly one
+ * BAD_REQUEST row. A request that is fine is forwarded and its connection stays usable.
+ */
+class FramingIT {
+
+    @TempDir
+    Path dir;
+
+    private RawOrigin origin;
+    private RunningTollgate tollgate;
+
+    @BeforeEach
+    void start() throws Exception {
+        origin = RawOrigin.answering();
+        tollgate = RunningTollgate.start(dir, RunningTollgate.loopbackListener());
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (tollgate != null) {
+            tollgate.close();
+        }
+        if (origin != null) {
+            origin.close();
+        }
+    }
+
+    // ---- message length: RFC 9112 6.1-6.3 -------------------------------------------------------------------
+
+    @Test
+    void contentLengthWithTransferEncodingIsRejected() throws Exception {
+        rejectedBeforeForwarding(post("Content-Length: 5\r\nTransfer-Encoding: chunked\r\n") + "5\r\nhello\r\n0\r\n\r\n");
+    }
+
+    @Test
+    void transferEncodingBeforeContentLengthIsRejected() throws Exception {
+        rejectedBeforeForwarding(post("Transfer-Encoding: chunked\r\nContent-Length: 5\r\n") + "5\r\nhello\r\n0\r\n\r\n");
+    }
+
+    @Test
+    void twoDifferingContentLengthsAreRejected() throws Exception {
+        rejectedBeforeForwarding(post("Content-Length: 5\r\nContent-Length: 6\r\n") + "hello!");
+    }
+
+    /** RFC 9110 8.6 lets a recipient accept identical duplicates; Tollgate (Jetty, strict) rejects them. */
+    @Test
+    void duplicateIdenticalContentLengthsAreRejected() throws Exception {
+        rejectedBeforeForwarding(post("Content-Length: 5\r\nContent-Length: 5\r\n") + "hello");
+    }
+
+    @Test
+    void contentLengthListInOneFieldIsRejected() throws Exception {
+        rejectedBeforeForwarding(post("Content-Length: 5, 5\r\n") + "hello");
+    }
+
+    /** Squid's CVE-2020-15049: a "+5" read as 5 by one hop and as invalid by another. */
+    @Test
+    void plusSignedContentLengthIsRejected() throws Exception {
+        rejectedBeforeForwarding(post("Content-Length: +5\r\n") + "hello");
+    }
+
+    @Test
+    void negativeContentLengthIsRejected() throws Exception {
+        rejectedBeforeForwarding(post("Content-Length: -5\r\n") + "hello");
+    }
+
+    @Test
+    void nonDigitContentLengthIsRejected() throws Exception {
+        rejectedBeforeForwarding(post("Content-Length: 5x\r\n") + "hello");
+    }
+
+    @Test
+    void hexContentLengthIsRejected() throws Exception {
+        rejectedBeforeForwarding(post("Content-Length: 0x5\r\n") + "hello");
+    }
+
+    /** RFC 9112 6.3: a request whose final transfer coding is not chunked has no knowable length: 400. */
+    @Test
+    void transferEncodingThatDoesNotEndInChunkedIsRejected() throws Exception {
+        rejectedBeforeForwarding(post("Transfer-Encoding: chunked, identity\r\n") + "5\r\nhello\r\n0\r\n\r\n");
+    }
+
+    @Test
+    void unknownTransferEncodingIsRejected() throws Exception {
+        rejectedBeforeForwarding(post("Transfer-Encoding: xchunked\r\n") + "5\r\nhello\r\n0\r\n\r\n");
+    }
+
+    /** RFC 9112 6.1: Transfer-Encoding in an HTTP/1.0 message means faulty framing. */
+    @Test
+    void transferEncodingOnHttp10IsRejected() throws Exception {
+        rejectedBeforeForwarding("POST " + origin.base() + "/upload HTTP/1.0\r\nHost: 127.0.0.1:" + origin.port()
+                + "\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+    }
+
+    // ---- chunked bodies: RFC 9112 7.1 -----------------------------------------------------------------------
+
+    @Test
+    void chunkSizeThatIsNotHexIsRejected() throws Exception {
+        rejectedInTheBody(post("Transfer-Encoding: chunked\r\n") + "zz\r\nhello\r\n0\r\n\r\n");
+    }
+
+    @Test
+    void chunkSizeThatOverflowsIsRejected() throws Exception {
+        rejectedInTheBody(post("Transfer-Encoding: chunked\r\n") + "1ffffffffffffffff\r\nhello\r\n0\r\n\r\n");
+    }
+
+    @Test
+    void chunkDataLongerThanItsSizeIsRejected() throws Exception {
+        rejectedInTheBody(post("Transfer-Encoding: chunked\r\n") + "3\r\nhello\r\n0\r\n\r\n");
+    }
+
+    /** CVE-2023-46846's class: a chunk-size line ended by a bare LF. */
+    @Test
+    void chunkSizeEndedByBareLfIsRejected() throws Exception {
+        rejectedInTheBody(post("Transfer-Encoding: chunked\r\n") + "5\nhello\r\n0\r\n\r\n");
+    }
+
+    @Test
+    void chunkExtensionWithBareLfIsRejected() throws Exception {
+        rejectedInTheBody(post("Transfer-Encoding: chunked\r\n") + "5;ext\nx\r\nhello\r\n0\r\n\r\n");
+    }
+
+    /** A well-formed chunk extension (RFC 9112 7.1.1) is ignored: the body is forwarded whole. */
+    @Test
+    void wellFormedChunkExtensionIsIgnoredAndTheBodyForwarded() throws Exception {
+        try (RawHttpConnection connection = RawHttpConnection.open(tollgate.port())) {
+            connection.send(post("Transfer-Encoding: chunked\r\n") + "5;name=\"value\"\r\nhello\r\n0\r\n\r\n");
+
+            RawHttpConnection.Response response = connection.readResponse();
+            assertEquals(200, response.status());
+            assertEquals(1, origin.requests());
+            assertEquals("hello", new String(origin.bodies().get(0), StandardCharsets.ISO_8859_1));
+            assertFalse(origin.heads().get(0).contains("name="), "chunk extensions are not passed on");
+            Battery.assertReusable(connection, origin);
+        }
+        Battery.assertRow(tollgate.awaitRows(2).get(0), 200, Outcome.OK);
+    }
+
+    // ---- header fields: RFC 9110 5, RFC 9112 5 --------------------------------------------------------------
+
+    /** RFC 9112 5.2: obs-fold in a request is rejected (or replaced by SP; Tollgate rejects). */
+    @Test
+    void obsFoldIsRejected() throws Exception {
+        rejectedBeforeForwarding(get("X-Folded: one\r\n two\r\n"));
+    }
+
+    /** RFC 9112 5.1: no whitespace between a field name and its colon; CVE-2020-15810's class. */
+    @Test
+    void whitespaceBeforeTheColonIsRejected() throws Exception {
+        rejectedBeforeForwarding(get("Content-Length : 0\r\n"));
+    }
+
+    @Test
+    void bareCrInAFieldIsRejected() throws Exception {
+        rejectedBeforeForwarding(get("X-Bare: one\rtwo\r\n"));
+    }
+
+    @Test
+    void bareCrEndingTheRequestLineIsRejected() throws Exception {
+        rejectedBeforeForwarding("GET " + origin.base() + "/x HTTP/1.1\rHost: 127.0.0.1:" + origin.port()
+                + "\r\n\r\n");
+    }
+
+    /** RFC 9112 2.2 says a recipient MAY accept a bare LF; the strict parser does not. */
+    @Test
+    void bareLfLineEndsAreRejected() throws Exception {
+        rejectedBeforeForwarding("GET " + origin.base() + "/x HTTP/1.1\nHost: 127.0.0.1:" + origin.port() + "\n\n");
+    }
+
+    @Test
+    void nulInAFieldValueIsRejected() throws Exception {
+        rejectedBeforeForwarding(get("X-Nul: one\0two\r\n"));
+    }
+
+    @Test
+    void nulInAFieldNameIsRejected() throws Exception {
+        rejectedBeforeForwarding(get("X-N\0ul: one\r\n"));
+    }
+
+    @Test
+    void nulInTheRequestTargetIsRejected() throws Exception {
+        rejectedBeforeForwarding("GET " + origin.base() + "/x\0y HTTP/1.1\r\nHost: 127.0.0.1:" + origin.port()
+                + "\r\n\r\n");
+    }
+
+    @Test
+    void emptyFieldNameIsRejected() throws Exception {
+        rejectedBeforeForwarding(get(": no-name\r\n"));
+    }
+
+    @Test
+    void fieldWithoutAColonIsRejected() throws Exception {
+        rejectedBeforeForwarding(get("X-No-Colon\r\n"));
+    }
+
+    /** RFC 9110 7.2: a request with more than one Host field is rejected 400. */
+    @Test
+    void twoHostFieldsAreRejected() throws Exception {
+        rejectedBeforeForwarding("GET " + origin.base() + "/x HTTP/1.1\r\nHost: 127.0.0.1:" + origin.port()
+                + "\r\nHost: 127.0.0.1:" + origin.port() + "\r\n\r\n");
+    }
+
+    // ---- the target: RFC 9112 3.2.2 -------------------------------------------------------------------------
+
+    /**
+     * RFC 9112 3.2.2 has a proxy ignore Host in favour of the absolute URI; Jetty's strict mode goes further and
+     * refuses a request whose Host disagrees with its URI (MISMATCHED_AUTHORITY). Tollgate keeps the strict
+     * parser, so the two can never be read differently by two hops: 400, nothing forwarded (docs/reliability.md).
+     */
+    @Test
+    void absoluteUriWhoseHostDiffersFromHostIsRejected() throws Exception {
+        try (RawHttpConnection connection = RawHttpConnection.open(tollgate.port())) {
+            connection.send("GET " + origin.base() + "/x HTTP/1.1\r\nHost: elsewhere.invalid:8080\r\n\r\n");
+
+            assertEquals(400, connection.readResponse().status());
+            assertEquals(0, origin.connections(), "nothing may reach the origin");
+            // The head was whole and had no body, so the connection is still in sync: Jetty keeps it open.
+            Battery.assertReusable(connection, origin);
+        }
+        AccessRecord row = tollgate.awaitRows(2).get(0);
+        Battery.assertRow(row, 400, Outcome.BAD_REQUEST);
+        assertNull(row.upstreamAddr());
+        assertFalse(String.valueOf(row.host()).contains("elsewhere"), () -> "the row names the URI's host: " + row);
+        assertEquals(2, tollgate.rows().size());
+    }
+
+    /** Without a Host to disagree, the URI decides, and the Host sent upstream is the URI's authority. */
+    @Test
+    void absoluteUriWithoutHostIsForwardedWithTheUrisAuthorityAsHost() throws Exception {
+        try (RawHttpConnection connection = RawHttpConnection.open(tollgate.port())) {
+            connection.send("GET " + origin.base() + "/x HTTP/1.0\r\n\r\n");
+
+            RawHttpConnection.Response response = connection.readResponse();
+            assertEquals(200, response.status(), response::bodyText);
+            connection.awaitClosedByPeer();
+        }
+        assertEquals(1, origin.requests());
+        String head = origin.heads().get(0);
+        assertTrue(head.contains("\r\nHost: 127.0.0.1:" + origin.port() + "\r\n"), head);
+        AccessRecord row = Battery.onlyRow(tollgate);
+        Battery.assertRow(row, 200, Outcome.OK);
+        assertEquals("127.0.0.1", row.host());
+        assertEquals(origin.port(), row.port());
+    }
+
+    /** The control case: a well-formed request is forwarded and its connection reused. */
+    @Test
+    void wellFormedRequestWithBodyIsForwardedAndTheConnectionReused() throws Exception {
+        try (RawHttpConnection connection = RawHttpConnection.open(tollgate.port())) {
+            connection.send(post("Content-Length: 5\r\n") + "hello");
+
+            assertEquals(200, connection.readResponse().status());
+            assertEquals("hello", new String(origin.bodies().get(0), StandardCharsets.ISO_8859_1));
+            Battery.assertReusable(connection, origin);
+        }
+        Battery.assertRow(tollgate.awaitRows(2).get(0), 200, Outcome.OK);
+    }
+
+    // ---- the checks ---------------------------------------------------------------------------------------
+
+    private String get(String fields) {
+        return "GET " + origin.base() + "/x HTTP/1.1\r\nHost: 127.0.0.1:" + origin.port() + "\r\n" + fields + "\r\n";
+    }
+
+    private String post(String fields) {
+        return "POST " + origin.base() + "/upload HTTP/1.1\r\nHost: 127.0.0.1:" + origin.port() + "\r\n" + fields
+                + "\r\n";
+    }
+
+    /** A fault in the head: 400, connection closed, not one byte to the origin, one BAD_REQUEST row. */
+    private AccessRecord rejectedBeforeForwarding(String request) throws Exception {
+        AccessRecord row = rejected(request);
+        assertEquals(0, origin.connections(), "nothing may reach the origin");
+        assertNull(row.upstreamAddr(), () -> "nothing was dialled: " + row);
+        return row;
+    }
+
+    /**
+     * A fault in a chunked body, which the parser meets only once the head has been handed on: the request
+     * may have been started upstream, but the origin never receives it whole (so nothing is smuggled), and
+     * the client is answered 400 on a closed connection.
+     */
+    private AccessRecord rejectedInTheBody(String request) throws Exception {
+        AccessRecord row = rejected(request);
+        assertEquals(0, origin.requests(), "no request may reach the origin whole");
+        return row;
+    }
+
+    private AccessRecord rejected(String request) throws Exception {
+        try (RawHttpConnection connection = RawHttpConnection.open(tollgate.port())) {
+            connection.send(request);
+
+            RawHttpConnection.Response response = connection.readResponse();
+            assertEquals(400, response.status(), response::bodyText);
+            connection.awaitClosedByPeer();
+        }
+        AccessRecord row = Battery.onlyRow(tollgate);
+        Battery.assertRow(row, 400, Outcome.BAD_REQUEST);
+        return row;
+    }
+}
