@@ -56,8 +56,11 @@ final class ListenerManager implements AutoCloseable {
      * two hops disagree on where a line ends. A proxy has no client that needs it.
      */
     private static final HttpCompliance STRICT_HTTP =
-            HttpCompliance.RFC9110.without("RFC9110_NO_BARE_LF",
-                    HttpCompliance.Violation.LF_HEADER_TERMINATION);
+            HttpCompliance.RFC9110.without("RFC9110_NO_BARE_LF", HttpCompliance.Violation.LF_HEADER_TERMINATION)
+                    // RFC 9112 3.2.2: a proxy given an absolute URI ignores Host and replaces it with the URI's
+                    // authority, which is what the forwarding does (docs/reliability.md). Jetty's strict default
+                    // would refuse the request instead, as an origin server may.
+                    .with("TOLLGATE_PROXY", HttpCompliance.Violation.MISMATCHED_AUTHORITY);
 
     /** A listener the manager knows: its definition and where it came from, and its connector while running. */
     record Listener(ListenerConfig config, String origin, ServerConnector connector, Drain drain, Instant startedAt) {
