@@ -136,6 +136,7 @@ class DebLifecycleIT {
             assertEquals(LocalOrigins.TLS_BODY, curl(ports, "-k", "https://127.0.0.1:" + origins.tlsPort() + "/tls"));
             List<JsonNode> rows = awaitRows(ports, origins);
             assertSqlCountsAtLeast(rows.size());
+            assertGroupTollgateMayAuditAndOthersMayNot(rows.size());
             stopDaemon();
 
             // ---- upgrade to a higher version while tollgate.json carries the local edits
@@ -348,8 +349,40 @@ class DebLifecycleIT {
         Command sql = Command.run(Map.of(), List.of("runuser", "-u", "tollgate", "--", "/usr/bin/tollgate", "sql",
                 "--config", CONFIG.toString(), "--format", "csv", "-c", "SELECT COUNT(*) AS n FROM access_log"));
         sql.assertOk();
-        String[] lines = sql.stdout().trim().split("\\R");
-        assertTrue(Long.parseLong(lines[lines.length - 1].trim().replace("\"", "")) >= rows, sql::toString);
+        assertTrue(lastNumber(sql.stdout()) >= rows, sql::toString);
+    }
+
+    /**
+     * The README's promise for /var/lib/tollgate (0750) and its tokens (0640): a member of group tollgate
+     * reads the auditor token and runs tollgate sql; any other user reads nothing. "nobody" stands in for
+     * both, with and without tollgate as its group, so no user is made. -XX:-UsePerfData: no
+     * /tmp/hsperfdata_nobody left behind.
+     */
+    private static void assertGroupTollgateMayAuditAndOthersMayNot(int rows) {
+        List<String> asMember = List.of("runuser", "-u", "nobody", "-g", "tollgate", "--");
+        Command token = Command.run(Map.of(), concat(asMember, "cat", STATE.resolve("auditor.token").toString()));
+        assertEquals(0, token.exitCode(), token::toString);
+        Command sql = Command.run(Map.of(), concat(asMember, "sh", "-c", "cd / && exec \"$@\"", "sh",
+                "env", "JAVA_OPTS=-XX:-UsePerfData", "/usr/bin/tollgate", "sql", "--config", CONFIG.toString(),
+                "--format", "csv", "-c", "SELECT COUNT(*) AS n FROM access_log"));
+        assertEquals(0, sql.exitCode(), sql::toString);
+        assertTrue(lastNumber(sql.stdout()) >= rows, sql::toString);
+
+        for (String secret : List.of("auditor.token", "admin.token", "sql.password")) {
+            Command outsider = Command.run("runuser", "-u", "nobody", "--", "cat", STATE.resolve(secret).toString());
+            assertTrue(outsider.exitCode() != 0, () -> "nobody read " + secret + ": " + outsider);
+        }
+    }
+
+    private static List<String> concat(List<String> head, String... tail) {
+        List<String> all = new ArrayList<>(head);
+        all.addAll(List.of(tail));
+        return all;
+    }
+
+    private static long lastNumber(String csv) {
+        String[] lines = csv.trim().split("\\R");
+        return Long.parseLong(lines[lines.length - 1].trim().replace("\"", ""));
     }
 
     /** A second build of the package with a higher version: the same files, repacked with dpkg-deb. */
