@@ -198,17 +198,6 @@ class PackageContentsIT {
         assertEquals(List.of(), undocumented, "lintian tags not explained in docs/packaging.md");
     }
 
-    @Test
-    void maintainerScriptsRefuseAnUnknownArgumentBeforeDoingAnything() {
-        Path scripts = Packages.DIST.resolve("../../src/pkg/scripts").normalize();
-        for (String script : List.of("postinst", "prerm", "postrm")) {
-            Command result = Command.run("sh", scripts.resolve(script).toString(), "no-such-case");
-
-            assertEquals(1, result.exitCode(), result::toString);
-            assertTrue(result.stderr().contains("unknown argument 'no-such-case'"), result::toString);
-        }
-    }
-
     /** A unit file's [Service] settings (and the rest), each key with all its values in order. */
     static Map<String, List<String>> unitSettings(Path unit) throws IOException {
         Map<String, List<String>> settings = new TreeMap<>();
