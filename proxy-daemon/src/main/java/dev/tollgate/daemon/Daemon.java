@@ -143,6 +143,11 @@ public final class Daemon implements AutoCloseable {
         }
     }
 
+    /**
+     * Creates a missing state directory owner-only. An existing one is left exactly as it is: the packages make
+     * /var/lib/tollgate 0750 tollgate:tollgate so that members of group tollgate can read the tokens and the SQL
+     * password, and an operator may have chosen otherwise.
+     */
     private static void createStateDir(Path dir) throws IOException {
         if (Files.isDirectory(dir)) {
             return;

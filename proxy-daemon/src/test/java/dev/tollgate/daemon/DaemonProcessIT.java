@@ -206,6 +206,19 @@ class DaemonProcessIT {
         assertEquals(0, tollgate.child().awaitExit(STOP_DEADLINE), tollgate.child().output());
     }
 
+    @Test
+    void anExistingStateDirectoryKeepsItsMode() throws Exception {
+        // The .deb and .rpm make /var/lib/tollgate 0750 so that group tollgate (auditors) can read the tokens.
+        Path stateDir = Files.createDirectory(dir.resolve("state"),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-x---")));
+
+        Started tollgate = start("{\"name\": \"main\", \"port\": 0}");
+
+        assertEquals(PosixFilePermissions.fromString("rwxr-x---"), Files.getPosixFilePermissions(stateDir));
+        tollgate.child().sigterm();
+        assertEquals(0, tollgate.child().awaitExit(STOP_DEADLINE), tollgate.child().output());
+    }
+
     // ---- graceful stop -----------------------------------------------------------------------------------
 
     @Test
