@@ -353,8 +353,8 @@ class DebLifecycleIT {
     }
 
     /**
-     * The README's promise for /var/lib/tollgate (0750) and its tokens (0640): a member of group tollgate
-     * reads the auditor token and runs tollgate sql; any other user reads nothing. "nobody" stands in for
+     * The README's promise for /var/lib/tollgate (0750) and its secrets: a member of group tollgate reads the
+     * auditor token (0640) and runs tollgate sql, but not the admin token (0600); any other user reads nothing. "nobody" stands in for
      * both, with and without tollgate as its group, so no user is made. -XX:-UsePerfData: no
      * /tmp/hsperfdata_nobody left behind.
      */
@@ -367,6 +367,8 @@ class DebLifecycleIT {
                 "--format", "csv", "-c", "SELECT COUNT(*) AS n FROM access_log"));
         assertEquals(0, sql.exitCode(), sql::toString);
         assertTrue(lastNumber(sql.stdout()) >= rows, sql::toString);
+        Command admin = Command.run(Map.of(), concat(asMember, "cat", STATE.resolve("admin.token").toString()));
+        assertTrue(admin.exitCode() != 0, () -> "a member of group tollgate read the admin token: " + admin);
 
         for (String secret : List.of("auditor.token", "admin.token", "sql.password")) {
             Command outsider = Command.run("runuser", "-u", "nobody", "--", "cat", STATE.resolve(secret).toString());

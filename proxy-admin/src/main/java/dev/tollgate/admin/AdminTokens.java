@@ -14,8 +14,9 @@ import java.util.Optional;
 
 /**
  * The admin API's two bearer tokens, {@code admin.token} and {@code auditor.token} in the state directory:
- * made on first start (256 random bits, base64url, files mode 0640), read on every later start. Tokens are
- * compared in constant time.
+ * made on first start (256 random bits, base64url), read on every later start. {@code admin.token} is mode
+ * 0600, readable by the daemon's user alone; {@code auditor.token} is 0640, so that the daemon's group can
+ * audit without becoming admin. An existing file keeps its mode. Tokens are compared in constant time.
  */
 public final class AdminTokens {
 
@@ -33,8 +34,8 @@ public final class AdminTokens {
 
     /** Reads both tokens from {@code stateDir}, making any that is missing. */
     public static AdminTokens loadOrCreate(Path stateDir) throws IOException {
-        return new AdminTokens(readOrMake(stateDir.resolve(ADMIN_FILE)),
-                readOrMake(stateDir.resolve(AUDITOR_FILE)));
+        return new AdminTokens(readOrMake(stateDir.resolve(ADMIN_FILE), "rw-------"),
+                readOrMake(stateDir.resolve(AUDITOR_FILE), "rw-r-----"));
     }
 
     /** The role whose token this is, or empty for any other value. */
@@ -49,14 +50,13 @@ public final class AdminTokens {
         return isAuditor ? Optional.of(Role.AUDITOR) : Optional.empty();
     }
 
-    private static String readOrMake(Path file) throws IOException {
+    private static String readOrMake(Path file, String mode) throws IOException {
         if (!Files.exists(file)) {
             byte[] random = new byte[TOKEN_BYTES];
             new SecureRandom().nextBytes(random);
             String token = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
             try {
-                Files.createFile(file, PosixFilePermissions.asFileAttribute(
-                        PosixFilePermissions.fromString("rw-r-----")));
+                Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(mode)));
                 Files.writeString(file, token + "\n", StandardOpenOption.TRUNCATE_EXISTING);
                 return token;
             } catch (FileAlreadyExistsException raced) {
