@@ -75,7 +75,8 @@ public final class AccessLog implements AutoCloseable {
         try {
             migrate(name, dataSource);
             AccessLogWriter writer = AccessLogWriter.start(name, dataSource, config, closeTimeoutMs);
-            KeyIndexer keyIndexer = KeyIndexer.start(name, dataSource, keyIndexIntervalMs);
+            KeyIndexer keyIndexer = KeyIndexer.start(name, dataSource, keyIndexIntervalMs,
+                    () -> writer.queueDepth() > config.batchSize());
             LOG.info("{} - access log open", name);
             return new AccessLog(name, dataSource, keepOpen, writer, keyIndexer);
         } catch (SQLException | RuntimeException e) {

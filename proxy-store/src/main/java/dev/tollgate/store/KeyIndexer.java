@@ -12,6 +12,7 @@ import java.sql.SQLException;
 import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import javax.sql.DataSource;
 
 /**
@@ -20,6 +21,11 @@ import javax.sql.DataSource;
  * mark, sorts their keys (AccessLogKeyTable says what a key is) and inserts them in one batch, with the new mark, in one transaction on its own
  * connection. A crash therefore leaves keys and mark in agreement, and the indexer catches up after a
  * restart; until then queries read the unindexed rows from access_log directly (see AccessLogReader).
+ * <p>
+ * The writer comes first: while it is behind (more than a batch queued) the thread skips its rounds, up to
+ * {@value #MAX_DEFERRED_ROUNDS} intervals in a row, so that under a burst the whole machine goes to storing
+ * rows, which the audit cannot do without, rather than to indexing them, which only makes queries faster.
+ * On two cores the indexer running beside a saturated writer halved the writer's rate (docs/performance.md).
  * <p>
  * Ids must be committed in id order for "id > mark" to find every new row. On H2 they are: the store has one
  * writer thread, which takes its ids in the order it commits. PostgreSQL with several writers (several
@@ -37,6 +43,8 @@ public final class KeyIndexer implements AutoCloseable {
     /** Key prefixes per statement when deleting keys for retention: 512 statements cover every key once. */
     static final int DELETE_WINDOW_PREFIXES = 1_024;
     private static final long CLOSE_TIMEOUT_MS = 30_000;
+    /** Intervals in a row a round may wait for the writer: under a long overload the index still moves. */
+    static final int MAX_DEFERRED_ROUNDS = 30;
 
     private static final Logger LOG = LoggerFactory.getLogger(KeyIndexer.class);
 
@@ -44,17 +52,21 @@ public final class KeyIndexer implements AutoCloseable {
     private final DataSource dataSource;
     private final long intervalMs;
     private final int roundRows;
+    private final BooleanSupplier writerBehind;
+    private final int maxDeferredRounds;
     // Rounds from the thread and from indexNow() must not run together: both would insert the same keys.
     private final Object roundLock = new Object();
     private final CountDownLatch stop = new CountDownLatch(1);
     private final Thread thread;
     private volatile long indexed;
+    private volatile long deferredRounds;
     // The id below which deleteOrphanKeys last removed every key: it skips its scan until rows below a higher
     // id are gone. Touched by the purger's thread only.
     private long orphansDeletedBelow;
     private boolean warnedFull;
 
-    KeyIndexer(String name, DataSource dataSource, long intervalMs, int roundRows) {
+    KeyIndexer(String name, DataSource dataSource, long intervalMs, int roundRows, BooleanSupplier writerBehind,
+               int maxDeferredRounds) {
         if (intervalMs < 1 || roundRows < 1) {
             throw new IllegalArgumentException("intervalMs " + intervalMs + " and roundRows " + roundRows
                     + " must be positive");
@@ -63,14 +75,24 @@ public final class KeyIndexer implements AutoCloseable {
         this.dataSource = dataSource;
         this.intervalMs = intervalMs;
         this.roundRows = roundRows;
+        this.writerBehind = writerBehind;
+        this.maxDeferredRounds = maxDeferredRounds;
         this.thread = new Thread(this::run, THREAD_NAME);
         // Daemon: indexing can always resume after a restart, so it must never keep the JVM alive.
         thread.setDaemon(true);
     }
 
-    /** Starts an indexer that indexes every {@code intervalMs}; {@code name} prefixes its log lines. */
-    static KeyIndexer start(String name, DataSource dataSource, long intervalMs) {
-        KeyIndexer indexer = new KeyIndexer(name, dataSource, intervalMs, DEFAULT_ROUND_ROWS);
+    /**
+     * Starts an indexer that indexes every {@code intervalMs} unless {@code writerBehind} says the writer needs
+     * the machine; {@code name} prefixes its log lines.
+     */
+    static KeyIndexer start(String name, DataSource dataSource, long intervalMs, BooleanSupplier writerBehind) {
+        return start(new KeyIndexer(name, dataSource, intervalMs, DEFAULT_ROUND_ROWS, writerBehind,
+                MAX_DEFERRED_ROUNDS));
+    }
+
+    /** Starts {@code indexer}'s thread. */
+    static KeyIndexer start(KeyIndexer indexer) {
         indexer.thread.start();
         return indexer;
     }
@@ -94,6 +116,11 @@ public final class KeyIndexer implements AutoCloseable {
     /** Rows indexed since this indexer started, by the thread and by {@link #indexNow()}. */
     public long indexed() {
         return indexed;
+    }
+
+    /** Intervals the thread let pass without indexing because the writer was behind. */
+    public long deferredRounds() {
+        return deferredRounds;
     }
 
     /**
@@ -168,9 +195,16 @@ public final class KeyIndexer implements AutoCloseable {
 
     private void run() {
         LOG.info("{} - key indexer started (every {} ms, {} rows a round)", name, intervalMs, roundRows);
+        int deferredInARow = 0;
         while (!awaitStop()) {
+            if (deferredInARow < maxDeferredRounds && writerBehind.getAsBoolean()) {
+                deferredInARow++;
+                deferredRounds++;
+                continue;
+            }
+            deferredInARow = 0;
             try {
-                indexNow();
+                indexWhileTheWriterKeepsUp();
             } catch (Throwable t) {
                 // Everything: a dead indexer would leave every later row in the unindexed tail, and queries
                 // would slowly turn into table scans. The next interval retries on a fresh connection.
@@ -178,6 +212,16 @@ public final class KeyIndexer implements AutoCloseable {
             }
         }
         LOG.info("{} - key indexer stopped: {} rows indexed", name, indexed);
+    }
+
+    /** As {@link #indexNow()}, but stops between rounds when the writer falls behind. */
+    private void indexWhileTheWriterKeepsUp() throws SQLException {
+        synchronized (roundLock) {
+            int round;
+            do {
+                round = indexOneRound();
+            } while (round == roundRows && !writerBehind.getAsBoolean());
+        }
     }
 
     /** Waits one interval; true when close() was called. */

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Predicate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -226,7 +227,43 @@ class KeyIndexIT {
         assertEquals(Set.of(), keys());
     }
 
+    @Test
+    void theThreadSkipsItsRoundsWhileTheWriterIsBehindAndIndexesOnceItCatchesUp() throws Exception {
+        log = open(NEVER_MS);
+        append(10);
+        AtomicBoolean writerBehind = new AtomicBoolean(true);
+        try (KeyIndexer indexer = KeyIndexer.start(new KeyIndexer("test", log.dataSource(), 10, 1_000,
+                writerBehind::get, Integer.MAX_VALUE))) {
+            awaitTrue(() -> indexer.deferredRounds() >= 3, "the indexer deferring its rounds");
+            assertEquals(0, mark(), "no round while the writer is behind");
+
+            writerBehind.set(false);
+            awaitMark(10);
+        }
+        assertKeysAgreeWithTheMark();
+    }
+
+    @Test
+    void aWriterThatStaysBehindStillLetsARoundThroughAfterTheMostDeferredRounds() throws Exception {
+        log = open(NEVER_MS);
+        append(10);
+        try (KeyIndexer indexer = KeyIndexer.start(new KeyIndexer("test", log.dataSource(), 10, 1_000,
+                () -> true, 3))) {
+            awaitMark(10);
+            assertTrue(indexer.deferredRounds() >= 3, "deferred " + indexer.deferredRounds() + " rounds first");
+        }
+        assertKeysAgreeWithTheMark();
+    }
+
     // --- helpers ---
+
+    private static void awaitTrue(java.util.function.BooleanSupplier condition, String what) {
+        long deadline = System.nanoTime() + DEADLINE_MS * 1_000_000;
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, what + " did not happen in time");
+            Thread.onSpinWait();
+        }
+    }
 
     /** A value of {@code type} whose keys start at {@code prefix} or above: found by trying h0, h1, ... */
     private static String valueWhosePrefixIsAtLeast(String type, long prefix) {
