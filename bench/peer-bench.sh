@@ -25,6 +25,7 @@ if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
 fi
 
 WORK="$(mktemp -d /tmp/tollgate-bench.XXXXXX)"
+chmod 0755 "$WORK"   # the warm-up's origin (nginx, user nobody) serves its files from under it
 # Durable access logging on, as shipped; loopback destinations allowed because the harness's origin is on
 # 127.0.0.1; no auditors' SQL server (its port may be taken here).
 cat > "$WORK/tollgate.json" <<JSON
