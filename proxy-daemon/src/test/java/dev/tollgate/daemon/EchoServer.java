@@ -89,13 +89,16 @@ public final class EchoServer implements AutoCloseable {
 
     private final ServerSocket serverSocket;
     private final long resetAfterBytes;
+    // False for long runs (the soak): a record of every connection would be heap the soak counts as the daemon's.
+    private final boolean keepsConnections;
     private final List<Connection> connections = new CopyOnWriteArrayList<>();
     private final List<Socket> openSockets = new CopyOnWriteArrayList<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Thread acceptor;
 
-    private EchoServer(long resetAfterBytes) throws IOException {
+    private EchoServer(long resetAfterBytes, boolean keepsConnections) throws IOException {
         this.resetAfterBytes = resetAfterBytes;
+        this.keepsConnections = keepsConnections;
         this.serverSocket = new ServerSocket(0, BACKLOG, InetAddress.getLoopbackAddress());
         this.acceptor = new Thread(this::acceptLoop, "echo-accept-" + serverSocket.getLocalPort());
         acceptor.setDaemon(true);
@@ -104,7 +107,12 @@ public final class EchoServer implements AutoCloseable {
 
     /** An echo server that echoes everything until the peer half-closes. */
     public static EchoServer start() throws IOException {
-        return new EchoServer(Long.MAX_VALUE);
+        return new EchoServer(Long.MAX_VALUE, true);
+    }
+
+    /** As {@link #start()}, keeping no record of finished connections ({@link #connections()} stays empty). */
+    public static EchoServer startWithoutKeeping() throws IOException {
+        return new EchoServer(Long.MAX_VALUE, false);
     }
 
     /**
@@ -115,7 +123,7 @@ public final class EchoServer implements AutoCloseable {
         if (bytes < 1) {
             throw new IllegalArgumentException("bytes must be at least 1, got " + bytes);
         }
-        return new EchoServer(bytes);
+        return new EchoServer(bytes, true);
     }
 
     public int port() {
@@ -151,7 +159,9 @@ public final class EchoServer implements AutoCloseable {
                 return;
             }
             Connection connection = new Connection(socket.getPort());
-            connections.add(connection);
+            if (keepsConnections) {
+                connections.add(connection);
+            }
             openSockets.add(socket);
             Thread worker = new Thread(() -> serve(socket, connection), "echo-" + socket.getPort());
             worker.setDaemon(true);

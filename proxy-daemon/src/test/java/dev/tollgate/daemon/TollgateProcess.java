@@ -136,6 +136,10 @@ public final class TollgateProcess {
         assertTrue(process.toHandle().destroy(), "SIGTERM sent");
     }
 
+    public long pid() {
+        return process.pid();
+    }
+
     public boolean isAlive() {
         return process.isAlive();
     }

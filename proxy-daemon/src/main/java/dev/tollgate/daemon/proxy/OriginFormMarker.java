@@ -62,6 +62,12 @@ public final class OriginFormMarker extends HttpConnectionFactory {
             super.onFillable();
         }
 
+        @Override
+        public void onClose(Throwable cause) {
+            headWatch.connectionClosed();
+            super.onClose(cause);
+        }
+
         /**
          * While the listener drains, Jetty shortens every connection's idle timeout to 1 s. A request still
          * waiting for its origin must not be cut by that, only by the end of the drain (which closes every

@@ -61,6 +61,15 @@ public final class RequestHeadDeadline {
             }
         }
 
+        /**
+         * Called when the connection closes: stops the clock. Without it a connection that ends between requests
+         * (whose end of stream looks like the first byte of a head) left a task holding it, its parser and
+         * buffers for the whole timeout: 140 MB of closed connections in the soak (docs/reliability.md).
+         */
+        void connectionClosed() {
+            headComplete();
+        }
+
         /** Called when the head is complete: stops the clock. */
         void headComplete() {
             Head head = current.getAndSet(null);

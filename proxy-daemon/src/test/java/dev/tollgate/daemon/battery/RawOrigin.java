@@ -40,13 +40,17 @@ final class RawOrigin implements AutoCloseable {
     private final ServerSocket server;
     private final Script script;
     private final AtomicInteger connections = new AtomicInteger();
+    private final AtomicInteger requests = new AtomicInteger();
+    // False for long runs (the soak): every head and body kept would be heap the soak counts as the daemon's.
+    private final boolean keepsRequests;
     private final List<String> heads = new CopyOnWriteArrayList<>();
     private final List<byte[]> bodies = new CopyOnWriteArrayList<>();
     private final List<Socket> accepted = new CopyOnWriteArrayList<>();
     private final Thread acceptor;
 
-    private RawOrigin(Script script) throws IOException {
+    private RawOrigin(Script script, boolean keepsRequests) throws IOException {
         this.script = script;
+        this.keepsRequests = keepsRequests;
         server = new ServerSocket(0, 512, RawHttpConnection.loopback());
         acceptor = new Thread(this::acceptLoop, "raw-origin-" + server.getLocalPort());
         acceptor.setDaemon(true);
@@ -55,12 +59,17 @@ final class RawOrigin implements AutoCloseable {
 
     /** An origin that answers every whole request 200 {@code ok}. */
     static RawOrigin answering() throws IOException {
-        return new RawOrigin(RawOrigin::answerEachRequest);
+        return new RawOrigin(RawOrigin::answerEachRequest, true);
+    }
+
+    /** As {@link #answering()}, counting requests without keeping their heads and bodies. */
+    static RawOrigin answeringWithoutKeeping() throws IOException {
+        return new RawOrigin(RawOrigin::answerEachRequest, false);
     }
 
     /** An origin whose every connection is served by {@code script}. */
     static RawOrigin scripted(Script script) throws IOException {
-        return new RawOrigin(script);
+        return new RawOrigin(script, true);
     }
 
     int port() {
@@ -79,7 +88,7 @@ final class RawOrigin implements AutoCloseable {
 
     /** Requests received whole (head and framed body) so far. */
     int requests() {
-        return heads.size();
+        return requests.get();
     }
 
     /** The heads of the requests received whole, as they arrived (CRLFs included). */
@@ -150,8 +159,11 @@ final class RawOrigin implements AutoCloseable {
         if (body == null) {
             return null;
         }
-        heads.add(head);
-        bodies.add(body);
+        requests.incrementAndGet();
+        if (keepsRequests) {
+            heads.add(head);
+            bodies.add(body);
+        }
         return head;
     }
 
