@@ -140,7 +140,8 @@ final class ManPage {
             are described in the file itself.
             .TP
             .I /etc/tollgate/logback.xml
-            Logging: one line per event on standard output, which systemd keeps in the journal.
+            Logging: one line per event on standard output, which systemd keeps in the journal. The file says how \
+            to log to a file in \\fI/var/log/tollgate/\\fR instead.
             .TP
             .IR /etc/default/tollgate " (Debian), " /etc/sysconfig/tollgate " (RPM)"
             \\fBJAVA_OPTS\\fR and \\fBJAVA_HOME\\fR for the service.
@@ -164,6 +165,12 @@ final class ManPage {
             .TP
             .B TOLLGATE_HOME
             The directory holding \\fIlib/\\fR, instead of looking beside the launcher.
+            .TP
+            .BR INVOCATION_ID ", " JOURNAL_STREAM
+            Set by systemd. With either set and standard output not a terminal, each log line starts with its \
+            syslog priority (\\fB<6>\\fR for INFO, \\fB<4>\\fR WARN, \\fB<3>\\fR ERROR) instead of the time: \
+            journald stamps every line itself and stores the priority as the entry's level \
+            (\\fBjournalctl \\-u tollgate \\-p warning\\fR).
             .SH SIGNALS
             .TP
             .BR SIGTERM ", " SIGINT
