@@ -20,7 +20,7 @@ public final class LinePrefixConverter extends ClassicConverter {
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSXXX")
             .withZone(ZoneId.systemDefault());
 
-    private static final boolean TO_JOURNAL = toJournal();
+    static final boolean TO_JOURNAL = toJournal();
 
     @Override
     public String convert(ILoggingEvent event) {

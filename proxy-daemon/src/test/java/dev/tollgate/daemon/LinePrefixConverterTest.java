@@ -16,4 +16,17 @@ class LinePrefixConverterTest {
         assertEquals("<7>", LinePrefixConverter.priority(Level.DEBUG));
         assertEquals("<7>", LinePrefixConverter.priority(Level.TRACE));
     }
+
+    @Test
+    void everyLineOfAStackTraceCarriesThePriority() {
+        String trace = "java.lang.IllegalStateException: boom\n\tat a.B.c(B.java:1)\n\tat a.B.d(B.java:2)\n";
+
+        assertEquals("<3>java.lang.IllegalStateException: boom\n<3>\tat a.B.c(B.java:1)\n<3>\tat a.B.d(B.java:2)\n",
+                LinePrefixThrowableConverter.prefixEachLine(trace, "<3>"));
+    }
+
+    @Test
+    void noExceptionAddsNothing() {
+        assertEquals("", LinePrefixThrowableConverter.prefixEachLine("", "<3>"));
+    }
 }
