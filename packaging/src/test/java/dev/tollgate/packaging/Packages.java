@@ -45,6 +45,8 @@ final class Packages {
         files.put("/usr/share/doc/tollgate/copyright", "-rw-r--r--");
         files.put("/usr/share/doc/tollgate/changelog.gz", "-rw-r--r--");
         files.put("/usr/share/doc/tollgate/README.md", "-rw-r--r--");
+        files.put("/usr/share/man/man8/tollgate.8.gz", "-rw-r--r--");
+        files.put("/usr/share/bash-completion/completions/tollgate", "-rw-r--r--");
         try (Stream<Path> jars = Files.list(DIST.resolve("lib"))) {
             jars.forEach(jar -> files.put("/usr/share/tollgate/lib/" + jar.getFileName(), "-rw-r--r--"));
         }

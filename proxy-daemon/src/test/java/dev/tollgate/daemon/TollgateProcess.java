@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -38,15 +39,32 @@ public final class TollgateProcess {
         errPump = pump(process.getErrorStream(), err, "stderr-" + process.pid());
     }
 
+    /**
+     * Variables systemd sets for a service (LinePrefixConverter): taken out of every child's environment, so that
+     * a test run from inside a systemd unit sees the same log lines as one run from a terminal.
+     */
+    public static final List<String> SYSTEMD_VARIABLES = List.of("INVOCATION_ID", "JOURNAL_STREAM");
+
     /** Starts {@code tollgate args...} working in {@code dir}. */
     public static TollgateProcess launch(Path dir, String... args) throws IOException {
-        return new TollgateProcess(new ProcessBuilder(command(args)).directory(dir.toFile()).start());
+        return launchWithEnvironment(dir, Map.of(), args);
+    }
+
+    /** Starts {@code tollgate args...} working in {@code dir}, with these variables added to its environment. */
+    public static TollgateProcess launchWithEnvironment(Path dir, Map<String, String> environment, String... args)
+            throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(command(args)).directory(dir.toFile());
+        builder.environment().keySet().removeAll(SYSTEMD_VARIABLES);
+        builder.environment().putAll(environment);
+        return new TollgateProcess(builder.start());
     }
 
     /** Starts {@code tollgate args...} working in {@code dir}, in a JVM with {@code jvmOptions} (e.g. -Xmx64m). */
     public static TollgateProcess launchWithJvmOptions(Path dir, List<String> jvmOptions, String... args)
             throws IOException {
-        return new TollgateProcess(new ProcessBuilder(command(jvmOptions, args)).directory(dir.toFile()).start());
+        ProcessBuilder builder = new ProcessBuilder(command(jvmOptions, args)).directory(dir.toFile());
+        builder.environment().keySet().removeAll(SYSTEMD_VARIABLES);
+        return new TollgateProcess(builder.start());
     }
 
     /** The command line of {@code tollgate args...}: a JVM on this test's classpath. */
