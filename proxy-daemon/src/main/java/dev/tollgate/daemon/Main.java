@@ -31,7 +31,23 @@ public final class Main implements Runnable {
     private CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
-        System.exit(newCommandLine().execute(args));
+        System.exit(execute(newCommandLine(), args));
+    }
+
+    /**
+     * The exit code of {@code commandLine} on {@code args}. picocli hands exceptions to the handler above but
+     * lets an Error (OutOfMemoryError, a class missing from the lib directory) through; were it to leave main,
+     * System.exit would never run, and Jetty's threads would keep a daemon alive that has taken SIGTERM over and
+     * so could only be killed with SIGKILL. It is reported and ends the process with 1 instead.
+     */
+    static int execute(CommandLine commandLine, String[] args) {
+        try {
+            return commandLine.execute(args);
+        } catch (Throwable t) {
+            commandLine.getErr().println("tollgate: internal error: " + t);
+            t.printStackTrace(commandLine.getErr());
+            return EXIT_FAILURE;
+        }
     }
 
     static CommandLine newCommandLine() {
