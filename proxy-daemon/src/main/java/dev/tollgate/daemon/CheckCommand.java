@@ -45,7 +45,7 @@ final class CheckCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        TollgateConfig config = configFile == null ? TollgateConfig.defaults() : ConfigLoader.load(configFile);
+        TollgateConfig config = ConfigLoader.loadOrDefaults(configFile);
         System.out.println(JSON.writeValueAsString(masked(JSON.valueToTree(config))));
         return Main.EXIT_OK;
     }

@@ -102,15 +102,7 @@ public final class KeyIndexer implements AutoCloseable {
      * rows it indexed. For tests and tools; the background thread does the same every interval.
      */
     public long indexNow() throws SQLException {
-        synchronized (roundLock) {
-            long total = 0;
-            int round;
-            do {
-                round = indexOneRound();
-                total += round;
-            } while (round == roundRows);
-            return total;
-        }
+        return indexRounds(() -> false);
     }
 
     /** Rows indexed since this indexer started, by the thread and by {@link #indexNow()}. */
@@ -204,7 +196,7 @@ public final class KeyIndexer implements AutoCloseable {
             }
             deferredInARow = 0;
             try {
-                indexWhileTheWriterKeepsUp();
+                indexRounds(writerBehind);
             } catch (Throwable t) {
                 // Everything: a dead indexer would leave every later row in the unindexed tail, and queries
                 // would slowly turn into table scans. The next interval retries on a fresh connection.
@@ -214,13 +206,19 @@ public final class KeyIndexer implements AutoCloseable {
         LOG.info("{} - key indexer stopped: {} rows indexed", name, indexed);
     }
 
-    /** As {@link #indexNow()}, but stops between rounds when the writer falls behind. */
-    private void indexWhileTheWriterKeepsUp() throws SQLException {
+    /**
+     * Indexes round after round until a round finds fewer than roundRows rows (caught up) or, between rounds,
+     * {@code yield} says to stop; returns how many rows it indexed.
+     */
+    private long indexRounds(BooleanSupplier yield) throws SQLException {
         synchronized (roundLock) {
+            long total = 0;
             int round;
             do {
                 round = indexOneRound();
-            } while (round == roundRows && !writerBehind.getAsBoolean());
+                total += round;
+            } while (round == roundRows && !yield.getAsBoolean());
+            return total;
         }
     }
 

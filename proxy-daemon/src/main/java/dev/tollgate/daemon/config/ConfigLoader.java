@@ -49,6 +49,15 @@ public final class ConfigLoader {
     private ConfigLoader() {
     }
 
+    /**
+     * The config every command works from: {@code file} read and validated as {@link #load} does, or the
+     * embedded defaults when there is none (no {@code --config}). One place, so that {@code tollgate check}
+     * cannot judge a file differently from {@code run} and {@code sql}.
+     */
+    public static TollgateConfig loadOrDefaults(Path file) {
+        return file == null ? TollgateConfig.defaults() : load(file);
+    }
+
     /** Reads and validates the file; throws {@link ConfigException} with a one-line reason when it cannot. */
     public static TollgateConfig load(Path file) {
         String text;

@@ -255,7 +255,7 @@ public class ForwardProxyServlet extends AsyncProxyServlet {
         }
         ExchangeFacts facts = facts(clientRequest);
         facts.clientFailure = refused;
-        facts.refused(refused.outcome(), refused.reason());
+        facts.refused(refused);
         super.onClientRequestFailure(clientRequest, proxyRequest, proxyResponse, failure);
     }
 

@@ -48,7 +48,7 @@ public final class SqlCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        TollgateConfig config = configFile == null ? TollgateConfig.defaults() : ConfigLoader.load(configFile);
+        TollgateConfig config = ConfigLoader.loadOrDefaults(configFile);
         try (Connection connection = AuditorConnection.open(config)) {
             if (query == null) {
                 // H2's shell: statements end with ';', "help" lists its commands, "quit" or Ctrl-D leaves.
