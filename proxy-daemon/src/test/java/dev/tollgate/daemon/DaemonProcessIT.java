@@ -4,7 +4,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -302,7 +301,7 @@ class DaemonProcessIT {
                 out.write(("CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n\r\n")
                         .getBytes(StandardCharsets.US_ASCII));
                 out.flush();
-                String head = readHead(in);
+                String head = RawHttpConnection.readHead(in);
                 assertTrue(head.startsWith("HTTP/1.1 200"), head);
 
                 out.write(first);
@@ -414,23 +413,6 @@ class DaemonProcessIT {
         }
     }
 
-    /** Reads a response head up to and including the blank line, leaving any tunnel bytes unread. */
-    private static String readHead(InputStream in) throws IOException {
-        ByteArrayOutputStream head = new ByteArrayOutputStream();
-        while (true) {
-            int b = in.read();
-            if (b < 0) {
-                throw new IOException("connection closed inside the response head: " + head);
-            }
-            head.write(b);
-            byte[] bytes = head.toByteArray();
-            int n = bytes.length;
-            if (n >= 4 && bytes[n - 4] == '\r' && bytes[n - 3] == '\n' && bytes[n - 2] == '\r'
-                    && bytes[n - 1] == '\n') {
-                return head.toString(StandardCharsets.ISO_8859_1);
-            }
-        }
-    }
 
     private static Connection openAccessLog(Path stateDir) throws Exception {
         return DriverManager.getConnection("jdbc:h2:file:" + stateDir.resolve("access") + ";IFEXISTS=TRUE",

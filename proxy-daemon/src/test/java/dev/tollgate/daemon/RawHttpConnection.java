@@ -108,6 +108,30 @@ public final class RawHttpConnection implements AutoCloseable {
     }
 
     /**
+     * Reads a response head up to and including its blank line, a byte at a time, so that nothing after it (a
+     * tunnel's first bytes) is consumed. Throws EOFException when the stream ends inside the head, and gives up
+     * after 16 KiB.
+     */
+    public static String readHead(InputStream in) throws IOException {
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
+        while (true) {
+            int b = in.read();
+            if (b < 0) {
+                throw new EOFException("connection closed inside the response head: " + head);
+            }
+            head.write(b);
+            byte[] bytes = head.toByteArray();
+            int n = bytes.length;
+            if (n >= 4 && bytes[n - 4] == '\r' && bytes[n - 3] == '\n' && bytes[n - 2] == '\r' && bytes[n - 1] == '\n') {
+                return head.toString(StandardCharsets.ISO_8859_1);
+            }
+            if (n > 16 * 1024) {
+                throw new IOException("response head longer than 16 KiB");
+            }
+        }
+    }
+
+    /**
      * Reads and discards until the peer closes the connection (a FIN or a reset); fails with a
      * SocketTimeoutException if it stays open past the read limit.
      */

@@ -1,9 +1,6 @@
 package dev.tollgate.daemon;
 
-import java.io.ByteArrayOutputStream;
-import java.io.EOFException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -34,7 +31,7 @@ final class RawTunnel implements AutoCloseable {
             socket.getOutputStream().write(("CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n"
                     + extraHeaders + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
             socket.getOutputStream().flush();
-            return new RawTunnel(socket, readHead(socket.getInputStream()));
+            return new RawTunnel(socket, RawHttpConnection.readHead(socket.getInputStream()));
         } catch (IOException | RuntimeException e) {
             socket.close();
             throw e;
@@ -63,22 +60,4 @@ final class RawTunnel implements AutoCloseable {
         socket.close();
     }
 
-    private static String readHead(InputStream in) throws IOException {
-        ByteArrayOutputStream head = new ByteArrayOutputStream();
-        while (true) {
-            int b = in.read();
-            if (b < 0) {
-                throw new EOFException("connection closed inside the response head: " + head);
-            }
-            head.write(b);
-            byte[] bytes = head.toByteArray();
-            int n = bytes.length;
-            if (n >= 4 && bytes[n - 4] == '\r' && bytes[n - 3] == '\n' && bytes[n - 2] == '\r' && bytes[n - 1] == '\n') {
-                return head.toString(StandardCharsets.ISO_8859_1);
-            }
-            if (n > 16 * 1024) {
-                throw new IOException("response head longer than 16 KiB");
-            }
-        }
-    }
 }

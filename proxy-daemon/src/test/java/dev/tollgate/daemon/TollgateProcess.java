@@ -62,7 +62,18 @@ public final class TollgateProcess {
     /** Starts {@code tollgate args...} working in {@code dir}, in a JVM with {@code jvmOptions} (e.g. -Xmx64m). */
     public static TollgateProcess launchWithJvmOptions(Path dir, List<String> jvmOptions, String... args)
             throws IOException {
-        ProcessBuilder builder = new ProcessBuilder(command(jvmOptions, args)).directory(dir.toFile());
+        return launchWithPrefix(dir, List.of(), jvmOptions, args);
+    }
+
+    /**
+     * As {@link #launchWithJvmOptions}, the JVM started through {@code prefix} (e.g. {@code nice -n -10}), which
+     * execs it: the process and its output are the JVM's.
+     */
+    public static TollgateProcess launchWithPrefix(Path dir, List<String> prefix, List<String> jvmOptions,
+                                                   String... args) throws IOException {
+        List<String> command = new ArrayList<>(prefix);
+        command.addAll(command(jvmOptions, args));
+        ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
         builder.environment().keySet().removeAll(SYSTEMD_VARIABLES);
         return new TollgateProcess(builder.start());
     }

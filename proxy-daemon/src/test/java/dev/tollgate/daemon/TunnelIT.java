@@ -140,7 +140,7 @@ class TunnelIT {
                 socket.getOutputStream().flush();
 
                 InputStream in = socket.getInputStream();
-                assertEquals(200, statusOf(readHead(in)));
+                assertEquals(200, statusOf(RawHttpConnection.readHead(in)));
                 assertArrayEquals(early, readExactly(in, early.length));
                 socket.getOutputStream().write(later);
                 socket.getOutputStream().flush();
@@ -405,7 +405,7 @@ class TunnelIT {
         try {
             socket.getOutputStream().write(connectHead("127.0.0.1:" + targetPort));
             socket.getOutputStream().flush();
-            String head = readHead(socket.getInputStream());
+            String head = RawHttpConnection.readHead(socket.getInputStream());
             assertEquals(200, statusOf(head), head);
             return socket;
         } catch (IOException | RuntimeException | AssertionError e) {
@@ -418,25 +418,6 @@ class TunnelIT {
         return ("CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
     }
 
-    /** Reads a response head up to and including the blank line, one byte at a time so no payload is consumed. */
-    private static String readHead(InputStream in) throws IOException {
-        ByteArrayOutputStream head = new ByteArrayOutputStream();
-        while (true) {
-            int b = in.read();
-            if (b < 0) {
-                throw new EOFException("connection closed inside the response head: " + head);
-            }
-            head.write(b);
-            byte[] bytes = head.toByteArray();
-            int n = bytes.length;
-            if (n >= 4 && bytes[n - 4] == '\r' && bytes[n - 3] == '\n' && bytes[n - 2] == '\r' && bytes[n - 1] == '\n') {
-                return head.toString(StandardCharsets.ISO_8859_1);
-            }
-            if (n > 16 * 1024) {
-                throw new IOException("response head longer than 16 KiB");
-            }
-        }
-    }
 
     private static int statusOf(String head) {
         String[] statusLine = head.split("\r\n", 2)[0].split(" ", 3);
@@ -454,7 +435,7 @@ class TunnelIT {
 
     /** Reads a whole response whose body is framed by Content-Length. */
     private static RawResponse readResponse(InputStream in) throws IOException {
-        String head = readHead(in);
+        String head = RawHttpConnection.readHead(in);
         Map<String, String> headers = new LinkedHashMap<>();
         String[] lines = head.split("\r\n");
         for (int i = 1; i < lines.length; i++) {

@@ -1,7 +1,7 @@
 package dev.tollgate.daemon.adminops;
 
-import java.io.ByteArrayOutputStream;
-import java.io.EOFException;
+import dev.tollgate.daemon.RawHttpConnection;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
@@ -57,7 +57,7 @@ final class ProxyTunnel implements AutoCloseable {
             socket.getOutputStream().write(("CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
             socket.getOutputStream().flush();
-            String head = readHead(socket.getInputStream());
+            String head = RawHttpConnection.readHead(socket.getInputStream());
             if (statusOf(head) != 200) {
                 throw new AssertionError("CONNECT " + target + " via port " + proxyPort + " was answered: " + head);
             }
@@ -78,7 +78,7 @@ final class ProxyTunnel implements AutoCloseable {
             socket.getOutputStream().write(("CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
             socket.getOutputStream().flush();
-            return statusOf(readHead(socket.getInputStream()));
+            return statusOf(RawHttpConnection.readHead(socket.getInputStream()));
         }
     }
 
@@ -163,26 +163,6 @@ final class ProxyTunnel implements AutoCloseable {
         }
     }
 
-    /** Reads a response head up to its blank line, a byte at a time so that no payload is consumed. */
-    private static String readHead(InputStream in) throws IOException {
-        ByteArrayOutputStream head = new ByteArrayOutputStream();
-        while (true) {
-            int b = in.read();
-            if (b < 0) {
-                throw new EOFException("connection closed inside the response head: " + head);
-            }
-            head.write(b);
-            byte[] bytes = head.toByteArray();
-            int n = bytes.length;
-            if (n >= 4 && bytes[n - 4] == '\r' && bytes[n - 3] == '\n' && bytes[n - 2] == '\r'
-                    && bytes[n - 1] == '\n') {
-                return head.toString(StandardCharsets.ISO_8859_1);
-            }
-            if (n > 16 * 1024) {
-                throw new IOException("response head longer than 16 KiB");
-            }
-        }
-    }
 
     private static int statusOf(String head) {
         return Integer.parseInt(head.split("\r\n", 2)[0].split(" ", 3)[1]);
