@@ -168,9 +168,29 @@ class SoakIT {
                          + " FROM access_log")) {
                 rs.next();
                 assertEquals(expectedRows, rs.getLong(1), "one row per request and per tunnel");
-                assertEquals(expectedRows, rs.getLong(2), "every soak request succeeded");
+                long ok = rs.getLong(2);
+                assertEquals(expectedRows, ok, () -> "every soak request succeeded; the others: "
+                        + notOk(db));
             }
         }
+    }
+
+    /** The rows whose outcome is not OK (at most 20), for the failure message. */
+    private static String notOk(Connection db) {
+        StringBuilder rows = new StringBuilder();
+        try (Statement s = db.createStatement();
+             ResultSet rs = s.executeQuery("SELECT kind, method, host, port, status, outcome, reason, duration_ms,"
+                     + " bytes_from_client, bytes_to_client FROM access_log WHERE outcome <> 'OK' LIMIT 20")) {
+            while (rs.next()) {
+                rows.append("\n  ");
+                for (int i = 1; i <= 10; i++) {
+                    rows.append(rs.getString(i)).append(i < 10 ? " | " : "");
+                }
+            }
+        } catch (java.sql.SQLException e) {
+            rows.append(" (could not read them: ").append(e).append(')');
+        }
+        return rows.toString();
     }
 
     /** GET after GET on a keep-alive connection, a new connection every 100 requests. */
