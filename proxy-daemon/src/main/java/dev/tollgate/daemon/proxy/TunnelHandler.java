@@ -179,7 +179,7 @@ public class TunnelHandler extends ConnectHandler {
     protected void prepareContext(Request request, ConcurrentMap<String, Object> context) {
         TunnelSession session = (TunnelSession) request.getAttribute(SESSION);
         context.put(SESSION, session);
-        openTunnels.add(session);
+        openTunnels.add(session, drain);
     }
 
     @Override
