@@ -73,6 +73,7 @@ final class ConfigReloader {
         TollgateConfig next;
         try {
             next = ConfigLoader.load(configFile);
+            ListenerFiles.check(next, configFile);
             checkNoApiListenerNamed(next);
         } catch (ConfigException e) {
             LOG.warn("reload ({}) - refused, nothing changed: {}", trigger, e.getMessage());

@@ -85,6 +85,7 @@ public final class Main implements Runnable {
         @Override
         public Integer call() throws Exception {
             TollgateConfig config = ConfigLoader.loadOrDefaults(configFile);
+            ListenerFiles.check(config, configFile);
             // Before the start, so that a SIGTERM right after "started" is a graceful stop (exit 0), not exit 143.
             CountDownLatch stop = new CountDownLatch(1);
             StopSignals.install(stop::countDown);
