@@ -12,6 +12,7 @@ import dev.tollgate.daemon.proxy.OriginFormMarker;
 import dev.tollgate.daemon.proxy.ParentProxy;
 import dev.tollgate.daemon.proxy.ProxyAuthenticator;
 import dev.tollgate.daemon.proxy.RequestHeadDeadline;
+import dev.tollgate.daemon.proxy.ResetReportingConnector;
 import dev.tollgate.daemon.proxy.TunnelHandler;
 import dev.tollgate.store.AccessRecord;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
@@ -153,7 +154,7 @@ final class ListenerManager implements AutoCloseable {
         http.setSendXPoweredBy(false);
         http.setIdleTimeout(config.idleTimeoutMs());
         http.setHttpCompliance(STRICT_HTTP);
-        ServerConnector connector = new ServerConnector(server, new OriginFormMarker(http,
+        ServerConnector connector = new ResetReportingConnector(server, new OriginFormMarker(http,
                 new RequestHeadDeadline(config.requestHeaderTimeoutMs(), node, config.name(), sink)));
         connector.setName(config.name());
         connector.setHost(config.host());
