@@ -106,6 +106,16 @@ public record StoreConfig(
         }
     }
 
+    /** Whether {@code url} is a PostgreSQL database (a fleet's shared log) rather than H2. */
+    public boolean usesPostgresql() {
+        return url != null && DatabaseUrl.vendorOf(url) == DatabaseUrl.Vendor.POSTGRESQL;
+    }
+
+    /** {@code url} fit for a message or a log line: a password in it masked. */
+    public String maskedUrl() {
+        return DatabaseUrl.masked(url);
+    }
+
     /** Whether a full queue refuses new requests (rather than forwarding them unlogged). */
     public boolean refusesOnOverflow() {
         return OVERFLOW_REFUSE.equals(onOverflow);
