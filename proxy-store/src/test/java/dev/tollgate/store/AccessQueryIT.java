@@ -193,6 +193,14 @@ class AccessQueryIT {
     }
 
     @Test
+    void aNodeMatchesExactly() throws SQLException {
+        assertSelects(AccessQuery.all().withNode("node-b"), r -> r.node().equals("node-b"));
+        assertSelects(AccessQuery.all().withNode("node-a").withHost("example.com"),
+                r -> r.node().equals("node-a") && "example.com".equals(r.host()));
+        assertMatches(AccessQuery.all().withNode("node-c"), r -> false);
+    }
+
+    @Test
     void filtersCombineWithAnd() throws SQLException {
         Instant since = T0.plus(STEP.multipliedBy(5));
         Instant until = T0.plus(STEP.multipliedBy(35));
@@ -306,7 +314,9 @@ class AccessQueryIT {
             case 1 -> "bob";
             default -> null;
         };
-        return new AccessRecord(null, T0.plus(STEP.multipliedBy(i)).toEpochMilli(), 5L, "node",
+        // Two nodes sharing the log, as a fleet on PostgreSQL does; i % 3 so that nodes cut across listeners.
+        String node = i % 3 == 0 ? "node-a" : "node-b";
+        return new AccessRecord(null, T0.plus(STEP.multipliedBy(i)).toEpochMilli(), 5L, node,
                 i % 2 == 0 ? "internal" : "public", CLIENTS[i % CLIENTS.length], 40_000 + i, username, kind,
                 "HTTP/1.1", method, HOSTS[i % HOSTS.length], 443, "/" + i, status, 10L, 20L, null, null, outcome,
                 outcome == Outcome.OK ? null : "because");

@@ -113,10 +113,13 @@ class PgFleetLoadIT {
         // One log for the auditors: either node's admin API answers with the rows of both.
         for (int i = 0; i < NODES.length; i++) {
             Map<String, Integer> perNode = new TreeMap<>();
-            accessLogQuery(i).path("records").forEach(r -> perNode.merge(r.path("node").asText(), 1, Integer::sum));
+            accessLogQuery(i, "").path("records").forEach(r -> perNode.merge(r.path("node").asText(), 1, Integer::sum));
             assertEquals(Map.of(NODES[0], REQUESTS_PER_NODE, NODES[1], REQUESTS_PER_NODE), perNode,
                     "through " + NODES[i] + "'s admin API");
         }
+        JsonNode onlyB = accessLogQuery(0, "&node=" + NODES[1]);
+        assertEquals(REQUESTS_PER_NODE, onlyB.path("records").size(), "node=" + NODES[1] + " through " + NODES[0]);
+        onlyB.path("records").forEach(r -> assertEquals(NODES[1], r.path("node").asText(), r.toString()));
     }
 
     private void startTogether() throws Exception {
@@ -165,12 +168,12 @@ class PgFleetLoadIT {
         }
     }
 
-    /** Every row (up to 10,000) through node {@code index}'s admin API, as the auditor. */
-    private JsonNode accessLogQuery(int index) throws Exception {
+    /** The rows (up to 10,000) of {@code filter} through node {@code index}'s admin API, as the auditor. */
+    private JsonNode accessLogQuery(int index, String filter) throws Exception {
         RunningTollgate via = nodes.get(index);
         String token = Files.readString(dir.resolve(NODES[index]).resolve("auditor.token")).trim();
         HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
-                        "http://127.0.0.1:" + via.adminPort() + "/api/v1/access-log?limit=10000"))
+                        "http://127.0.0.1:" + via.adminPort() + "/api/v1/access-log?limit=10000" + filter))
                 .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(200, response.statusCode(), response.body());
         return new ObjectMapper().readTree(response.body());

@@ -156,6 +156,7 @@ public final class AccessQuerySql {
         addEqual(where, parameters, table + "username", q.username());
         addEqual(where, parameters, table + "outcome", q.outcome() == null ? null : q.outcome().name());
         addEqual(where, parameters, table + "kind", q.kind() == null ? null : q.kind().name());
+        addEqual(where, parameters, table + "node", q.node());
     }
 
     private static AccessQuerySql finish(String select, StringBuilder where, String orderBy, AccessQuery q,
