@@ -191,7 +191,11 @@ public final class AccessLog implements AutoCloseable {
             refuseNewerSchema(name, flyway);
             flyway.migrate();
         } catch (FlywayException e) {
-            throw new SQLException(name + " - migrating the access log failed: " + e.getMessage(), e);
+            // Flyway's message goes on for lines (a ruler, the SQL state, the driver's message again): the first
+            // says it all, and the cause keeps the rest.
+            String message = String.valueOf(e.getMessage());
+            throw new SQLException(name + " - migrating the access log failed: "
+                    + message.lines().findFirst().orElse(message), e);
         }
     }
 
