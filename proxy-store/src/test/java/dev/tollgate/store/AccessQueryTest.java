@@ -20,7 +20,8 @@ class AccessQueryTest {
     void allFiltersNothingAndReadsTheFirstHundredRows() {
         AccessQuery q = AccessQuery.all();
 
-        assertEquals(new AccessQuery(null, null, null, null, null, null, null, null, null, null, null, null, 100, 0), q);
+        assertEquals(new AccessQuery(null, null, null, null, null, null, null, null, null, null, null, null, 100, 0),
+                q);
     }
 
     @Test

@@ -130,8 +130,8 @@ class PgFleetLoadIT {
             for (String node : NODES) {
                 Path stateDir = Files.createDirectories(dir.resolve(node));
                 String config = "{\"nodeName\": \"" + node + "\", \"store\": {" + db.storeKeys()
-                        + ", \"batchSize\": 100}, \"listeners\": [{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [],"
-                        + " \"logQuery\": true}]}";
+                        + ", \"batchSize\": 100}, \"listeners\": [{\"name\": \"main\", \"port\": 0,"
+                        + " \"denyDestinations\": [], \"logQuery\": true}]}";
                 starting.add(starters.submit(() -> {
                     together.await(30, TimeUnit.SECONDS);
                     return RunningTollgate.startWithConfig(stateDir, config);

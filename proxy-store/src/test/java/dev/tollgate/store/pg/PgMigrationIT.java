@@ -60,7 +60,8 @@ class PgMigrationIT {
             assertEquals(List.of("access_log_client_idx", "access_log_host_idx", "access_log_pkey",
                     "access_log_ts_idx"), strings(c, "SELECT indexname FROM pg_indexes WHERE tablename = 'access_log'"
                     + " ORDER BY indexname"));
-            assertEquals(List.of(), strings(c, "SELECT tablename FROM pg_tables WHERE tablename LIKE 'access_log_key%'"));
+            assertEquals(List.of(),
+                    strings(c, "SELECT tablename FROM pg_tables WHERE tablename LIKE 'access_log_key%'"));
         }
     }
 
@@ -116,7 +117,8 @@ class PgMigrationIT {
         assertEquals("3", refused.buildVersion());
         assertTrue(refused.getMessage().contains("version 99") && refused.getMessage().contains("up to version 3"),
                 refused.getMessage());
-        assertFalse(refused.getMessage().contains("password=" + db.password()), "no password in " + refused.getMessage());
+        assertFalse(refused.getMessage().contains("password=" + db.password()),
+                "no password in " + refused.getMessage());
     }
 
     static AccessRecord row(String node, String host) {
