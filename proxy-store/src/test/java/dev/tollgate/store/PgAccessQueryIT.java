@@ -2,6 +2,7 @@ package dev.tollgate.store;
 
 import dev.tollgate.store.pg.PgTestDatabase;
 
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
 
 import java.nio.file.Path;
@@ -26,7 +27,10 @@ class PgAccessQueryIT extends AccessQueryIT {
         return AccessLog.open(db.config(500, 60_000, null), AccessLogWriter.DEFAULT_CLOSE_TIMEOUT_MS, 3_600_000);
     }
 
+    // @AfterAll again: an overriding method is a lifecycle method only when annotated itself, and the one it
+    // overrides no longer runs.
     @Override
+    @AfterAll
     void close() throws SQLException {
         try {
             super.close();
