@@ -4,6 +4,7 @@ import dev.tollgate.daemon.config.ConfigException;
 import dev.tollgate.daemon.config.ConfigLoader;
 import dev.tollgate.daemon.config.TollgateConfig;
 import dev.tollgate.daemon.sql.SqlCommand;
+import dev.tollgate.store.SchemaTooNewException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -109,6 +110,9 @@ public final class Main implements Runnable {
                 running.set(daemon);
             } catch (ConfigException e) {
                 throw e;
+            } catch (SchemaTooNewException e) {
+                // Exit 2 like a bad config: restarting cannot help, only running the release the database has.
+                throw new ConfigException("cannot start: " + e.getMessage(), e);
             } catch (Exception e) {
                 throw new IllegalStateException("cannot start: " + rootMessage(e), e);
             }

@@ -33,6 +33,9 @@ public final class RunningTollgate implements AutoCloseable {
         return "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"connectPorts\": [" + ports + "]}";
     }
 
+    // Store keys (JSON, no braces) that configs naming no store.url get: a PostgreSQL database (PgStore).
+    private static volatile String storeKeys;
+
     private final Daemon daemon;
 
     private RunningTollgate(Daemon daemon) {
@@ -63,6 +66,10 @@ public final class RunningTollgate implements AutoCloseable {
         } else if (!json.contains("\"sqlPort\"")) {
             json = withoutSqlServer(json);
         }
+        String database = storeKeys;
+        if (database != null && !json.matches("(?s).*\"store\"\\s*:\\s*\\{[^}]*\"url\".*")) {
+            json = withStoreKeys(json, database);
+        }
         TollgateConfig config = ConfigLoader.parse("test config", json);
         return new RunningTollgate(Daemon.start(config));
     }
@@ -75,14 +82,28 @@ public final class RunningTollgate implements AutoCloseable {
         return new RunningTollgate(Daemon.start(ConfigLoader.load(configFile), configFile));
     }
 
+    /**
+     * Makes every daemon started afterwards whose config names no {@code store.url} use the database these
+     * store keys describe ({@code "url": ..., "user": ..., "password": ...}); null goes back to each daemon's H2
+     * file. For {@link PgStore}.
+     */
+    static void useStore(String keys) {
+        storeKeys = keys;
+    }
+
     /** {@code json} with {@code "sqlPort": -1} added to its store object. */
     private static String withoutSqlServer(String json) {
+        return withStoreKeys(json, "\"sqlPort\": -1");
+    }
+
+    /** {@code json} with {@code keys} (JSON members, no braces) added to its store object. */
+    private static String withStoreKeys(String json, String keys) {
         Matcher store = Pattern.compile("\"store\"\\s*:\\s*\\{\\s*").matcher(json);
         if (!store.find()) {
             throw new IllegalArgumentException("no store object in " + json);
         }
         String rest = json.substring(store.end());
-        return json.substring(0, store.end()) + "\"sqlPort\": -1" + (rest.startsWith("}") ? "" : ", ") + rest;
+        return json.substring(0, store.end()) + keys + (rest.startsWith("}") ? "" : ", ") + rest;
     }
 
     public Daemon daemon() {

@@ -1,15 +1,24 @@
 package dev.tollgate.store;
 
 import dev.tollgate.store.internal.DatabaseUrl;
+import dev.tollgate.store.internal.DatabaseUrl.Vendor;
 import dev.tollgate.store.internal.DriverManagerDataSource;
+import dev.tollgate.store.internal.QueryPool;
 
+import com.zaxxer.hikari.HikariDataSource;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
+import org.flywaydb.core.api.MigrationInfo;
+import org.flywaydb.core.api.MigrationState;
+import org.flywaydb.core.api.MigrationVersion;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.Optional;
 import javax.sql.DataSource;
 
 /**
@@ -18,12 +27,14 @@ import javax.sql.DataSource;
  */
 public final class AccessLog implements AutoCloseable {
 
+    /** Where the migrations both databases run live; each database's own are in a folder beside it. */
     public static final String MIGRATIONS = "classpath:db/migration";
 
     private static final Logger LOG = LoggerFactory.getLogger(AccessLog.class);
 
     private final String name;
-    private final DriverManagerDataSource dataSource;
+    private final DataSource dataSource;
+    private final HikariDataSource queryPool;
     private final Connection keepOpen;
     private final AccessLogWriter writer;
     private final KeyIndexer keyIndexer;
@@ -32,25 +43,30 @@ public final class AccessLog implements AutoCloseable {
     private final ListenerStore listeners;
     private boolean closed;
 
-    private AccessLog(String name, DriverManagerDataSource dataSource, Connection keepOpen, AccessLogWriter writer,
-            KeyIndexer keyIndexer) {
+    private AccessLog(String name, DataSource dataSource, HikariDataSource queryPool, Connection keepOpen,
+            AccessLogWriter writer, KeyIndexer keyIndexer) {
         this.name = name;
         this.dataSource = dataSource;
+        this.queryPool = queryPool;
         this.keepOpen = keepOpen;
         this.writer = writer;
         this.keyIndexer = keyIndexer;
-        this.reader = new AccessLogReader(dataSource);
+        this.reader = new AccessLogReader(dataSource, keyIndexer.isActive());
         this.adminEvents = new AdminEventLog(dataSource);
         this.listeners = new ListenerStore(dataSource);
     }
 
     /**
-     * Opens the database at {@code config.url()}, brings its schema up to date and starts the writer and the
-     * {@link KeyIndexer} (every {@value KeyIndexer#DEFAULT_INTERVAL_MS} ms). An H2
+     * Opens the database at {@code config.url()}, brings its schema up to date and starts the writer and, on
+     * H2, the {@link KeyIndexer} (every {@value KeyIndexer#DEFAULT_INTERVAL_MS} ms). An H2
      * file URL gets {@code WRITE_DELAY=0} and {@code DB_CLOSE_ON_EXIT=FALSE} unless it sets them (see
-     * {@link DatabaseUrl#withAuditSettings}).
+     * {@link DatabaseUrl#withAuditSettings}). On PostgreSQL, queries borrow from a pool ({@link QueryPool})
+     * while the writer keeps a connection of its own; several nodes may open the same database at once
+     * (Flyway's lock lets one migrate while the others wait).
      *
-     * @throws IllegalArgumentException when {@code config.url()} is null (the daemon fills in its default)
+     * @throws IllegalArgumentException when {@code config.url()} is null (the daemon fills in its default), or
+     *                                  its password file cannot be read
+     * @throws SchemaTooNewException    when the database's schema is newer than this build knows
      * @throws SQLException             when the database cannot be opened or migrated
      */
     public static AccessLog open(StoreConfig config) throws SQLException {
@@ -67,22 +83,39 @@ public final class AccessLog implements AutoCloseable {
             throw new IllegalArgumentException("url: not set (the daemon fills in the H2 file in its state directory)");
         }
         String name = DatabaseUrl.masked(config.url());
-        DriverManagerDataSource dataSource = new DriverManagerDataSource(
-                DatabaseUrl.withAuditSettings(config.url()), config.user(), config.password());
+        Vendor vendor = DatabaseUrl.vendorOf(config.url());
+        String url = DatabaseUrl.withAuditSettings(config.url());
+        String password = config.readPassword();
+        DriverManagerDataSource direct = new DriverManagerDataSource(url, config.user(), password);
         // An embedded H2 database closes with its last connection. This one keeps it open from migration to
         // close(): the writer's reconnects do not reopen the file, and a jdbc:h2:mem: database keeps its schema.
-        Connection keepOpen = DatabaseUrl.isEmbeddedH2(config.url()) ? dataSource.getConnection() : null;
+        Connection keepOpen = DatabaseUrl.isEmbeddedH2(config.url()) ? direct.getConnection() : null;
+        HikariDataSource queryPool = null;
         try {
-            migrate(name, dataSource);
-            AccessLogWriter writer = AccessLogWriter.start(name, dataSource, config, closeTimeoutMs);
-            KeyIndexer keyIndexer = KeyIndexer.start(name, dataSource, keyIndexIntervalMs,
-                    () -> writer.queueDepth() > config.batchSize());
+            migrate(name, vendor, direct);
+            // Embedded H2 needs no pool: a connection is a session inside this process, opened in microseconds.
+            if (vendor == Vendor.POSTGRESQL) {
+                queryPool = QueryPool.open("tollgate-queries", url, config.user(), password);
+            }
+            DataSource queries = queryPool != null ? queryPool : direct;
+            AccessLogWriter writer = AccessLogWriter.start(name, direct, config, closeTimeoutMs);
+            KeyIndexer keyIndexer = vendor == Vendor.H2
+                    ? KeyIndexer.start(name, direct, keyIndexIntervalMs, () -> writer.queueDepth() > config.batchSize())
+                    : KeyIndexer.none();
             LOG.info("{} - access log open", name);
-            return new AccessLog(name, dataSource, keepOpen, writer, keyIndexer);
+            return new AccessLog(name, queries, queryPool, keepOpen, writer, keyIndexer);
         } catch (SQLException | RuntimeException e) {
+            if (queryPool != null) {
+                queryPool.close();
+            }
             closeQuietly(keepOpen);
             throw e;
         }
+    }
+
+    /** The migration folders for {@code vendor}: the common one and the database's own. */
+    public static String[] migrationLocations(Vendor vendor) {
+        return new String[] {MIGRATIONS + "/common", MIGRATIONS + "/" + vendor.migrationFolder()};
     }
 
     /** The writer that request threads hand their records to. */
@@ -91,8 +124,9 @@ public final class AccessLog implements AutoCloseable {
     }
 
     /**
-     * Indexes hosts and clients in the background. Retention uses its {@link KeyIndexer#deleteKeysBelow}; a
-     * tool that needs every row indexed at once calls {@link KeyIndexer#indexNow()}.
+     * Indexes hosts and clients in the background on H2. Retention uses its {@link KeyIndexer#deleteKeysBelow}; a
+     * tool that needs every row indexed at once calls {@link KeyIndexer#indexNow()}. On PostgreSQL, whose
+     * B-tree indexes need no help, one that does nothing ({@link KeyIndexer#none()}).
      */
     public KeyIndexer keyIndexer() {
         return keyIndexer;
@@ -114,8 +148,9 @@ public final class AccessLog implements AutoCloseable {
     }
 
     /**
-     * A new connection on every {@code getConnection()}, no pool. Close what you borrow: an open connection
-     * keeps an H2 file open, and locked against other processes, after {@link #close()}.
+     * Connections for queries: on H2 a new one on every {@code getConnection()}, no pool; on PostgreSQL one
+     * from the query pool, which {@link #close()} closes. Close what you borrow: an open connection keeps an
+     * H2 file open, and locked against other processes, after {@link #close()}.
      */
     public DataSource dataSource() {
         return dataSource;
@@ -135,19 +170,50 @@ public final class AccessLog implements AutoCloseable {
         closed = true;
         keyIndexer.close();
         writer.close();
+        if (queryPool != null) {
+            queryPool.close();
+        }
         closeQuietly(keepOpen);
         LOG.info("{} - access log closed", name);
     }
 
-    private static void migrate(String name, DataSource dataSource) throws SQLException {
+    /**
+     * Brings the schema up to date, after refusing one newer than this build knows. On PostgreSQL Flyway holds
+     * an advisory lock while it migrates, so of several nodes starting at once one migrates and the others
+     * wait, then find nothing left to do.
+     */
+    private static void migrate(String name, Vendor vendor, DataSource dataSource) throws SQLException {
         try {
-            Flyway.configure(AccessLog.class.getClassLoader())
+            Flyway flyway = Flyway.configure(AccessLog.class.getClassLoader())
                     .dataSource(dataSource)
-                    .locations(MIGRATIONS)
-                    .load()
-                    .migrate();
+                    .locations(migrationLocations(vendor))
+                    .load();
+            refuseNewerSchema(name, flyway);
+            flyway.migrate();
         } catch (FlywayException e) {
-            throw new SQLException(name + " - migrating the access log failed: " + e.getMessage(), e);
+            // Flyway's message goes on for lines (a ruler, the SQL state, the driver's message again): the first
+            // says it all, and the cause keeps the rest.
+            String message = String.valueOf(e.getMessage());
+            throw new SQLException(name + " - migrating the access log failed: "
+                    + message.lines().findFirst().orElse(message), e);
+        }
+    }
+
+    private static void refuseNewerSchema(String name, Flyway flyway) throws SchemaTooNewException {
+        MigrationInfo[] all = flyway.info().all();
+        Optional<MigrationVersion> newest = Arrays.stream(all)
+                .filter(m -> m.getState() == MigrationState.FUTURE_SUCCESS
+                        || m.getState() == MigrationState.FUTURE_FAILED)
+                .map(MigrationInfo::getVersion)
+                .max(Comparator.naturalOrder());
+        if (newest.isPresent()) {
+            String known = Arrays.stream(all)
+                    .filter(m -> m.getState().isResolved() && m.getVersion() != null)
+                    .map(MigrationInfo::getVersion)
+                    .max(Comparator.naturalOrder())
+                    .map(MigrationVersion::getVersion)
+                    .orElse("none");
+            throw new SchemaTooNewException(name, newest.get().getVersion(), known);
         }
     }
 

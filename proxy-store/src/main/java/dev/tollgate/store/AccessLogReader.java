@@ -29,9 +29,16 @@ public final class AccessLogReader {
     public static final int FETCH_SIZE = 1_000;
 
     private final DataSource dataSource;
+    private final boolean keyTable;
 
-    public AccessLogReader(DataSource dataSource) {
+    /**
+     * A reader on {@code dataSource}; {@code keyTable} says whether host and client queries go through
+     * access_log_key and its mark (H2, see {@link KeyIndexer}) or straight to access_log, whose own indexes serve
+     * them (PostgreSQL).
+     */
+    public AccessLogReader(DataSource dataSource, boolean keyTable) {
         this.dataSource = dataSource;
+        this.keyTable = keyTable;
     }
 
     /**
@@ -103,7 +110,7 @@ public final class AccessLogReader {
                 }
             }
             StreamedRows streamed;
-            KeyFilter key = AccessQuerySql.keyFilter(q);
+            KeyFilter key = keyTable ? AccessQuerySql.keyFilter(q) : null;
             if (key == null) {
                 AccessQuerySql select = limited ? AccessQuerySql.page(q, ids) : AccessQuerySql.unlimited(q, ids);
                 streamed = run(c, select, fetchSize, sink, new StreamedRows(0, q.after()));

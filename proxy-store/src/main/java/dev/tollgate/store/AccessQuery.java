@@ -22,6 +22,7 @@ import java.time.Instant;
  * @param username    the proxy-auth user
  * @param outcome     how the request ended
  * @param kind        FORWARD, TUNNEL or INTERCEPT
+ * @param node        the node that served the request (several share one PostgreSQL log: docs/fleet.md)
  * @param limit       the most rows one page holds, 1 to {@value #MAX_LIMIT}; {@value #DEFAULT_LIMIT} by default.
  *                    {@link AccessLogReader#streamAll} ignores it.
  * @param after       the cursor: only rows with an id greater than this; 0 (the default) for the first page
@@ -38,6 +39,7 @@ public record AccessQuery(
         String username,
         Outcome outcome,
         Kind kind,
+        String node,
         int limit,
         long after) {
 
@@ -78,7 +80,8 @@ public record AccessQuery(
 
     /** Every row, first page: no filter, {@value #DEFAULT_LIMIT} rows, from the start. */
     public static AccessQuery all() {
-        return new AccessQuery(null, null, null, null, null, null, null, null, null, null, null, DEFAULT_LIMIT, 0);
+        return new AccessQuery(null, null, null, null, null, null, null, null, null, null, null, null, DEFAULT_LIMIT,
+                0);
     }
 
     /** Whether {@link #host} is a {@code *.example.com} pattern rather than one host. */
@@ -93,71 +96,77 @@ public record AccessQuery(
 
     public AccessQuery withSince(Instant value) {
         return new AccessQuery(value, until, host, client, method, statusCode, statusClass, listener, username,
-                outcome, kind, limit, after);
+                outcome, kind, node, limit, after);
     }
 
     public AccessQuery withUntil(Instant value) {
         return new AccessQuery(since, value, host, client, method, statusCode, statusClass, listener, username,
-                outcome, kind, limit, after);
+                outcome, kind, node, limit, after);
     }
 
     /** An exact host, or {@code *.example.com} for any subdomain of example.com. */
     public AccessQuery withHost(String value) {
         return new AccessQuery(since, until, value, client, method, statusCode, statusClass, listener, username,
-                outcome, kind, limit, after);
+                outcome, kind, node, limit, after);
     }
 
     public AccessQuery withClient(String value) {
         return new AccessQuery(since, until, host, value, method, statusCode, statusClass, listener, username,
-                outcome, kind, limit, after);
+                outcome, kind, node, limit, after);
     }
 
     public AccessQuery withMethod(String value) {
         return new AccessQuery(since, until, host, client, value, statusCode, statusClass, listener, username,
-                outcome, kind, limit, after);
+                outcome, kind, node, limit, after);
     }
 
     /** One status code (e.g. 404); replaces a status class. */
     public AccessQuery withStatusCode(Integer value) {
         return new AccessQuery(since, until, host, client, method, value, null, listener, username,
-                outcome, kind, limit, after);
+                outcome, kind, node, limit, after);
     }
 
     /** A status class, 1 to 5 for 1xx to 5xx; replaces a status code. */
     public AccessQuery withStatusClass(Integer value) {
         return new AccessQuery(since, until, host, client, method, null, value, listener, username,
-                outcome, kind, limit, after);
+                outcome, kind, node, limit, after);
     }
 
     public AccessQuery withListener(String value) {
         return new AccessQuery(since, until, host, client, method, statusCode, statusClass, value, username,
-                outcome, kind, limit, after);
+                outcome, kind, node, limit, after);
     }
 
     public AccessQuery withUsername(String value) {
         return new AccessQuery(since, until, host, client, method, statusCode, statusClass, listener, value,
-                outcome, kind, limit, after);
+                outcome, kind, node, limit, after);
     }
 
     public AccessQuery withOutcome(Outcome value) {
         return new AccessQuery(since, until, host, client, method, statusCode, statusClass, listener, username,
-                value, kind, limit, after);
+                value, kind, node, limit, after);
     }
 
     public AccessQuery withKind(Kind value) {
         return new AccessQuery(since, until, host, client, method, statusCode, statusClass, listener, username,
-                outcome, value, limit, after);
+                outcome, value, node, limit, after);
+    }
+
+    /** Rows of one node only; null for every node's. */
+    public AccessQuery withNode(String value) {
+        return new AccessQuery(since, until, host, client, method, statusCode, statusClass, listener, username,
+                outcome, kind, value, limit, after);
     }
 
     public AccessQuery withLimit(int value) {
         return new AccessQuery(since, until, host, client, method, statusCode, statusClass, listener, username,
-                outcome, kind, value, after);
+                outcome, kind, node, value, after);
     }
 
     /** The next page: rows after this id (the last id of the page before). */
     public AccessQuery withAfter(long value) {
         return new AccessQuery(since, until, host, client, method, statusCode, statusClass, listener, username,
-                outcome, kind, limit, value);
+                outcome, kind, node, limit, value);
     }
 
     private static boolean isSuffixPattern(String host) {

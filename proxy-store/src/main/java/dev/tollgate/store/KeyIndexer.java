@@ -33,6 +33,8 @@ import javax.sql.DataSource;
  * in between would move the mark past 10 and never index it. That setup would need the indexer to stay
  * behind the oldest open writer transaction (e.g. index only ids below the lowest id still in flight, which
  * the writers would have to publish, or rows older than a safe lag), and to re-check a window below the mark.
+ * PostgreSQL does not need it anyway: there access_log has plain B-tree indexes on host and client
+ * (db/migration/postgresql), and the store uses {@link #none()}, which indexes nothing.
  */
 public final class KeyIndexer implements AutoCloseable {
 
@@ -58,6 +60,8 @@ public final class KeyIndexer implements AutoCloseable {
     private final Object roundLock = new Object();
     private final CountDownLatch stop = new CountDownLatch(1);
     private final Thread thread;
+    // False for none(): no thread, no table, every call a no-op.
+    private final boolean active;
     private volatile long indexed;
     private volatile long deferredRounds;
     // The id below which deleteOrphanKeys last removed every key: it skips its scan until rows below a higher
@@ -77,6 +81,7 @@ public final class KeyIndexer implements AutoCloseable {
         this.roundRows = roundRows;
         this.writerBehind = writerBehind;
         this.maxDeferredRounds = maxDeferredRounds;
+        this.active = dataSource != null;
         this.thread = new Thread(this::run, THREAD_NAME);
         // Daemon: indexing can always resume after a restart, so it must never keep the JVM alive.
         thread.setDaemon(true);
@@ -91,6 +96,19 @@ public final class KeyIndexer implements AutoCloseable {
                 MAX_DEFERRED_ROUNDS));
     }
 
+    /**
+     * An indexer that indexes nothing, for a database whose own indexes serve host and client queries
+     * (PostgreSQL): it starts no thread, and its methods do nothing and return 0.
+     */
+    public static KeyIndexer none() {
+        return new KeyIndexer("none", null, DEFAULT_INTERVAL_MS, DEFAULT_ROUND_ROWS, () -> false, 0);
+    }
+
+    /** Whether this indexer keeps access_log_key (H2), so that queries may read it; false for {@link #none()}. */
+    public boolean isActive() {
+        return active;
+    }
+
     /** Starts {@code indexer}'s thread. */
     static KeyIndexer start(KeyIndexer indexer) {
         indexer.thread.start();
@@ -102,6 +120,9 @@ public final class KeyIndexer implements AutoCloseable {
      * rows it indexed. For tests and tools; the background thread does the same every interval.
      */
     public long indexNow() throws SQLException {
+        if (!active) {
+            return 0;
+        }
         return indexRounds(() -> false);
     }
 
@@ -123,6 +144,9 @@ public final class KeyIndexer implements AutoCloseable {
      * them to access_log, which drops them.
      */
     public long deleteKeysBelow(long belowId) throws SQLException {
+        if (!active) {
+            return 0;
+        }
         long deleted = 0;
         try (Connection c = dataSource.getConnection();
              PreparedStatement delete = c.prepareStatement(AccessLogKeyTable.DELETE_BELOW_SQL)) {
@@ -144,6 +168,9 @@ public final class KeyIndexer implements AutoCloseable {
      * run. Logs and returns 0 when it fails: orphan keys are harmless until the next try.
      */
     public long deleteOrphanKeys() {
+        if (!active) {
+            return 0;
+        }
         try {
             long lowestRow;
             try (Connection c = dataSource.getConnection();
@@ -172,7 +199,7 @@ public final class KeyIndexer implements AutoCloseable {
     @Override
     public void close() {
         stop.countDown();
-        if (Thread.currentThread() == thread) {
+        if (!active || Thread.currentThread() == thread) {
             return;
         }
         try {

@@ -1,12 +1,23 @@
 package dev.tollgate.store;
 
+import dev.tollgate.store.internal.DatabaseUrl;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
 /**
  * Where the access log lives and how it is written. Validated when built: an impossible value names the key,
  * the value and the limit.
  *
- * @param url             JDBC URL; {@code null} means the embedded H2 file in the state directory
+ * @param url             JDBC URL, H2 ({@code jdbc:h2:}) or PostgreSQL ({@code jdbc:postgresql:}); {@code null}
+ *                        means the embedded H2 file in the state directory
  * @param user            database user
  * @param password        database password
+ * @param passwordFile    a file holding the database password (its first line), read at start, instead of
+ *                        {@code password}: a secret kept out of tollgate.json
  * @param batchSize       rows per JDBC batch
  * @param flushIntervalMs the longest a handed-over record waits before it is written
  * @param queueCapacity   records the writer's queue holds; when it is full, new requests meet the overflow policy
@@ -20,6 +31,7 @@ public record StoreConfig(
         String url,
         String user,
         String password,
+        String passwordFile,
         Integer batchSize,
         Integer flushIntervalMs,
         Integer queueCapacity,
@@ -46,8 +58,15 @@ public record StoreConfig(
         if (url != null && !url.startsWith("jdbc:")) {
             throw new IllegalArgumentException("url: \"" + url + "\" is not a JDBC URL (it must start with jdbc:)");
         }
+        if (url != null && DatabaseUrl.vendorOf(url) == null) {
+            throw new IllegalArgumentException("url: \"" + DatabaseUrl.masked(url) + "\" is neither H2 (jdbc:h2:)"
+                    + " nor PostgreSQL (jdbc:postgresql:), the two databases Tollgate's schema runs on");
+        }
         user = user == null ? DEFAULT_USER : user;
         password = password == null ? DEFAULT_PASSWORD : password;
+        if (passwordFile != null) {
+            checkPasswordFile(passwordFile, password);
+        }
         batchSize = inRange("batchSize", batchSize, DEFAULT_BATCH_SIZE, 1, MAX_BATCH_SIZE);
         flushIntervalMs = inRange("flushIntervalMs", flushIntervalMs, DEFAULT_FLUSH_INTERVAL_MS, 1,
                 MAX_FLUSH_INTERVAL_MS);
@@ -65,7 +84,36 @@ public record StoreConfig(
     /** The same settings with the keys added later left at their defaults. */
     public StoreConfig(String url, String user, String password, Integer batchSize, Integer flushIntervalMs,
                        Integer queueCapacity) {
-        this(url, user, password, batchSize, flushIntervalMs, queueCapacity, null, null, null);
+        this(url, user, password, null, batchSize, flushIntervalMs, queueCapacity, null, null, null);
+    }
+
+    /**
+     * The password to log in with: the first line of {@code passwordFile} when it is set (read now, so that a
+     * rotated secret takes effect at the next start), else {@code password}.
+     *
+     * @throws IllegalArgumentException naming the key and the path when the file cannot be read
+     */
+    public String readPassword() {
+        if (passwordFile == null) {
+            return password;
+        }
+        try {
+            return Files.readString(Path.of(passwordFile), StandardCharsets.UTF_8).lines().findFirst().orElse("");
+        } catch (NoSuchFileException e) {
+            throw new IllegalArgumentException("passwordFile: " + passwordFile + ": no such file");
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException("passwordFile: " + passwordFile + ": cannot be read (" + e + ")", e);
+        }
+    }
+
+    /** Whether {@code url} is a PostgreSQL database (a fleet's shared log) rather than H2. */
+    public boolean usesPostgresql() {
+        return url != null && DatabaseUrl.vendorOf(url) == DatabaseUrl.Vendor.POSTGRESQL;
+    }
+
+    /** {@code url} fit for a message or a log line: a password in it masked. */
+    public String maskedUrl() {
+        return DatabaseUrl.masked(url);
     }
 
     /** Whether a full queue refuses new requests (rather than forwarding them unlogged). */
@@ -75,13 +123,40 @@ public record StoreConfig(
 
     /** The defaults for every key. */
     public static StoreConfig defaults() {
-        return new StoreConfig(null, null, null, null, null, null, null, null, null);
+        return new StoreConfig(null, null, null, null, null, null, null, null, null, null);
     }
 
     /** This config with {@code url} filled in when it was left out. */
     public StoreConfig withDefaultUrl(String defaultUrl) {
-        return url != null ? this : new StoreConfig(defaultUrl, user, password, batchSize, flushIntervalMs,
-                queueCapacity, onOverflow, retentionDays, sqlPort);
+        return url != null ? this : withUrl(defaultUrl);
+    }
+
+    /** This config with another database: the same user, password and writer settings. */
+    public StoreConfig withUrl(String otherUrl) {
+        return new StoreConfig(otherUrl, user, password, passwordFile, batchSize, flushIntervalMs, queueCapacity,
+                onOverflow, retentionDays, sqlPort);
+    }
+
+    /**
+     * A password file must be readable when the config is read, so that {@code tollgate check} finds a wrong
+     * path, and it replaces {@code password}: a config with both is ambiguous.
+     */
+    private static void checkPasswordFile(String passwordFile, String password) {
+        if (passwordFile.isBlank()) {
+            throw new IllegalArgumentException("passwordFile: must not be empty (leave it out to use password)");
+        }
+        if (!password.isEmpty()) {
+            throw new IllegalArgumentException("passwordFile: " + passwordFile + " is set and so is password: set"
+                    + " one of them, not both");
+        }
+        Path file = Path.of(passwordFile);
+        if (!Files.exists(file)) {
+            throw new IllegalArgumentException("passwordFile: " + passwordFile + ": no such file");
+        }
+        if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+            throw new IllegalArgumentException("passwordFile: " + passwordFile + ": not a readable file (it must be"
+                    + " readable by the daemon's user)");
+        }
     }
 
     private static int inRange(String key, Integer value, int defaultValue, int min, int max) {

@@ -20,7 +20,8 @@ class AccessQueryTest {
     void allFiltersNothingAndReadsTheFirstHundredRows() {
         AccessQuery q = AccessQuery.all();
 
-        assertEquals(new AccessQuery(null, null, null, null, null, null, null, null, null, null, null, 100, 0), q);
+        assertEquals(new AccessQuery(null, null, null, null, null, null, null, null, null, null, null, null, 100, 0),
+                q);
     }
 
     @Test
@@ -31,7 +32,7 @@ class AccessQueryTest {
                 .withOutcome(Outcome.DENIED).withKind(Kind.TUNNEL).withLimit(7).withAfter(42);
 
         assertEquals(new AccessQuery(T0, T0.plusSeconds(60), "example.org", "10.0.0.1", "GET", 404, null,
-                "public", "alice", Outcome.DENIED, Kind.TUNNEL, 7, 42), q);
+                "public", "alice", Outcome.DENIED, Kind.TUNNEL, null, 7, 42), q);
     }
 
     @Test
@@ -89,7 +90,7 @@ class AccessQueryTest {
     @Test
     void bothAStatusCodeAndAClassAreRejected() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new AccessQuery(
-                null, null, null, null, null, 404, 4, null, null, null, null, 100, 0));
+                null, null, null, null, null, 404, 4, null, null, null, null, null, 100, 0));
 
         assertTrue(e.getMessage().startsWith("status: both"), e.getMessage());
     }

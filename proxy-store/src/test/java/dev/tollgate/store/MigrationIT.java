@@ -1,6 +1,7 @@
 package dev.tollgate.store;
 
 import dev.tollgate.store.internal.AccessLogKeyTable;
+import dev.tollgate.store.internal.DatabaseUrl.Vendor;
 
 import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
@@ -74,7 +75,7 @@ class MigrationIT {
     private void createVersionOneDatabaseWithOneRow() throws SQLException {
         Flyway.configure(MigrationIT.class.getClassLoader())
                 .dataSource(url(), StoreConfig.DEFAULT_USER, StoreConfig.DEFAULT_PASSWORD)
-                .locations(AccessLog.MIGRATIONS)
+                .locations(AccessLog.migrationLocations(Vendor.H2))
                 .target("1")
                 .load()
                 .migrate();

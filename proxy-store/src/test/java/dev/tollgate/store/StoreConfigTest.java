@@ -1,8 +1,12 @@
 package dev.tollgate.store;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -11,6 +15,53 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class StoreConfigTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aPasswordFileGivesItsFirstLineAsThePassword() throws Exception {
+        Path file = Files.writeString(dir.resolve("db.password"), "s3cret\nnot this\n");
+
+        StoreConfig config = withPasswordFile(null, file.toString());
+
+        assertEquals("s3cret", config.readPassword());
+        assertEquals("", config.password(), "the secret stays out of the config record");
+    }
+
+    @Test
+    void aMissingPasswordFileIsRefusedNamingTheKeyAndThePath() {
+        Path missing = dir.resolve("nope");
+
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> withPasswordFile(null, missing.toString()));
+
+        assertEquals("passwordFile: " + missing + ": no such file", e.getMessage());
+    }
+
+    @Test
+    void aPasswordAndAPasswordFileTogetherAreRefused() throws Exception {
+        Path file = Files.writeString(dir.resolve("db.password"), "s3cret\n");
+
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> withPasswordFile("other", file.toString()));
+
+        assertTrue(e.getMessage().startsWith("passwordFile: " + file + " is set and so is password"), e.getMessage());
+    }
+
+    @Test
+    void aUrlOfAnotherDatabaseIsRefusedWithItsPasswordMasked() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new StoreConfig("jdbc:mysql://h/db?password=x", null, null, null, null, null));
+
+        assertEquals("url: \"jdbc:mysql://h/db?password=***\" is neither H2 (jdbc:h2:) nor PostgreSQL"
+                + " (jdbc:postgresql:), the two databases Tollgate's schema runs on", e.getMessage());
+    }
+
+    private static StoreConfig withPasswordFile(String password, String passwordFile) {
+        return new StoreConfig("jdbc:postgresql://127.0.0.1:5432/tollgate", "tollgate", password, passwordFile, null,
+                null, null, null, null, null);
+    }
 
     @Test
     void everyKeyLeftOutTakesItsDefault() {

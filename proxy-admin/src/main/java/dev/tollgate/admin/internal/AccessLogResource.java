@@ -30,7 +30,7 @@ import java.util.Set;
 public final class AccessLogResource {
 
     private static final Set<String> PARAMETERS = Set.of("since", "until", "host", "client", "method", "status",
-            "listener", "username", "outcome", "kind", "limit", "after");
+            "listener", "username", "outcome", "kind", "node", "limit", "after");
 
     private final AccessLogReader reader;
     private final ObjectMapper json;
@@ -96,7 +96,8 @@ public final class AccessLogResource {
                     .withListener(exchange.query("listener"))
                     .withUsername(exchange.query("username"))
                     .withOutcome(enumValue("outcome", Outcome.class, exchange.query("outcome")))
-                    .withKind(enumValue("kind", Kind.class, exchange.query("kind")));
+                    .withKind(enumValue("kind", Kind.class, exchange.query("kind")))
+                    .withNode(exchange.query("node"));
             String status = exchange.query("status");
             if (status != null) {
                 query = status(query, status);

@@ -17,7 +17,8 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 
 /**
- * Opens the auditor's connection to a running daemon's SQL server, found from the same config as
+ * Opens the connection {@code tollgate sql} queries. For PostgreSQL, {@link PostgresqlConnection}. For the
+ * embedded H2 file, the auditor's connection to a running daemon's SQL server, found from the same config as
  * {@code tollgate run}: the port from {@code store.sqlPort} (or, when that is 0, from the port file the
  * daemon writes), the password from the state directory. Every way it can fail is a {@link SqlCommandException}
  * with one line a person can act on.
@@ -35,9 +36,12 @@ final class AuditorConnection {
         System.setProperty(CONNECT_RETRY_PROPERTY, "0");
         StoreConfig store = config.store();
         Path stateDir = config.stateDirPath();
+        if (store.usesPostgresql()) {
+            return PostgresqlConnection.open(config);
+        }
         if (!AuditorSqlServer.serves(store.url())) {
-            throw new SqlCommandException("tollgate sql reads the daemon's embedded H2 file, and store.url is "
-                    + "another database: query it with that database's own client");
+            throw new SqlCommandException("tollgate sql reads the daemon's embedded H2 file or a PostgreSQL store,"
+                    + " and store.url is another database: query it with that database's own client");
         }
         if (store.sqlPort() == StoreConfig.NO_SQL_PORT) {
             throw new SqlCommandException("store.sqlPort is -1 in this config, so the daemon serves no SQL; set it"

@@ -20,14 +20,17 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code tollgate sql}: read-only SQL on the live access log of the daemon that the config describes, as the
- * auditor, through the daemon's SQL server on 127.0.0.1. With {@code -c} it runs one statement and prints the
- * result; without, it opens H2's interactive shell on the same connection.
+ * auditor, through the daemon's SQL server on 127.0.0.1; or, when the store is PostgreSQL, on that database
+ * (the whole fleet's log) as the configured user in a read-only session. With {@code -c} it runs one statement
+ * and prints the result; without, it opens H2's interactive JDBC shell on the same connection, whichever the
+ * database.
  */
 @Command(name = "sql", mixinStandardHelpOptions = true,
         description = {"Query the running daemon's access log, read-only, as the auditor (SELECT on access_log,"
                 + " admin_event and listener).",
                 "Connects to the daemon's SQL server on 127.0.0.1 (store.sqlPort) with the password in"
-                        + " <stateDir>/sql.password. Without -c, an interactive H2 shell."})
+                        + " <stateDir>/sql.password; with a PostgreSQL store, to store.url as store.user, the"
+                        + " session read-only. Without -c, an interactive JDBC shell (H2's)."})
 public final class SqlCommand implements Callable<Integer> {
 
     /** Rows fetched from the server per round trip: csv and json stream whatever the result's size. */

@@ -244,7 +244,10 @@ class AdminAbuseIT {
                 if (!Files.exists(file)) {
                     continue;
                 }
-                for (String line : Files.readAllLines(file).subList(1, Files.readAllLines(file).size())) {
+                // Read once: the table changes between two reads, and a sublist of the first read cut at the
+                // second read's length threw IndexOutOfBoundsException on a machine with 26,000 sockets.
+                List<String> lines = Files.readAllLines(file);
+                for (String line : lines.subList(1, lines.size())) {
                     String[] f = line.trim().split("\\s+");
                     if (f.length > 9 && f[3].equals("0A")) {
                         listening.add(Long.parseLong(f[9]));

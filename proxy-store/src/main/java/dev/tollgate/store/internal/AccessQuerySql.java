@@ -22,10 +22,12 @@ import java.util.List;
  * million rows it reads half a million. Ids and timestamps rise together, so the rows of a time range sit
  * between two ids that the ts index finds by reading that range alone.
  * <p>
- * A query by exact host or by client also runs in two parts, around the key indexer's mark (see
+ * On H2, a query by exact host or by client also runs in two parts, around the key indexer's mark (see
  * {@code KeyIndexer}): {@link #indexed} reads the keys up to the mark from {@code access_log_key} and joins
  * each to its row, whose host or client it compares again because keys hold a hash of it; {@link #unindexedTail} reads the rows above the mark from access_log. Every id of the
- * first is below every id of the second, so the second, run after the first, continues it in id order.
+ * first is below every id of the second, so the second, run after the first, continues it in id order. On
+ * PostgreSQL there is no key table: access_log's own (host, id) and (client_addr, id) indexes serve the plain
+ * {@link #page} (AccessLogReader chooses).
  */
 public final class AccessQuerySql {
 
@@ -156,6 +158,7 @@ public final class AccessQuerySql {
         addEqual(where, parameters, table + "username", q.username());
         addEqual(where, parameters, table + "outcome", q.outcome() == null ? null : q.outcome().name());
         addEqual(where, parameters, table + "kind", q.kind() == null ? null : q.kind().name());
+        addEqual(where, parameters, table + "node", q.node());
     }
 
     private static AccessQuerySql finish(String select, StringBuilder where, String orderBy, AccessQuery q,

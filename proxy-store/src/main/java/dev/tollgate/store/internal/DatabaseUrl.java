@@ -8,9 +8,36 @@ import java.util.regex.Pattern;
 public final class DatabaseUrl {
 
     private static final String H2_PREFIX = "jdbc:h2:";
+    private static final String POSTGRESQL_PREFIX = "jdbc:postgresql:";
+
+    /** The databases Tollgate's schema runs on, each with its folder of migrations beside the common one. */
+    public enum Vendor {
+        H2("h2"),
+        POSTGRESQL("postgresql");
+
+        private final String migrationFolder;
+
+        Vendor(String migrationFolder) {
+            this.migrationFolder = migrationFolder;
+        }
+
+        /** The folder under db/migration that holds this database's own scripts. */
+        public String migrationFolder() {
+            return migrationFolder;
+        }
+    }
     private static final Pattern SECRET = Pattern.compile("(?i)(password=)[^&;]*");
 
     private DatabaseUrl() {
+    }
+
+    /** Which database {@code url} opens, or null when it is neither H2 nor PostgreSQL. */
+    public static Vendor vendorOf(String url) {
+        String lower = url.toLowerCase(Locale.ROOT);
+        if (lower.startsWith(H2_PREFIX)) {
+            return Vendor.H2;
+        }
+        return lower.startsWith(POSTGRESQL_PREFIX) ? Vendor.POSTGRESQL : null;
     }
 
     /** Whether {@code url} opens an H2 database inside this process (file or memory), not a server's. */

@@ -1,0 +1,242 @@
+package dev.tollgate.daemon.audit;
+
+import dev.tollgate.daemon.PgTestDatabase;
+import dev.tollgate.daemon.RunningTollgate;
+import dev.tollgate.daemon.TestOrigin;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BooleanSupplier;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * PostgreSQL stopped for {@value #OUTAGE_SECONDS} s in the middle of a load on two nodes, then started again
+ * (docs/fleet.md, "When PostgreSQL is down"): node "refusing" ({@code onOverflow: refuse}) answers 503 once its
+ * queue is full and stores every request it forwarded; node "forwarding" ({@code onOverflow: forward}) keeps
+ * forwarding and stores every request but those it counted unlogged. Both report DEGRADED while the database
+ * is away, reconnect by themselves, and lose nothing they accepted.
+ * <p>
+ * Stops and starts the cluster named by {@value #CLUSTER_VARIABLE} ("15 main") with pg_ctlcluster, so it
+ * needs root, as .ci/run has; skipped unless that and {@value PgTestDatabase#URL_VARIABLE} are set.
+ */
+class PgOutageIT {
+
+    static final String CLUSTER_VARIABLE = "TOLLGATE_TEST_PG_CLUSTER";
+    private static final int OUTAGE_SECONDS = 10;
+    private static final int QUEUE_CAPACITY = 200;
+    private static final int CLIENT_THREADS = 4;
+    private static final Duration DEADLINE = Duration.ofSeconds(90);
+    private static final String REFUSING = "refusing";
+    private static final String FORWARDING = "forwarding";
+
+    @TempDir
+    Path dir;
+
+    private String[] cluster;
+    private PgTestDatabase db;
+    private TestOrigin origin;
+    private final Map<String, RunningTollgate> nodes = new HashMap<>();
+    private boolean stopped;
+
+    @BeforeEach
+    void createDatabase() throws Exception {
+        db = PgTestDatabase.create();
+        String named = System.getenv(CLUSTER_VARIABLE);
+        assumeTrue(named != null && named.trim().split("\\s+").length == 2, CLUSTER_VARIABLE + " is not set to"
+                + " \"<version> <cluster>\": skipping the outage test, which stops and starts that cluster");
+        cluster = named.trim().split("\\s+");
+        origin = TestOrigin.plain();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        try {
+            if (stopped) {
+                pgCtlCluster("start");
+            }
+        } finally {
+            nodes.values().forEach(RunningTollgate::close);
+            if (origin != null) {
+                origin.close();
+            }
+            if (db != null) {
+                db.close();
+            }
+        }
+    }
+
+    @Test
+    void postgresqlAwayForTenSecondsUnderLoadLosesNoAcceptedRowOnEitherPolicy() throws Exception {
+        nodes.put(REFUSING, start(REFUSING, "refuse"));
+        nodes.put(FORWARDING, start(FORWARDING, "forward"));
+        AdminClient refusingAdmin = new AdminClient(nodes.get(REFUSING).adminPort(), dir.resolve(REFUSING));
+        AdminClient forwardingAdmin = new AdminClient(nodes.get(FORWARDING).adminPort(), dir.resolve(FORWARDING));
+        Load load = new Load();
+        load.start();
+        try {
+            awaitTrue(() -> written(REFUSING) >= 50 && written(FORWARDING) >= 50, "rows stored before the outage");
+
+            pgCtlCluster("stop", "-m", "fast");
+            long outageEnds = System.nanoTime() + TimeUnit.SECONDS.toNanos(OUTAGE_SECONDS);
+            refusingAdmin.awaitHealth(h -> "DEGRADED".equals(h.path("status").asText()), DEADLINE,
+                    "DEGRADED while PostgreSQL is down");
+            forwardingAdmin.awaitHealth(h -> "DEGRADED".equals(h.path("status").asText()), DEADLINE,
+                    "DEGRADED while PostgreSQL is down");
+            awaitTrue(() -> load.refused.sum() > 0, "503s from the refusing node once its queue is full");
+            awaitTrue(() -> System.nanoTime() >= outageEnds, OUTAGE_SECONDS + " s of outage under load");
+            pgCtlCluster("start");
+
+            refusingAdmin.awaitHealth(h -> "UP".equals(h.path("status").asText()), DEADLINE, "UP again");
+            forwardingAdmin.awaitHealth(h -> "UP".equals(h.path("status").asText()), DEADLINE, "UP again");
+        } finally {
+            load.stop();
+        }
+        for (RunningTollgate node : nodes.values()) {
+            assertTrue(node.daemon().accessLog().writer().flush(DEADLINE.toMillis()), "the writer stored its queue");
+        }
+
+        assertEquals(List.of(), List.copyOf(load.errors), "every answer was 200, or 503 from the refusing node");
+        Map<String, Map<Integer, Integer>> stored = storedRequests();
+        Map<Integer, Integer> refusingRows = stored.getOrDefault(REFUSING, Map.of());
+        refusingRows.forEach((i, n) -> assertEquals(1, n, "rows for request " + i));
+        assertEquals(load.forwarded.get(REFUSING), refusingRows.keySet(),
+                "the refusing node stored exactly the requests it forwarded, before, during and after the outage");
+
+        Map<Integer, Integer> forwardingRows = stored.getOrDefault(FORWARDING, Map.of());
+        forwardingRows.forEach((i, n) -> assertEquals(1, n, "rows for request " + i));
+        Set<Integer> forwarded = load.forwarded.get(FORWARDING);
+        assertTrue(forwarded.containsAll(forwardingRows.keySet()), "rows only for requests it forwarded");
+        int sent = forwarded.size();
+        JsonNode stats = forwardingAdmin.awaitStats(s -> s.path("totals").path("requests").asLong() == sent,
+                DEADLINE, sent + " requests");
+        long unlogged = stats.path("accessLog").path("unlogged").asLong();
+        assertEquals(sent, forwardingRows.size() + unlogged, "every request the forwarding node forwarded is"
+                + " stored or counted unlogged (" + forwardingRows.size() + " stored, " + unlogged + " unlogged)");
+        System.out.printf("outage: refusing node stored %d, refused %d with 503; forwarding node stored %d of %d,"
+                + " %d unlogged%n", refusingRows.size(), load.refused.sum(), forwardingRows.size(), sent, unlogged);
+    }
+
+    private RunningTollgate start(String node, String onOverflow) throws Exception {
+        Path stateDir = Files.createDirectories(dir.resolve(node));
+        return RunningTollgate.startWithConfig(stateDir, "{\"nodeName\": \"" + node + "\", \"store\": {"
+                + db.storeKeys() + ", \"batchSize\": 50, \"queueCapacity\": " + QUEUE_CAPACITY
+                + ", \"onOverflow\": \"" + onOverflow + "\"}, \"listeners\": [{\"name\": \"main\", \"port\": 0,"
+                + " \"denyDestinations\": [], \"logQuery\": true}]}");
+    }
+
+    private long written(String node) {
+        return nodes.get(node).daemon().accessLog().writer().written();
+    }
+
+    private void pgCtlCluster(String... action) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of("pg_ctlcluster", cluster[0], cluster[1]));
+        command.addAll(List.of(action));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), String.join(" ", command) + " did not finish");
+        assertEquals(0, p.exitValue(), String.join(" ", command) + ": " + output);
+        stopped = action[0].equals("stop");
+    }
+
+    /** Request number to node, path to row count, from PostgreSQL itself. */
+    private Map<String, Map<Integer, Integer>> storedRequests() throws Exception {
+        Map<String, Map<Integer, Integer>> stored = new HashMap<>();
+        try (Connection c = db.connect();
+             PreparedStatement select = c.prepareStatement("SELECT node, path FROM access_log");
+             ResultSet rs = select.executeQuery()) {
+            while (rs.next()) {
+                String path = rs.getString(2);
+                int i = Integer.parseInt(path.substring(path.indexOf('=') + 1));
+                stored.computeIfAbsent(rs.getString(1), n -> new HashMap<>()).merge(i, 1, Integer::sum);
+            }
+        }
+        return stored;
+    }
+
+    private static void awaitTrue(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + DEADLINE.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                fail(what + " within " + DEADLINE);
+            }
+            Thread.sleep(10);
+        }
+    }
+
+    /** Client threads sending GETs to both nodes in turn, each numbered, until stopped. */
+    private final class Load {
+        final Map<String, Set<Integer>> forwarded = Map.of(REFUSING, ConcurrentHashMap.newKeySet(),
+                FORWARDING, ConcurrentHashMap.newKeySet());
+        final LongAdder refused = new LongAdder();
+        final ConcurrentLinkedQueue<String> errors = new ConcurrentLinkedQueue<>();
+        private final AtomicInteger next = new AtomicInteger();
+        private final AtomicBoolean running = new AtomicBoolean(true);
+        private final ExecutorService threads = Executors.newFixedThreadPool(CLIENT_THREADS);
+        private final List<Future<?>> clients = new ArrayList<>();
+
+        void start() {
+            for (int t = 0; t < CLIENT_THREADS; t++) {
+                clients.add(threads.submit(() -> {
+                    while (running.get()) {
+                        int i = next.getAndIncrement();
+                        String node = i % 2 == 0 ? REFUSING : FORWARDING;
+                        send(node, i);
+                    }
+                    return null;
+                }));
+            }
+        }
+
+        private void send(String node, int i) {
+            try {
+                HttpResponseBytes response = ProxyExchange.get(nodes.get(node).port(), origin.port(), "/hello?i=" + i);
+                if (response.status() == 200) {
+                    forwarded.get(node).add(i);
+                } else if (response.status() == 503 && node.equals(REFUSING)) {
+                    refused.increment();
+                } else {
+                    errors.add(node + " request " + i + ": " + response.status() + " " + response.bodyText());
+                }
+            } catch (IOException e) {
+                errors.add(node + " request " + i + ": " + e);
+            }
+        }
+
+        void stop() throws Exception {
+            running.set(false);
+            for (Future<?> client : clients) {
+                client.get(60, TimeUnit.SECONDS);
+            }
+            threads.shutdownNow();
+        }
+    }
+}
