@@ -3,6 +3,7 @@ package dev.tollgate.daemon;
 import dev.tollgate.admin.AdminServer;
 import dev.tollgate.admin.AdminTokens;
 import dev.tollgate.daemon.config.ListenerConfig;
+import dev.tollgate.daemon.tls.LeafCertificates;
 import dev.tollgate.daemon.config.TollgateConfig;
 import dev.tollgate.daemon.proxy.LoopGuard;
 import dev.tollgate.daemon.stats.DaemonMetrics;
@@ -72,7 +73,7 @@ public final class Daemon implements AutoCloseable {
         AccessEvents events = new AccessEvents(List.of(sink, stats, metrics.accessMetrics()));
         LoopGuard loopGuard = new LoopGuard(config.nodeName());
         listeners = new ListenerManager(config.nodeName(), loopGuard, events, config.drainTimeoutMs(),
-                sink::refusesNewRequests);
+                sink::refusesNewRequests, LeafCertificates.onFirstUse(config.stateDirPath()));
         listeners.start();
         DaemonControl control = new DaemonControl(config.nodeName(), listeners, stats, accessLog, sink, metrics);
         admin = new AdminServer(config.admin().host(), config.admin().port(), Set.copyOf(config.admin()

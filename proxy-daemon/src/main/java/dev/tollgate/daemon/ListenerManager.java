@@ -13,6 +13,9 @@ import dev.tollgate.daemon.proxy.ParentProxy;
 import dev.tollgate.daemon.proxy.ProxyAuthenticator;
 import dev.tollgate.daemon.proxy.RequestHeadDeadline;
 import dev.tollgate.daemon.proxy.TunnelHandler;
+import dev.tollgate.daemon.proxy.Interception;
+import dev.tollgate.daemon.proxy.TlsInterception;
+import dev.tollgate.daemon.tls.LeafCertificates;
 import dev.tollgate.store.AccessRecord;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
@@ -37,6 +40,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * All proxy listeners on one Jetty server: one connector per running listener, each routed to its own chain:
@@ -81,13 +85,16 @@ final class ListenerManager implements AutoCloseable {
     private final OpenTunnels openTunnels = new OpenTunnels();
     private final long drainTimeoutMs;
     private final BooleanSupplier accessLogFull;
+    /** This installation's interception CA and its leaf cache, shared by the listeners that intercept. */
+    private final Supplier<LeafCertificates> leafCertificates;
 
     /**
      * @param accessLogFull whether new requests must be refused (503) because the access log cannot take
      *                      their records
      */
     ListenerManager(String node, LoopGuard loopGuard, Consumer<AccessRecord> sink, long drainTimeoutMs,
-                    BooleanSupplier accessLogFull) {
+                    BooleanSupplier accessLogFull, Supplier<LeafCertificates> leafCertificates) {
+        this.leafCertificates = leafCertificates;
         this.node = node;
         this.loopGuard = loopGuard;
         this.sink = sink;
@@ -353,8 +360,10 @@ final class ListenerManager implements AutoCloseable {
         proxy.setInitParameter("timeout", "0");
         proxy.setInitParameter("maxThreads", "-");
         context.addServlet(proxy, "/*");
+        Interception interception = config.intercept().enabled()
+                ? new TlsInterception(config.intercept(), leafCertificates.get()) : Interception.OFF;
         return new AdmissionHandler(new TunnelHandler(context, config, policy, authenticator, parent, loopGuard, node,
-                sink, openTunnels, drain), accessLogFull);
+                sink, openTunnels, drain, interception), accessLogFull);
     }
 
     private static String rootMessage(Throwable e) {
