@@ -73,10 +73,11 @@ public final class LocalCa {
     /**
      * The CA in {@code <stateDir>/ca/}, made there first if it is missing. An exclusive lock on a file in that
      * directory makes two daemons starting at once agree on one CA; the files appear by atomic rename, so a
-     * reader never sees half a key. When run as root on a state directory owned by another user (the
+     * reader never sees half a key (the method is synchronized too: a file lock is held per process, not per
+     * thread). When run as root on a state directory owned by another user (the
      * packaged daemon's), the new files are given to that user, who must be able to read the key.
      */
-    public static LocalCa loadOrCreate(Path stateDir) {
+    public static synchronized LocalCa loadOrCreate(Path stateDir) {
         Path directory = stateDir.resolve(DIRECTORY);
         try {
             if (!Files.exists(stateDir)) {

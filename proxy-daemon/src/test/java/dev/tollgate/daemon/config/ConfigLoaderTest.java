@@ -480,6 +480,31 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void interceptIsOffByDefaultAndReadWithItsBypassListAndTrustBundle() {
+        assertEquals(InterceptConfig.off(), TollgateConfig.defaults().listeners().get(0).intercept());
+        ListenerConfig listener = ConfigLoader.parse(SOURCE, "{\"listeners\": [{\"intercept\": {\"enabled\": true,"
+                + " \"bypass\": [\".bank.example\", \"10.1.2.3\"], \"trustBundle\": \"/etc/ssl/corp.pem\"}}]}")
+                .listeners().get(0);
+        assertEquals(new InterceptConfig(true, List.of(".bank.example", "10.1.2.3"), "/etc/ssl/corp.pem"),
+                listener.intercept());
+    }
+
+    @Test
+    void anInterceptBypassEntryThatIsNoDomainPatternIsRefusedByIndex() {
+        String message = failure("{\"listeners\": [{\"intercept\": {\"enabled\": true, \"bypass\": [\"ok.example\","
+                + " \"bad..example\"]}}]}");
+
+        assertMentions(message, "listeners[0].intercept.bypass[1]", "bad..example");
+    }
+
+    @Test
+    void anUnknownInterceptKeyIsNamed() {
+        String message = failure("{\"listeners\": [{\"intercept\": {\"enabled\": true, \"bypas\": []}}]}");
+
+        assertMentions(message, "listeners[0].intercept.bypas", "trustBundle");
+    }
+
+    @Test
     void logQueryWrittenAsAStringIsAWrongType() {
         String message = failure("{\"listeners\": [{\"logQuery\": \"yes\"}]}");
 
