@@ -169,8 +169,9 @@ final class ListenerManager implements AutoCloseable {
         Handler chain;
         try {
             chain = newChain(config, drain);
-        } catch (IllegalArgumentException e) {
-            // The users file or the parent's password file cannot be read.
+        } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+            // The users file, the parent's password file, intercept.trustBundle or the interception CA cannot be
+            // read (or the CA cannot be made).
             throw new ListenerException(ListenerException.Reason.INVALID, "listener " + name + ": "
                     + e.getMessage());
         }

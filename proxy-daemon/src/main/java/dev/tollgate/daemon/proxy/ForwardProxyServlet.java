@@ -161,7 +161,10 @@ public class ForwardProxyServlet extends AsyncProxyServlet {
                     false) {
                 @Override
                 public boolean matches(Origin origin) {
-                    return parent.appliesTo(origin.getAddress().getHost());
+                    // super excludes the parent's own address: without it the CONNECT that opens a tunnel for an
+                    // https origin (intercepted requests) would itself be sent as a proxied request, and Jetty
+                    // writes its target as "CONNECT http://parent:port/", which the parent rejects.
+                    return super.matches(origin) && parent.appliesTo(origin.getAddress().getHost());
                 }
             });
         }

@@ -103,8 +103,8 @@ public final class LocalCa {
             throw new UncheckedIOException("cannot load or create the interception CA in " + directory + " ("
                     + e.getMessage() + ")", e);
         } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("the interception CA in " + directory + " cannot be read ("
-                    + e.getMessage() + ")", e);
+            throw new UncheckedIOException("the interception CA in " + directory + " cannot be read ("
+                    + e.getMessage() + ")", new IOException(e));
         }
     }
 

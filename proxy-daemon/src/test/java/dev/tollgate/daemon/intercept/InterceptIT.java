@@ -205,13 +205,15 @@ class InterceptIT {
         try (TestOrigin origin = TestOrigin.tls(dir);
              RunningTollgate tollgate = RunningTollgate.start(dir, interceptingListener(origin.port(),
                      trusting(origin.writeCertificatePem(dir.resolve("origin.pem"))), false))) {
-            SSLContext trustingCa = trustingOnly(LocalCa.loadOrCreate(dir).certificate());
-            Handshake first = handshakeAndGet(tollgate, trustingCa, "localhost", origin.port(), null);
+            // A client context per handshake: a client resuming its session would see the first certificate again
+            // without the server choosing one.
+            X509Certificate ca = LocalCa.loadOrCreate(dir).certificate();
+            Handshake first = handshakeAndGet(tollgate, trustingOnly(ca), "localhost", origin.port(), null);
             assertEquals(List.of("localhost"), dnsNames(first.leaf), "no SNI: the CONNECT host names the leaf");
             assertTrue(first.response.startsWith("HTTP/1.1 200 "), first.response);
             assertTrue(first.response.endsWith("hello"), first.response);
 
-            Handshake second = handshakeAndGet(tollgate, trustingCa, "localhost", origin.port(), "localhost");
+            Handshake second = handshakeAndGet(tollgate, trustingOnly(ca), "localhost", origin.port(), "localhost");
             assertEquals(first.leaf.getSerialNumber(), second.leaf.getSerialNumber(),
                     "the second handshake reuses the cached leaf: nothing minted");
             assertTrue(second.response.startsWith("HTTP/1.1 200 "), second.response);
@@ -245,6 +247,86 @@ class InterceptIT {
             AccessRecord row = tollgate.awaitRows(1, r -> r.kind() == Kind.INTERCEPT).get(0);
             assertEquals("127.0.0.1", row.host());
             assertEquals("localhost", row.sni());
+        }
+    }
+
+    @Test
+    void anInterceptedConnectIsStillRefusedByTheDestinationRulesBeforeAnyHandshake() throws Exception {
+        try (TestOrigin origin = TestOrigin.tls(dir);
+             RunningTollgate tollgate = RunningTollgate.start(dir, "{\"name\": \"main\", \"port\": 0,"
+                     + " \"denyDestinations\": [\"127.0.0.0/8\"], \"connectPorts\": [" + origin.port() + "],"
+                     + " \"intercept\": {\"enabled\": true}}")) {
+            try (Socket raw = new Socket(InetAddress.getLoopbackAddress(), tollgate.port())) {
+                raw.setSoTimeout(READ_TIMEOUT_MS);
+                raw.getOutputStream().write(("CONNECT localhost:" + origin.port() + " HTTP/1.1\r\nHost: localhost:"
+                        + origin.port() + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                String head = readHead(raw.getInputStream());
+                assertTrue(head.startsWith("HTTP/1.1 403"), head);
+            }
+            AccessRecord row = tollgate.awaitRows(1, r -> r.kind() == Kind.TUNNEL).get(0);
+            assertEquals(Outcome.DENIED, row.outcome(), row.reason());
+            assertEquals(403, row.status());
+        }
+    }
+
+    @Test
+    void aRequestInsideTheTunnelForAnotherOriginIsRefused400() throws Exception {
+        try (TestOrigin origin = TestOrigin.tls(dir);
+             RunningTollgate tollgate = RunningTollgate.start(dir, interceptingListener(origin.port(),
+                     trusting(origin.writeCertificatePem(dir.resolve("origin.pem"))), false))) {
+            SSLContext trustingCa = trustingOnly(LocalCa.loadOrCreate(dir).certificate());
+            try (Socket raw = new Socket(InetAddress.getLoopbackAddress(), tollgate.port())) {
+                raw.setSoTimeout(READ_TIMEOUT_MS);
+                raw.getOutputStream().write(("CONNECT localhost:" + origin.port() + " HTTP/1.1\r\nHost: localhost:"
+                        + origin.port() + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                assertTrue(readHead(raw.getInputStream()).startsWith("HTTP/1.1 200"));
+                try (SSLSocket tls = (SSLSocket) trustingCa.getSocketFactory().createSocket(raw, "localhost",
+                        origin.port(), true)) {
+                    tls.getOutputStream().write(("GET http://127.0.0.1:" + origin.port() + "/hello HTTP/1.1\r\n"
+                            + "Host: 127.0.0.1:" + origin.port() + "\r\nConnection: close\r\n\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
+                    String response = new String(tls.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+                    assertTrue(response.startsWith("HTTP/1.1 400 "), response);
+                    assertTrue(response.contains("only requests for https://localhost:" + origin.port()), response);
+                }
+            }
+            AccessRecord row = tollgate.awaitRows(1, r -> r.kind() == Kind.INTERCEPT).get(0);
+            assertEquals(Outcome.BAD_REQUEST, row.outcome());
+            assertEquals(0, origin.hits("/hello"));
+        }
+    }
+
+    @Test
+    void decryptedRequestsGoThroughTheUpstreamProxyAsATunnelOfItsOwn() throws Exception {
+        try (TestOrigin origin = TestOrigin.tls(dir);
+             RunningTollgate parent = RunningTollgate.startWithConfig(dir.resolve("parent"), "{\"nodeName\":"
+                     + " \"parent\", \"listeners\": [" + RunningTollgate.loopbackListener(origin.port()) + "]}");
+             RunningTollgate child = RunningTollgate.startWithConfig(dir.resolve("child"), "{\"nodeName\":"
+                     + " \"child\", \"listeners\": [{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [],"
+                     + " \"connectPorts\": [" + origin.port() + "], \"upstreamProxy\": {\"host\": \"127.0.0.1\","
+                     + " \"port\": " + parent.port() + "}, \"intercept\": " + trusting(origin.writeCertificatePem(
+                     dir.resolve("origin.pem"))) + "}]}")) {
+            Path ca = dir.resolve("child-ca.pem");
+            Files.writeString(ca, LocalCa.loadOrCreate(dir.resolve("child")).certificatePem());
+            Curl curl = curl(child, "--cacert", ca.toString(), "https://localhost:" + origin.port() + "/hello");
+            assertEquals(0, curl.exit, curl.stderr);
+            assertEquals("hello\n200", curl.stdout, () -> "parent rows: " + rowsOf(parent));
+            AccessRecord row = child.awaitRows(1, r -> r.kind() == Kind.INTERCEPT).get(0);
+            assertEquals("/hello", row.path());
+            assertEquals(200, row.status());
+            // The child keeps its upstream connection pooled; stopping it ends the parent's tunnel, and its row.
+            child.close();
+            AccessRecord carried = parent.awaitRows(1, r -> r.kind() == Kind.TUNNEL).get(0);
+            assertEquals("localhost", carried.host(), "the parent carried the upstream TLS: " + carried);
+            assertEquals(origin.port(), carried.port());
+        }
+    }
+
+    private static String rowsOf(RunningTollgate tollgate) {
+        try {
+            return tollgate.rows().toString();
+        } catch (Exception e) {
+            return e.toString();
         }
     }
 
