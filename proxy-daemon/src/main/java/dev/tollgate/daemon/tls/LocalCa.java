@@ -87,8 +87,11 @@ public final class LocalCa {
             }
             Files.createDirectories(directory);
             giveToOwnerOf(stateDir, directory);
-            try (FileChannel lockFile = FileChannel.open(directory.resolve(".lock"), StandardOpenOption.CREATE,
+            Path lockPath = directory.resolve(".lock");
+            try (FileChannel lockFile = FileChannel.open(lockPath, StandardOpenOption.CREATE,
                     StandardOpenOption.WRITE); FileLock ignored = lockFile.lock()) {
+                // A lock file made by root (ca export) must stay writable for the daemon's own user.
+                giveToOwnerOf(stateDir, lockPath);
                 Path certificateFile = directory.resolve(CERTIFICATE_FILE);
                 Path keyFile = directory.resolve(KEY_FILE);
                 if (Files.exists(certificateFile) && Files.exists(keyFile)) {

@@ -2,12 +2,14 @@ package dev.tollgate.daemon.intercept;
 
 import dev.tollgate.daemon.tls.LeafCertificates;
 import dev.tollgate.daemon.tls.LocalCa;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipal;
 import java.security.cert.X509Certificate;
 import java.security.interfaces.ECPublicKey;
 import java.time.Clock;
@@ -43,6 +45,18 @@ class LocalCaIT {
         assertEquals(first.certificate(), LocalCa.loadOrCreate(dir).certificate(), "read back, not made again");
         assertNotEquals(first.certificate(), LocalCa.loadOrCreate(dir.resolve("other")).certificate(),
                 "unique per installation");
+    }
+
+    @Test
+    void madeByRootInAnotherUsersStateDirectoryTheCaFilesBelongToThatUser() throws Exception {
+        Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "needs root to give files away");
+        Path state = Files.createDirectory(dir.resolve("state"));
+        UserPrincipal nobody = state.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody");
+        Files.setOwner(state, nobody);
+        LocalCa.loadOrCreate(state);
+        for (String file : List.of("ca", "ca/ca.pem", "ca/ca.key", "ca/.lock")) {
+            assertEquals(nobody, Files.getOwner(state.resolve(file)), file);
+        }
     }
 
     @Test
