@@ -1,6 +1,7 @@
 package dev.tollgate.daemon.proxy;
 
 import dev.tollgate.daemon.config.ListenerConfig;
+import dev.tollgate.daemon.tls.UpstreamTrust;
 import dev.tollgate.store.Outcome;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.ReadListener;
@@ -22,7 +23,6 @@ import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.util.SocketAddressResolver;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
-import dev.tollgate.daemon.tls.UpstreamTrust;
 import org.eclipse.jetty.util.thread.Scheduler;
 
 import java.io.IOException;
@@ -30,6 +30,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.security.KeyStore;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -53,7 +54,7 @@ public class ForwardProxyServlet extends AsyncProxyServlet {
     private final ProxyAuthenticator authenticator;
     private final ParentProxy parent;
     private final LoopGuard loopGuard;
-    private final java.security.KeyStore upstreamTrust;
+    private final KeyStore upstreamTrust;
 
     public ForwardProxyServlet(ListenerConfig config, AccessPolicy policy, ProxyAuthenticator authenticator,
                                ParentProxy parent, LoopGuard loopGuard) {
@@ -129,16 +130,19 @@ public class ForwardProxyServlet extends AsyncProxyServlet {
     }
 
     /**
-     * The URI the request is sent to: for a decrypted request, its intercepted tunnel's origin with the request's
-     * path and query; otherwise Jetty's (the absolute-form target).
+     * Called once per request for the URI it is sent to: for a decrypted request, its intercepted tunnel's origin
+     * with the request's path and query, built here because Jetty's own rewrite of such a request reached the
+     * origin in plain text in a trial (the origin answered a TLS alert); otherwise Jetty's, the absolute-form
+     * target.
      */
     @Override
     protected String rewriteTarget(HttpServletRequest clientRequest) {
         TunnelSession intercepted = (TunnelSession) clientRequest.getAttribute(TunnelSession.INTERCEPTED_ATTRIBUTE);
-        String target = intercepted == null ? super.rewriteTarget(clientRequest) : intercepted.origin()
-                + clientRequest.getRequestURI()
-                + (clientRequest.getQueryString() == null ? "" : "?" + clientRequest.getQueryString());
-        return target;
+        if (intercepted == null) {
+            return super.rewriteTarget(clientRequest);
+        }
+        String query = clientRequest.getQueryString();
+        return intercepted.origin() + clientRequest.getRequestURI() + (query == null ? "" : "?" + query);
     }
 
     /**

@@ -78,10 +78,11 @@ public final class TlsInterception implements Interception {
                 clientEndPoint, engine, session, closed);
         EndPoint decrypted = tls.getSslEndPoint();
         decrypted.setConnection(http.newInterceptedConnection(connector, decrypted, session));
-        // As Jetty's ConnectHandler: the new connection replaces the HTTP one once the 200 has been written.
+        // As Jetty's ConnectHandler: the new connection replaces the HTTP one once the 200 has been written. The
+        // 200 is an ordinary last write, completed before the callback, like every other response.
         request.setAttribute(HttpStream.UPGRADE_CONNECTION_ATTRIBUTE, tls);
         response.getHeaders().put(HttpHeader.CONTENT_LENGTH, 0L);
         response.setStatus(200);
-        callback.succeeded();
+        response.write(true, null, callback);
     }
 }
