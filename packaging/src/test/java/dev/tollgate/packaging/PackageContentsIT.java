@@ -147,6 +147,7 @@ class PackageContentsIT {
         Map<String, List<String>> rpm = unitSettings(pkg.resolve("rpm/tollgate.service"));
 
         assertEquals(List.of("/usr/bin/tollgate run --config /etc/tollgate/tollgate.json"), deb.get("ExecStart"));
+        assertEquals(List.of("/bin/kill -HUP $MAINPID"), deb.get("ExecReload"), "systemctl reload sends SIGHUP");
         assertEquals(List.of("-/etc/default/tollgate"), deb.get("EnvironmentFile"));
         assertEquals(List.of("-/etc/sysconfig/tollgate"), rpm.get("EnvironmentFile"));
         rpm.remove("EnvironmentFile");

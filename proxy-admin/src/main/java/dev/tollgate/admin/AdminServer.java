@@ -7,9 +7,11 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.tollgate.admin.internal.AccessLogResource;
 import dev.tollgate.admin.internal.AdminEventsResource;
 import dev.tollgate.admin.internal.ApiDispatcher;
+import dev.tollgate.admin.internal.BackupResource;
 import dev.tollgate.admin.internal.JsonErrorHandler;
 import dev.tollgate.admin.internal.ListenersResource;
 import dev.tollgate.admin.internal.MetricsResource;
+import dev.tollgate.admin.internal.ReloadResource;
 import dev.tollgate.admin.internal.Route;
 import dev.tollgate.admin.internal.StatsResource;
 import dev.tollgate.store.AccessLog;
@@ -57,6 +59,8 @@ public final class AdminServer implements AutoCloseable {
         AccessLogResource accessLogResource = new AccessLogResource(accessLog.reader(), json);
         AdminEventsResource adminEvents = new AdminEventsResource(accessLog.adminEvents());
         MetricsResource metrics = new MetricsResource(control);
+        ReloadResource reload = new ReloadResource(control);
+        BackupResource backup = new BackupResource(control);
 
         List<Route> routes = List.of(
                 new Route("GET", "/api/v1/health", null, null, stats::health),
@@ -66,6 +70,8 @@ public final class AdminServer implements AutoCloseable {
                 new Route("DELETE", "/api/v1/listeners/{name}", Role.ADMIN, "listener.delete", listeners::delete),
                 new Route("POST", "/api/v1/listeners/{name}/start", Role.ADMIN, "listener.start", listeners::start),
                 new Route("POST", "/api/v1/listeners/{name}/stop", Role.ADMIN, "listener.stop", listeners::stop),
+                new Route("POST", "/api/v1/reload", Role.ADMIN, "config.reload", reload::reload),
+                new Route("POST", "/api/v1/backup", Role.ADMIN, "database.backup", backup::backup),
                 new Route("GET", "/api/v1/stats", Role.AUDITOR, null, stats::stats),
                 new Route("GET", "/api/v1/tunnels", Role.AUDITOR, null, stats::tunnels),
                 new Route("GET", "/api/v1/access-log", Role.AUDITOR, null, accessLogResource::query),

@@ -41,6 +41,25 @@ public interface ProxyControl {
     /** Stops (draining for {@code drainMs}) and removes a listener. @throws ControlException NOT_FOUND */
     void deleteListener(String name, long drainMs) throws ControlException;
 
+    /**
+     * Re-reads the config file the daemon was started with and applies it: the file is validated whole first,
+     * and a bad one changes nothing. Config listeners are started, removed (with drain) or restarted (with
+     * drain) as the file now says; API-made listeners are left alone.
+     *
+     * @throws ControlException BAD_REQUEST when the file is invalid (the message says why), CONFLICT when the
+     *                          daemon runs on its embedded defaults (no file to read) or a reload is running
+     */
+    ReloadReport reload() throws ControlException;
+
+    /**
+     * Writes a consistent copy of the access-log database while it is in use, into the state directory's
+     * {@code backups/} folder under a new name.
+     *
+     * @throws ControlException CONFLICT when the store is not the embedded H2 database (use that database's own
+     *                          tools)
+     */
+    BackupReport backup() throws ControlException;
+
     /** Live counters: totals, per listener, and the access-log writer's. Never a table scan. */
     StatsView stats();
 

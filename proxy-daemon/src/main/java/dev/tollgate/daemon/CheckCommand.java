@@ -46,6 +46,7 @@ final class CheckCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         TollgateConfig config = ConfigLoader.loadOrDefaults(configFile);
+        ListenerFiles.check(config, configFile);
         System.out.println(JSON.writeValueAsString(masked(JSON.valueToTree(config))));
         return Main.EXIT_OK;
     }

@@ -2,6 +2,8 @@ package dev.tollgate.daemon;
 
 import dev.tollgate.admin.AdminServer;
 import dev.tollgate.admin.AdminTokens;
+import dev.tollgate.admin.ControlException;
+import dev.tollgate.admin.ReloadReport;
 import dev.tollgate.daemon.config.ListenerConfig;
 import dev.tollgate.daemon.tls.LeafCertificates;
 import dev.tollgate.daemon.config.TollgateConfig;
@@ -9,6 +11,7 @@ import dev.tollgate.daemon.proxy.LoopGuard;
 import dev.tollgate.daemon.stats.DaemonMetrics;
 import dev.tollgate.daemon.stats.TrafficStats;
 import dev.tollgate.store.AccessLog;
+import dev.tollgate.store.AdminEvent;
 import dev.tollgate.store.AuditorSqlServer;
 import dev.tollgate.store.RetentionPurger;
 import org.slf4j.Logger;
@@ -18,6 +21,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -31,6 +35,7 @@ public final class Daemon implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Daemon.class);
 
     private final TollgateConfig config;
+    private final Path configFile;
     private final AtomicBoolean closed = new AtomicBoolean();
     private AccessLog accessLog;
     private AuditorSqlServer sqlServer;
@@ -38,14 +43,25 @@ public final class Daemon implements AutoCloseable {
     private AdminServer admin;
     private ListenerManager listeners;
     private DaemonMetrics metrics;
+    private ConfigReloader reloader;
 
-    private Daemon(TollgateConfig config) {
+    private Daemon(TollgateConfig config, Path configFile) {
         this.config = config;
+        this.configFile = configFile;
     }
 
-    /** Starts everything the config describes; on any failure, what was started is stopped again. */
+    /** Starts everything the config describes, with no file to reload it from. */
     public static Daemon start(TollgateConfig config) throws Exception {
-        Daemon daemon = new Daemon(config);
+        return start(config, null);
+    }
+
+    /**
+     * Starts everything the config describes; on any failure, what was started is stopped again.
+     *
+     * @param configFile the file {@code config} was read from, which a reload reads again; null for none
+     */
+    public static Daemon start(TollgateConfig config, Path configFile) throws Exception {
+        Daemon daemon = new Daemon(config, configFile);
         try {
             daemon.startAll();
         } catch (Exception e) {
@@ -75,7 +91,9 @@ public final class Daemon implements AutoCloseable {
         listeners = new ListenerManager(config.nodeName(), loopGuard, events, config.drainTimeoutMs(),
                 sink::refusesNewRequests, LeafCertificates.onFirstUse(config.stateDirPath()));
         listeners.start();
-        DaemonControl control = new DaemonControl(config.nodeName(), listeners, stats, accessLog, sink, metrics);
+        reloader = new ConfigReloader(configFile, config, listeners, metrics);
+        DaemonControl control = new DaemonControl(config.nodeName(), listeners, stats, accessLog, sink, metrics,
+                reloader, new DatabaseBackup(accessLog.dataSource(), config.store().url(), config.stateDirPath()));
         admin = new AdminServer(config.admin().host(), config.admin().port(), Set.copyOf(config.admin()
                 .allowedHosts()), config.nodeName(), control, tokens, accessLog);
         admin.start();
@@ -83,13 +101,43 @@ public final class Daemon implements AutoCloseable {
         loopGuard.addOwnPort(admin.port());
         for (ListenerConfig listener : config.listeners()) {
             try {
-                control.addConfigListener(listener);
+                reloader.startConfigListener(listener);
             } catch (ListenerException e) {
                 throw new IllegalStateException(e.getMessage(), e);
             }
         }
         control.restoreApiListeners();
         LOG.info("node {} - started", config.nodeName());
+    }
+
+    /**
+     * Reloads tollgate.json because of a SIGHUP (or {@code systemctl reload}): as {@code POST /api/v1/reload},
+     * with the outcome logged and written to the admin-event trail under role {@code SIGNAL}.
+     */
+    public void reloadOnSignal() {
+        if (closed.get() || reloader == null) {
+            return;
+        }
+        AdminEvent event;
+        try {
+            ReloadReport report = reloader.reload("SIGHUP");
+            event = reloadEvent(AdminEvent.OK, 200, report.summary());
+        } catch (ControlException e) {
+            event = reloadEvent(AdminEvent.REFUSED, e.kind().status(), e.getMessage());
+        } catch (RuntimeException e) {
+            LOG.error("reload (SIGHUP) - failed", e);
+            event = reloadEvent(AdminEvent.REFUSED, 500, "internal error: " + e);
+        }
+        try {
+            accessLog.adminEvents().record(event);
+        } catch (Exception e) {
+            LOG.warn("reload (SIGHUP) - could not record it in the admin-event trail", e);
+        }
+    }
+
+    private AdminEvent reloadEvent(String result, int status, String detail) {
+        return new AdminEvent(null, Instant.now(), config.nodeName(), "SIGNAL", null, "config.reload", null, result,
+                status, detail);
     }
 
     /** The port a listener actually bound, or -1 when it is not running. */

@@ -2,10 +2,12 @@ package dev.tollgate.daemon;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tollgate.admin.BackupReport;
 import dev.tollgate.admin.ControlException;
 import dev.tollgate.admin.Counters;
 import dev.tollgate.admin.ListenerView;
 import dev.tollgate.admin.ProxyControl;
+import dev.tollgate.admin.ReloadReport;
 import dev.tollgate.admin.StatsView;
 import dev.tollgate.admin.TunnelView;
 import dev.tollgate.daemon.config.ConfigException;
@@ -42,22 +44,20 @@ final class DaemonControl implements ProxyControl {
     private final AccessLog accessLog;
     private final AccessLogSink sink;
     private final DaemonMetrics metrics;
+    private final ConfigReloader reloader;
+    private final DatabaseBackup backup;
     private final ObjectMapper json = new ObjectMapper();
 
     DaemonControl(String node, ListenerManager listeners, TrafficStats stats, AccessLog accessLog,
-                  AccessLogSink sink, DaemonMetrics metrics) {
+                  AccessLogSink sink, DaemonMetrics metrics, ConfigReloader reloader, DatabaseBackup backup) {
         this.node = node;
         this.listeners = listeners;
         this.stats = stats;
         this.accessLog = accessLog;
         this.sink = sink;
         this.metrics = metrics;
-    }
-
-    /** Starts a listener from tollgate.json; a failure stops the daemon's start. */
-    void addConfigListener(ListenerConfig config) throws ListenerException {
-        listeners.add(config, ListenerView.ORIGIN_CONFIG);
-        metrics.bindTunnels(config.name(), listeners.openTunnels(), t -> t.count(config.name()));
+        this.reloader = reloader;
+        this.backup = backup;
     }
 
     /**
@@ -179,6 +179,16 @@ final class DaemonControl implements ProxyControl {
                 throw new IllegalStateException("listener " + name + " was removed, but the store still holds it", e);
             }
         }
+    }
+
+    @Override
+    public ReloadReport reload() throws ControlException {
+        return reloader.reload("API");
+    }
+
+    @Override
+    public BackupReport backup() throws ControlException {
+        return backup.take();
     }
 
     @Override

@@ -12,6 +12,7 @@ import dev.tollgate.daemon.proxy.OriginFormMarker;
 import dev.tollgate.daemon.proxy.ParentProxy;
 import dev.tollgate.daemon.proxy.ProxyAuthenticator;
 import dev.tollgate.daemon.proxy.RequestHeadDeadline;
+import dev.tollgate.daemon.proxy.ResetReportingConnector;
 import dev.tollgate.daemon.proxy.TunnelHandler;
 import dev.tollgate.daemon.proxy.Interception;
 import dev.tollgate.daemon.proxy.TlsInterception;
@@ -150,13 +151,17 @@ final class ListenerManager implements AutoCloseable {
             throw new ListenerException(ListenerException.Reason.ALREADY, "listener \"" + name + "\" is running"
                     + " already");
         }
-        ListenerConfig config = listener.config();
+        return bind(listener.config(), listener.origin());
+    }
+
+    private Listener bind(ListenerConfig config, String origin) throws ListenerException {
+        String name = config.name();
         HttpConfiguration http = new HttpConfiguration();
         http.setSendServerVersion(false);
         http.setSendXPoweredBy(false);
         http.setIdleTimeout(config.idleTimeoutMs());
         http.setHttpCompliance(STRICT_HTTP);
-        ServerConnector connector = new ServerConnector(server, new OriginFormMarker(http,
+        ServerConnector connector = new ResetReportingConnector(server, new OriginFormMarker(http,
                 new RequestHeadDeadline(config.requestHeaderTimeoutMs(), node, config.name(), sink)));
         connector.setName(config.name());
         connector.setHost(config.host());
@@ -186,7 +191,7 @@ final class ListenerManager implements AutoCloseable {
                     + ": cannot listen on " + config.host() + ":" + config.port() + " (" + rootMessage(e) + ")");
         }
         loopGuard.addOwnPort(connector.getLocalPort());
-        Listener started = new Listener(config, listener.origin(), connector, drain, Instant.now());
+        Listener started = new Listener(config, origin, connector, drain, Instant.now());
         listeners.put(name, started);
         LOG.info("{} - listening on {}:{}", name, config.host(), connector.getLocalPort());
         return started;
@@ -197,41 +202,10 @@ final class ListenerManager implements AutoCloseable {
      * {@code drainMs}, then closes what is left and waits for the tunnels' records.
      */
     Listener stop(String name, long drainMs) throws ListenerException {
-        Listener listener;
-        synchronized (this) {
-            listener = require(name);
-            if (!listener.running()) {
-                throw new ListenerException(ListenerException.Reason.ALREADY, "listener \"" + name + "\" is stopped"
-                        + " already");
-            }
-            stopping.add(name);
-            LOG.info("{} - stopping, draining for up to {} ms", name, drainMs);
-            listener.drain().begin(drainMs);
-        }
-        // The drain runs without the lock, so that other listeners can be changed meanwhile.
+        Retiring retiring = retire(name, drainMs);
         try {
-            ServerConnector connector = listener.connector();
-            int port = connector.getLocalPort();
-            try {
-                connector.shutdown().get(drainMs, TimeUnit.MILLISECONDS);
-            } catch (TimeoutException e) {
-                LOG.info("{} - drain time over: closing {} open connection(s)", name,
-                        connector.getConnectedEndPoints().size());
-            } catch (Exception e) {
-                LOG.warn("{} - drain ended early", name, e);
-            }
-            try {
-                connector.stop();
-            } catch (Exception e) {
-                LOG.warn("{} - stopping the connector failed", name, e);
-            }
-            synchronized (this) {
-                server.removeConnector(connector);
-                removeChain(connector);
-                loopGuard.removeOwnPort(port);
-            }
-            awaitTunnelRecords(name);
-            Listener stopped = new Listener(listener.config(), listener.origin(), null, null, null);
+            retiring.finish();
+            Listener stopped = new Listener(retiring.listener.config(), retiring.listener.origin(), null, null, null);
             synchronized (this) {
                 listeners.put(name, stopped);
             }
@@ -254,6 +228,145 @@ final class ListenerManager implements AutoCloseable {
             require(name);
             listeners.remove(name);
             order.remove(name);
+        }
+    }
+
+    /**
+     * Starts a listener's change (a reload): a running one stops accepting at once and its successor, built from
+     * {@code config}, binds right after (the listening socket is closed first, so the same address is free);
+     * a stopped one just takes the new definition. The old connector's open requests and tunnels drain while
+     * the new one serves: call {@link Retiring#finish()} on the result, if any, to wait for them.
+     *
+     * @return the old connector, still draining, or null when the listener was stopped; when the successor
+     *         could not bind, {@link Retiring#successorFailure()} says why and the listener is left stopped with
+     *         its new definition
+     * @throws ListenerException when the listener is unknown or busy
+     */
+    Retiring replace(ListenerConfig config, long drainMs) throws ListenerException {
+        String name = config.name();
+        Retiring retiring;
+        synchronized (this) {
+            Listener old = require(name);
+            if (!old.running()) {
+                listeners.put(name, new Listener(config, old.origin(), null, null, null));
+                return null;
+            }
+            retiring = retire(name, drainMs);
+        }
+        try {
+            synchronized (this) {
+                listeners.put(name, new Listener(config, retiring.listener.origin(), null, null, null));
+                bind(config, retiring.listener.origin());
+            }
+        } catch (ListenerException e) {
+            LOG.warn("{} - its new definition cannot start: {}", name, e.getMessage());
+            retiring.successorFailure = e;
+        } finally {
+            stopping.remove(name);
+        }
+        return retiring;
+    }
+
+    /**
+     * Starts a listener's removal (a reload): it stops accepting at once and is forgotten once
+     * {@link Retiring#finish()} on the result has drained it.
+     */
+    Retiring retireForRemoval(String name, long drainMs) throws ListenerException {
+        synchronized (this) {
+            Listener listener = require(name);
+            if (!listener.running()) {
+                listeners.remove(name);
+                order.remove(name);
+                return null;
+            }
+            Retiring retiring = retire(name, drainMs);
+            retiring.thenForget = true;
+            return retiring;
+        }
+    }
+
+    /** Marks the listener busy, begins its drain and closes its listening socket. */
+    private synchronized Retiring retire(String name, long drainMs) throws ListenerException {
+        Listener listener = require(name);
+        if (!listener.running()) {
+            throw new ListenerException(ListenerException.Reason.ALREADY, "listener \"" + name + "\" is stopped"
+                    + " already");
+        }
+        stopping.add(name);
+        LOG.info("{} - stopping, draining for up to {} ms", name, drainMs);
+        listener.drain().begin(drainMs);
+        // Closes the listening socket at once (Jetty's network connectors do so on shutdown) and tells open
+        // connections to close after their current request.
+        return new Retiring(listener, listener.connector().shutdown(), drainMs);
+    }
+
+    /** A connector that has stopped accepting and drains what it has open. */
+    final class Retiring {
+        private final Listener listener;
+        private final java.util.concurrent.CompletableFuture<Void> drained;
+        private final long drainMs;
+        private boolean thenForget;
+        private ListenerException successorFailure;
+
+        private Retiring(Listener listener, java.util.concurrent.CompletableFuture<Void> drained, long drainMs) {
+            this.listener = listener;
+            this.drained = drained;
+            this.drainMs = drainMs;
+        }
+
+        String name() {
+            return listener.config().name();
+        }
+
+        /** Why the listener's new definition could not start (a reload), or null. */
+        ListenerException successorFailure() {
+            return successorFailure;
+        }
+
+        /**
+         * Waits for the drain (at most its deadline), closes what is left, stops the connector and its chain,
+         * and waits for its tunnels' records.
+         */
+        void finish() {
+            String name = name();
+            ServerConnector connector = listener.connector();
+            int port = connector.getLocalPort();
+            try {
+                drained.get(drainMs, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                LOG.info("{} - drain time over: closing {} open connection(s)", name,
+                        connector.getConnectedEndPoints().size());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (Exception e) {
+                LOG.warn("{} - drain ended early", name, e);
+            }
+            try {
+                connector.stop();
+            } catch (Exception e) {
+                LOG.warn("{} - stopping the connector failed", name, e);
+            }
+            synchronized (ListenerManager.this) {
+                server.removeConnector(connector);
+                removeChain(connector);
+                Listener current = listeners.get(name);
+                boolean successorHasPort = current != null && current.running() && current.connector() != connector
+                        && current.connector().getLocalPort() == port;
+                if (!successorHasPort) {
+                    loopGuard.removeOwnPort(port);
+                }
+            }
+            awaitTunnelRecords(listener.drain());
+            if (thenForget) {
+                synchronized (ListenerManager.this) {
+                    listeners.remove(name);
+                    order.remove(name);
+                    stopping.remove(name);
+                }
+                LOG.info("{} - stopped and removed", name);
+            } else {
+                LOG.info("{} - old connector on port {} drained and closed", name, port);
+            }
         }
     }
 
@@ -314,9 +427,9 @@ final class ListenerManager implements AutoCloseable {
         }
     }
 
-    private void awaitTunnelRecords(String name) {
+    private void awaitTunnelRecords(Drain drain) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(RECORD_WAIT_MS);
-        while (openTunnels.count(name) > 0 && System.nanoTime() < deadline) {
+        while (openTunnels.count(drain) > 0 && System.nanoTime() < deadline) {
             try {
                 openTunnels.awaitChange(50);
             } catch (InterruptedException e) {

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 
 /** The {@code tollgate} command line. Exit codes: 0 done, 1 could not start or run, 2 bad usage or config. */
 @Command(name = "tollgate", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
@@ -68,7 +69,10 @@ public final class Main implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "a command is needed: run, check, sql, ca or version");
     }
 
-    /** {@code tollgate run}: runs the daemon until SIGTERM or SIGINT, then stops it gracefully and exits 0. */
+    /**
+     * {@code tollgate run}: runs the daemon until SIGTERM or SIGINT, then stops it gracefully and exits 0; SIGHUP
+     * reloads the config file.
+     */
     @Command(name = "run", mixinStandardHelpOptions = true,
             description = "Run the proxy in the foreground (embedded defaults without --config).")
     static final class Run implements Callable<Integer> {
@@ -82,12 +86,28 @@ public final class Main implements Runnable {
         @Override
         public Integer call() throws Exception {
             TollgateConfig config = ConfigLoader.loadOrDefaults(configFile);
+            ListenerFiles.check(config, configFile);
             // Before the start, so that a SIGTERM right after "started" is a graceful stop (exit 0), not exit 143.
             CountDownLatch stop = new CountDownLatch(1);
             StopSignals.install(stop::countDown);
+            // Before the start too: a SIGHUP while starting is ignored rather than ending the process (129).
+            AtomicReference<Daemon> running = new AtomicReference<>();
+            boolean reloadsOnHup = StopSignals.installReload(() -> {
+                Daemon started = running.get();
+                if (started == null) {
+                    LOG.warn("reload (SIGHUP) - ignored: the daemon is still starting");
+                } else {
+                    started.reloadOnSignal();
+                }
+            });
+            if (!reloadsOnHup) {
+                LOG.warn("reload - SIGHUP does not reach this process (it was started with SIGHUP ignored, e.g."
+                        + " under nohup): reload with POST /api/v1/reload instead");
+            }
             Daemon daemon;
             try {
-                daemon = Daemon.start(config);
+                daemon = Daemon.start(config, configFile);
+                running.set(daemon);
             } catch (ConfigException e) {
                 throw e;
             } catch (Exception e) {

@@ -180,10 +180,14 @@ final class ManPage {
             exit 0. This is what \\fBsystemctl stop\\fR sends.
             .TP
             .B SIGHUP
-            Reloading the configuration is not implemented yet: SIGHUP stops the daemon like SIGTERM, but through \
-            the JVM's shutdown hook, so the exit status is 129 (which the packaged unit's \\fBRestart=on\\-failure\\fR \
-            answers by starting it again). To apply a changed configuration, run \
-            \\fBtollgate check\\fR on it, then \\fBsystemctl restart tollgate\\fR.
+            Reload the configuration file: it is read and validated whole, and a bad one changes nothing (the \
+            reason is logged and recorded in the admin\\-event trail). A good one is applied to the listeners \
+            declared in it: new ones start, removed ones stop accepting at once and go after their drain, changed \
+            ones are restarted (the old connector drains while the new one serves); listeners made through the \
+            admin API are left alone. Changes outside the listeners (node name, state directory, drain timeout, \
+            admin, store) apply at the next start and are logged as needing a restart. This is what \
+            \\fBsystemctl reload tollgate\\fR sends; \\fBPOST /api/v1/reload\\fR does the same and answers with \
+            what changed.
             .SH "EXIT STATUS"
             .TP
             .B 0

@@ -133,6 +133,15 @@ class CheckCommandIT {
     }
 
     @Test
+    void aUsersFileThatCannotBeReadExitsTwoNamingTheListenerKeyAndFile() throws Exception {
+        Path users = dir.resolve("no-such-users");
+        Path config = write("{\"listeners\": [{\"name\": \"main\", \"port\": 0, \"auth\": {\"type\": \"basic\","
+                + " \"usersFile\": \"" + users + "\"}}]}");
+
+        assertOneLineError(config, config + ": listeners[0].auth.usersFile: " + users + " cannot be read");
+    }
+
+    @Test
     void aMissingFileExitsTwo() throws Exception {
         Path config = dir.resolve("nowhere.json");
 

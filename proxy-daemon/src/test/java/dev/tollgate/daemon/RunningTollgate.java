@@ -67,6 +67,14 @@ public final class RunningTollgate implements AutoCloseable {
         return new RunningTollgate(Daemon.start(config));
     }
 
+    /**
+     * Starts a daemon from a config file, as {@code tollgate run --config FILE} does, so that a reload reads the
+     * file again. The file must set everything a test needs (state directory, admin port 0, sqlPort -1).
+     */
+    public static RunningTollgate startFromFile(Path configFile) throws Exception {
+        return new RunningTollgate(Daemon.start(ConfigLoader.load(configFile), configFile));
+    }
+
     /** {@code json} with {@code "sqlPort": -1} added to its store object. */
     private static String withoutSqlServer(String json) {
         Matcher store = Pattern.compile("\"store\"\\s*:\\s*\\{\\s*").matcher(json);

@@ -385,6 +385,30 @@ class TunnelIT {
         }
     }
 
+    /**
+     * A client that aborts its tunnel with a TCP reset (SO_LINGER 0) is recorded CLIENT_ABORT. Jetty's client
+     * endpoints used to turn the reset into an ordinary end of stream, and the row said OK.
+     */
+    @Test
+    void aClientResetInsideATunnelIsRecordedAsClientAbort() throws Exception {
+        try (EchoServer echo = EchoServer.start();
+             RunningTollgate tollgate = RunningTollgate.start(dir, RunningTollgate.loopbackListener(echo.port()))) {
+            byte[] payload = randomBytes(5_000, 4);
+            Socket socket = openTunnel(tollgate.port(), echo.port());
+            socket.getOutputStream().write(payload);
+            socket.getOutputStream().flush();
+            assertArrayEquals(payload, socket.getInputStream().readNBytes(payload.length), "echoed before the reset");
+            socket.setSoLinger(true, 0);
+            socket.close();
+
+            AccessRecord row = tollgate.awaitRows(1).get(0);
+            assertEquals(Kind.TUNNEL, row.kind());
+            assertEquals(payload.length, row.bytesFromClient(), row.toString());
+            assertEquals(Outcome.CLIENT_ABORT, row.outcome(), row.toString());
+            assertTrue(row.reason().contains("client connection failed"), row.toString());
+        }
+    }
+
     // ---- raw CONNECT over sockets -------------------------------------------------------------------------
 
     private static Socket connectToProxy(int proxyPort) throws IOException {

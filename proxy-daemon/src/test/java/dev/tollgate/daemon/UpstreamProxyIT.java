@@ -90,6 +90,26 @@ class UpstreamProxyIT {
         }
     }
 
+    /** A rotated parent password applies without a restart: the file is looked at again once a second. */
+    @Test
+    void aRewrittenPasswordFileIsUsedWithoutARestart() throws Exception {
+        try (TestOrigin origin = TestOrigin.plain();
+             RunningTollgate parent = parent();
+             RunningTollgate child = child(parent.port(), "old-pw", "")) {
+            String url = origin.base() + "/hello";
+            String host = "127.0.0.1:" + origin.port();
+            assertEquals(502, get(child, url, host).status(), "the parent refuses the old password");
+
+            Files.writeString(dir.resolve("parent.password"), "parent-pw\n");
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+            int status;
+            while ((status = get(child, url, host).status()) != 200 && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            assertEquals(200, status, "the new password was not picked up");
+        }
+    }
+
     @Test
     void noProxyDestinationsGoDirectForGetAndConnect() throws Exception {
         try (TestOrigin origin = TestOrigin.plain();

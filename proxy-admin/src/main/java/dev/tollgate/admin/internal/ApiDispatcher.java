@@ -69,6 +69,7 @@ public final class ApiDispatcher extends Handler.Abstract {
             checkRole(role, route);
             exchange = new ApiExchange(request, response, role, params, json, route.action() != null);
             route.handler().handle(exchange);
+            detail = exchange.detail();
         } catch (ApiException e) {
             detail = e.getMessage();
             errorAnswer = sendError(request, response, e);

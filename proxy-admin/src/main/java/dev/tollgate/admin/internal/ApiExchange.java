@@ -34,6 +34,7 @@ public final class ApiExchange {
     private byte[] heldBody;
     private Fields query;
     private String subject;
+    private String detail;
 
     /**
      * @param holdBody keep a JSON answer's body until {@link #release()}: status and headers are set at once, so
@@ -66,6 +67,15 @@ public final class ApiExchange {
     /** Names the listener this call acts on when the path does not (a create names it in its body). */
     public void subject(String listenerName) {
         this.subject = listenerName;
+    }
+
+    /** What a successful mutating call did, for the admin-event trail's detail (a refusal gives its reason). */
+    public String detail() {
+        return detail;
+    }
+
+    public void detail(String whatWasDone) {
+        this.detail = whatWasDone;
     }
 
     public String pathParameter(String name) {

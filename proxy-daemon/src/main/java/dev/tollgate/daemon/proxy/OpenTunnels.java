@@ -1,16 +1,17 @@
 package dev.tollgate.daemon.proxy;
 
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /** The tunnels open right now, for the admin API and for a graceful stop that waits for their records. */
 public final class OpenTunnels {
 
-    private final Set<TunnelSession> sessions = ConcurrentHashMap.newKeySet();
+    /** Each open tunnel and the drain of the connector that accepted it. */
+    private final Map<TunnelSession, Drain> sessions = new ConcurrentHashMap<>();
 
-    void add(TunnelSession session) {
-        sessions.add(session);
+    void add(TunnelSession session, Drain drain) {
+        sessions.put(session, drain);
     }
 
     void remove(TunnelSession session) {
@@ -27,8 +28,22 @@ public final class OpenTunnels {
     /** Tunnels open now on one listener. */
     public int count(String listener) {
         int count = 0;
-        for (TunnelSession session : sessions) {
+        for (TunnelSession session : sessions.keySet()) {
             if (session.listener.equals(listener)) {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    /**
+     * Tunnels open now through one connector, named by its drain: during a reload a listener's old connector
+     * drains while its successor, of the same name, opens new tunnels.
+     */
+    public int count(Drain drain) {
+        int count = 0;
+        for (Drain owner : sessions.values()) {
+            if (owner == drain) {
                 count++;
             }
         }
@@ -41,7 +56,7 @@ public final class OpenTunnels {
     }
 
     public List<TunnelSession> snapshot() {
-        return List.copyOf(sessions);
+        return List.copyOf(sessions.keySet());
     }
 
     /** Waits until every tunnel has closed and recorded itself, or the timeout ran out; true when none is left. */

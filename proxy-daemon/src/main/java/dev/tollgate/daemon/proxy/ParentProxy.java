@@ -16,7 +16,6 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Base64;
 import java.util.List;
 
 /**
@@ -35,13 +34,13 @@ public class ParentProxy {
 
     private final String host;
     private final int port;
-    private final String authorization;
+    private final ParentCredentials credentials;
     private final List<DestinationRule> noProxy;
 
     private ParentProxy() {
         this.host = null;
         this.port = 0;
-        this.authorization = null;
+        this.credentials = null;
         this.noProxy = List.of();
     }
 
@@ -49,16 +48,11 @@ public class ParentProxy {
         this.host = config.host();
         this.port = config.port();
         this.noProxy = DestinationRule.parseAll("noProxy", config.noProxy());
-        if (config.username() == null) {
-            this.authorization = null;
-        } else {
-            String password = readPassword(Path.of(config.passwordFile()));
-            this.authorization = "Basic " + Base64.getEncoder().encodeToString(
-                    (config.username() + ":" + password).getBytes(StandardCharsets.UTF_8));
-        }
+        this.credentials = config.username() == null ? null
+                : new ParentCredentials(config.username(), Path.of(config.passwordFile()));
     }
 
-    /** The parent a listener's config names, or {@link #DIRECT}; reads the password file now. */
+    /** The parent a listener's config names, or {@link #DIRECT}; reads the password file now (and on change). */
     public static ParentProxy of(UpstreamProxyConfig config) {
         return config == null ? DIRECT : new ParentProxy(config);
     }
@@ -91,7 +85,7 @@ public class ParentProxy {
 
     /** The {@code Proxy-Authorization} value for the parent, or null when it needs none. */
     public String authorization() {
-        return authorization;
+        return credentials == null ? null : credentials.header();
     }
 
     /** Names the parent in reasons: {@code parent proxy 10.0.0.1:8080}. */
@@ -127,6 +121,7 @@ public class ParentProxy {
             String authority = target.indexOf(':') >= 0 ? "[" + target + "]:" + targetPort : target + ":" + targetPort;
             StringBuilder connect = new StringBuilder("CONNECT ").append(authority).append(" HTTP/1.1\r\nHost: ")
                     .append(authority).append("\r\n");
+            String authorization = authorization();
             if (authorization != null) {
                 connect.append("Proxy-Authorization: ").append(authorization).append("\r\n");
             }
@@ -193,20 +188,6 @@ public class ParentProxy {
             return parts.length >= 2 && parts[0].startsWith("HTTP/") ? Integer.parseInt(parts[1]) : -1;
         } catch (NumberFormatException e) {
             return -1;
-        }
-    }
-
-    private static String readPassword(Path file) {
-        try {
-            List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-            if (lines.isEmpty() || lines.get(0).isEmpty()) {
-                throw new IllegalArgumentException("upstreamProxy.passwordFile: " + file + " is empty (its first"
-                        + " line is the password)");
-            }
-            return lines.get(0);
-        } catch (IOException e) {
-            throw new IllegalArgumentException("upstreamProxy.passwordFile: " + file + " cannot be read ("
-                    + e.getMessage() + ")", e);
         }
     }
 

@@ -11,7 +11,8 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 
 /**
- * The endpoint of a tunnel's upstream connection. Jetty's {@link SocketChannelEndPoint#fill} turns a failed
+ * The endpoint of a tunnel's upstream connection, and of every client connection ({@link
+ * ResetReportingConnector}). Jetty's {@link SocketChannelEndPoint#fill} turns a failed
  * read (a TCP reset: "Connection reset") into an ordinary end of stream, so a tunnel whose upstream aborted
  * would be recorded as having ended cleanly. This one fills the same way but lets the failure through, so that
  * the tunnel closes with it as the cause and its row says UPSTREAM_RESET. Check it on each Jetty upgrade.

@@ -105,7 +105,7 @@ public class TunnelHandler extends ConnectHandler {
                     "client address cannot be read"));
             return;
         }
-        super.handleConnect(request, response, callback, serverAddress);
+        super.handleConnect(request, response, new EstablishedResponseCallback(response, callback), serverAddress);
     }
 
     /**
@@ -188,6 +188,9 @@ public class TunnelHandler extends ConnectHandler {
     /** Answers a failed dial with 502, 504 or the policy's status, instead of Jetty's 500. */
     @Override
     protected void onConnectFailure(Request request, Response response, Callback callback, Throwable failure) {
+        if (callback instanceof EstablishedResponseCallback established) {
+            callback = established.requestCallback;
+        }
         TunnelSession session = (TunnelSession) request.getAttribute(SESSION);
         String destination = session == null ? "?" : session.host + ":" + session.port;
         refuse(request, response, callback, session, UpstreamFailures.classify(failure, destination, false));
@@ -211,7 +214,7 @@ public class TunnelHandler extends ConnectHandler {
     protected void prepareContext(Request request, ConcurrentMap<String, Object> context) {
         TunnelSession session = (TunnelSession) request.getAttribute(SESSION);
         context.put(SESSION, session);
-        openTunnels.add(session);
+        openTunnels.add(session, drain);
     }
 
     @Override
@@ -255,6 +258,41 @@ public class TunnelHandler extends ConnectHandler {
         session.connectionClosed(upstreamSide, drain.isOver() ? null : cause);
         if (session.isRecorded()) {
             openTunnels.remove(session);
+        }
+    }
+
+    /**
+     * Sends the 200 that establishes a tunnel as an ordinary last write, and completes the request only when that
+     * write has completed. Jetty's ConnectHandler instead completes the request's callback with nothing written,
+     * leaving Jetty to send the 200 as the channel's last write; in Jetty 12.1.14 that path can complete the
+     * request twice when the upstream connection opens (on another thread) just as the handling thread returns:
+     * the second completion meets a recycled channel (a NullPointerException in HttpChannelState.completeStream)
+     * and the client's connection is closed right after its 200, the tunnel unused. The soak saw it about once
+     * in a few hundred thousand tunnels (docs/reliability.md). An ordinary write followed by the callback is the path every
+     * other response takes, where the handling thread and the completing thread decide under one lock.
+     */
+    private static final class EstablishedResponseCallback implements Callback {
+        private final Response response;
+        private final Callback requestCallback;
+
+        EstablishedResponseCallback(Response response, Callback requestCallback) {
+            this.response = response;
+            this.requestCallback = requestCallback;
+        }
+
+        @Override
+        public void succeeded() {
+            response.write(true, null, requestCallback);
+        }
+
+        @Override
+        public void failed(Throwable failure) {
+            requestCallback.failed(failure);
+        }
+
+        @Override
+        public InvocationType getInvocationType() {
+            return requestCallback.getInvocationType();
         }
     }
 

@@ -36,8 +36,9 @@ public final class TunnelSession {
     final LongAdder interceptedRequests = new LongAdder();
     /** The proxy-auth user: the authenticated one, or the one a failed attempt named. */
     volatile String username;
-    private volatile Throwable clientFailure;
-    private volatile Throwable upstreamFailure;
+    /** The reason of the first side to fail ("client connection failed: ..."), or null while none has. */
+    private final java.util.concurrent.atomic.AtomicReference<String> firstFailure =
+            new java.util.concurrent.atomic.AtomicReference<>();
     private final AtomicInteger closedConnections = new AtomicInteger();
     private final AtomicBoolean recorded = new AtomicBoolean();
     private final Consumer<AccessRecord> sink;
@@ -105,25 +106,20 @@ public final class TunnelSession {
         return recorded.get();
     }
 
-    /** Called when the client-side or the upstream-side connection of an established tunnel closes. */
+    /**
+     * Called when the client-side or the upstream-side connection of an established tunnel closes. The first
+     * side to fail is the one the row blames: when one side aborts, the proxy closes the other, which can then
+     * fail too (a reset from the echoing peer), as a consequence, not a cause. An idle timeout is no failure.
+     */
     void connectionClosed(boolean upstreamSide, Throwable cause) {
-        if (cause != null) {
-            if (upstreamSide) {
-                upstreamFailure = cause;
-            } else {
-                clientFailure = cause;
-            }
+        if (cause != null && !(cause instanceof java.util.concurrent.TimeoutException)) {
+            firstFailure.compareAndSet(null, (upstreamSide ? "upstream" : "client") + " connection failed: "
+                    + cause);
         }
         if (closedConnections.incrementAndGet() == 2) {
-            Outcome outcome = Outcome.OK;
-            String reason = null;
-            if (upstreamFailure != null && !(upstreamFailure instanceof java.util.concurrent.TimeoutException)) {
-                outcome = Outcome.UPSTREAM_RESET;
-                reason = "upstream connection failed: " + upstreamFailure;
-            } else if (clientFailure != null && !(clientFailure instanceof java.util.concurrent.TimeoutException)) {
-                outcome = Outcome.CLIENT_ABORT;
-                reason = "client connection failed: " + clientFailure;
-            }
+            String reason = firstFailure.get();
+            Outcome outcome = reason == null ? Outcome.OK
+                    : reason.startsWith("upstream") ? Outcome.UPSTREAM_RESET : Outcome.CLIENT_ABORT;
             finish(ESTABLISHED, outcome, reason);
         }
     }

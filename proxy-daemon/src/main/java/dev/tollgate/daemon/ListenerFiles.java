@@ -1,0 +1,37 @@
+package dev.tollgate.daemon;
+
+import dev.tollgate.daemon.config.ConfigException;
+import dev.tollgate.daemon.config.ListenerConfig;
+import dev.tollgate.daemon.config.TollgateConfig;
+import dev.tollgate.daemon.proxy.ParentProxy;
+import dev.tollgate.daemon.proxy.ProxyAuthenticator;
+
+import java.nio.file.Path;
+
+/**
+ * The files a config's listeners read when they start (an htpasswd users file, a parent proxy's password file),
+ * read once up front, so that {@code check}, {@code run} and a reload all refuse a config naming a file that
+ * cannot be read, as a config error naming the key and the file, before anything starts.
+ */
+final class ListenerFiles {
+
+    private ListenerFiles() {
+    }
+
+    /**
+     * @param source the config file, or null for the embedded defaults
+     * @throws ConfigException naming the listener, the key, the file and why it cannot be used
+     */
+    static void check(TollgateConfig config, Path source) {
+        for (int i = 0; i < config.listeners().size(); i++) {
+            ListenerConfig listener = config.listeners().get(i);
+            try {
+                ProxyAuthenticator.of(listener.auth());
+                ParentProxy.of(listener.upstreamProxy());
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException((source == null ? "embedded defaults" : source.toString())
+                        + ": listeners[" + i + "]." + e.getMessage());
+            }
+        }
+    }
+}
