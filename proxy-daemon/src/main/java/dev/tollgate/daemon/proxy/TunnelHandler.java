@@ -93,7 +93,7 @@ public class TunnelHandler extends ConnectHandler {
             policy.checkDestinationName(target.host());
             if (interception.intercepts(target.host())) {
                 checkInterceptedDestination(target, session);
-                openTunnels.add(session);
+                openTunnels.add(session, drain);
                 interception.begin(request, response, callback, session, openTunnels::remove);
                 return;
             }
