@@ -96,11 +96,6 @@ public final class TunnelSession {
         return "https://" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
     }
 
-    /** Intercepted tunnels: the name the client's certificate was made for (its SNI, else the CONNECT host). */
-    String interceptedName() {
-        return sni != null ? sni : host;
-    }
-
     /** Whether this tunnel's one record has been handed over. */
     boolean isRecorded() {
         return recorded.get();
