@@ -5,6 +5,7 @@ import dev.tollgate.admin.AdminTokens;
 import dev.tollgate.admin.ControlException;
 import dev.tollgate.admin.ReloadReport;
 import dev.tollgate.daemon.config.ListenerConfig;
+import dev.tollgate.daemon.tls.LeafCertificates;
 import dev.tollgate.daemon.config.TollgateConfig;
 import dev.tollgate.daemon.proxy.LoopGuard;
 import dev.tollgate.daemon.stats.DaemonMetrics;
@@ -88,7 +89,7 @@ public final class Daemon implements AutoCloseable {
         AccessEvents events = new AccessEvents(List.of(sink, stats, metrics.accessMetrics()));
         LoopGuard loopGuard = new LoopGuard(config.nodeName());
         listeners = new ListenerManager(config.nodeName(), loopGuard, events, config.drainTimeoutMs(),
-                sink::refusesNewRequests);
+                sink::refusesNewRequests, LeafCertificates.onFirstUse(config.stateDirPath()));
         listeners.start();
         reloader = new ConfigReloader(configFile, config, listeners, metrics);
         DaemonControl control = new DaemonControl(config.nodeName(), listeners, stats, accessLog, sink, metrics,

@@ -5,11 +5,13 @@ import dev.tollgate.daemon.config.ListenerConfig;
 import dev.tollgate.daemon.config.TollgateConfig;
 import dev.tollgate.daemon.proxy.ParentProxy;
 import dev.tollgate.daemon.proxy.ProxyAuthenticator;
+import dev.tollgate.daemon.tls.UpstreamTrust;
 
 import java.nio.file.Path;
 
 /**
- * The files a config's listeners read when they start (an htpasswd users file, a parent proxy's password file),
+ * The files a config's listeners read when they start (an htpasswd users file, a parent proxy's password file,
+ * an interception trust bundle),
  * read once up front, so that {@code check}, {@code run} and a reload all refuse a config naming a file that
  * cannot be read, as a config error naming the key and the file, before anything starts.
  */
@@ -28,6 +30,7 @@ final class ListenerFiles {
             try {
                 ProxyAuthenticator.of(listener.auth());
                 ParentProxy.of(listener.upstreamProxy());
+                UpstreamTrust.trustStore(listener.intercept().trustBundle());
             } catch (IllegalArgumentException e) {
                 throw new ConfigException((source == null ? "embedded defaults" : source.toString())
                         + ": listeners[" + i + "]." + e.getMessage());

@@ -14,6 +14,9 @@ import dev.tollgate.daemon.proxy.ProxyAuthenticator;
 import dev.tollgate.daemon.proxy.RequestHeadDeadline;
 import dev.tollgate.daemon.proxy.ResetReportingConnector;
 import dev.tollgate.daemon.proxy.TunnelHandler;
+import dev.tollgate.daemon.proxy.Interception;
+import dev.tollgate.daemon.proxy.TlsInterception;
+import dev.tollgate.daemon.tls.LeafCertificates;
 import dev.tollgate.store.AccessRecord;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
@@ -38,6 +41,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * All proxy listeners on one Jetty server: one connector per running listener, each routed to its own chain:
@@ -82,13 +86,16 @@ final class ListenerManager implements AutoCloseable {
     private final OpenTunnels openTunnels = new OpenTunnels();
     private final long drainTimeoutMs;
     private final BooleanSupplier accessLogFull;
+    /** This installation's interception CA and its leaf cache, shared by the listeners that intercept. */
+    private final Supplier<LeafCertificates> leafCertificates;
 
     /**
      * @param accessLogFull whether new requests must be refused (503) because the access log cannot take
      *                      their records
      */
     ListenerManager(String node, LoopGuard loopGuard, Consumer<AccessRecord> sink, long drainTimeoutMs,
-                    BooleanSupplier accessLogFull) {
+                    BooleanSupplier accessLogFull, Supplier<LeafCertificates> leafCertificates) {
+        this.leafCertificates = leafCertificates;
         this.node = node;
         this.loopGuard = loopGuard;
         this.sink = sink;
@@ -167,8 +174,9 @@ final class ListenerManager implements AutoCloseable {
         Handler chain;
         try {
             chain = newChain(config, drain);
-        } catch (IllegalArgumentException e) {
-            // The users file or the parent's password file cannot be read.
+        } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+            // The users file, the parent's password file, intercept.trustBundle or the interception CA cannot be
+            // read (or the CA cannot be made).
             throw new ListenerException(ListenerException.Reason.INVALID, "listener " + name + ": "
                     + e.getMessage());
         }
@@ -466,8 +474,10 @@ final class ListenerManager implements AutoCloseable {
         proxy.setInitParameter("timeout", "0");
         proxy.setInitParameter("maxThreads", "-");
         context.addServlet(proxy, "/*");
+        Interception interception = config.intercept().enabled()
+                ? new TlsInterception(config.intercept(), leafCertificates.get()) : Interception.OFF;
         return new AdmissionHandler(new TunnelHandler(context, config, policy, authenticator, parent, loopGuard, node,
-                sink, openTunnels, drain), accessLogFull);
+                sink, openTunnels, drain, interception), accessLogFull);
     }
 
     private static String rootMessage(Throwable e) {

@@ -22,7 +22,8 @@ import java.util.concurrent.atomic.AtomicReference;
 /** The {@code tollgate} command line. Exit codes: 0 done, 1 could not start or run, 2 bad usage or config. */
 @Command(name = "tollgate", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "An auditing HTTP/HTTPS forward proxy.",
-        subcommands = {Main.Run.class, CheckCommand.class, SqlCommand.class, Main.PrintVersion.class})
+        subcommands = {Main.Run.class, CheckCommand.class, SqlCommand.class, CaCommand.class,
+                Main.PrintVersion.class})
 public final class Main implements Runnable {
 
     static final int EXIT_OK = 0;
@@ -66,7 +67,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a command is needed: run, check, sql or version");
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is needed: run, check, sql, ca or version");
     }
 
     /**

@@ -148,7 +148,8 @@ final class ManPage {
             .TP
             .I /var/lib/tollgate/
             The state directory (\\fBstateDir\\fR): the access-log database, \\fIadmin.token\\fR (0600), \
-            \\fIauditor.token\\fR (0640) and \\fIsql.password\\fR, written on the first start.
+            \\fIauditor.token\\fR (0640) and \\fIsql.password\\fR, written on the first start; \\fIca/\\fR, the TLS \
+            interception CA (\\fIca.pem\\fR, \\fIca.key\\fR 0600), made on first use.
             .TP
             .I /usr/share/tollgate/lib/
             The jars.
@@ -216,6 +217,14 @@ final class ManPage {
             .RS
             .nf
             tollgate run
+            .fi
+            .RE
+            .PP
+            Print the TLS interception CA's certificate, to install on clients (see docs/interception.md):
+            .PP
+            .RS
+            .nf
+            tollgate ca export \\-\\-config /etc/tollgate/tollgate.json > tollgate\\-ca.pem
             .fi
             .RE
             .PP

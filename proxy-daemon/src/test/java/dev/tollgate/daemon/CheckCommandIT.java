@@ -142,6 +142,15 @@ class CheckCommandIT {
     }
 
     @Test
+    void anInterceptTrustBundleThatCannotBeReadExitsTwoNamingTheListenerKeyAndFile() throws Exception {
+        Path bundle = dir.resolve("no-such-bundle.pem");
+        Path config = write("{\"listeners\": [{\"name\": \"main\", \"port\": 0, \"intercept\": {\"enabled\": true,"
+                + " \"trustBundle\": \"" + bundle + "\"}}]}");
+
+        assertOneLineError(config, config + ": listeners[0].intercept.trustBundle: " + bundle + " cannot be read");
+    }
+
+    @Test
     void aMissingFileExitsTwo() throws Exception {
         Path config = dir.resolve("nowhere.json");
 

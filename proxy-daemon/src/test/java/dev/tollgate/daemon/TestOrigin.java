@@ -110,6 +110,18 @@ public final class TestOrigin implements AutoCloseable {
         return context;
     }
 
+    /** Writes this origin's self-signed certificate to {@code file} in PEM (TLS origins only); returns the file. */
+    public Path writeCertificatePem(Path file) throws Exception {
+        KeyStore store = KeyStore.getInstance("PKCS12");
+        try (InputStream in = Files.newInputStream(keyStore)) {
+            store.load(in, PASSWORD.toCharArray());
+        }
+        String base64 = java.util.Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+                .encodeToString(store.getCertificate("origin").getEncoded());
+        Files.writeString(file, "-----BEGIN CERTIFICATE-----\n" + base64 + "\n-----END CERTIFICATE-----\n");
+        return file;
+    }
+
     public int port() {
         return connector.getLocalPort();
     }

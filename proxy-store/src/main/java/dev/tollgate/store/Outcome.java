@@ -18,5 +18,9 @@ public enum Outcome {
      */
     CLIENT_TIMEOUT,
     /** Refused with 503 because the access log could not take another record: nothing un-audited is forwarded. */
-    OVERLOADED
+    OVERLOADED,
+    /** An intercepted tunnel whose client refused the TLS handshake with Tollgate's certificate (TUNNEL rows). */
+    CLIENT_TLS_REJECTED,
+    /** Answered 502: the upstream's TLS certificate failed verification (intercepted requests). */
+    UPSTREAM_TLS_INVALID
 }

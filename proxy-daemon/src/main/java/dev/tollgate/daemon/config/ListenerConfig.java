@@ -31,6 +31,7 @@ import java.util.regex.Pattern;
  * @param requestBodyStallTimeoutMs how long a request body may stop arriving before the request ends with 408
  * @param logQuery                  whether the access log keeps query strings (off: paths only, like Squid's
  *                                  strip_query_terms)
+ * @param intercept                 TLS interception of CONNECT tunnels (off by default; docs/interception.md)
  */
 public record ListenerConfig(
         String name,
@@ -48,7 +49,8 @@ public record ListenerConfig(
         Long idleTimeoutMs,
         Long requestHeaderTimeoutMs,
         Long requestBodyStallTimeoutMs,
-        Boolean logQuery) {
+        Boolean logQuery,
+        InterceptConfig intercept) {
 
     public static final String DEFAULT_NAME = "default";
     public static final String DEFAULT_HOST = "127.0.0.1";
@@ -107,6 +109,7 @@ public record ListenerConfig(
         requestBodyStallTimeoutMs = Checks.longInRange("requestBodyStallTimeoutMs", requestBodyStallTimeoutMs,
                 DEFAULT_REQUEST_BODY_STALL_TIMEOUT_MS, 1, MAX_TIMEOUT_MS);
         logQuery = logQuery != null && logQuery;
+        intercept = intercept == null ? InterceptConfig.off() : intercept;
     }
 
     /** The listener the daemon runs when the config declares none. */
@@ -117,7 +120,7 @@ public record ListenerConfig(
     /** A listener with this name and every other default. */
     public static ListenerConfig named(String name) {
         return new ListenerConfig(name, null, null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null);
+                null, null, null, null);
     }
 
     private static List<String> cidrs(String key, List<String> values, List<String> defaults) {

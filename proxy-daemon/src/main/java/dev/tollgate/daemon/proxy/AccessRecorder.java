@@ -16,7 +16,8 @@ import java.util.function.Consumer;
 
 /**
  * The server-wide request log that turns every completed non-tunnel request into one {@link AccessRecord}:
- * forwarded requests (with the facts the forwarding path attached), and requests Jetty's parser rejected
+ * forwarded requests (with the facts the forwarding path attached; decrypted ones of an intercepted tunnel are
+ * INTERCEPT rows with the tunnel's SNI name), and requests Jetty's parser rejected
  * before any handler saw them (400, 414, 431, 505), which have no facts. Tunnels record themselves when they
  * close.
  */
@@ -57,6 +58,10 @@ public final class AccessRecorder implements RequestLog {
             outcome = facts.outcome;
             reason = facts.reason;
         }
+        TunnelSession intercepted = facts == null ? null : facts.intercepted;
+        if (intercepted != null) {
+            intercepted.interceptedRequests.increment();
+        }
         sink.accept(new AccessRecord(
                 null,
                 tsMs,
@@ -66,7 +71,7 @@ public final class AccessRecorder implements RequestLog {
                 Request.getRemoteAddr(request),
                 Request.getRemotePort(request),
                 facts == null ? null : facts.username,
-                HttpMethod.CONNECT.is(method) ? Kind.TUNNEL : Kind.FORWARD,
+                intercepted != null ? Kind.INTERCEPT : HttpMethod.CONNECT.is(method) ? Kind.TUNNEL : Kind.FORWARD,
                 protocol,
                 method,
                 uri == null ? null : uri.getHost(),
@@ -76,7 +81,7 @@ public final class AccessRecorder implements RequestLog {
                 Request.getContentBytesRead(request),
                 Response.getContentBytesWritten(response),
                 facts == null ? null : facts.upstreamAddr,
-                null,
+                intercepted == null ? null : intercepted.sni,
                 outcome,
                 reason));
     }

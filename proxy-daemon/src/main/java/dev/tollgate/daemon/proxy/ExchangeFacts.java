@@ -19,6 +19,8 @@ final class ExchangeFacts {
     volatile String upstreamAddr;
     /** The proxy-auth user: the authenticated one, or the one a failed attempt named. */
     volatile String username;
+    /** The intercepted tunnel this request was decrypted from (an INTERCEPT row), or null. */
+    volatile TunnelSession intercepted;
     /** Set when the client's request body failed: the answer and outcome, whatever the upstream did next. */
     volatile RequestRefusedException clientFailure;
 

@@ -1,6 +1,7 @@
 package dev.tollgate.daemon.proxy;
 
 import dev.tollgate.daemon.config.ListenerConfig;
+import dev.tollgate.daemon.tls.UpstreamTrust;
 import dev.tollgate.store.Outcome;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.ReadListener;
@@ -21,6 +22,7 @@ import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.util.SocketAddressResolver;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.Scheduler;
 
 import java.io.IOException;
@@ -28,6 +30,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.security.KeyStore;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -51,6 +54,7 @@ public class ForwardProxyServlet extends AsyncProxyServlet {
     private final ProxyAuthenticator authenticator;
     private final ParentProxy parent;
     private final LoopGuard loopGuard;
+    private final KeyStore upstreamTrust;
 
     public ForwardProxyServlet(ListenerConfig config, AccessPolicy policy, ProxyAuthenticator authenticator,
                                ParentProxy parent, LoopGuard loopGuard) {
@@ -59,6 +63,8 @@ public class ForwardProxyServlet extends AsyncProxyServlet {
         this.authenticator = authenticator;
         this.parent = parent;
         this.loopGuard = loopGuard;
+        // Read now, so that an unreadable intercept.trustBundle stops the listener's start with its name.
+        this.upstreamTrust = UpstreamTrust.trustStore(config.intercept().trustBundle());
     }
 
     /**
@@ -71,6 +77,7 @@ public class ForwardProxyServlet extends AsyncProxyServlet {
     protected void service(HttpServletRequest request, HttpServletResponse response)
             throws ServletException, IOException {
         ExchangeFacts facts = ExchangeFacts.forward(config.logQuery());
+        facts.intercepted = (TunnelSession) request.getAttribute(TunnelSession.INTERCEPTED_ATTRIBUTE);
         request.setAttribute(ExchangeFacts.ATTRIBUTE, facts);
         try {
             validateClientRequest(request);
@@ -92,7 +99,16 @@ public class ForwardProxyServlet extends AsyncProxyServlet {
             throw new RequestRefusedException(BAD_REQUEST, Outcome.BAD_REQUEST, "Transfer-Encoding in an HTTP/1.0"
                     + " request: its framing cannot be trusted (RFC 9112 6.1)");
         }
-        if (!"http".equalsIgnoreCase(request.getScheme())) {
+        TunnelSession intercepted = facts(request).intercepted;
+        if (intercepted != null) {
+            // Inside an intercepted tunnel only its own origin is reached: the CONNECT was checked for it.
+            if (!"https".equalsIgnoreCase(request.getScheme()) || request.getServerPort() != intercepted.port
+                    || !intercepted.host.equalsIgnoreCase(unbracketed(request.getServerName()))) {
+                throw new RequestRefusedException(BAD_REQUEST, Outcome.BAD_REQUEST, "inside the intercepted tunnel"
+                        + " to " + intercepted.host + ":" + intercepted.port + " only requests for "
+                        + intercepted.origin() + " are forwarded");
+            }
+        } else if (!"http".equalsIgnoreCase(request.getScheme())) {
             throw new RequestRefusedException(BAD_REQUEST, Outcome.BAD_REQUEST, "scheme " + request.getScheme()
                     + " is not forwarded: send https through a CONNECT tunnel");
         }
@@ -114,6 +130,22 @@ public class ForwardProxyServlet extends AsyncProxyServlet {
     }
 
     /**
+     * Called once per request for the URI it is sent to: for a decrypted request, its intercepted tunnel's origin
+     * with the request's path and query, built here because Jetty's own rewrite of such a request reached the
+     * origin in plain text in a trial (the origin answered a TLS alert); otherwise Jetty's, the absolute-form
+     * target.
+     */
+    @Override
+    protected String rewriteTarget(HttpServletRequest clientRequest) {
+        TunnelSession intercepted = (TunnelSession) clientRequest.getAttribute(TunnelSession.INTERCEPTED_ATTRIBUTE);
+        if (intercepted == null) {
+            return super.rewriteTarget(clientRequest);
+        }
+        String query = clientRequest.getQueryString();
+        return intercepted.origin() + clientRequest.getRequestURI() + (query == null ? "" : "?" + query);
+    }
+
+    /**
      * Builds the HttpClient that dials origins: listener timeouts, the guarded resolver and the parent proxy
      * (for the destinations {@code noProxy} does not exempt).
      */
@@ -122,12 +154,21 @@ public class ForwardProxyServlet extends AsyncProxyServlet {
         HttpClient client = super.newHttpClient();
         client.setConnectTimeout(config.connectTimeoutMs());
         client.setSocketAddressResolver(new LazyGuardedResolver(client));
+        // https upstreams (intercepted requests): the JVM's trust store plus intercept.trustBundle, and the
+        // host name checked against the certificate (RFC 9110 4.3.4). A failure is a 502, never accepted.
+        SslContextFactory.Client tls = client.getSslContextFactory();
+        tls.setTrustAll(false);
+        tls.setEndpointIdentificationAlgorithm("HTTPS");
+        tls.setTrustStore(upstreamTrust);
         if (!parent.isDirect()) {
             client.getProxyConfiguration().addProxy(new HttpProxy(new Origin.Address(parent.host(), parent.port()),
                     false) {
                 @Override
                 public boolean matches(Origin origin) {
-                    return parent.appliesTo(origin.getAddress().getHost());
+                    // super excludes the parent's own address: without it the CONNECT that opens a tunnel for an
+                    // https origin (intercepted requests) would itself be sent as a proxied request, and Jetty
+                    // writes its target as "CONNECT http://parent:port/", which the parent rejects.
+                    return super.matches(origin) && parent.appliesTo(origin.getAddress().getHost());
                 }
             });
         }
@@ -331,6 +372,10 @@ public class ForwardProxyServlet extends AsyncProxyServlet {
                 async.complete();
             }
         }
+    }
+
+    private static String unbracketed(String host) {
+        return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
     }
 
     private static ExchangeFacts facts(HttpServletRequest request) {

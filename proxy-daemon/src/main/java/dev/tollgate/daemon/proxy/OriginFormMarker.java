@@ -35,19 +35,36 @@ public final class OriginFormMarker extends HttpConnectionFactory {
 
     @Override
     public Connection newConnection(Connector connector, EndPoint endPoint) {
+        return newConnection(connector, endPoint, null);
+    }
+
+    /**
+     * A connection reading the decrypted requests of an intercepted tunnel: they arrive in origin-form, as a
+     * client sends them to an origin server, and are taken as {@code https://host:port/path} for the tunnel's
+     * CONNECT host and port (not for their Host header, which the CONNECT's policy checks did not see). Each
+     * request carries {@link TunnelSession#INTERCEPTED_ATTRIBUTE}.
+     */
+    Connection newInterceptedConnection(Connector connector, EndPoint endPoint, TunnelSession tunnel) {
+        return newConnection(connector, endPoint, tunnel);
+    }
+
+    private Connection newConnection(Connector connector, EndPoint endPoint, TunnelSession intercepted) {
         HttpConnection connection = new MarkingConnection(getHttpConfiguration(), connector, endPoint,
-                headDeadline.watch(endPoint, connector.getScheduler()));
+                headDeadline.watch(endPoint, connector.getScheduler()), intercepted);
         connection.setTransferEncodingChunkMaxLength(getTransferEncodingChunkMaxLength());
         return configure(connection, connector, endPoint);
     }
 
     private static final class MarkingConnection extends HttpConnection {
         private final RequestHeadDeadline.Watch headWatch;
+        /** The intercepted tunnel whose decrypted requests this connection reads, or null. */
+        private final TunnelSession intercepted;
 
         MarkingConnection(HttpConfiguration configuration, Connector connector, EndPoint endPoint,
-                          RequestHeadDeadline.Watch headWatch) {
+                          RequestHeadDeadline.Watch headWatch, TunnelSession intercepted) {
             super(configuration, connector, endPoint);
             this.headWatch = headWatch;
+            this.intercepted = intercepted;
         }
 
         /**
@@ -89,6 +106,10 @@ public final class OriginFormMarker extends HttpConnectionFactory {
 
                 @Override
                 public void startRequest(String method, String uri, HttpVersion version) {
+                    if (intercepted != null && uri != null && uri.startsWith("/")) {
+                        // RFC 9112 3.3: the target is the tunnel's origin; origin-form is right here.
+                        uri = intercepted.origin() + uri;
+                    }
                     originForm = uri != null && (uri.startsWith("/") || uri.equals("*"));
                     super.startRequest(method, uri, version);
                 }
@@ -99,6 +120,10 @@ public final class OriginFormMarker extends HttpConnectionFactory {
                     boolean result = super.headerComplete();
                     if (originForm && getHttpChannel().getRequest() != null) {
                         getHttpChannel().getRequest().setAttribute(ATTRIBUTE, Boolean.TRUE);
+                    }
+                    if (intercepted != null && getHttpChannel().getRequest() != null) {
+                        getHttpChannel().getRequest().setAttribute(TunnelSession.INTERCEPTED_ATTRIBUTE,
+                                intercepted);
                     }
                     return result;
                 }

@@ -46,11 +46,13 @@ public class TunnelHandler extends ConnectHandler {
     private final Drain drain;
     private final ProxyAuthenticator authenticator;
     private final ParentProxy parent;
+    private final Interception interception;
 
     public TunnelHandler(Handler next, ListenerConfig config, AccessPolicy policy, ProxyAuthenticator authenticator,
                          ParentProxy parent, LoopGuard loopGuard, String node, Consumer<AccessRecord> sink,
-                         OpenTunnels openTunnels, Drain drain) {
+                         OpenTunnels openTunnels, Drain drain, Interception interception) {
         super(next);
+        this.interception = interception;
         this.config = config;
         this.policy = policy;
         this.authenticator = authenticator;
@@ -89,6 +91,12 @@ public class TunnelHandler extends ConnectHandler {
             policy.checkClient(InetAddress.getByName(Request.getRemoteAddr(request)));
             session.username = authenticator.authenticate(request.getHeaders().get(HttpHeader.PROXY_AUTHORIZATION));
             policy.checkDestinationName(target.host());
+            if (interception.intercepts(target.host())) {
+                checkInterceptedDestination(target, session);
+                openTunnels.add(session, drain);
+                interception.begin(request, response, callback, session, openTunnels::remove);
+                return;
+            }
         } catch (RequestRefusedException refused) {
             refuse(request, response, callback, session, refused);
             return;
@@ -147,6 +155,33 @@ public class TunnelHandler extends ConnectHandler {
         } catch (Throwable failure) {
             closeQuietly(channel);
             promise.failed(failure);
+        }
+    }
+
+    /**
+     * The checks {@link #connectToServer} makes before it dials, for a CONNECT that is intercepted instead: its
+     * requests are dialled later, each checked again on the address then resolved (GuardedResolver), but the
+     * CONNECT itself is refused now, as a tunnel would be, rather than answered 200.
+     */
+    private void checkInterceptedDestination(HostAndPort target, TunnelSession session)
+            throws RequestRefusedException {
+        String destination = target.host() + ":" + target.port();
+        try {
+            InetAddress address;
+            if (parent.appliesTo(target.host())) {
+                // The parent resolves the name: the rules see the name, and the address of a literal.
+                address = AddressLiterals.parse(target.host());
+            } else {
+                address = InetAddress.getByName(target.host());
+                session.upstreamAddr = address.getHostAddress();
+            }
+            if (address != null) {
+                loopGuard.checkDestination(new InetSocketAddress(address, target.port()));
+            }
+            policy.checkConnectPort(target.port());
+            policy.checkDestination(target.host(), address);
+        } catch (IOException e) {
+            throw UpstreamFailures.classify(e, destination, false);
         }
     }
 

@@ -16,6 +16,8 @@ import java.util.function.Consumer;
 public final class TunnelSession {
 
     private static final int ESTABLISHED = 200;
+    /** Request attribute of each decrypted request of an intercepted tunnel: the tunnel's session. */
+    static final String INTERCEPTED_ATTRIBUTE = TunnelSession.class.getName() + ".intercepted";
 
     final long tsMs = System.currentTimeMillis();
     final String node;
@@ -28,6 +30,10 @@ public final class TunnelSession {
     final LongAdder bytesFromClient = new LongAdder();
     final LongAdder bytesToClient = new LongAdder();
     volatile String upstreamAddr;
+    /** Intercepted tunnels: the TLS server name the client sent, or null (then the CONNECT host names it). */
+    volatile String sni;
+    /** Intercepted tunnels: the decrypted requests recorded as INTERCEPT rows. */
+    final LongAdder interceptedRequests = new LongAdder();
     /** The proxy-auth user: the authenticated one, or the one a failed attempt named. */
     volatile String username;
     /** The reason of the first side to fail ("client connection failed: ..."), or null while none has. */
@@ -85,6 +91,11 @@ public final class TunnelSession {
         return bytesToClient.sum();
     }
 
+    /** {@code https://host:port}, the origin of an intercepted tunnel's requests. */
+    String origin() {
+        return "https://" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+    }
+
     /** Whether this tunnel's one record has been handed over. */
     boolean isRecorded() {
         return recorded.get();
@@ -108,6 +119,40 @@ public final class TunnelSession {
         }
     }
 
+    /**
+     * Called once when the client's TLS connection of an intercepted tunnel closes: records the tunnel with the
+     * TLS bytes each way. A handshake that failed after Tollgate sent its certificate is the client refusing it
+     * (OpenSSL and the JDK end it with an alert, sometimes one Jetty can only report as unreadable); one that
+     * failed before is a client that does not speak TLS, or none of our versions and ciphers.
+     */
+    void interceptionClosed(long tlsBytesFromClient, long tlsBytesToClient, Throwable handshakeFailure,
+                            boolean certificateSent, Throwable cause) {
+        bytesFromClient.add(Math.max(0, tlsBytesFromClient));
+        bytesToClient.add(Math.max(0, tlsBytesToClient));
+        String name = sni != null ? sni : host;
+        if (handshakeFailure != null) {
+            String message = String.valueOf(handshakeFailure.getMessage());
+            if (certificateSent) {
+                finish(ESTABLISHED, Outcome.CLIENT_TLS_REJECTED, "intercepted, but the client rejected the"
+                        + " certificate Tollgate made for " + name + " (" + message + "): it does not trust"
+                        + " Tollgate's CA, or it pins its certificates (see intercept.bypass)");
+            } else {
+                finish(ESTABLISHED, Outcome.CLIENT_TLS_REJECTED, "intercepted, but the TLS handshake with the"
+                        + " client failed (" + message + ")");
+            }
+            return;
+        }
+        if (sni == null && interceptedRequests.sum() == 0 && tlsBytesFromClient <= 0) {
+            finish(ESTABLISHED, Outcome.CLIENT_ABORT, "intercepted, but the client closed the connection before"
+                    + " its TLS handshake");
+            return;
+        }
+        finish(ESTABLISHED, Outcome.OK, "intercepted: TLS decrypted with a certificate for " + name + "; "
+                + interceptedRequests.sum() + " request(s) recorded as INTERCEPT rows"
+                + (cause == null || cause instanceof java.util.concurrent.TimeoutException ? ""
+                : " (connection ended: " + cause + ")"));
+    }
+
     /** Records a tunnel that was refused or failed before it was established. */
     void refused(int status, Outcome outcome, String reason) {
         finish(status, outcome, reason);
@@ -119,6 +164,6 @@ public final class TunnelSession {
         }
         sink.accept(new AccessRecord(null, tsMs, Math.max(0, System.currentTimeMillis() - tsMs), node, listener,
                 clientAddr, clientPort, username, Kind.TUNNEL, protocol, "CONNECT", host, port, null, status,
-                bytesFromClient.sum(), bytesToClient.sum(), upstreamAddr, null, outcome, reason));
+                bytesFromClient.sum(), bytesToClient.sum(), upstreamAddr, sni, outcome, reason));
     }
 }

@@ -7,6 +7,8 @@ import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
+import java.security.cert.CertificateException;
+import javax.net.ssl.SSLHandshakeException;
 import java.nio.channels.UnresolvedAddressException;
 import java.util.concurrent.TimeoutException;
 
@@ -32,6 +34,12 @@ final class UpstreamFailures {
         for (Throwable t = failure; t != null; t = t.getCause()) {
             if (t instanceof RequestRefusedException refused) {
                 return refused;
+            }
+        }
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof SSLHandshakeException || t instanceof CertificateException) {
+                return new RequestRefusedException(BAD_GATEWAY, Outcome.UPSTREAM_TLS_INVALID,
+                        "upstream " + destination + ": TLS certificate not accepted (" + message(t) + ")");
             }
         }
         for (Throwable t = failure; t != null; t = t.getCause()) {

@@ -36,6 +36,8 @@ class AdminApiContractIT extends AdminApiTestBase {
     private static final String DEFAULT_POLICY_KEYS = " \"allowDestinations\": [], \"auth\": {\"type\": \"none\","
             + " \"usersFile\": null}, \"forwardedFor\": \"off\", \"upstreamProxy\": null, \"maxConnections\": 4096,"
             + " \"requestHeaderTimeoutMs\": 30000, \"requestBodyStallTimeoutMs\": 30000,";
+    private static final String INTERCEPT_OFF = " \"intercept\": {\"enabled\": false, \"bypass\": [],"
+            + " \"trustBundle\": null}";
 
 
     private static final JsonShape LISTENER_LIST = object().field("listeners", arrayOf(ApiContract.LISTENER_RUNNING));
@@ -68,7 +70,7 @@ class AdminApiContractIT extends AdminApiTestBase {
         assertEquals(json("{\"name\": \"main\", \"host\": \"127.0.0.1\", \"port\": 0, \"connectPorts\": ["
                 + echo.port() + "], \"allowClients\": " + jsonList(ListenerConfig.DEFAULT_ALLOW_CLIENTS) + ","
                 + " \"denyDestinations\": [], \"connectTimeoutMs\": 10000, \"idleTimeoutMs\": 60000,"
-                + DEFAULT_POLICY_KEYS + " \"logQuery\": false}"), main.get("definition"));
+                + DEFAULT_POLICY_KEYS + " \"logQuery\": false," + INTERCEPT_OFF + "}"), main.get("definition"));
         JsonNode counters = main.get("counters");
         assertEquals(2, counters.get("requests").longValue());
         assertEquals(json("{\"1xx\": 0, \"2xx\": 1, \"3xx\": 0, \"4xx\": 1, \"5xx\": 0}"),
@@ -133,7 +135,7 @@ class AdminApiContractIT extends AdminApiTestBase {
                 + " 8443], \"allowClients\": " + jsonList(ListenerConfig.DEFAULT_ALLOW_CLIENTS) + ","
                 + " \"denyDestinations\": " + jsonList(ListenerConfig.DEFAULT_DENY_DESTINATIONS) + ","
                 + " \"connectTimeoutMs\": 10000, \"idleTimeoutMs\": 60000," + DEFAULT_POLICY_KEYS
-                + " \"logQuery\": true}"), created.get("definition"));
+                + " \"logQuery\": true," + INTERCEPT_OFF + "}"), created.get("definition"));
         assertEquals(0, created.get("counters").get("requests").longValue());
         // The port it reports is the one it listens on: a request sent there is answered by the new listener.
         assertEquals(403, RawHttp.exchange(bound, RawHttp.head("GET", origin.base() + "/hello",

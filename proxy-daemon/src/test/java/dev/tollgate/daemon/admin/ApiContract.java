@@ -53,7 +53,9 @@ final class ApiContract {
             .field("idleTimeoutMs", integer())
             .field("requestHeaderTimeoutMs", integer())
             .field("requestBodyStallTimeoutMs", integer())
-            .field("logQuery", bool());
+            .field("logQuery", bool())
+            .field("intercept", object().field("enabled", bool()).field("bypass", arrayOf(string()))
+                    .field("trustBundle", nul()));
 
     static final Set<String> OUTCOMES = Arrays.stream(Outcome.values()).map(Enum::name)
             .collect(Collectors.toUnmodifiableSet());

@@ -111,7 +111,7 @@ class ConfigLoaderTest {
         ListenerConfig listener = config.listeners().get(0);
         assertEquals(new ListenerConfig("office", "127.0.0.1", 3128, List.of(443),
                 ListenerConfig.DEFAULT_ALLOW_CLIENTS, null, ListenerConfig.DEFAULT_DENY_DESTINATIONS, null, null,
-                null, null, 10_000L, 60_000L, null, null, false), listener);
+                null, null, 10_000L, 60_000L, null, null, false, null), listener);
     }
 
     @Test
@@ -169,10 +169,10 @@ class ConfigLoaderTest {
         assertEquals(List.of(
                 new ListenerConfig("office", "0.0.0.0", 8080, List.of(443, 8443), List.of("10.1.0.0/16",
                         "2001:db8::/32"), null, List.of("169.254.169.254/32"), null, null, null, null, 3000L,
-                        45_000L, null, null, true),
+                        45_000L, null, null, true, null),
                 new ListenerConfig("lab.2", "127.0.0.1", 3129, List.of(443), ListenerConfig.DEFAULT_ALLOW_CLIENTS,
                         null, ListenerConfig.DEFAULT_DENY_DESTINATIONS, null, null, null, null, 10_000L, 60_000L,
-                        null, null, false)),
+                        null, null, false, null)),
                 config.listeners());
         assertEquals(new AdminConfig("127.0.0.2", 9191, List.of()), config.admin());
         assertEquals(new StoreConfig("jdbc:postgresql://127.0.0.1:5432/audit", "audit", "secret", 1000, 50, 1024),
@@ -477,6 +477,31 @@ class ConfigLoaderTest {
         String message = failure("{\"listeners\": [{\"connectPorts\": [443, null]}]}");
 
         assertMentions(message, "listeners[0].connectPorts[1]", "null", "1 to 65535");
+    }
+
+    @Test
+    void interceptIsOffByDefaultAndReadWithItsBypassListAndTrustBundle() {
+        assertEquals(InterceptConfig.off(), TollgateConfig.defaults().listeners().get(0).intercept());
+        ListenerConfig listener = ConfigLoader.parse(SOURCE, "{\"listeners\": [{\"intercept\": {\"enabled\": true,"
+                + " \"bypass\": [\".bank.example\", \"10.1.2.3\"], \"trustBundle\": \"/etc/ssl/corp.pem\"}}]}")
+                .listeners().get(0);
+        assertEquals(new InterceptConfig(true, List.of(".bank.example", "10.1.2.3"), "/etc/ssl/corp.pem"),
+                listener.intercept());
+    }
+
+    @Test
+    void anInterceptBypassEntryThatIsNoDomainPatternIsRefusedByIndex() {
+        String message = failure("{\"listeners\": [{\"intercept\": {\"enabled\": true, \"bypass\": [\"ok.example\","
+                + " \"bad..example\"]}}]}");
+
+        assertMentions(message, "listeners[0].intercept.bypass[1]", "bad..example");
+    }
+
+    @Test
+    void anUnknownInterceptKeyIsNamed() {
+        String message = failure("{\"listeners\": [{\"intercept\": {\"enabled\": true, \"bypas\": []}}]}");
+
+        assertMentions(message, "listeners[0].intercept.bypas", "trustBundle");
     }
 
     @Test

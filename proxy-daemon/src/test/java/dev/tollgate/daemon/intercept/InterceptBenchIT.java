@@ -1,0 +1,219 @@
+package dev.tollgate.daemon.intercept;
+
+import dev.tollgate.daemon.RunningTollgate;
+import dev.tollgate.daemon.TestOrigin;
+import dev.tollgate.daemon.tls.LocalCa;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Not a test: the interception benchmark of docs/performance.md, run only by hand with
+ * {@code -Dtollgate.bench=true} (see there for the command). An in-process daemon, a TLS origin and the
+ * clients share this JVM and the machine's cores, so the figures are lower bounds and ratios, not capacity.
+ * Measures full intercepted handshakes per second (CONNECT, 200, TLS handshake with a cached leaf, no
+ * resumption) against plain tunnelled handshakes with the origin, and sequential keep-alive requests per
+ * second inside one intercepted connection and over several at once.
+ */
+@EnabledIfSystemProperty(named = "tollgate.bench", matches = "true")
+class InterceptBenchIT {
+
+    private static final int SECONDS = Integer.getInteger("tollgate.bench.seconds", 10);
+    private static final int ROUNDS = Integer.getInteger("tollgate.bench.rounds", 3);
+    private static final int THREADS = Integer.getInteger("tollgate.bench.threads", 4);
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void interceptedHandshakesAndRequests() throws Exception {
+        try (TestOrigin origin = TestOrigin.tls(dir)) {
+            Path originPem = origin.writeCertificatePem(dir.resolve("origin.pem"));
+            String listener = "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"connectPorts\": ["
+                    + origin.port() + "], \"intercept\": {\"enabled\": true, \"bypass\": [\"127.0.0.1\"],"
+                    + " \"trustBundle\": \"" + originPem + "\"}}";
+            try (RunningTollgate tollgate = RunningTollgate.start(dir, listener)) {
+                SSLContext trustingCa = trusting(LocalCa.loadOrCreate(dir).certificate());
+                SSLContext trustingOrigin = origin.clientSslContext();
+                // localhost is intercepted; 127.0.0.1 (the same origin) is on the bypass list: tunnelled.
+                report("intercepted handshakes/s (CONNECT + TLS with Tollgate, " + THREADS + " clients)",
+                        () -> handshakes(tollgate, trustingCa, "localhost", origin.port()));
+                report("tunnelled handshakes/s (CONNECT + TLS with the origin, " + THREADS + " clients)",
+                        () -> handshakes(tollgate, trustingOrigin, "127.0.0.1", origin.port()));
+                report("intercepted requests/s, 1 keep-alive connection",
+                        () -> requests(tollgate, trustingCa, "localhost", origin.port(), 1));
+                report("intercepted requests/s, " + THREADS + " keep-alive connections",
+                        () -> requests(tollgate, trustingCa, "localhost", origin.port(), THREADS));
+                report("tunnelled requests/s, " + THREADS + " keep-alive connections",
+                        () -> requests(tollgate, trustingOrigin, "127.0.0.1", origin.port(), THREADS));
+            }
+        }
+    }
+
+    @FunctionalInterface
+    private interface Measure {
+        double perSecond() throws Exception;
+    }
+
+    private static void report(String what, Measure measure) throws Exception {
+        measure.perSecond(); // warm-up round
+        double[] rounds = new double[ROUNDS];
+        for (int i = 0; i < ROUNDS; i++) {
+            rounds[i] = measure.perSecond();
+        }
+        double[] sorted = rounds.clone();
+        Arrays.sort(sorted);
+        System.out.printf("BENCH %-75s median %8.0f  rounds %s%n", what, sorted[ROUNDS / 2],
+                Arrays.toString(Arrays.stream(rounds).map(Math::rint).toArray()));
+    }
+
+    private static double handshakes(RunningTollgate tollgate, SSLContext trust, String host, int port)
+            throws Exception {
+        return concurrently(THREADS, done -> {
+            try (Socket raw = connect(tollgate, host, port);
+                 SSLSocket tls = (SSLSocket) trust.getSocketFactory().createSocket(raw, host, port, true)) {
+                tls.startHandshake();
+                // A full handshake each time: no session resumption.
+                tls.getSession().invalidate();
+            }
+            done.increment();
+        });
+    }
+
+    private static double requests(RunningTollgate tollgate, SSLContext trust, String host, int port,
+                                   int connections) throws Exception {
+        List<SSLSocket> sockets = new ArrayList<>();
+        for (int i = 0; i < connections; i++) {
+            SSLSocket tls = (SSLSocket) trust.getSocketFactory().createSocket(connect(tollgate, host, port), host,
+                    port, true);
+            tls.startHandshake();
+            sockets.add(tls);
+        }
+        try {
+            List<InputStream> inputs = new ArrayList<>();
+            for (SSLSocket socket : sockets) {
+                inputs.add(new BufferedInputStream(socket.getInputStream()));
+            }
+            byte[] request = ("GET /hello HTTP/1.1\r\nHost: " + host + ":" + port + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII);
+            java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+            ThreadLocal<Integer> mine = ThreadLocal.withInitial(next::getAndIncrement);
+            return concurrently(connections, done -> {
+                int index = mine.get();
+                OutputStream out = sockets.get(index).getOutputStream();
+                out.write(request);
+                out.flush();
+                readResponse(inputs.get(index));
+                done.increment();
+            });
+        } finally {
+            for (SSLSocket socket : sockets) {
+                socket.close();
+            }
+        }
+    }
+
+    @FunctionalInterface
+    private interface Step {
+        void run(LongAdder done) throws Exception;
+    }
+
+    private static double concurrently(int threads, Step step) throws Exception {
+        LongAdder done = new LongAdder();
+        long end = System.nanoTime() + SECONDS * 1_000_000_000L;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            List<Future<?>> futures = new ArrayList<>();
+            long start = System.nanoTime();
+            for (int i = 0; i < threads; i++) {
+                futures.add(pool.submit(() -> {
+                    while (System.nanoTime() < end) {
+                        step.run(done);
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> future : futures) {
+                future.get();
+            }
+            return done.sum() / ((System.nanoTime() - start) / 1e9);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static Socket connect(RunningTollgate tollgate, String host, int port) throws IOException {
+        Socket raw = new Socket(InetAddress.getLoopbackAddress(), tollgate.port());
+        raw.setTcpNoDelay(true);
+        raw.setSoTimeout(30_000);
+        raw.getOutputStream().write(("CONNECT " + host + ":" + port + " HTTP/1.1\r\nHost: " + host + ":" + port
+                + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        String head = readHead(raw.getInputStream());
+        if (!head.startsWith("HTTP/1.1 200")) {
+            throw new IOException("CONNECT refused: " + head);
+        }
+        return raw;
+    }
+
+    /** Reads one response with a Content-Length body (the origin's /hello). */
+    private static void readResponse(InputStream in) throws IOException {
+        String head = readHead(in);
+        int length = 0;
+        for (String line : head.split("\r\n")) {
+            if (line.regionMatches(true, 0, "Content-Length:", 0, 15)) {
+                length = Integer.parseInt(line.substring(15).trim());
+            }
+        }
+        if (!head.startsWith("HTTP/1.1 200")) {
+            throw new IOException("unexpected response: " + head);
+        }
+        in.readNBytes(length);
+    }
+
+    private static String readHead(InputStream in) throws IOException {
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
+        int matched = 0;
+        while (matched < 4) {
+            int b = in.read();
+            if (b < 0) {
+                throw new IOException("closed after " + head.toString(StandardCharsets.ISO_8859_1));
+            }
+            head.write(b);
+            matched = (b == (matched % 2 == 0 ? '\r' : '\n')) ? matched + 1 : (b == '\r' ? 1 : 0);
+        }
+        return head.toString(StandardCharsets.ISO_8859_1);
+    }
+
+    private static SSLContext trusting(X509Certificate ca) throws Exception {
+        KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
+        store.load(null, null);
+        store.setCertificateEntry("ca", ca);
+        TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        trust.init(store);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, trust.getTrustManagers(), null);
+        return context;
+    }
+}
