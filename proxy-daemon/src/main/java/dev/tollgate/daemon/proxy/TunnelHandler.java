@@ -252,6 +252,24 @@ public class TunnelHandler extends ConnectHandler {
         return (TunnelSession) context.get(SESSION);
     }
 
+    /** {@code callback}, telling the session first when a write to one side's socket fails. */
+    private Callback failureReporting(Callback callback, TunnelSession session, boolean upstreamSide) {
+        return new Callback.Nested(callback) {
+            @Override
+            public void failed(Throwable failure) {
+                reportFailure(session, upstreamSide, failure);
+                super.failed(failure);
+            }
+        };
+    }
+
+    private void reportFailure(TunnelSession session, boolean upstreamSide, Throwable failure) {
+        // Past the drain's deadline the listener closes the tunnel itself: what fails then is no side's fault.
+        if (!drain.isOver()) {
+            session.failed(upstreamSide, failure);
+        }
+    }
+
     private void closed(TunnelSession session, boolean upstreamSide, Throwable cause) {
         // Past the drain's deadline the listener closes the tunnel itself (its connections then see a closed
         // channel): that is how a stop ends a tunnel, not an upstream reset or a client abort.
@@ -268,8 +286,8 @@ public class TunnelHandler extends ConnectHandler {
      * request twice when the upstream connection opens (on another thread) just as the handling thread returns:
      * the second completion meets a recycled channel (a NullPointerException in HttpChannelState.completeStream)
      * and the client's connection is closed right after its 200, the tunnel unused. The soak saw it about once
-     * in a few hundred thousand tunnels (docs/reliability.md). An ordinary write followed by the callback is the path every
-     * other response takes, where the handling thread and the completing thread decide under one lock.
+     * in a few hundred thousand tunnels (docs/reliability.md). An ordinary write followed by the callback is the
+     * path every other response takes, where the handling thread and the completing thread decide under one lock.
      */
     private static final class EstablishedResponseCallback implements Callback {
         private final Response response;
@@ -316,11 +334,23 @@ public class TunnelHandler extends ConnectHandler {
 
         @Override
         protected int read(EndPoint endPoint, ByteBuffer buffer) throws IOException {
-            int read = super.read(endPoint, buffer);
+            int read;
+            try {
+                read = super.read(endPoint, buffer);
+            } catch (IOException e) {
+                reportFailure(session, false, e);
+                throw e;
+            }
             if (read > 0) {
                 session.bytesFromClient.add(read);
             }
             return read;
+        }
+
+        /** Writes what the client sent to the upstream's socket: a failure there is the upstream's. */
+        @Override
+        protected void write(EndPoint endPoint, ByteBuffer buffer, Callback callback) {
+            super.write(endPoint, buffer, failureReporting(callback, session, true));
         }
 
         /** While the listener drains, a quiet tunnel stays open until the drain's deadline. */
@@ -348,11 +378,23 @@ public class TunnelHandler extends ConnectHandler {
 
         @Override
         protected int read(EndPoint endPoint, ByteBuffer buffer) throws IOException {
-            int read = super.read(endPoint, buffer);
+            int read;
+            try {
+                read = super.read(endPoint, buffer);
+            } catch (IOException e) {
+                reportFailure(session, true, e);
+                throw e;
+            }
             if (read > 0) {
                 session.bytesToClient.add(read);
             }
             return read;
+        }
+
+        /** Writes what the origin sent to the client's socket: a failure there is the client's. */
+        @Override
+        protected void write(EndPoint endPoint, ByteBuffer buffer, Callback callback) {
+            super.write(endPoint, buffer, failureReporting(callback, session, false));
         }
 
         @Override

@@ -102,15 +102,24 @@ public final class TunnelSession {
     }
 
     /**
-     * Called when the client-side or the upstream-side connection of an established tunnel closes. The first
-     * side to fail is the one the row blames: when one side aborts, the proxy closes the other, which can then
-     * fail too (a reset from the echoing peer), as a consequence, not a cause. An idle timeout is no failure.
+     * Called when reading from or writing to one side's socket fails: the first side to fail is the one the row
+     * blames. When one side aborts, the proxy closes the other, which can then fail too, as a consequence, not a
+     * cause; and a side's failure may surface in the other side's connection object (its write to this side's
+     * socket), which is why failures are reported per socket, not per connection. An idle timeout is no failure.
      */
-    void connectionClosed(boolean upstreamSide, Throwable cause) {
+    void failed(boolean upstreamSide, Throwable cause) {
         if (cause != null && !(cause instanceof java.util.concurrent.TimeoutException)) {
             firstFailure.compareAndSet(null, (upstreamSide ? "upstream" : "client") + " connection failed: "
                     + cause);
         }
+    }
+
+    /**
+     * Called when the client-side or the upstream-side connection of an established tunnel closes; the second
+     * call records the tunnel. A close with a cause that no read or write reported counts as that side failing.
+     */
+    void connectionClosed(boolean upstreamSide, Throwable cause) {
+        failed(upstreamSide, cause);
         if (closedConnections.incrementAndGet() == 2) {
             String reason = firstFailure.get();
             Outcome outcome = reason == null ? Outcome.OK
