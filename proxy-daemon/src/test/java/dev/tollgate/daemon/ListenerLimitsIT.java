@@ -91,9 +91,11 @@ class ListenerLimitsIT {
             assertTrue(cutOff, "the connection was still open after " + linesSent + " header lines");
 
             AccessRecord row = tollgate.awaitRows(1).get(0);
-            assertEquals(Outcome.CLIENT_TIMEOUT, row.outcome());
+            assertEquals(Outcome.CLIENT_TIMEOUT, row.outcome(), row.toString());
             assertEquals(408, row.status());
             assertTrue(row.reason().contains("requestHeaderTimeoutMs"), row.reason());
+            // Not also a 400 for the half-read head the parser meets when the deadline closes the connection.
+            assertEquals(1, tollgate.rows().size(), () -> "rows: " + rowsText(tollgate));
             assertEquals("main", row.listener());
             assertEquals(socket.getLocalPort(), row.clientPort());
             assertEquals(0, origin.hits("/hello"));
@@ -139,5 +141,13 @@ class ListenerLimitsIT {
             line.append((char) b);
         }
         return line.toString().trim();
+    }
+
+    private static String rowsText(RunningTollgate tollgate) {
+        try {
+            return tollgate.rows().toString();
+        } catch (java.sql.SQLException e) {
+            return e.toString();
+        }
     }
 }

@@ -34,7 +34,7 @@ public final class AccessRecorder implements RequestLog {
     @Override
     public void log(Request request, Response response) {
         ExchangeFacts facts = (ExchangeFacts) request.getAttribute(ExchangeFacts.ATTRIBUTE);
-        if (facts != null && facts.recordedByTunnel) {
+        if (facts != null && facts.recordedByTunnel || facts == null && OriginFormMarker.headTimedOut(request)) {
             return;
         }
         long tsMs = Request.getTimeStamp(request);

@@ -55,6 +55,15 @@ public final class OriginFormMarker extends HttpConnectionFactory {
         return configure(connection, connector, endPoint);
     }
 
+    /**
+     * Whether the request's connection was cut off by {@code requestHeaderTimeoutMs}: its 408 is already
+     * recorded, and what Jetty's parser makes of the half-read head afterwards is not another request.
+     */
+    static boolean headTimedOut(org.eclipse.jetty.server.Request request) {
+        return request.getConnectionMetaData().getConnection() instanceof MarkingConnection marking
+                && marking.headWatch.expired();
+    }
+
     private static final class MarkingConnection extends HttpConnection {
         private final RequestHeadDeadline.Watch headWatch;
         /** The intercepted tunnel whose decrypted requests this connection reads, or null. */

@@ -47,6 +47,7 @@ public final class RequestHeadDeadline {
         private final Scheduler scheduler;
         /** The head being waited for, or null between heads. */
         private final AtomicReference<Head> current = new AtomicReference<>();
+        private volatile boolean expired;
 
         private Watch(EndPoint endPoint, Scheduler scheduler) {
             this.endPoint = endPoint;
@@ -78,10 +79,18 @@ public final class RequestHeadDeadline {
             }
         }
 
+        /** Whether this connection was cut off by the deadline (and its one record written). */
+        boolean expired() {
+            return expired;
+        }
+
         private void expire(Head head) {
             if (!current.compareAndSet(head, null) || !endPoint.isOpen()) {
                 return;
             }
+            // Before the close: the parser then meets the end of a half-read head and Jetty answers it 400,
+            // which must not become a second record of the same request.
+            expired = true;
             String reason = "request head not complete within " + timeoutMs + " ms (requestHeaderTimeoutMs)";
             byte[] body = (REQUEST_TIMEOUT + " " + reason + "\n").getBytes(StandardCharsets.UTF_8);
             String response = "HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain;charset=utf-8\r\n"
