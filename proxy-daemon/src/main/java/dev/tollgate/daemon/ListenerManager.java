@@ -293,7 +293,8 @@ final class ListenerManager implements AutoCloseable {
                     + " already");
         }
         stopping.add(name);
-        LOG.info("{} - stopping, draining for up to {} ms", name, drainMs);
+        LOG.info("{} - stopping on {}:{}, draining for up to {} ms", name, listener.config().host(),
+                listener.connector().getLocalPort(), drainMs);
         listener.drain().begin(drainMs);
         // Closes the listening socket at once (Jetty's network connectors do so on shutdown) and tells open
         // connections to close after their current request.
