@@ -47,7 +47,8 @@ public interface ProxyControl {
      * drain) as the file now says; API-made listeners are left alone.
      *
      * @throws ControlException BAD_REQUEST when the file is invalid (the message says why), CONFLICT when the
-     *                          daemon runs on its embedded defaults (no file to read) or a reload is running
+     *                          daemon runs on its embedded defaults (no file to read); a second reload waits for
+     *                          the first
      */
     ReloadReport reload() throws ControlException;
 
