@@ -1,7 +1,6 @@
 package dev.tollgate.admin.internal;
 
 import dev.tollgate.admin.BackupReport;
-import dev.tollgate.admin.ControlException;
 import dev.tollgate.admin.ProxyControl;
 
 import java.util.Set;
@@ -17,12 +16,7 @@ public final class BackupResource {
 
     public void backup(ApiExchange exchange) throws Exception {
         exchange.allowOnlyQuery(Set.of());
-        BackupReport report;
-        try {
-            report = control.backup();
-        } catch (ControlException e) {
-            throw new ApiException(e.kind().status(), e.getMessage());
-        }
+        BackupReport report = ControlCalls.call(control::backup);
         exchange.detail(report.file() + " (" + report.bytes() + " bytes)");
         exchange.sendJson(201, report);
     }

@@ -1,12 +1,13 @@
 package dev.tollgate.admin.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tollgate.admin.ControlException;
 import dev.tollgate.admin.ListenerView;
 import dev.tollgate.admin.ProxyControl;
 
 import java.util.Map;
 import java.util.Set;
+
+import static dev.tollgate.admin.internal.ControlCalls.call;
 
 /** {@code /api/v1/listeners}: list, create, read, start, stop and delete listeners at runtime. */
 public final class ListenersResource {
@@ -87,18 +88,5 @@ public final class ListenersResource {
 
     private static ApiException notFound(String name) {
         return new ApiException(404, "no listener named \"" + name + "\"");
-    }
-
-    private static <T> T call(ControlCall<T> call) throws ApiException {
-        try {
-            return call.run();
-        } catch (ControlException e) {
-            throw new ApiException(e.kind().status(), e.getMessage());
-        }
-    }
-
-    @FunctionalInterface
-    private interface ControlCall<T> {
-        T run() throws ControlException;
     }
 }

@@ -1,6 +1,5 @@
 package dev.tollgate.admin.internal;
 
-import dev.tollgate.admin.ControlException;
 import dev.tollgate.admin.ProxyControl;
 import dev.tollgate.admin.ReloadReport;
 
@@ -17,12 +16,7 @@ public final class ReloadResource {
 
     public void reload(ApiExchange exchange) throws Exception {
         exchange.allowOnlyQuery(Set.of());
-        ReloadReport report;
-        try {
-            report = control.reload();
-        } catch (ControlException e) {
-            throw new ApiException(e.kind().status(), e.getMessage());
-        }
+        ReloadReport report = ControlCalls.call(control::reload);
         exchange.detail(report.summary());
         exchange.sendJson(200, report);
     }
