@@ -15,7 +15,6 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -202,8 +201,7 @@ final class ConfigReloader {
         java.util.Set<String> names = new java.util.LinkedHashSet<>();
         running.fieldNames().forEachRemaining(names::add);
         file.fieldNames().forEachRemaining(names::add);
-        for (Iterator<String> it = names.iterator(); it.hasNext(); ) {
-            String name = it.next();
+        for (String name : names) {
             if (!Objects.equals(running.get(name), file.get(name))) {
                 keys.add(prefix + "." + name);
             }

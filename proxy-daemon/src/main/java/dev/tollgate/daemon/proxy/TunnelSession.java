@@ -36,9 +36,12 @@ public final class TunnelSession {
     final LongAdder interceptedRequests = new LongAdder();
     /** The proxy-auth user: the authenticated one, or the one a failed attempt named. */
     volatile String username;
-    /** The reason of the first side to fail ("client connection failed: ..."), or null while none has. */
-    private final java.util.concurrent.atomic.AtomicReference<String> firstFailure =
+    /** The first side to fail, as the row will say it, or null while none has. */
+    private final java.util.concurrent.atomic.AtomicReference<Failure> firstFailure =
             new java.util.concurrent.atomic.AtomicReference<>();
+
+    private record Failure(Outcome outcome, String reason) {
+    }
     private final AtomicInteger closedConnections = new AtomicInteger();
     private final AtomicBoolean recorded = new AtomicBoolean();
     private final Consumer<AccessRecord> sink;
@@ -109,8 +112,9 @@ public final class TunnelSession {
      */
     void failed(boolean upstreamSide, Throwable cause) {
         if (cause != null && !(cause instanceof java.util.concurrent.TimeoutException)) {
-            firstFailure.compareAndSet(null, (upstreamSide ? "upstream" : "client") + " connection failed: "
-                    + cause);
+            firstFailure.compareAndSet(null, upstreamSide
+                    ? new Failure(Outcome.UPSTREAM_RESET, "upstream connection failed: " + cause)
+                    : new Failure(Outcome.CLIENT_ABORT, "client connection failed: " + cause));
         }
     }
 
@@ -121,10 +125,12 @@ public final class TunnelSession {
     void connectionClosed(boolean upstreamSide, Throwable cause) {
         failed(upstreamSide, cause);
         if (closedConnections.incrementAndGet() == 2) {
-            String reason = firstFailure.get();
-            Outcome outcome = reason == null ? Outcome.OK
-                    : reason.startsWith("upstream") ? Outcome.UPSTREAM_RESET : Outcome.CLIENT_ABORT;
-            finish(ESTABLISHED, outcome, reason);
+            Failure failure = firstFailure.get();
+            if (failure == null) {
+                finish(ESTABLISHED, Outcome.OK, null);
+            } else {
+                finish(ESTABLISHED, failure.outcome(), failure.reason());
+            }
         }
     }
 
