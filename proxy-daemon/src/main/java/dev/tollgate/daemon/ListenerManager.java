@@ -478,7 +478,7 @@ final class ListenerManager implements AutoCloseable {
         Interception interception = config.intercept().enabled()
                 ? new TlsInterception(config.intercept(), leafCertificates.get()) : Interception.OFF;
         return new AdmissionHandler(new TunnelHandler(context, config, policy, authenticator, parent, loopGuard, node,
-                sink, openTunnels, drain, interception), accessLogFull);
+                sink, openTunnels, drain, interception), accessLogFull, config.logQuery());
     }
 
     private static String rootMessage(Throwable e) {

@@ -22,14 +22,17 @@ public final class AdmissionHandler extends Handler.Wrapper {
     private static final int SERVICE_UNAVAILABLE = 503;
 
     private final BooleanSupplier accessLogFull;
+    private final boolean logQuery;
 
     /**
      * @param next          the listener's chain
      * @param accessLogFull whether the access-log queue is full right now
+     * @param logQuery      the listener's {@code logQuery}: a refusal's row keeps the query as a forwarded row would
      */
-    public AdmissionHandler(Handler next, BooleanSupplier accessLogFull) {
+    public AdmissionHandler(Handler next, BooleanSupplier accessLogFull, boolean logQuery) {
         super(next);
         this.accessLogFull = accessLogFull;
+        this.logQuery = logQuery;
     }
 
     @Override
@@ -40,7 +43,7 @@ public final class AdmissionHandler extends Handler.Wrapper {
         RequestRefusedException refused = new RequestRefusedException(SERVICE_UNAVAILABLE, Outcome.OVERLOADED,
                 "the access log cannot keep up (its queue is full): the request was not forwarded; retry in "
                         + RETRY_AFTER_SECONDS + " s");
-        ExchangeFacts facts = ExchangeFacts.forward(false);
+        ExchangeFacts facts = ExchangeFacts.forward(logQuery);
         facts.refused(refused.outcome(), refused.reason());
         request.setAttribute(ExchangeFacts.ATTRIBUTE, facts);
         response.getHeaders().put(HttpHeader.RETRY_AFTER, RETRY_AFTER_SECONDS);

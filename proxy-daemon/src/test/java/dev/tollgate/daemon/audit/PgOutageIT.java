@@ -30,7 +30,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -111,7 +110,7 @@ class PgOutageIT {
                     "DEGRADED while PostgreSQL is down");
             forwardingAdmin.awaitHealth(h -> "DEGRADED".equals(h.path("status").asText()), DEADLINE,
                     "DEGRADED while PostgreSQL is down");
-            awaitTrue(() -> load.refused.sum() > 0, "503s from the refusing node once its queue is full");
+            awaitTrue(() -> !load.refused.isEmpty(), "503s from the refusing node once its queue is full");
             awaitTrue(() -> System.nanoTime() >= outageEnds, OUTAGE_SECONDS + " s of outage under load");
             pgCtlCluster("start");
 
@@ -125,7 +124,14 @@ class PgOutageIT {
         }
 
         assertEquals(List.of(), List.copyOf(load.errors), "every answer was 200, or 503 from the refusing node");
-        Map<String, Map<Integer, Integer>> stored = storedRequests();
+        Map<String, Map<Integer, Integer>> stored = storedRequests("OK");
+        // A 503 is recorded too when the queue has room again by the time its row is made: such rows are the
+        // refused requests' own, one each, never a forwarded request's.
+        storedRequests("OVERLOADED").forEach((node, rows) -> rows.forEach((i, n) -> {
+            assertEquals(REFUSING, node, "OVERLOADED row for request " + i);
+            assertEquals(1, n, "OVERLOADED rows for request " + i);
+            assertTrue(load.refused.contains(i), "OVERLOADED row for request " + i + ", which was not refused");
+        }));
         Map<Integer, Integer> refusingRows = stored.getOrDefault(REFUSING, Map.of());
         refusingRows.forEach((i, n) -> assertEquals(1, n, "rows for request " + i));
         assertEquals(load.forwarded.get(REFUSING), refusingRows.keySet(),
@@ -142,7 +148,7 @@ class PgOutageIT {
         assertEquals(sent, forwardingRows.size() + unlogged, "every request the forwarding node forwarded is"
                 + " stored or counted unlogged (" + forwardingRows.size() + " stored, " + unlogged + " unlogged)");
         System.out.printf("outage: refusing node stored %d, refused %d with 503; forwarding node stored %d of %d,"
-                + " %d unlogged%n", refusingRows.size(), load.refused.sum(), forwardingRows.size(), sent, unlogged);
+                + " %d unlogged%n", refusingRows.size(), load.refused.size(), forwardingRows.size(), sent, unlogged);
     }
 
     private RunningTollgate start(String node, String onOverflow) throws Exception {
@@ -167,16 +173,18 @@ class PgOutageIT {
         stopped = action[0].equals("stop");
     }
 
-    /** Request number to node, path to row count, from PostgreSQL itself. */
-    private Map<String, Map<Integer, Integer>> storedRequests() throws Exception {
+    /** Node to request number to row count for the rows with {@code outcome}, from PostgreSQL itself. */
+    private Map<String, Map<Integer, Integer>> storedRequests(String outcome) throws Exception {
         Map<String, Map<Integer, Integer>> stored = new HashMap<>();
         try (Connection c = db.connect();
-             PreparedStatement select = c.prepareStatement("SELECT node, path FROM access_log");
-             ResultSet rs = select.executeQuery()) {
-            while (rs.next()) {
-                String path = rs.getString(2);
-                int i = Integer.parseInt(path.substring(path.indexOf('=') + 1));
-                stored.computeIfAbsent(rs.getString(1), n -> new HashMap<>()).merge(i, 1, Integer::sum);
+             PreparedStatement select = c.prepareStatement("SELECT node, path FROM access_log WHERE outcome = ?")) {
+            select.setString(1, outcome);
+            try (ResultSet rs = select.executeQuery()) {
+                while (rs.next()) {
+                    String path = rs.getString(2);
+                    int i = Integer.parseInt(path.substring(path.indexOf('=') + 1));
+                    stored.computeIfAbsent(rs.getString(1), n -> new HashMap<>()).merge(i, 1, Integer::sum);
+                }
             }
         }
         return stored;
@@ -196,7 +204,7 @@ class PgOutageIT {
     private final class Load {
         final Map<String, Set<Integer>> forwarded = Map.of(REFUSING, ConcurrentHashMap.newKeySet(),
                 FORWARDING, ConcurrentHashMap.newKeySet());
-        final LongAdder refused = new LongAdder();
+        final Set<Integer> refused = ConcurrentHashMap.newKeySet();
         final ConcurrentLinkedQueue<String> errors = new ConcurrentLinkedQueue<>();
         private final AtomicInteger next = new AtomicInteger();
         private final AtomicBoolean running = new AtomicBoolean(true);
@@ -222,7 +230,7 @@ class PgOutageIT {
                 if (response.status() == 200) {
                     forwarded.get(node).add(i);
                 } else if (response.status() == 503 && node.equals(REFUSING)) {
-                    refused.increment();
+                    refused.add(i);
                 } else {
                     errors.add(node + " request " + i + ": " + response.status() + " " + response.bodyText());
                 }

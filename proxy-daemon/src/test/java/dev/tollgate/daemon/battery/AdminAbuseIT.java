@@ -87,34 +87,46 @@ class AdminAbuseIT {
         assertOnlyMain();
     }
 
+    /**
+     * A declared length past the limit is refused from the head alone: 413 before the body is read. The body is
+     * still being sent while the answer is read, as a real client's would be: the API closes after its answer,
+     * and a client that reads only after sending all 10 MiB can meet a reset that discards the answer (the JDK's
+     * HttpClient did, in CI).
+     */
     @Test
     void tenMebibyteBodyIs413() throws Exception {
-        String padding = "{\"name\": \"big\", \"port\": 0, \"pad\": \"" + "x".repeat(10 * 1024 * 1024) + "\"}";
-        assertError(413, post("/api/v1/listeners", "application/json", padding));
-        assertOnlyMain();
+        int piece = 64 * 1024;
+        assertTooLarge("Content-Length: " + 10 * 1024 * 1024, "x".repeat(piece), piece, "");
     }
 
     /**
      * Without a declared length (chunked), the API stops reading past its limit instead of buffering it all. It
-     * answers 413 as soon as the body passes the limit and closes, so the answer is read while the body is still
-     * being sent (a client that reads only after sending all 10 MiB meets a broken pipe instead, as the JDK's
-     * HttpClient did here under load).
+     * answers 413 as soon as the body passes the limit and closes.
      */
     @Test
     void tenMebibyteChunkedBodyIs413() throws Exception {
-        int chunk = 64 * 1024;
-        String chunkText = Integer.toHexString(chunk) + "\r\n" + "x".repeat(chunk) + "\r\n";
+        int piece = 64 * 1024;
+        assertTooLarge("Transfer-Encoding: chunked", Integer.toHexString(piece) + "\r\n" + "x".repeat(piece) + "\r\n",
+                piece, "0\r\n\r\n");
+    }
+
+    /**
+     * POSTs a listener with 10 MiB of body framed by {@code framing}, sent {@code piece} by {@code piece} (each
+     * carrying {@code pieceBytes} of body) while another thread reads the answer, which must be a 413 with a JSON
+     * reason; nothing must have been created.
+     */
+    private void assertTooLarge(String framing, String piece, int pieceBytes, String end) throws Exception {
         java.util.concurrent.ExecutorService reader = java.util.concurrent.Executors.newSingleThreadExecutor();
         try (RawHttpConnection connection = RawHttpConnection.open(tollgate.adminPort())) {
             java.util.concurrent.Future<RawHttpConnection.Response> answer = reader.submit(connection::readResponse);
             connection.send("POST /api/v1/listeners HTTP/1.1\r\nHost: 127.0.0.1:" + tollgate.adminPort()
                     + "\r\nAuthorization: Bearer " + token + "\r\nContent-Type: application/json\r\n"
-                    + "Transfer-Encoding: chunked\r\n\r\n");
+                    + framing + "\r\n\r\n");
             try {
-                for (int sent = 0; sent < 10 * 1024 * 1024 && !answer.isDone(); sent += chunk) {
-                    connection.send(chunkText);
+                for (int sent = 0; sent < 10 * 1024 * 1024 && !answer.isDone(); sent += pieceBytes) {
+                    connection.send(piece);
                 }
-                connection.send("0\r\n\r\n");
+                connection.send(end);
             } catch (IOException stoppedReading) {
                 // The API closed after its answer: what matters is that answer.
             }
