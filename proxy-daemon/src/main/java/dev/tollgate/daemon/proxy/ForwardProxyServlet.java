@@ -13,9 +13,12 @@ import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.HttpProxy;
 import org.eclipse.jetty.client.Origin;
 import org.eclipse.jetty.client.Response;
+import org.eclipse.jetty.client.RoundRobinConnectionPool;
 import org.eclipse.jetty.ee10.proxy.AsyncProxyServlet;
 import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
+import org.eclipse.jetty.ee10.servlet.ServletContextResponse;
 import org.eclipse.jetty.http.HttpException;
+import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpHeaderValue;
 import org.eclipse.jetty.http.HttpFields;
@@ -32,7 +35,11 @@ import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyStore;
 import java.util.Collections;
+import java.util.EnumSet;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -48,6 +55,10 @@ public class ForwardProxyServlet extends AsyncProxyServlet {
     private static final int BAD_GATEWAY = 502;
     private static final String X_FORWARDED_FOR = HttpHeader.X_FORWARDED_FOR.asString();
     private static final String FORWARDED = HttpHeader.FORWARDED.asString();
+    /** The hop-by-hop headers of RFC 9110 7.6.1 and their common predecessors, never passed on to the client. */
+    private static final Set<HttpHeader> HOP_BY_HOP = EnumSet.of(HttpHeader.CONNECTION, HttpHeader.KEEP_ALIVE,
+            HttpHeader.PROXY_CONNECTION, HttpHeader.PROXY_AUTHENTICATE, HttpHeader.PROXY_AUTHORIZATION,
+            HttpHeader.TE, HttpHeader.TRAILER, HttpHeader.TRANSFER_ENCODING, HttpHeader.UPGRADE);
 
     private final ListenerConfig config;
     private final AccessPolicy policy;
@@ -153,6 +164,16 @@ public class ForwardProxyServlet extends AsyncProxyServlet {
     protected HttpClient newHttpClient() {
         HttpClient client = super.newHttpClient();
         client.setConnectTimeout(config.connectTimeoutMs());
+        // Jetty's default pool looks for an idle connection from the first one on, past every busy one: under
+        // load a cost per request that grows with the connections open to the origin. Round robin starts after
+        // the last one taken, which has most likely been released since. Connections are still opened only
+        // when none is idle (not "maximized" as this pool would by default).
+        client.getTransport().setConnectionPoolFactory(destination -> {
+            RoundRobinConnectionPool pool = new RoundRobinConnectionPool(destination,
+                    client.getMaxConnectionsPerDestination());
+            pool.setMaximizeConnections(false);
+            return pool;
+        });
         client.setSocketAddressResolver(new LazyGuardedResolver(client));
         // https upstreams (intercepted requests): the JVM's trust store plus intercept.trustBundle, and the
         // host name checked against the certificate (RFC 9110 4.3.4). A failure is a 502, never accepted.
@@ -229,7 +250,7 @@ public class ForwardProxyServlet extends AsyncProxyServlet {
         return new StallWatchingReader(request, response, proxyRequest, content);
     }
 
-    /** Notes the address actually dialled, then copies the origin's headers as Jetty does. */
+    /** Notes the address actually dialled, then copies the origin's end-to-end headers. */
     @Override
     protected void onServerResponseHeaders(HttpServletRequest clientRequest, HttpServletResponse proxyResponse,
                                            Response serverResponse) {
@@ -247,7 +268,36 @@ public class ForwardProxyServlet extends AsyncProxyServlet {
                 facts.upstreamAddr = inet.getAddress().getHostAddress();
             }
         }
-        super.onServerResponseHeaders(clientRequest, proxyResponse, serverResponse);
+        copyResponseHeaders(serverResponse.getHeaders(), proxyResponse);
+    }
+
+    /**
+     * Copies the origin's response headers to the client's response, leaving out the hop-by-hop ones: those of
+     * RFC 9110 7.6.1, those the origin's {@code Connection} header names, and empty ones (as Jetty's own copy
+     * does). The fields are passed on as they are, not rebuilt from their names and values, which Jetty's copy
+     * does at the cost of a lower-cased name and a header lookup per field.
+     */
+    private static void copyResponseHeaders(HttpFields origin, HttpServletResponse proxyResponse) {
+        Set<String> nominated = null;
+        for (String token : origin.getCSV(HttpHeader.CONNECTION, false)) {
+            if (nominated == null) {
+                nominated = new HashSet<>();
+            }
+            nominated.add(token.toLowerCase(Locale.ROOT));
+        }
+        HttpFields.Mutable target = ServletContextResponse.getServletContextResponse(proxyResponse).getHeaders();
+        for (HttpField field : origin) {
+            HttpHeader header = field.getHeader();
+            if (header != null && HOP_BY_HOP.contains(header)) {
+                continue;
+            }
+            String value = field.getValue();
+            if (value == null || value.isBlank()
+                    || (nominated != null && nominated.contains(field.getLowerCaseName()))) {
+                continue;
+            }
+            target.add(field);
+        }
     }
 
     /**
