@@ -39,9 +39,16 @@ import javax.sql.DataSource;
 public final class KeyIndexer implements AutoCloseable {
 
     public static final String THREAD_NAME = "tollgate-key-indexer";
+    /** The wait after a round that found nothing to index (an idle proxy polls once a second). */
     public static final long DEFAULT_INTERVAL_MS = 1_000;
-    /** Rows per round: one transaction's worth, about a second of the writer at full speed on H2. */
-    public static final int DEFAULT_ROUND_ROWS = 50_000;
+    /**
+     * The wait after a round that indexed rows: while rows arrive, small rounds often. Once-a-second rounds of a
+     * second's rows took a core for 100-200 ms at a time under load, and the requests queued behind them set
+     * the proxy's 99th percentile (docs/performance.md).
+     */
+    static final long BUSY_INTERVAL_MS = 25;
+    /** Rows per round (one transaction), when catching up after a pause; under a steady load rounds are smaller. */
+    public static final int DEFAULT_ROUND_ROWS = 10_000;
     /** Key prefixes per statement when deleting keys for retention: 512 statements cover every key once. */
     static final int DELETE_WINDOW_PREFIXES = 1_024;
     private static final long CLOSE_TIMEOUT_MS = 30_000;
@@ -53,6 +60,7 @@ public final class KeyIndexer implements AutoCloseable {
     private final String name;
     private final DataSource dataSource;
     private final long intervalMs;
+    private final long busyIntervalMs;
     private final int roundRows;
     private final BooleanSupplier writerBehind;
     private final int maxDeferredRounds;
@@ -78,6 +86,7 @@ public final class KeyIndexer implements AutoCloseable {
         this.name = name;
         this.dataSource = dataSource;
         this.intervalMs = intervalMs;
+        this.busyIntervalMs = Math.min(intervalMs, BUSY_INTERVAL_MS);
         this.roundRows = roundRows;
         this.writerBehind = writerBehind;
         this.maxDeferredRounds = maxDeferredRounds;
@@ -88,8 +97,9 @@ public final class KeyIndexer implements AutoCloseable {
     }
 
     /**
-     * Starts an indexer that indexes every {@code intervalMs} unless {@code writerBehind} says the writer needs
-     * the machine; {@code name} prefixes its log lines.
+     * Starts an indexer that looks for new rows every {@code intervalMs} while none arrive, every {@value
+     * #BUSY_INTERVAL_MS} ms (at most {@code intervalMs}) while they do, and waits while {@code writerBehind} says
+     * the writer needs the machine; {@code name} prefixes its log lines.
      */
     static KeyIndexer start(String name, DataSource dataSource, long intervalMs, BooleanSupplier writerBehind) {
         return start(new KeyIndexer(name, dataSource, intervalMs, DEFAULT_ROUND_ROWS, writerBehind,
@@ -213,17 +223,24 @@ public final class KeyIndexer implements AutoCloseable {
     }
 
     private void run() {
-        LOG.info("{} - key indexer started (every {} ms, {} rows a round)", name, intervalMs, roundRows);
+        LOG.info("{} - key indexer started (every {} ms while rows arrive, {} ms when idle, up to {} rows a round)",
+                name, busyIntervalMs, intervalMs, roundRows);
         int deferredInARow = 0;
-        while (!awaitStop()) {
+        long waitMs = intervalMs;
+        while (!awaitStop(waitMs)) {
+            waitMs = intervalMs;
             if (deferredInARow < maxDeferredRounds && writerBehind.getAsBoolean()) {
+                // Deferrals are counted in whole intervals, so that a long overload still moves the index
+                // every maxDeferredRounds intervals.
                 deferredInARow++;
                 deferredRounds++;
                 continue;
             }
             deferredInARow = 0;
             try {
-                indexRounds(writerBehind);
+                if (indexRounds(writerBehind) > 0) {
+                    waitMs = busyIntervalMs;
+                }
             } catch (Throwable t) {
                 // Everything: a dead indexer would leave every later row in the unindexed tail, and queries
                 // would slowly turn into table scans. The next interval retries on a fresh connection.
@@ -249,10 +266,10 @@ public final class KeyIndexer implements AutoCloseable {
         }
     }
 
-    /** Waits one interval; true when close() was called. */
-    private boolean awaitStop() {
+    /** Waits {@code waitMs}; true when close() was called. */
+    private boolean awaitStop(long waitMs) {
         try {
-            return stop.await(intervalMs, TimeUnit.MILLISECONDS);
+            return stop.await(waitMs, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             // Only close() should stop the indexer; an interrupt from elsewhere is ignored.
             return stop.getCount() == 0;
