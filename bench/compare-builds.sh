@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Two Tollgate builds (or one build with two sets of JVM flags) side by side in one run of the shared peer
+# harness, with Squid as the reference: the way to tell whether a change helped on a shared, noisy machine,
+# where two separate runs minutes apart differ by 5-10 % on their own. One command:
+#
+#   bench/compare-builds.sh BASE_DIR NEW_DIR
+#
+# BASE_DIR and NEW_DIR are distribution folders (packaging/target/tollgate, copied aside before a change:
+# `cp -a packaging/target/tollgate /tmp/tollgate-base`). Both daemons run at once, with durable access logging
+# on as shipped; each is warmed up (TOLLGATE_WARMUP_S per test, default 30), then the harness measures them
+# in interleaved rounds (defaults: TESTS=http_small ROUNDS=3 DURATION=10). The idle one only polls its
+# database meanwhile. The harness names them "base" and "new".
+#
+# Environment: BASE_JAVA_OPTS and NEW_JAVA_OPTS (default: the packaged JAVA_OPTS), PEERS (default squid),
+# HARNESS (default ../shared/bench), and everything peer-bench.sh reads. All traffic stays on loopback; both
+# daemons are stopped by their PIDs when the script ends, however it ends.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+HARNESS="${HARNESS:-$ROOT/../shared/bench}"
+ORIGIN_TLS_PORT="${ORIGIN_TLS_PORT:-18443}"
+PACKAGED_JAVA_OPTS="-XX:+UseParallelGC -Xms256m -Xmx1g"
+WARMUP_S="${TOLLGATE_WARMUP_S:-30}"
+
+[[ $# -eq 2 ]] || { echo "usage: $0 BASE_DIR NEW_DIR (distribution folders)" >&2; exit 2; }
+for dist in "$1" "$2"; do
+  [[ -x "$dist/bin/tollgate" ]] || { echo "no $dist/bin/tollgate: give a distribution folder" >&2; exit 2; }
+done
+[[ -x "$HARNESS/peer-bench.sh" ]] || { echo "no harness at $HARNESS (set HARNESS)" >&2; exit 2; }
+
+WORK="$(mktemp -d /tmp/tollgate-compare.XXXXXX)"
+chmod 0755 "$WORK"
+PIDS=()
+trap 'for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; wait 2>/dev/null || true' EXIT
+
+# start NAME DIST JAVA_OPTS: one daemon on a free loopback port; prints "NAME=127.0.0.1:PORT/PID".
+start() {
+  local name=$1 dist=$2 opts=$3 dir="$WORK/$1" port="" pid
+  mkdir -p "$dir"
+  cat > "$dir/tollgate.json" <<JSON
+{"stateDir": "$dir/state",
+ "listeners": [{"name": "bench", "host": "127.0.0.1", "port": 0, "denyDestinations": [],
+                "connectPorts": [$ORIGIN_TLS_PORT]}],
+ "admin": {"port": 0},
+ "store": {"sqlPort": -1}}
+JSON
+  JAVA_OPTS="$opts" "$dist/bin/tollgate" run --config "$dir/tollgate.json" > "$dir/tollgate.log" 2>&1 &
+  pid=$!
+  PIDS+=("$pid")
+  for _ in $(seq 300); do
+    port="$(sed -n 's/.*bench - listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$dir/tollgate.log" | head -1)"
+    [[ -n "$port" ]] && break
+    kill -0 "$pid" 2>/dev/null || { cat "$dir/tollgate.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  [[ -n "$port" ]] || { echo "$name did not start listening: $dir/tollgate.log" >&2; exit 1; }
+  echo "$name=127.0.0.1:$port/$pid"
+}
+
+start base "$1" "${BASE_JAVA_OPTS:-$PACKAGED_JAVA_OPTS}" > "$WORK/base.target"
+start new "$2" "${NEW_JAVA_OPTS:-$PACKAGED_JAVA_OPTS}" > "$WORK/new.target"
+BASE_TARGET="$(cat "$WORK/base.target")"
+NEW_TARGET="$(cat "$WORK/new.target")"
+echo "base: $1 ($BASE_TARGET), new: $2 ($NEW_TARGET); work folder $WORK" >&2
+
+cd "$HARNESS"
+echo "warming both up for about $((WARMUP_S * 3)) s each" >&2
+PEERS="" NON_PEERS="base new" TESTS="http_small http_64k tunnel_setup" ROUNDS=1 DURATION="$WARMUP_S" \
+  WARMUP=2 SETUP_N=2000 RUN_DIR="$WORK/warmup" ./peer-bench.sh "$BASE_TARGET" "$NEW_TARGET" \
+  > /dev/null 2> "$WORK/warmup.log" || { echo "warm-up failed: $WORK/warmup.log" >&2; exit 1; }
+
+PEERS="${PEERS:-squid}" NON_PEERS="base new${NON_PEERS:+ $NON_PEERS}" TESTS="${TESTS:-http_small}" \
+  ROUNDS="${ROUNDS:-3}" DURATION="${DURATION:-10}" WARMUP="${WARMUP:-5}" \
+  ./peer-bench.sh --start-peers "$BASE_TARGET" "$NEW_TARGET"
