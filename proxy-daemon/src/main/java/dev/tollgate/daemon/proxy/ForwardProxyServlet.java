@@ -274,7 +274,7 @@ public class ForwardProxyServlet extends AsyncProxyServlet {
     /**
      * Copies the origin's response headers to the client's response, leaving out the hop-by-hop ones: those of
      * RFC 9110 7.6.1, those the origin's {@code Connection} header names, and empty ones (as Jetty's own copy
-     * does). The fields are passed on as they are, not rebuilt from their names and values, which Jetty's copy
+     * does); the origin's {@code Date} takes the place of the listener's own. The fields are passed on as they are, not rebuilt from their names and values, which Jetty's copy
      * does at the cost of a lower-cased name and a header lookup per field.
      */
     private static void copyResponseHeaders(HttpFields origin, HttpServletResponse proxyResponse) {
@@ -294,6 +294,11 @@ public class ForwardProxyServlet extends AsyncProxyServlet {
             String value = field.getValue();
             if (value == null || value.isBlank()
                     || (nominated != null && nominated.contains(field.getLowerCaseName()))) {
+                continue;
+            }
+            if (header == HttpHeader.DATE) {
+                // The origin's Date replaces the one the listener put in (a second Date field is invalid).
+                target.put(field);
                 continue;
             }
             target.add(field);

@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 /**
  * The origin's response headers on their way to the client (RFC 9110 7.6.1): end-to-end ones pass as sent,
- * repeated ones included; hop-by-hop ones, the standard ones and those the origin's {@code Connection} header
+ * repeated ones included, and the origin's Date in place of the proxy's own; hop-by-hop ones, the standard ones and those the origin's {@code Connection} header
  * names, stop at the proxy.
  */
 class ResponseHeadersIT {
@@ -32,6 +32,7 @@ class ResponseHeadersIT {
         String head = "HTTP/1.1 200 OK\r\n"
                 + "Content-Type: text/plain\r\n"
                 + "Content-Length: 2\r\n"
+                + "Date: Tue, 01 Jan 2030 00:00:00 GMT\r\n"
                 + "Connection: X-Private, keep-alive\r\n"
                 + "X-Private: origin-to-proxy only\r\n"
                 + "Keep-Alive: timeout=5\r\n"
@@ -59,6 +60,8 @@ class ResponseHeadersIT {
             assertEquals("text/plain", response.header("Content-Type"));
             assertEquals("kept", response.header("X-End-To-End"));
             assertEquals(List.of("a=1", "b=2"), response.headers().get("set-cookie"));
+            assertEquals(List.of("Tue, 01 Jan 2030 00:00:00 GMT"), response.headers().get("date"),
+                    "the origin's Date, once (the listener's own would make two)");
             assertNull(response.header("X-Private"), "named by the origin's Connection header: hop-by-hop");
             assertNull(response.header("Keep-Alive"));
             assertNull(response.header("Proxy-Authenticate"), "the origin's challenge is not for the proxy's client");
