@@ -1,5 +1,6 @@
 package dev.tollgate.daemon.intercept;
 
+import dev.tollgate.daemon.RawHttpConnection;
 import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.daemon.TestOrigin;
 import dev.tollgate.daemon.tls.LocalCa;
@@ -9,9 +10,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
 import java.io.BufferedInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -19,8 +18,6 @@ import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -55,7 +52,7 @@ class InterceptBenchIT {
                     + origin.port() + "], \"intercept\": {\"enabled\": true, \"bypass\": [\"127.0.0.1\"],"
                     + " \"trustBundle\": \"" + originPem + "\"}}";
             try (RunningTollgate tollgate = RunningTollgate.start(dir, listener)) {
-                SSLContext trustingCa = trusting(LocalCa.loadOrCreate(dir).certificate());
+                SSLContext trustingCa = CaTrust.trustingOnly(LocalCa.loadOrCreate(dir).certificate());
                 SSLContext trustingOrigin = origin.clientSslContext();
                 // localhost is intercepted; 127.0.0.1 (the same origin) is on the bypass list: tunnelled.
                 report("intercepted handshakes/s (CONNECT + TLS with Tollgate, " + THREADS + " clients)",
@@ -170,7 +167,7 @@ class InterceptBenchIT {
         raw.setSoTimeout(30_000);
         raw.getOutputStream().write(("CONNECT " + host + ":" + port + " HTTP/1.1\r\nHost: " + host + ":" + port
                 + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-        String head = readHead(raw.getInputStream());
+        String head = RawHttpConnection.readHead(raw.getInputStream());
         if (!head.startsWith("HTTP/1.1 200")) {
             throw new IOException("CONNECT refused: " + head);
         }
@@ -179,7 +176,7 @@ class InterceptBenchIT {
 
     /** Reads one response with a Content-Length body (the origin's /hello). */
     private static void readResponse(InputStream in) throws IOException {
-        String head = readHead(in);
+        String head = RawHttpConnection.readHead(in);
         int length = 0;
         for (String line : head.split("\r\n")) {
             if (line.regionMatches(true, 0, "Content-Length:", 0, 15)) {
@@ -190,30 +187,5 @@ class InterceptBenchIT {
             throw new IOException("unexpected response: " + head);
         }
         in.readNBytes(length);
-    }
-
-    private static String readHead(InputStream in) throws IOException {
-        ByteArrayOutputStream head = new ByteArrayOutputStream();
-        int matched = 0;
-        while (matched < 4) {
-            int b = in.read();
-            if (b < 0) {
-                throw new IOException("closed after " + head.toString(StandardCharsets.ISO_8859_1));
-            }
-            head.write(b);
-            matched = (b == (matched % 2 == 0 ? '\r' : '\n')) ? matched + 1 : (b == '\r' ? 1 : 0);
-        }
-        return head.toString(StandardCharsets.ISO_8859_1);
-    }
-
-    private static SSLContext trusting(X509Certificate ca) throws Exception {
-        KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
-        store.load(null, null);
-        store.setCertificateEntry("ca", ca);
-        TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        trust.init(store);
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, trust.getTrustManagers(), null);
-        return context;
     }
 }

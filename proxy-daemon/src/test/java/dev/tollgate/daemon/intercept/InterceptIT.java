@@ -1,5 +1,6 @@
 package dev.tollgate.daemon.intercept;
 
+import dev.tollgate.daemon.RawHttpConnection;
 import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.daemon.TestOrigin;
 import dev.tollgate.daemon.tls.LocalCa;
@@ -13,10 +14,6 @@ import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
@@ -27,7 +24,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -115,7 +111,7 @@ class InterceptIT {
                      trusting(origin.writeCertificatePem(dir.resolve("origin.pem"))), false))) {
             HttpClient client = HttpClient.newBuilder()
                     .proxy(tollgate.proxySelector())
-                    .sslContext(trustingOnly(LocalCa.loadOrCreate(dir).certificate()))
+                    .sslContext(CaTrust.trustingOnly(LocalCa.loadOrCreate(dir).certificate()))
                     .version(HttpClient.Version.HTTP_1_1)
                     .connectTimeout(Duration.ofSeconds(10))
                     .build();
@@ -208,12 +204,12 @@ class InterceptIT {
             // A client context per handshake: a client resuming its session would see the first certificate again
             // without the server choosing one.
             X509Certificate ca = LocalCa.loadOrCreate(dir).certificate();
-            Handshake first = handshakeAndGet(tollgate, trustingOnly(ca), "localhost", origin.port(), null);
+            Handshake first = handshakeAndGet(tollgate, CaTrust.trustingOnly(ca), "localhost", origin.port(), null);
             assertEquals(List.of("localhost"), dnsNames(first.leaf), "no SNI: the CONNECT host names the leaf");
             assertTrue(first.response.startsWith("HTTP/1.1 200 "), first.response);
             assertTrue(first.response.endsWith("hello"), first.response);
 
-            Handshake second = handshakeAndGet(tollgate, trustingOnly(ca), "localhost", origin.port(), "localhost");
+            Handshake second = handshakeAndGet(tollgate, CaTrust.trustingOnly(ca), "localhost", origin.port(), "localhost");
             assertEquals(first.leaf.getSerialNumber(), second.leaf.getSerialNumber(),
                     "the second handshake reuses the cached leaf: nothing minted");
             assertTrue(second.response.startsWith("HTTP/1.1 200 "), second.response);
@@ -240,7 +236,7 @@ class InterceptIT {
         try (TestOrigin origin = TestOrigin.tls(dir);
              RunningTollgate tollgate = RunningTollgate.start(dir, interceptingListener(origin.port(),
                      trusting(origin.writeCertificatePem(dir.resolve("origin.pem"))), false))) {
-            SSLContext trustingCa = trustingOnly(LocalCa.loadOrCreate(dir).certificate());
+            SSLContext trustingCa = CaTrust.trustingOnly(LocalCa.loadOrCreate(dir).certificate());
             Handshake handshake = handshakeAndGet(tollgate, trustingCa, "127.0.0.1", origin.port(), "localhost");
             assertEquals(List.of("localhost"), dnsNames(handshake.leaf));
             assertTrue(handshake.response.startsWith("HTTP/1.1 200 "), handshake.response);
@@ -260,7 +256,7 @@ class InterceptIT {
                 raw.setSoTimeout(READ_TIMEOUT_MS);
                 raw.getOutputStream().write(("CONNECT localhost:" + origin.port() + " HTTP/1.1\r\nHost: localhost:"
                         + origin.port() + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-                String head = readHead(raw.getInputStream());
+                String head = RawHttpConnection.readHead(raw.getInputStream());
                 assertTrue(head.startsWith("HTTP/1.1 403"), head);
             }
             AccessRecord row = tollgate.awaitRows(1, r -> r.kind() == Kind.TUNNEL).get(0);
@@ -274,12 +270,12 @@ class InterceptIT {
         try (TestOrigin origin = TestOrigin.tls(dir);
              RunningTollgate tollgate = RunningTollgate.start(dir, interceptingListener(origin.port(),
                      trusting(origin.writeCertificatePem(dir.resolve("origin.pem"))), false))) {
-            SSLContext trustingCa = trustingOnly(LocalCa.loadOrCreate(dir).certificate());
+            SSLContext trustingCa = CaTrust.trustingOnly(LocalCa.loadOrCreate(dir).certificate());
             try (Socket raw = new Socket(InetAddress.getLoopbackAddress(), tollgate.port())) {
                 raw.setSoTimeout(READ_TIMEOUT_MS);
                 raw.getOutputStream().write(("CONNECT localhost:" + origin.port() + " HTTP/1.1\r\nHost: localhost:"
                         + origin.port() + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-                assertTrue(readHead(raw.getInputStream()).startsWith("HTTP/1.1 200"));
+                assertTrue(RawHttpConnection.readHead(raw.getInputStream()).startsWith("HTTP/1.1 200"));
                 try (SSLSocket tls = (SSLSocket) trustingCa.getSocketFactory().createSocket(raw, "localhost",
                         origin.port(), true)) {
                     tls.getOutputStream().write(("GET http://127.0.0.1:" + origin.port() + "/hello HTTP/1.1\r\n"
@@ -376,17 +372,6 @@ class InterceptIT {
         }
     }
 
-    private static SSLContext trustingOnly(X509Certificate ca) throws Exception {
-        KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
-        store.load(null, null);
-        store.setCertificateEntry("ca", ca);
-        TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        trust.init(store);
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, trust.getTrustManagers(), null);
-        return context;
-    }
-
     private record Handshake(X509Certificate leaf, String response) {
     }
 
@@ -402,7 +387,7 @@ class InterceptIT {
             out.write(("CONNECT " + connectHost + ":" + port + " HTTP/1.1\r\nHost: " + connectHost + ":" + port
                     + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             out.flush();
-            String head = readHead(raw.getInputStream());
+            String head = RawHttpConnection.readHead(raw.getInputStream());
             assertTrue(head.startsWith("HTTP/1.1 200"), head);
             try (SSLSocket tls = (SSLSocket) trust.getSocketFactory().createSocket(raw, connectHost, port, true)) {
                 SSLParameters parameters = tls.getSSLParameters();
@@ -415,21 +400,6 @@ class InterceptIT {
                 tls.getOutputStream().flush();
                 String response = new String(tls.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
                 return new Handshake(leaf, response);
-            }
-        }
-    }
-
-    private static String readHead(InputStream in) throws IOException {
-        ByteArrayOutputStream head = new ByteArrayOutputStream();
-        while (true) {
-            int b = in.read();
-            if (b < 0) {
-                return head.toString(StandardCharsets.ISO_8859_1);
-            }
-            head.write(b);
-            String text = head.toString(StandardCharsets.ISO_8859_1);
-            if (text.endsWith("\r\n\r\n")) {
-                return text;
             }
         }
     }
