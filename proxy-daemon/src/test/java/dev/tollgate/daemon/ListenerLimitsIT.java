@@ -12,6 +12,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -113,6 +114,46 @@ class ListenerLimitsIT {
             assertTrue(response.bodyText().contains("requestHeaderTimeoutMs"), response.bodyText());
             assertEquals("close", response.header("Connection"));
         }
+    }
+
+    /** One timer serves a connection's heads in turn: a head that starts while it is pending gets its own deadline. */
+    @Test
+    void aHeadThatFollowsAnAnsweredRequestOnTheSameConnectionHasItsOwnDeadline() throws Exception {
+        try (TestOrigin origin = TestOrigin.plain();
+             RunningTollgate tollgate = RunningTollgate.start(dir, listener("\"requestHeaderTimeoutMs\": 1000"));
+             RawHttpConnection connection = RawHttpConnection.open(tollgate.port())) {
+            connection.send("GET " + origin.base() + "/hello HTTP/1.1\r\nHost: 127.0.0.1:" + origin.port() + "\r\n\r\n");
+            assertEquals(200, connection.readResponse().status());
+            connection.send("GET " + origin.base() + "/hello HTTP/1.1\r\nHost: 127.0.0.1:" + origin.port() + "\r\n");
+
+            assertSecondHeadCutOff(tollgate, connection, origin);
+        }
+    }
+
+    /** The timer lapses while a connection is between requests; the next head sets it again. */
+    @Test
+    void aHeadAfterAQuietSpellOnAKeptAliveConnectionHasADeadlineToo() throws Exception {
+        try (TestOrigin origin = TestOrigin.plain();
+             RunningTollgate tollgate = RunningTollgate.start(dir, listener("\"requestHeaderTimeoutMs\": 500"));
+             RawHttpConnection connection = RawHttpConnection.open(tollgate.port())) {
+            connection.send("GET " + origin.base() + "/hello HTTP/1.1\r\nHost: 127.0.0.1:" + origin.port() + "\r\n\r\n");
+            assertEquals(200, connection.readResponse().status());
+            Thread.sleep(1_500); // the client's pace: quiet past the first head's deadline, not a wait for a result
+            connection.send("GET " + origin.base() + "/hello HTTP/1.1\r\nHost: 127.0.0.1:" + origin.port() + "\r\n");
+
+            assertSecondHeadCutOff(tollgate, connection, origin);
+        }
+    }
+
+    private static void assertSecondHeadCutOff(RunningTollgate tollgate, RawHttpConnection connection,
+                                               TestOrigin origin) throws Exception {
+        RawHttpConnection.Response response = connection.readResponse();
+        assertEquals(408, response.status());
+        assertTrue(response.bodyText().contains("requestHeaderTimeoutMs"), response.bodyText());
+        List<AccessRecord> rows = tollgate.awaitRows(2);
+        assertEquals(List.of(Outcome.OK, Outcome.CLIENT_TIMEOUT), rows.stream().map(AccessRecord::outcome)
+                .sorted().toList(), () -> "rows: " + rowsText(tollgate));
+        assertEquals(1, origin.hits("/hello"));
     }
 
     @Test
