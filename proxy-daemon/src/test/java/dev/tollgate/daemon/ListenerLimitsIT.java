@@ -122,9 +122,9 @@ class ListenerLimitsIT {
         try (TestOrigin origin = TestOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, listener("\"requestHeaderTimeoutMs\": 1000"));
              RawHttpConnection connection = RawHttpConnection.open(tollgate.port())) {
-            connection.send("GET " + origin.base() + "/hello HTTP/1.1\r\nHost: 127.0.0.1:" + origin.port() + "\r\n\r\n");
+            connection.send(headWithoutEnd(origin) + "\r\n");
             assertEquals(200, connection.readResponse().status());
-            connection.send("GET " + origin.base() + "/hello HTTP/1.1\r\nHost: 127.0.0.1:" + origin.port() + "\r\n");
+            connection.send(headWithoutEnd(origin));
 
             assertSecondHeadCutOff(tollgate, connection, origin);
         }
@@ -136,13 +136,18 @@ class ListenerLimitsIT {
         try (TestOrigin origin = TestOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, listener("\"requestHeaderTimeoutMs\": 500"));
              RawHttpConnection connection = RawHttpConnection.open(tollgate.port())) {
-            connection.send("GET " + origin.base() + "/hello HTTP/1.1\r\nHost: 127.0.0.1:" + origin.port() + "\r\n\r\n");
+            connection.send(headWithoutEnd(origin) + "\r\n");
             assertEquals(200, connection.readResponse().status());
             Thread.sleep(1_500); // the client's pace: quiet past the first head's deadline, not a wait for a result
-            connection.send("GET " + origin.base() + "/hello HTTP/1.1\r\nHost: 127.0.0.1:" + origin.port() + "\r\n");
+            connection.send(headWithoutEnd(origin));
 
             assertSecondHeadCutOff(tollgate, connection, origin);
         }
+    }
+
+    /** A request head for the origin's /hello, all but the empty line that ends it. */
+    private static String headWithoutEnd(TestOrigin origin) {
+        return "GET " + origin.base() + "/hello HTTP/1.1\r\nHost: 127.0.0.1:" + origin.port() + "\r\n";
     }
 
     private static void assertSecondHeadCutOff(RunningTollgate tollgate, RawHttpConnection connection,

@@ -47,8 +47,8 @@ public final class RequestHeadDeadline {
      * The deadline of one connection's heads, one head at a time. A connection has at most one timer: set when a
      * head starts and none is pending, it looks at the head in progress when it fires and sets itself again for
      * that head's own deadline, or lapses when there is none. A busy keep-alive connection thus costs one timer
-     * per timeout, not a timer set and cancelled per request (a lock and a wake-up of the scheduler's thread
-     * each time, 3 % of the CPU per forwarded request in a profile).
+     * per timeout, not a timer set and cancelled per request (the scheduler's lock twice and at times a wake-up
+     * of its thread: 8 % of the CPU per forwarded request, docs/performance.md).
      */
     final class Watch {
         private final EndPoint endPoint;
@@ -68,7 +68,8 @@ public final class RequestHeadDeadline {
 
         /** Called when bytes of a request head start to arrive; starts the clock unless it runs already. */
         void headStarted() {
-            if (current.compareAndSet(null, new Head(System.currentTimeMillis())) && armed.compareAndSet(false, true)) {
+            if (current.compareAndSet(null, new Head(System.currentTimeMillis()))
+                    && armed.compareAndSet(false, true)) {
                 timer = scheduler.schedule(this::check, timeoutMs, TimeUnit.MILLISECONDS);
             }
         }
