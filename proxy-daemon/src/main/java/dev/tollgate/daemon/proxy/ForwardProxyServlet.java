@@ -174,6 +174,9 @@ public class ForwardProxyServlet extends AsyncProxyServlet {
             pool.setMaximizeConnections(false);
             return pool;
         });
+        // The servlet API takes a response body as byte[]: Jetty's proxy servlet copies each chunk the client
+        // read into a direct buffer into a new array, and passes a heap buffer's own array as it is.
+        client.setUseInputDirectByteBuffers(false);
         client.setSocketAddressResolver(new LazyGuardedResolver(client));
         // https upstreams (intercepted requests): the JVM's trust store plus intercept.trustBundle, and the
         // host name checked against the certificate (RFC 9110 4.3.4). A failure is a 502, never accepted.
