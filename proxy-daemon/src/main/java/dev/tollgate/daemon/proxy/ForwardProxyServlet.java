@@ -277,8 +277,9 @@ public class ForwardProxyServlet extends AsyncProxyServlet {
     /**
      * Copies the origin's response headers to the client's response, leaving out the hop-by-hop ones: those of
      * RFC 9110 7.6.1, those the origin's {@code Connection} header names, and empty ones (as Jetty's own copy
-     * does); the origin's {@code Date} takes the place of the listener's own. The fields are passed on as they are, not rebuilt from their names and values, which Jetty's copy
-     * does at the cost of a lower-cased name and a header lookup per field.
+     * does); the origin's {@code Date} takes the place of the listener's own. The fields are passed on as they
+     * are, not rebuilt from their names and values, which Jetty's copy does at the cost of a lower-cased name and
+     * a header lookup per field.
      */
     private static void copyResponseHeaders(HttpFields origin, HttpServletResponse proxyResponse) {
         Set<String> nominated = null;
