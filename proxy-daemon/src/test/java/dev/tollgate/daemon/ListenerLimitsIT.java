@@ -119,46 +119,42 @@ class ListenerLimitsIT {
     /** One timer serves a connection's heads in turn: a head that starts while it is pending gets its own deadline. */
     @Test
     void aHeadThatFollowsAnAnsweredRequestOnTheSameConnectionHasItsOwnDeadline() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
-             RunningTollgate tollgate = RunningTollgate.start(dir, listener("\"requestHeaderTimeoutMs\": 1000"));
-             RawHttpConnection connection = RawHttpConnection.open(tollgate.port())) {
-            connection.send(headWithoutEnd(origin) + "\r\n");
-            assertEquals(200, connection.readResponse().status());
-            connection.send(headWithoutEnd(origin));
-
-            assertSecondHeadCutOff(tollgate, connection, origin);
-        }
+        assertSecondHeadCutOff(1_000, 0);
     }
 
     /** The timer lapses while a connection is between requests; the next head sets it again. */
     @Test
     void aHeadAfterAQuietSpellOnAKeptAliveConnectionHasADeadlineToo() throws Exception {
+        assertSecondHeadCutOff(500, 1_500);
+    }
+
+    /**
+     * On one kept-alive connection: a request answered, {@code quietMs} of nothing, then a head that never ends,
+     * which must be answered 408 at the head deadline ({@code requestHeaderTimeoutMs}).
+     */
+    private void assertSecondHeadCutOff(long headTimeoutMs, long quietMs) throws Exception {
         try (TestOrigin origin = TestOrigin.plain();
-             RunningTollgate tollgate = RunningTollgate.start(dir, listener("\"requestHeaderTimeoutMs\": 500"));
+             RunningTollgate tollgate = RunningTollgate.start(dir, listener("\"requestHeaderTimeoutMs\": "
+                     + headTimeoutMs));
              RawHttpConnection connection = RawHttpConnection.open(tollgate.port())) {
             connection.send(headWithoutEnd(origin) + "\r\n");
             assertEquals(200, connection.readResponse().status());
-            Thread.sleep(1_500); // the client's pace: quiet past the first head's deadline, not a wait for a result
+            Thread.sleep(quietMs); // the client's pace between requests, not a wait for a result
             connection.send(headWithoutEnd(origin));
 
-            assertSecondHeadCutOff(tollgate, connection, origin);
+            RawHttpConnection.Response response = connection.readResponse();
+            assertEquals(408, response.status());
+            assertTrue(response.bodyText().contains("requestHeaderTimeoutMs"), response.bodyText());
+            List<AccessRecord> rows = tollgate.awaitRows(2);
+            assertEquals(List.of(Outcome.OK, Outcome.CLIENT_TIMEOUT), rows.stream().map(AccessRecord::outcome)
+                    .sorted().toList(), () -> "rows: " + rowsText(tollgate));
+            assertEquals(1, origin.hits("/hello"));
         }
     }
 
     /** A request head for the origin's /hello, all but the empty line that ends it. */
     private static String headWithoutEnd(TestOrigin origin) {
         return "GET " + origin.base() + "/hello HTTP/1.1\r\nHost: 127.0.0.1:" + origin.port() + "\r\n";
-    }
-
-    private static void assertSecondHeadCutOff(RunningTollgate tollgate, RawHttpConnection connection,
-                                               TestOrigin origin) throws Exception {
-        RawHttpConnection.Response response = connection.readResponse();
-        assertEquals(408, response.status());
-        assertTrue(response.bodyText().contains("requestHeaderTimeoutMs"), response.bodyText());
-        List<AccessRecord> rows = tollgate.awaitRows(2);
-        assertEquals(List.of(Outcome.OK, Outcome.CLIENT_TIMEOUT), rows.stream().map(AccessRecord::outcome)
-                .sorted().toList(), () -> "rows: " + rowsText(tollgate));
-        assertEquals(1, origin.hits("/hello"));
     }
 
     @Test

@@ -19,8 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 /**
  * The origin's response headers on their way to the client (RFC 9110 7.6.1): end-to-end ones pass as sent,
- * repeated ones included, and the origin's Date in place of the proxy's own; hop-by-hop ones, the standard ones and those the origin's {@code Connection} header
- * names, stop at the proxy.
+ * repeated ones included, and the origin's Date in place of the proxy's own; hop-by-hop ones, the standard ones
+ * and those the origin's {@code Connection} header names, stop at the proxy.
  */
 class ResponseHeadersIT {
 

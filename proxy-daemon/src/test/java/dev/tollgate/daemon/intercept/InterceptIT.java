@@ -209,7 +209,8 @@ class InterceptIT {
             assertTrue(first.response.startsWith("HTTP/1.1 200 "), first.response);
             assertTrue(first.response.endsWith("hello"), first.response);
 
-            Handshake second = handshakeAndGet(tollgate, CaTrust.trustingOnly(ca), "localhost", origin.port(), "localhost");
+            Handshake second = handshakeAndGet(tollgate, CaTrust.trustingOnly(ca), "localhost", origin.port(),
+                    "localhost");
             assertEquals(first.leaf.getSerialNumber(), second.leaf.getSerialNumber(),
                     "the second handshake reuses the cached leaf: nothing minted");
             assertTrue(second.response.startsWith("HTTP/1.1 200 "), second.response);
