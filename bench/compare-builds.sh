@@ -30,37 +30,13 @@ done
 
 WORK="$(mktemp -d /tmp/tollgate-compare.XXXXXX)"
 chmod 0755 "$WORK"
-PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; wait 2>/dev/null || true' EXIT
+. "$ROOT/bench/start-tollgate.sh"
+trap stop_tollgates EXIT
 
-# start NAME DIST JAVA_OPTS: one daemon on a free loopback port; prints "NAME=127.0.0.1:PORT/PID".
-start() {
-  local name=$1 dist=$2 opts=$3 dir="$WORK/$1" port="" pid
-  mkdir -p "$dir"
-  cat > "$dir/tollgate.json" <<JSON
-{"stateDir": "$dir/state",
- "listeners": [{"name": "bench", "host": "127.0.0.1", "port": 0, "denyDestinations": [],
-                "connectPorts": [$ORIGIN_TLS_PORT]}],
- "admin": {"port": 0},
- "store": {"sqlPort": -1}}
-JSON
-  JAVA_OPTS="$opts" "$dist/bin/tollgate" run --config "$dir/tollgate.json" > "$dir/tollgate.log" 2>&1 &
-  pid=$!
-  PIDS+=("$pid")
-  for _ in $(seq 300); do
-    port="$(sed -n 's/.*bench - listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$dir/tollgate.log" | head -1)"
-    [[ -n "$port" ]] && break
-    kill -0 "$pid" 2>/dev/null || { cat "$dir/tollgate.log" >&2; exit 1; }
-    sleep 0.1
-  done
-  [[ -n "$port" ]] || { echo "$name did not start listening: $dir/tollgate.log" >&2; exit 1; }
-  echo "$name=127.0.0.1:$port/$pid"
-}
-
-start base "$1" "${BASE_JAVA_OPTS:-$PACKAGED_JAVA_OPTS}" > "$WORK/base.target"
-start new "$2" "${NEW_JAVA_OPTS:-$PACKAGED_JAVA_OPTS}" > "$WORK/new.target"
-BASE_TARGET="$(cat "$WORK/base.target")"
-NEW_TARGET="$(cat "$WORK/new.target")"
+JAVA_OPTS="${BASE_JAVA_OPTS:-$PACKAGED_JAVA_OPTS}" start_tollgate "$1" "$WORK/base"
+BASE_TARGET="base=127.0.0.1:$TOLLGATE_PORT/$TOLLGATE_PID"
+JAVA_OPTS="${NEW_JAVA_OPTS:-$PACKAGED_JAVA_OPTS}" start_tollgate "$2" "$WORK/new"
+NEW_TARGET="new=127.0.0.1:$TOLLGATE_PORT/$TOLLGATE_PID"
 echo "base: $1 ($BASE_TARGET), new: $2 ($NEW_TARGET); work folder $WORK" >&2
 
 cd "$HARNESS"

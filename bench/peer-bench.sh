@@ -26,28 +26,11 @@ fi
 
 WORK="$(mktemp -d /tmp/tollgate-bench.XXXXXX)"
 chmod 0755 "$WORK"   # the warm-up's origin (nginx, user nobody) serves its files from under it
-# Durable access logging on, as shipped; loopback destinations allowed because the harness's origin is on
-# 127.0.0.1; no auditors' SQL server (its port may be taken here).
-cat > "$WORK/tollgate.json" <<JSON
-{"stateDir": "$WORK/state",
- "listeners": [{"name": "bench", "host": "127.0.0.1", "port": 0, "denyDestinations": [],
-                "connectPorts": [$ORIGIN_TLS_PORT]}],
- "admin": {"port": 0},
- "store": {"sqlPort": -1}}
-JSON
-
-"$ROOT/packaging/target/tollgate/bin/tollgate" run --config "$WORK/tollgate.json" > "$WORK/tollgate.log" 2>&1 &
-PID=$!
-trap 'kill -TERM $PID 2>/dev/null; wait $PID 2>/dev/null || true' EXIT
-
-PORT=""
-for _ in $(seq 300); do
-  PORT="$(sed -n 's/.*bench - listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$WORK/tollgate.log" | head -1)"
-  [[ -n "$PORT" ]] && break
-  kill -0 $PID 2>/dev/null || { cat "$WORK/tollgate.log" >&2; exit 1; }
-  sleep 0.1
-done
-[[ -n "$PORT" ]] || { echo "Tollgate did not start listening: $WORK/tollgate.log" >&2; exit 1; }
+. "$ROOT/bench/start-tollgate.sh"
+trap stop_tollgates EXIT
+start_tollgate "$ROOT/packaging/target/tollgate" "$WORK"
+PID=$TOLLGATE_PID
+PORT=$TOLLGATE_PORT
 echo "Tollgate pid $PID on 127.0.0.1:$PORT (log $WORK/tollgate.log); JAVA_OPTS=$JAVA_OPTS" >&2
 
 # Warm-up: one short pass of the harness over Tollgate alone (no peers), results thrown away, so that the JIT

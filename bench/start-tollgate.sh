@@ -1,0 +1,40 @@
+# Sourced by peer-bench.sh and compare-builds.sh: starts one Tollgate for the shared harness.
+#
+# start_tollgate DIST DIR: writes DIR/tollgate.json (durable access logging on, as shipped; loopback
+# destinations allowed because the harness's origin is on 127.0.0.1; CONNECT to ORIGIN_TLS_PORT; no auditors'
+# SQL server, its port may be taken here), starts DIST/bin/tollgate with the JAVA_OPTS in effect, logging to
+# DIR/tollgate.log, and adds its PID to TOLLGATE_PIDS at once (for the caller's EXIT trap). Sets TOLLGATE_PID,
+# and TOLLGATE_PORT once the listener is up; ends the script if it does not come up.
+start_tollgate() {
+  local dist=$1 dir=$2
+  mkdir -p "$dir"
+  cat > "$dir/tollgate.json" <<JSON
+{"stateDir": "$dir/state",
+ "listeners": [{"name": "bench", "host": "127.0.0.1", "port": 0, "denyDestinations": [],
+                "connectPorts": [$ORIGIN_TLS_PORT]}],
+ "admin": {"port": 0},
+ "store": {"sqlPort": -1}}
+JSON
+  "$dist/bin/tollgate" run --config "$dir/tollgate.json" > "$dir/tollgate.log" 2>&1 &
+  TOLLGATE_PID=$!
+  TOLLGATE_PIDS+=("$TOLLGATE_PID")
+  TOLLGATE_PORT=""
+  for _ in $(seq 300); do
+    TOLLGATE_PORT="$(sed -n 's/.*bench - listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$dir/tollgate.log" | head -1)"
+    [[ -n "$TOLLGATE_PORT" ]] && return 0
+    kill -0 "$TOLLGATE_PID" 2>/dev/null || { cat "$dir/tollgate.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  echo "Tollgate did not start listening: $dir/tollgate.log" >&2
+  exit 1
+}
+
+# stop_tollgates: stops every Tollgate start_tollgate started, by its PID, and waits for it (the EXIT trap).
+stop_tollgates() {
+  local pid
+  for pid in "${TOLLGATE_PIDS[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  wait 2>/dev/null || true
+}
+TOLLGATE_PIDS=()
