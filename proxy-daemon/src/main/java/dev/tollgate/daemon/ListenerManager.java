@@ -5,7 +5,7 @@ import dev.tollgate.daemon.proxy.AccessPolicy;
 import dev.tollgate.daemon.proxy.AdmissionHandler;
 import dev.tollgate.daemon.proxy.AccessRecorder;
 import dev.tollgate.daemon.proxy.Drain;
-import dev.tollgate.daemon.proxy.ForwardProxyServlet;
+import dev.tollgate.daemon.proxy.ForwardProxyHandler;
 import dev.tollgate.daemon.proxy.LoopGuard;
 import dev.tollgate.daemon.proxy.OpenTunnels;
 import dev.tollgate.daemon.proxy.OriginFormMarker;
@@ -18,8 +18,6 @@ import dev.tollgate.daemon.proxy.Interception;
 import dev.tollgate.daemon.proxy.TlsInterception;
 import dev.tollgate.daemon.tls.LeafCertificates;
 import dev.tollgate.store.AccessRecord;
-import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
-import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.http.HttpCompliance;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
@@ -46,7 +44,7 @@ import java.util.function.Supplier;
 /**
  * All proxy listeners on one Jetty server: one connector per running listener, each routed to its own chain:
  * {@link AdmissionHandler} (503 while the access log is full), then {@link TunnelHandler} (CONNECT) in front of
- * a {@link ForwardProxyServlet} (everything else). Listeners
+ * a {@link ForwardProxyHandler} (everything else). Listeners
  * can be added, stopped, started and removed while the server runs; reads never wait for a change in
  * progress.
  */
@@ -465,19 +463,10 @@ final class ListenerManager implements AutoCloseable {
         AccessPolicy policy = new AccessPolicy(config);
         ProxyAuthenticator authenticator = ProxyAuthenticator.of(config.auth());
         ParentProxy parent = ParentProxy.of(config.upstreamProxy());
-        ServletContextHandler context = new ServletContextHandler("/", false, false);
-        ServletHolder proxy = new ServletHolder(new ForwardProxyServlet(config, policy, authenticator, parent,
-                loopGuard));
-        proxy.setAsyncSupported(true);
-        proxy.setInitParameter("viaHost", loopGuard.viaToken());
-        proxy.setInitParameter("idleTimeout", Long.toString(config.idleTimeoutMs()));
-        // No total exchange timeout: a long download is fine as long as bytes keep flowing (idleTimeout).
-        proxy.setInitParameter("timeout", "0");
-        proxy.setInitParameter("maxThreads", "-");
-        context.addServlet(proxy, "/*");
+        ForwardProxyHandler forward = new ForwardProxyHandler(config, policy, authenticator, parent, loopGuard);
         Interception interception = config.intercept().enabled()
                 ? new TlsInterception(config.intercept(), leafCertificates.get()) : Interception.OFF;
-        return new AdmissionHandler(new TunnelHandler(context, config, policy, authenticator, parent, loopGuard, node,
+        return new AdmissionHandler(new TunnelHandler(forward, config, policy, authenticator, parent, loopGuard, node,
                 sink, openTunnels, drain, interception), accessLogFull, config.logQuery());
     }
 

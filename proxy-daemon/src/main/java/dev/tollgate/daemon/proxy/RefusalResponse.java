@@ -18,10 +18,17 @@ final class RefusalResponse {
 
     /** Sends the refusal and closes the connection after it. */
     static void send(Response response, Callback callback, RequestRefusedException refused) {
+        send(response, callback, refused, true);
+    }
+
+    /** Sends the refusal, and closes the connection after it when {@code close} says so. */
+    static void send(Response response, Callback callback, RequestRefusedException refused, boolean close) {
         try {
             response.setStatus(refused.status());
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain;charset=utf-8");
-            response.getHeaders().put(HttpHeader.CONNECTION, HttpHeaderValue.CLOSE);
+            if (close) {
+                response.getHeaders().put(HttpHeader.CONNECTION, HttpHeaderValue.CLOSE);
+            }
             if (refused.status() == PROXY_AUTHENTICATION_REQUIRED) {
                 response.getHeaders().put(HttpHeader.PROXY_AUTHENTICATE, ProxyAuthenticator.CHALLENGE);
             }

@@ -1,0 +1,443 @@
+package dev.tollgate.daemon.proxy;
+
+import dev.tollgate.daemon.config.ListenerConfig;
+import dev.tollgate.daemon.tls.UpstreamTrust;
+import dev.tollgate.store.Outcome;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.HttpProxy;
+import org.eclipse.jetty.client.Origin;
+import org.eclipse.jetty.client.RoundRobinConnectionPool;
+import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
+import org.eclipse.jetty.http.HttpException;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpURI;
+import org.eclipse.jetty.http.HttpVersion;
+import org.eclipse.jetty.io.ClientConnector;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.proxy.ProxyHandler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.security.KeyStore;
+import java.util.List;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Forwards absolute-form HTTP requests to their origin through Jetty's core {@link ProxyHandler} (bodies streamed
+ * both ways as Jetty's own buffers, without blocking threads), after the listener's policy and the loop guard
+ * have had their say. Every outcome, forwarded or refused, is left as {@link ExchangeFacts} for the
+ * {@link AccessRecorder}.
+ */
+public class ForwardProxyHandler extends ProxyHandler.Forward {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ForwardProxyHandler.class);
+    private static final int BAD_REQUEST = 400;
+    private static final int REQUEST_TIMEOUT = 408;
+    private static final int BAD_GATEWAY = 502;
+    /** The connections kept per origin: Jetty's proxy servlet's default, which Tollgate used before. */
+    private static final int MAX_CONNECTIONS_PER_ORIGIN = 256;
+
+    private final ListenerConfig config;
+    private final AccessPolicy policy;
+    private final ProxyAuthenticator authenticator;
+    private final ParentProxy parent;
+    private final LoopGuard loopGuard;
+    private final KeyStore upstreamTrust;
+
+    public ForwardProxyHandler(ListenerConfig config, AccessPolicy policy, ProxyAuthenticator authenticator,
+                               ParentProxy parent, LoopGuard loopGuard) {
+        this.config = config;
+        this.policy = policy;
+        this.authenticator = authenticator;
+        this.parent = parent;
+        this.loopGuard = loopGuard;
+        // Read now, so that an unreadable intercept.trustBundle stops the listener's start with its name.
+        this.upstreamTrust = UpstreamTrust.trustStore(config.intercept().trustBundle());
+        setViaHost(loopGuard.viaToken());
+        // Origin connections are served by the listeners' own thread pool, not a second one.
+        setUseServerThreadPool(true);
+    }
+
+    /**
+     * Called for every request that passed the HTTP parser and is not a CONNECT. Refuses origin-form targets,
+     * non-http schemes, looped requests, clients outside {@code allowClients}, missing or wrong proxy credentials
+     * and destinations refused by name; forwards the rest (the destination's address is checked when it is
+     * resolved, see {@link GuardedResolver}).
+     */
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) {
+        ExchangeFacts facts = ExchangeFacts.forward(config.logQuery());
+        facts.intercepted = (TunnelSession) request.getAttribute(TunnelSession.INTERCEPTED_ATTRIBUTE);
+        request.setAttribute(ExchangeFacts.ATTRIBUTE, facts);
+        try {
+            validateClientRequest(request, facts);
+        } catch (RequestRefusedException refused) {
+            refuse(request, response, callback, refused);
+            return true;
+        }
+        return super.handle(request, response, callback);
+    }
+
+    private void validateClientRequest(Request request, ExchangeFacts facts) throws RequestRefusedException {
+        if (request.getAttribute(OriginFormMarker.ATTRIBUTE) != null) {
+            throw new RequestRefusedException(BAD_REQUEST, Outcome.BAD_REQUEST, "this is a forward proxy: the"
+                    + " request target must be an absolute URI such as http://host/path (RFC 9112 3.2.2)");
+        }
+        if (request.getConnectionMetaData().getHttpVersion() == HttpVersion.HTTP_1_0
+                && request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING)) {
+            // Jetty's parser reads such a body as chunked; RFC 9112 6.1 says the framing is faulty instead.
+            throw new RequestRefusedException(BAD_REQUEST, Outcome.BAD_REQUEST, "Transfer-Encoding in an HTTP/1.0"
+                    + " request: its framing cannot be trusted (RFC 9112 6.1)");
+        }
+        String scheme = request.getHttpURI().getScheme();
+        String host = Request.getServerName(request);
+        int port = Request.getServerPort(request);
+        TunnelSession intercepted = facts.intercepted;
+        if (intercepted != null) {
+            // Inside an intercepted tunnel only its own origin is reached: the CONNECT was checked for it.
+            if (!"https".equalsIgnoreCase(scheme) || port != intercepted.port
+                    || !intercepted.host.equalsIgnoreCase(unbracketed(host))) {
+                throw new RequestRefusedException(BAD_REQUEST, Outcome.BAD_REQUEST, "inside the intercepted tunnel"
+                        + " to " + intercepted.host + ":" + intercepted.port + " only requests for "
+                        + intercepted.origin() + " are forwarded");
+            }
+        } else if (!"http".equalsIgnoreCase(scheme)) {
+            throw new RequestRefusedException(BAD_REQUEST, Outcome.BAD_REQUEST, "scheme " + scheme
+                    + " is not forwarded: send https through a CONNECT tunnel");
+        }
+        loopGuard.checkVia(request.getHeaders().getValuesList(HttpHeader.VIA));
+        policy.checkClient(clientAddress(request));
+        facts.username = authenticator.authenticate(request.getHeaders().get(HttpHeader.PROXY_AUTHORIZATION));
+        if (parent.appliesTo(host)) {
+            // The parent resolves the name: only the name (or an address literal) can be checked here.
+            InetAddress literal = AddressLiterals.parse(host);
+            if (literal != null) {
+                loopGuard.checkDestination(new InetSocketAddress(literal, port));
+            }
+            policy.checkDestination(host, literal);
+        } else {
+            policy.checkDestinationName(host);
+        }
+    }
+
+    /**
+     * The URI the request is sent to: for a decrypted request, its intercepted tunnel's origin with the request's
+     * path and query (the request names the origin only by its Host header); otherwise the absolute-form target.
+     */
+    @Override
+    protected HttpURI rewriteHttpURI(Request clientRequest) {
+        TunnelSession intercepted = facts(clientRequest).intercepted;
+        if (intercepted == null) {
+            return clientRequest.getHttpURI();
+        }
+        return HttpURI.build(intercepted.origin() + clientRequest.getHttpURI().getPathQuery());
+    }
+
+    /** The HttpClient that dials origins, HTTP/1.1 only, with a TLS context for https origins (interception). */
+    @Override
+    protected HttpClient newHttpClient() {
+        ClientConnector connector = new ClientConnector();
+        connector.setSslContextFactory(new SslContextFactory.Client());
+        return new HttpClient(new HttpClientTransportOverHTTP(connector));
+    }
+
+    /**
+     * Configures the HttpClient that dials origins: listener timeouts, a round-robin connection pool, the guarded
+     * resolver, upstream TLS and the parent proxy (for the destinations {@code noProxy} does not exempt).
+     */
+    @Override
+    protected void configureHttpClient(HttpClient client) {
+        super.configureHttpClient(client);
+        client.setConnectTimeout(config.connectTimeoutMs());
+        // No total exchange timeout: a long download is fine as long as bytes keep flowing.
+        client.setIdleTimeout(config.idleTimeoutMs());
+        client.setMaxConnectionsPerDestination(MAX_CONNECTIONS_PER_ORIGIN);
+        // Jetty's default pool looks for an idle connection from the first one on, past every busy one: under
+        // load a cost per request that grows with the connections open to the origin. Round robin starts after
+        // the last one taken, which has most likely been released since. Connections are still opened only
+        // when none is idle (not "maximized" as this pool would by default).
+        client.getTransport().setConnectionPoolFactory(destination -> {
+            RoundRobinConnectionPool pool = new RoundRobinConnectionPool(destination,
+                    client.getMaxConnectionsPerDestination());
+            pool.setMaximizeConnections(false);
+            return pool;
+        });
+        client.setSocketAddressResolver(new LazyGuardedResolver(client, loopGuard, policy, parent));
+        // https upstreams (intercepted requests): the JVM's trust store plus intercept.trustBundle, and the
+        // host name checked against the certificate (RFC 9110 4.3.4). A failure is a 502, never accepted.
+        SslContextFactory.Client tls = client.getSslContextFactory();
+        tls.setTrustAll(false);
+        tls.setEndpointIdentificationAlgorithm("HTTPS");
+        tls.setTrustStore(upstreamTrust);
+        if (!parent.isDirect()) {
+            client.getProxyConfiguration().addProxy(new HttpProxy(new Origin.Address(parent.host(), parent.port()),
+                    false) {
+                @Override
+                public boolean matches(Origin origin) {
+                    // super excludes the parent's own address: without it the CONNECT that opens a tunnel for an
+                    // https origin (intercepted requests) would itself be sent as a proxied request, and Jetty
+                    // writes its target as "CONNECT http://parent:port/", which the parent rejects.
+                    return super.matches(origin) && parent.appliesTo(origin.getAddress().getHost());
+                }
+            });
+        }
+    }
+
+    /**
+     * Copies the client's end-to-end headers as Jetty does (hop-by-hop ones, Proxy-Authorization among them, are
+     * dropped, RFC 9110 7.6.1), except Host: the absolute-form target names the origin, and the origin's Host is
+     * made from it (RFC 9112 3.2.2).
+     */
+    @Override
+    protected void copyRequestHeaders(Request clientRequest, org.eclipse.jetty.client.Request proxyRequest) {
+        super.copyRequestHeaders(clientRequest, proxyRequest);
+        proxyRequest.headers(headers -> headers.remove(HttpHeader.HOST));
+    }
+
+    /**
+     * Adds Via, then X-Forwarded-For and Forwarded as {@code forwardedFor} says, then the parent's own
+     * Proxy-Authorization when the request goes through it.
+     */
+    @Override
+    protected void addProxyHeaders(Request clientRequest, org.eclipse.jetty.client.Request proxyRequest) {
+        super.addProxyHeaders(clientRequest, proxyRequest);
+        if (parent.authorization() != null && parent.appliesTo(Request.getServerName(clientRequest))) {
+            proxyRequest.headers(h -> h.put(HttpHeader.PROXY_AUTHORIZATION, parent.authorization()));
+        }
+    }
+
+    /**
+     * {@code forwardedFor}: {@code off} adds nothing (a client-sent X-Forwarded-For or Forwarded passes through
+     * as any end-to-end header), {@code on} appends the client's address to both (RFC 7239 4: a value the client
+     * sent is kept and appended to), {@code delete} strips both.
+     */
+    @Override
+    protected void addForwardedHeader(Request clientRequest, org.eclipse.jetty.client.Request proxyRequest) {
+        switch (config.forwardedFor()) {
+            case ListenerConfig.FORWARDED_FOR_ON -> {
+                String client = Request.getRemoteAddr(clientRequest);
+                String node = client.indexOf(':') >= 0 ? "\"[" + client + "]\"" : client;
+                proxyRequest.headers(h -> {
+                    append(h, HttpHeader.X_FORWARDED_FOR, client);
+                    append(h, HttpHeader.FORWARDED, "for=" + node);
+                });
+            }
+            case ListenerConfig.FORWARDED_FOR_DELETE -> proxyRequest.headers(h -> {
+                h.remove(HttpHeader.X_FORWARDED_FOR);
+                h.remove(HttpHeader.FORWARDED);
+            });
+            default -> {
+                // off: nothing added, nothing taken away.
+            }
+        }
+    }
+
+    private static void append(HttpFields.Mutable headers, HttpHeader name, String value) {
+        List<String> sent = headers.getValuesList(name);
+        headers.remove(name);
+        headers.put(name, sent.isEmpty() ? value : String.join(", ", sent) + ", " + value);
+    }
+
+    /** The client's request body as Jetty reads it, watched for a stall and for the client's own failures. */
+    @Override
+    protected org.eclipse.jetty.client.Request.Content newProxyToServerRequestContent(
+            Request clientRequest, Response proxyResponse, org.eclipse.jetty.client.Request proxyRequest) {
+        return new WatchedRequestBody(super.newProxyToServerRequestContent(clientRequest, proxyResponse,
+                proxyRequest), proxyRequest, getHttpClient().getScheduler(), config.requestBodyStallTimeoutMs(),
+                failure -> clientBodyFailed(clientRequest, failure));
+    }
+
+    /**
+     * The client's request body failed after forwarding began: its chunked framing was malformed (the parser meets
+     * a bad chunk only after the head was handed on: 400, BAD_REQUEST), the client closed mid-body or went quiet
+     * past the idle timeout (CLIENT_ABORT). The upstream exchange then fails too: this cause is what the client is
+     * answered and the row says, not the upstream's.
+     */
+    private void clientBodyFailed(Request clientRequest, Throwable failure) {
+        RequestRefusedException refused = clientBodyFailure(clientRequest, failure);
+        if (refused == null) {
+            refused = new RequestRefusedException(failure instanceof TimeoutException ? REQUEST_TIMEOUT : BAD_REQUEST,
+                    Outcome.CLIENT_ABORT, "client request body failed: " + failure);
+        }
+        ExchangeFacts facts = facts(clientRequest);
+        facts.clientFailure = refused;
+        facts.refused(refused);
+    }
+
+    /** Copies the origin's response, noting the address dialled and watching the writes to the client. */
+    @Override
+    protected org.eclipse.jetty.client.Response.CompleteListener newServerToProxyResponseListener(
+            Request clientRequest, org.eclipse.jetty.client.Request proxyRequest, Response proxyResponse,
+            Callback callback) {
+        Response watched = new Response.Wrapper(clientRequest, proxyResponse) {
+            @Override
+            public void write(boolean last, java.nio.ByteBuffer content, Callback written) {
+                super.write(last, content, new Callback.Nested(written) {
+                    @Override
+                    public void failed(Throwable failure) {
+                        clientWriteFailed(clientRequest, failure);
+                        super.failed(failure);
+                    }
+                });
+            }
+        };
+        return new ResponseRelay(clientRequest, proxyRequest, watched, callback);
+    }
+
+    /** Writing the response failed (a broken pipe: the client left mid-response): the exchange is its abort. */
+    private static void clientWriteFailed(Request clientRequest, Throwable failure) {
+        ExchangeFacts facts = facts(clientRequest);
+        if (facts.clientFailure == null) {
+            facts.clientFailure = new RequestRefusedException(BAD_REQUEST, Outcome.CLIENT_ABORT, "the client"
+                    + " closed its connection before the response was complete (" + failure + ")");
+        }
+    }
+
+    /**
+     * Called when the exchange with the origin failed: before its response began (answered 502, 504 or the
+     * policy's own status) or in the middle of it (the client connection is cut, so a truncated body never
+     * looks complete).
+     */
+    @Override
+    protected void onServerToProxyResponseFailure(Request clientRequest, org.eclipse.jetty.client.Request proxyRequest,
+                                                  org.eclipse.jetty.client.Response serverResponse,
+                                                  Response proxyResponse, Callback callback, Throwable failure) {
+        boolean begun = proxyResponse.isCommitted();
+        // The origin may have sent its status line while nothing was committed to the client yet.
+        boolean upstreamBegun = begun || (serverResponse != null && serverResponse.getStatus() > 0);
+        String host = Request.getServerName(clientRequest);
+        String destination = host + ":" + Request.getServerPort(clientRequest);
+        if (parent.appliesTo(host)) {
+            destination = parent.describe() + " (for " + destination + ")";
+        }
+        ExchangeFacts known = facts(clientRequest);
+        // A failed client body aborts the upstream exchange, which then fails too: the client's fault stands.
+        RequestRefusedException refused = known.clientFailure != null ? known.clientFailure
+                : clientBodyFailure(clientRequest, failure);
+        if (refused == null) {
+            refused = UpstreamFailures.classify(failure, destination, upstreamBegun);
+        }
+        refuse(clientRequest, proxyResponse, callback, refused);
+    }
+
+    /** The last write to the client failed: the client left (noted by the write), the connection is cut. */
+    @Override
+    protected void onProxyToClientResponseFailure(Request clientRequest, org.eclipse.jetty.client.Request proxyRequest,
+                                                  org.eclipse.jetty.client.Response serverResponse,
+                                                  Response proxyResponse, Callback callback, Throwable failure) {
+        ExchangeFacts facts = facts(clientRequest);
+        if (facts.clientFailure != null) {
+            facts.refused(facts.clientFailure);
+        }
+        super.onProxyToClientResponseFailure(clientRequest, proxyRequest, serverResponse, proxyResponse, callback,
+                failure);
+    }
+
+    /**
+     * The client's share of a failure, or null if it is not the client's: Jetty's server side reports a body it
+     * could not read as an {@link HttpException} (its parser turns a malformed chunk into an early EOF), whereas
+     * its HTTP client wraps an upstream's bad response in an exception of its own.
+     */
+    private static RequestRefusedException clientBodyFailure(Request request, Throwable failure) {
+        if (!(failure instanceof HttpException http) || http.getCode() < 400 || http.getCode() >= 500) {
+            return null;
+        }
+        if (clientInputClosed(request)) {
+            return new RequestRefusedException(BAD_REQUEST, Outcome.CLIENT_ABORT, "the client closed its"
+                    + " connection before its request body was complete");
+        }
+        return new RequestRefusedException(BAD_REQUEST, Outcome.BAD_REQUEST, "the request body's framing is"
+                + " invalid (RFC 9112 7.1): it was not forwarded whole");
+    }
+
+    private static boolean clientInputClosed(Request request) {
+        EndPoint endPoint = request.getConnectionMetaData().getConnection().getEndPoint();
+        return endPoint == null || endPoint.isInputShutdown();
+    }
+
+    /**
+     * Answers the refusal when nothing was sent to the client yet; the connection is kept for a 403 or 407 (the
+     * client may go on, or answer the challenge), closed otherwise. Once the response has begun, the client
+     * connection is cut instead, so that a truncated body never looks complete.
+     */
+    private static void refuse(Request request, Response response, Callback callback,
+                               RequestRefusedException refused) {
+        facts(request).refused(refused);
+        if (response.isCommitted()) {
+            callback.failed(refused);
+            return;
+        }
+        try {
+            response.reset();
+        } catch (IllegalStateException committedMeanwhile) {
+            LOG.debug("could not send refusal {}", refused.status(), committedMeanwhile);
+            callback.failed(refused);
+            return;
+        }
+        int status = refused.status();
+        boolean close = status >= 500 || status == BAD_REQUEST || status == REQUEST_TIMEOUT;
+        RefusalResponse.send(response, callback, refused, close);
+    }
+
+    private static String unbracketed(String host) {
+        return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+    }
+
+    private static ExchangeFacts facts(Request request) {
+        return (ExchangeFacts) request.getAttribute(ExchangeFacts.ATTRIBUTE);
+    }
+
+    private static InetAddress clientAddress(Request request) throws RequestRefusedException {
+        String address = Request.getRemoteAddr(request);
+        try {
+            // An IP literal: InetAddress parses it without any DNS lookup.
+            return InetAddress.getByName(address);
+        } catch (IOException e) {
+            throw new RequestRefusedException(403, Outcome.DENIED, "client address " + address + " cannot be read");
+        }
+    }
+
+    /**
+     * Jetty's relay of the origin's response, with Tollgate's header copy: a parent's 407 is refused (the
+     * challenge is for this proxy, not for the client, which cannot answer it), the address actually dialled is
+     * noted for the row, and the origin's end-to-end headers are copied.
+     */
+    private final class ResponseRelay extends ProxyResponseListener {
+        private final Request clientRequest;
+        private final Response proxyResponse;
+
+        ResponseRelay(Request clientRequest, org.eclipse.jetty.client.Request proxyRequest, Response proxyResponse,
+                      Callback callback) {
+            super(clientRequest, proxyRequest, proxyResponse, callback);
+            this.clientRequest = clientRequest;
+            this.proxyResponse = proxyResponse;
+        }
+
+        @Override
+        public void onHeaders(org.eclipse.jetty.client.Response serverResponse) {
+            String host = Request.getServerName(clientRequest);
+            if (serverResponse.getStatus() == 407 && parent.appliesTo(host)) {
+                serverResponse.abort(new RequestRefusedException(BAD_GATEWAY, Outcome.UPSTREAM_UNREACHABLE,
+                        parent.describe() + (parent.authorization() == null ? " asks for credentials (407) and"
+                                + " upstreamProxy has no username" : " refused our credentials (407)")));
+                return;
+            }
+            if (serverResponse.getRequest().getConnection() != null) {
+                SocketAddress remote = serverResponse.getRequest().getConnection().getRemoteSocketAddress();
+                if (remote instanceof InetSocketAddress inet && inet.getAddress() != null) {
+                    facts(clientRequest).upstreamAddr = inet.getAddress().getHostAddress();
+                }
+            }
+            ResponseHeaders.copy(serverResponse.getHeaders(), proxyResponse.getHeaders());
+        }
+    }
+}
