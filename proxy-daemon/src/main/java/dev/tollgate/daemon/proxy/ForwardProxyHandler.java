@@ -45,6 +45,8 @@ public class ForwardProxyHandler extends ProxyHandler.Forward {
     private static final int BAD_GATEWAY = 502;
     /** The connections kept per origin: Jetty's proxy servlet's default, which Tollgate used before. */
     private static final int MAX_CONNECTIONS_PER_ORIGIN = 256;
+    /** The largest buffer Jetty's pool keeps (larger ones would be allocated per read), as for tunnels. */
+    static final int ORIGIN_READ_BUFFER_BYTES = 64 * 1024;
 
     private final ListenerConfig config;
     private final AccessPolicy policy;
@@ -161,6 +163,10 @@ public class ForwardProxyHandler extends ProxyHandler.Forward {
         // No total exchange timeout: a long download is fine as long as bytes keep flowing.
         client.setIdleTimeout(config.idleTimeoutMs());
         client.setMaxConnectionsPerDestination(MAX_CONNECTIONS_PER_ORIGIN);
+        // 64 KiB a read from the origin instead of Jetty's 16 KiB: a 64 KiB response is read and relayed in one or
+        // two steps instead of four or five (http_64k +13-30 % at a fifth less CPU per request, side by side).
+        // Buffers are pooled and held only while a read is in progress, not per idle connection.
+        client.setResponseBufferSize(ORIGIN_READ_BUFFER_BYTES);
         // Jetty's default pool looks for an idle connection from the first one on, past every busy one: under
         // load a cost per request that grows with the connections open to the origin. Round robin starts after
         // the last one taken, which has most likely been released since. Connections are still opened only
