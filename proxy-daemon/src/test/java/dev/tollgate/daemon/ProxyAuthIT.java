@@ -15,6 +15,7 @@ import java.nio.file.StandardCopyOption;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -132,6 +133,27 @@ class ProxyAuthIT {
             AccessRecord row = tollgate.awaitRows(1).get(0);
             assertEquals(Outcome.AUTH_REQUIRED, row.outcome());
             assertNull(row.username());
+        }
+    }
+
+    /** How browsers and {@code curl --proxy-anyauth} go on: the challenge is answered on the same connection. */
+    @Test
+    void a407KeepsTheConnectionSoThatTheClientAnswersTheChallengeOnIt() throws Exception {
+        try (TestOrigin origin = TestOrigin.plain();
+             RunningTollgate tollgate = tollgate(users(htpasswdLine("alice", "s3cret")));
+             RawHttpConnection connection = RawHttpConnection.open(tollgate.port())) {
+            String request = "GET " + origin.base() + "/hello HTTP/1.1\r\nHost: 127.0.0.1:" + origin.port() + "\r\n";
+            connection.send(request + "\r\n");
+            RawHttpConnection.Response challenge = connection.readResponse();
+            connection.send(request + "Proxy-Authorization: " + basic("alice", "s3cret") + "\r\n\r\n");
+            RawHttpConnection.Response answered = connection.readResponse();
+
+            assertEquals(407, challenge.status());
+            assertNull(challenge.header("Connection"));
+            assertEquals(200, answered.status());
+            assertEquals("hello", answered.bodyText());
+            assertEquals(List.of(Outcome.AUTH_REQUIRED, Outcome.OK), tollgate.awaitRows(2).stream()
+                    .map(AccessRecord::outcome).toList());
         }
     }
 

@@ -27,6 +27,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.nio.ByteBuffer;
 import java.security.KeyStore;
 import java.util.List;
 import java.util.concurrent.TimeoutException;
@@ -284,28 +285,8 @@ public class ForwardProxyHandler extends ProxyHandler.Forward {
     protected org.eclipse.jetty.client.Response.CompleteListener newServerToProxyResponseListener(
             Request clientRequest, org.eclipse.jetty.client.Request proxyRequest, Response proxyResponse,
             Callback callback) {
-        Response watched = new Response.Wrapper(clientRequest, proxyResponse) {
-            @Override
-            public void write(boolean last, java.nio.ByteBuffer content, Callback written) {
-                super.write(last, content, new Callback.Nested(written) {
-                    @Override
-                    public void failed(Throwable failure) {
-                        clientWriteFailed(clientRequest, failure);
-                        super.failed(failure);
-                    }
-                });
-            }
-        };
-        return new ResponseRelay(clientRequest, proxyRequest, watched, callback);
-    }
-
-    /** Writing the response failed (a broken pipe: the client left mid-response): the exchange is its abort. */
-    private static void clientWriteFailed(Request clientRequest, Throwable failure) {
-        ExchangeFacts facts = facts(clientRequest);
-        if (facts.clientFailure == null) {
-            facts.clientFailure = new RequestRefusedException(BAD_REQUEST, Outcome.CLIENT_ABORT, "the client"
-                    + " closed its connection before the response was complete (" + failure + ")");
-        }
+        return new ResponseRelay(clientRequest, proxyRequest, new WatchedClientResponse(clientRequest,
+                proxyResponse), callback);
     }
 
     /**
@@ -409,6 +390,33 @@ public class ForwardProxyHandler extends ProxyHandler.Forward {
             return InetAddress.getByName(address);
         } catch (IOException e) {
             throw new RequestRefusedException(403, Outcome.DENIED, "client address " + address + " cannot be read");
+        }
+    }
+
+    /**
+     * The response to the client, its writes watched: when one fails (a broken pipe: the client left
+     * mid-response), the exchange is the client's abort, not the upstream's failure that Jetty reports next.
+     */
+    private static final class WatchedClientResponse extends Response.Wrapper {
+
+        WatchedClientResponse(Request clientRequest, Response response) {
+            super(clientRequest, response);
+        }
+
+        @Override
+        public void write(boolean last, ByteBuffer content, Callback written) {
+            super.write(last, content, new Callback.Nested(written) {
+                @Override
+                public void failed(Throwable failure) {
+                    ExchangeFacts facts = facts(getRequest());
+                    if (facts.clientFailure == null) {
+                        facts.clientFailure = new RequestRefusedException(BAD_REQUEST, Outcome.CLIENT_ABORT, "the"
+                                + " client closed its connection before the response was complete (" + failure
+                                + ")");
+                    }
+                    super.failed(failure);
+                }
+            });
         }
     }
 
