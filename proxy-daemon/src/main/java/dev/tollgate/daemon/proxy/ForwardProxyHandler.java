@@ -6,6 +6,7 @@ import dev.tollgate.store.Outcome;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.HttpProxy;
 import org.eclipse.jetty.client.Origin;
+import org.eclipse.jetty.client.Result;
 import org.eclipse.jetty.client.RoundRobinConnectionPool;
 import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
 import org.eclipse.jetty.http.HttpException;
@@ -47,7 +48,7 @@ public class ForwardProxyHandler extends ProxyHandler.Forward {
     /** The connections kept per origin: Jetty's proxy servlet's default, which Tollgate used before. */
     private static final int MAX_CONNECTIONS_PER_ORIGIN = 256;
     /** The largest buffer Jetty's pool keeps (larger ones would be allocated per read), as for tunnels. */
-    static final int ORIGIN_READ_BUFFER_BYTES = 64 * 1024;
+    private static final int ORIGIN_READ_BUFFER_BYTES = 64 * 1024;
 
     private final ListenerConfig config;
     private final AccessPolicy policy;
@@ -428,6 +429,7 @@ public class ForwardProxyHandler extends ProxyHandler.Forward {
     private final class ResponseRelay extends ProxyResponseListener {
         private final Request clientRequest;
         private final Response proxyResponse;
+        private volatile boolean answered;
 
         ResponseRelay(Request clientRequest, org.eclipse.jetty.client.Request proxyRequest, Response proxyResponse,
                       Callback callback) {
@@ -452,6 +454,28 @@ public class ForwardProxyHandler extends ProxyHandler.Forward {
                 }
             }
             ResponseHeaders.copy(serverResponse.getHeaders(), proxyResponse.getHeaders());
+        }
+
+        @Override
+        public void onSuccess(org.eclipse.jetty.client.Response serverResponse) {
+            answered = true;
+            super.onSuccess(serverResponse);
+        }
+
+        /**
+         * An origin may answer in full before it has the whole request body and stop reading it (RFC 9112 9.6),
+         * e.g. a 413 for an upload it refuses: sending the rest of the body then fails, but the exchange is that
+         * answer, which the client got whole, not a failure of the upstream. A client that abandoned its own
+         * upload keeps its CLIENT_ABORT.
+         */
+        @Override
+        public void onComplete(Result result) {
+            if (answered && result.getResponseFailure() == null && result.getRequestFailure() != null
+                    && facts(clientRequest).clientFailure == null) {
+                super.onComplete(new Result(result.getRequest(), null, result.getResponse(), null));
+                return;
+            }
+            super.onComplete(result);
         }
     }
 }
