@@ -20,7 +20,9 @@ import org.eclipse.jetty.proxy.ProxyHandler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.SocketAddressResolver;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -179,7 +181,12 @@ public class ForwardProxyHandler extends ProxyHandler.Forward {
             pool.setMaximizeConnections(false);
             return pool;
         });
-        client.setSocketAddressResolver(new LazyGuardedResolver(client, loopGuard, policy, parent));
+        // Every address dialled is checked as it is resolved. The guarded resolver wraps Jetty's asynchronous one,
+        // which needs the client's executor (the server's pool, set before this is called) and its scheduler
+        // (made here, where the client would make the same at start).
+        client.setScheduler(new ScheduledExecutorScheduler("tollgate-origin-" + config.name(), false));
+        client.setSocketAddressResolver(new GuardedResolver(new SocketAddressResolver.Async(client.getExecutor(),
+                client.getScheduler(), client.getAddressResolutionTimeout()), loopGuard, policy, parent));
         // https upstreams (intercepted requests): the JVM's trust store plus intercept.trustBundle, and the
         // host name checked against the certificate (RFC 9110 4.3.4). A failure is a 502, never accepted.
         SslContextFactory.Client tls = client.getSslContextFactory();
@@ -440,8 +447,7 @@ public class ForwardProxyHandler extends ProxyHandler.Forward {
 
         @Override
         public void onHeaders(org.eclipse.jetty.client.Response serverResponse) {
-            String host = Request.getServerName(clientRequest);
-            if (serverResponse.getStatus() == 407 && parent.appliesTo(host)) {
+            if (serverResponse.getStatus() == 407 && parent.appliesTo(Request.getServerName(clientRequest))) {
                 serverResponse.abort(new RequestRefusedException(BAD_GATEWAY, Outcome.UPSTREAM_UNREACHABLE,
                         parent.describe() + (parent.authorization() == null ? " asks for credentials (407) and"
                                 + " upstreamProxy has no username" : " refused our credentials (407)")));
