@@ -26,7 +26,6 @@ import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -121,7 +120,7 @@ public class ForwardProxyHandler extends ProxyHandler.Forward {
                     + " is not forwarded: send https through a CONNECT tunnel");
         }
         loopGuard.checkVia(request.getHeaders().getValuesList(HttpHeader.VIA));
-        policy.checkClient(clientAddress(request));
+        policy.checkClient(ClientAddress.of(request));
         facts.username = authenticator.authenticate(request.getHeaders().get(HttpHeader.PROXY_AUTHORIZATION));
         if (parent.appliesTo(host)) {
             // The parent resolves the name: only the name (or an address literal) can be checked here.
@@ -389,16 +388,6 @@ public class ForwardProxyHandler extends ProxyHandler.Forward {
 
     private static ExchangeFacts facts(Request request) {
         return (ExchangeFacts) request.getAttribute(ExchangeFacts.ATTRIBUTE);
-    }
-
-    private static InetAddress clientAddress(Request request) throws RequestRefusedException {
-        String address = Request.getRemoteAddr(request);
-        try {
-            // An IP literal: InetAddress parses it without any DNS lookup.
-            return InetAddress.getByName(address);
-        } catch (IOException e) {
-            throw new RequestRefusedException(403, Outcome.DENIED, "client address " + address + " cannot be read");
-        }
     }
 
     /**

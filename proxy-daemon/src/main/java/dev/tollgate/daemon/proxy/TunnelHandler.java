@@ -88,7 +88,7 @@ public class TunnelHandler extends ConnectHandler {
                         + " target (RFC 9110 9.3.6), got \"" + serverAddress + "\"");
             }
             loopGuard.checkVia(request.getHeaders().getValuesList(HttpHeader.VIA));
-            policy.checkClient(InetAddress.getByName(Request.getRemoteAddr(request)));
+            policy.checkClient(ClientAddress.of(request));
             session.username = authenticator.authenticate(request.getHeaders().get(HttpHeader.PROXY_AUTHORIZATION));
             policy.checkDestinationName(target.host());
             if (interception.intercepts(target.host())) {
@@ -99,10 +99,6 @@ public class TunnelHandler extends ConnectHandler {
             }
         } catch (RequestRefusedException refused) {
             refuse(request, response, callback, session, refused);
-            return;
-        } catch (IOException e) {
-            refuse(request, response, callback, session, new RequestRefusedException(403, Outcome.DENIED,
-                    "client address cannot be read"));
             return;
         }
         super.handleConnect(request, response, new EstablishedResponseCallback(response, callback), serverAddress);
