@@ -44,9 +44,10 @@ public final class KeyIndexer implements AutoCloseable {
     /**
      * The wait after a round that indexed rows, while rows arrive. Each round's keys dirty one B-tree leaf per
      * distinct host and client in it, and H2 rewrites every dirtied leaf at the next commit: with many hosts,
-     * rounds of 200 ms cost a third less CPU and bytes written per row than rounds of 25 ms (65 against 45 us
-     * per row at 15,000 rows/s over 5,000 hosts, AccessLogSteadyLoad). Rounds of a whole second took a core
-     * for 100-200 ms at a time and set the proxy's 99th percentile; 200 ms did not (docs/performance.md).
+     * rounds of 200 ms cost a third less CPU and bytes written per row than rounds of 25 ms (43-47 against
+     * 61-64 us per row at 15,000 rows/s over 5,000 hosts, AccessLogSteadyLoad). Rounds of a whole second
+     * took a core for 100-200 ms at a time and set the proxy's 99th percentile; 200 ms did not
+     * (docs/performance.md).
      */
     static final long BUSY_INTERVAL_MS = 200;
     /** Rows per round (one transaction), when catching up after a pause; under a steady load rounds are smaller. */
