@@ -107,10 +107,11 @@ public final class AccessLogSteadyLoad {
 
     /** A row of today, its host and client drawn as in the million-row log. */
     private static AccessRecord row(Random random) {
-        String host = MillionRowAccessLog.host((int) (MillionRowAccessLog.HOSTS * Math.pow(random.nextDouble(), 2)));
-        return new AccessRecord(null, System.currentTimeMillis(), random.nextInt(500), "bench-node", "public",
-                MillionRowAccessLog.client(random.nextInt(MillionRowAccessLog.CLIENTS)), 1_024 + random.nextInt(60_000),
-                null, Kind.FORWARD, "HTTP/1.1", "GET", host, 80, "/p/" + random.nextInt(1_000), 200,
+        String client = MillionRowAccessLog.drawClient(random);
+        int clientPort = 1_024 + random.nextInt(60_000);
+        String host = MillionRowAccessLog.drawHost(random);
+        return new AccessRecord(null, System.currentTimeMillis(), random.nextInt(500), "bench-node", "public", client,
+                clientPort, null, Kind.FORWARD, "HTTP/1.1", "GET", host, 80, "/p/" + random.nextInt(1_000), 200,
                 random.nextInt(10_000), random.nextInt(1_000_000), "192.0.2." + random.nextInt(256), null, Outcome.OK,
                 null);
     }

@@ -95,14 +95,24 @@ final class MillionRowAccessLog {
             case 502 -> Outcome.UPSTREAM_UNREACHABLE;
             default -> Outcome.OK;
         };
-        String host = host((int) (HOSTS * Math.pow(random.nextDouble(), 2)));
+        String host = drawHost(random);
         return new AccessRecord(null, tsMs - durationMs, durationMs, "bench-node",
-                random.nextInt(5) == 0 ? "internal" : "public", client(random.nextInt(CLIENTS)),
+                random.nextInt(5) == 0 ? "internal" : "public", drawClient(random),
                 1_024 + random.nextInt(60_000), random.nextInt(10) == 0 ? "alice" : null,
                 tunnel ? Kind.TUNNEL : Kind.FORWARD, "HTTP/1.1", tunnel ? "CONNECT" : kindDraw < 0.85 ? "GET" : "POST",
                 host, tunnel ? 443 : 80, tunnel ? null : "/p/" + random.nextInt(1_000), status,
                 random.nextInt(10_000), random.nextInt(1_000_000), "192.0.2." + random.nextInt(256), null, outcome,
                 outcome == Outcome.OK ? null : "benchmark row");
+    }
+
+    /** A host of the million-row log's mix: low numbers, the popular hosts, are drawn most often. */
+    static String drawHost(Random random) {
+        return host((int) (HOSTS * Math.pow(random.nextDouble(), 2)));
+    }
+
+    /** A client of the million-row log's mix, each as likely as the others. */
+    static String drawClient(Random random) {
+        return client(random.nextInt(CLIENTS));
     }
 
     /**
