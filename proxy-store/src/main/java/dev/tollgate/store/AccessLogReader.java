@@ -5,6 +5,7 @@ import dev.tollgate.store.internal.AccessLogTable;
 import dev.tollgate.store.internal.AccessQuerySql;
 import dev.tollgate.store.internal.AccessQuerySql.IdRange;
 import dev.tollgate.store.internal.AccessQuerySql.KeyFilter;
+import dev.tollgate.store.internal.AccessQuerySql.KeyedIds;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -131,10 +132,8 @@ public final class AccessLogReader {
     private static StreamedRows streamByKey(Connection c, AccessQuery q, IdRange ids, KeyFilter key,
             boolean limited, int fetchSize, Consumer<? super AccessRecord> sink) throws SQLException {
         long mark = AccessLogKeyTable.mark(c, AccessLogKeyTable.SELECT_MARK_SQL);
-        StreamedRows streamed = new StreamedRows(0, q.after());
-        if (q.after() < mark) {
-            streamed = run(c, AccessQuerySql.indexed(q, ids, key, mark, limited), fetchSize, sink, streamed);
-        }
+        StreamedRows streamed = streamIndexed(c, q, AccessQuerySql.keyedIds(q, ids, mark), key, limited, fetchSize,
+                sink);
         long left = q.limit() - streamed.count();
         if (limited && left == 0) {
             return streamed;
@@ -143,21 +142,60 @@ public final class AccessLogReader {
         return run(c, AccessQuerySql.unindexedTail(rest, ids, mark, limited), fetchSize, sink, streamed);
     }
 
+    /**
+     * The indexed rows of {@code q}, one epoch of ids after another (see AccessLogKeyTable), through one
+     * prepared statement, until the page is full.
+     */
+    private static StreamedRows streamIndexed(Connection c, AccessQuery q, KeyedIds keyed, KeyFilter key,
+            boolean limited, int fetchSize, Consumer<? super AccessRecord> sink) throws SQLException {
+        StreamedRows streamed = new StreamedRows(0, q.after());
+        if (keyed.isEmpty()) {
+            return streamed;
+        }
+        PreparedStatement statement = null;
+        try {
+            for (long epoch = keyed.firstEpoch(); epoch <= keyed.lastEpoch(); epoch++) {
+                long left = q.limit() - streamed.count();
+                if (limited && left == 0) {
+                    break;
+                }
+                AccessQuerySql select = AccessQuerySql.indexed(limited ? q.withLimit((int) left) : q, key, keyed,
+                        epoch, limited);
+                if (statement == null) {
+                    statement = c.prepareStatement(select.sql());
+                    statement.setFetchSize(fetchSize);
+                }
+                streamed = read(statement, select, sink, streamed);
+            }
+        } finally {
+            if (statement != null) {
+                statement.close();
+            }
+        }
+        return streamed;
+    }
+
     /** Gives {@code sink} every row of {@code select}, counting on from {@code before}. */
     private static StreamedRows run(Connection c, AccessQuerySql select, int fetchSize,
             Consumer<? super AccessRecord> sink, StreamedRows before) throws SQLException {
-        long count = before.count();
-        long lastId = before.lastId();
         try (PreparedStatement statement = c.prepareStatement(select.sql())) {
             statement.setFetchSize(fetchSize);
-            select.bind(statement);
-            try (ResultSet rs = statement.executeQuery()) {
-                while (rs.next()) {
-                    AccessRecord r = AccessLogTable.read(rs);
-                    sink.accept(r);
-                    count++;
-                    lastId = r.id();
-                }
+            return read(statement, select, sink, before);
+        }
+    }
+
+    /** Runs {@code statement}, prepared from {@code select}'s text, with {@code select}'s parameters. */
+    private static StreamedRows read(PreparedStatement statement, AccessQuerySql select,
+            Consumer<? super AccessRecord> sink, StreamedRows before) throws SQLException {
+        long count = before.count();
+        long lastId = before.lastId();
+        select.bind(statement);
+        try (ResultSet rs = statement.executeQuery()) {
+            while (rs.next()) {
+                AccessRecord r = AccessLogTable.read(rs);
+                sink.accept(r);
+                count++;
+                lastId = r.id();
             }
         }
         return new StreamedRows(count, lastId);

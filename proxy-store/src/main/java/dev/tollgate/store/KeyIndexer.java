@@ -18,9 +18,10 @@ import javax.sql.DataSource;
 /**
  * Keeps {@code access_log_key}, the host and client index of the access log, up to date, off the request
  * path: one background thread ({@value #THREAD_NAME}) that, every interval, reads the rows written since the
- * mark, sorts their keys (AccessLogKeyTable says what a key is) and inserts them in one batch, with the new mark, in one transaction on its own
- * connection. A crash therefore leaves keys and mark in agreement, and the indexer catches up after a
- * restart; until then queries read the unindexed rows from access_log directly (see AccessLogReader).
+ * mark, sorts their keys (AccessLogKeyTable says what a key is) and inserts them in one batch, with the new
+ * mark, in one transaction on its own connection. A crash therefore leaves keys and mark in agreement, and the
+ * indexer catches up after a restart; until then queries read the unindexed rows from access_log directly (see
+ * AccessLogReader).
  * <p>
  * The writer comes first: while it is behind (more than a batch queued) the thread skips its rounds, up to
  * {@value #MAX_DEFERRED_ROUNDS} intervals in a row, so that under a burst the whole machine goes to storing
@@ -42,18 +43,19 @@ public final class KeyIndexer implements AutoCloseable {
     /** The wait after a round that found nothing to index (an idle proxy polls once a second). */
     public static final long DEFAULT_INTERVAL_MS = 1_000;
     /**
-     * The wait after a round that indexed rows, while rows arrive. Each round's keys dirty one B-tree leaf per
-     * distinct host and client in it, and H2 rewrites every dirtied leaf at the next commit: with many hosts,
-     * rounds of 200 ms cost a third less CPU and bytes written per row than rounds of 25 ms (43-47 against
-     * 61-64 us per row at 15,000 rows/s over 5,000 hosts, AccessLogSteadyLoad). Rounds of a whole second
-     * took a core for 100-200 ms at a time and set the proxy's 99th percentile; 200 ms did not
+     * The wait after a round that indexed rows, while rows arrive. Each round's keys dirty B-tree leaves of the
+     * newest epoch (AccessLogKeyTable), and H2 rewrites every dirtied leaf at the next commit, so longer rounds
+     * share each leaf among more keys. Chosen with the keys of V5, which dirtied one leaf per distinct host and
+     * client anywhere in the table: with many hosts, rounds of 200 ms cost a third less CPU per row than rounds
+     * of 25 ms (43-47 against 61-64 us at 15,000 rows/s over 5,000 hosts, AccessLogSteadyLoad). Rounds of a
+     * whole second took a core for 100-200 ms at a time and set the proxy's 99th percentile; 200 ms did not
      * (docs/performance.md).
      */
     static final long BUSY_INTERVAL_MS = 200;
     /** Rows per round (one transaction), when catching up after a pause; under a steady load rounds are smaller. */
     public static final int DEFAULT_ROUND_ROWS = 10_000;
-    /** Key prefixes per statement when deleting keys for retention: 512 statements cover every key once. */
-    static final int DELETE_WINDOW_PREFIXES = 1_024;
+    /** Epochs of keys per statement when deleting keys for retention: 65,536 rows' keys at most. */
+    static final int DELETE_WINDOW_EPOCHS = 4;
     private static final long CLOSE_TIMEOUT_MS = 30_000;
     /** Intervals in a row a round may wait for the writer: under a long overload the index still moves. */
     static final int MAX_DEFERRED_ROUNDS = 30;
@@ -151,27 +153,53 @@ public final class KeyIndexer implements AutoCloseable {
 
     /**
      * Deletes the keys of every row with an id below {@code belowId} and returns how many it deleted. For
-     * retention: call it after deleting those rows from access_log. A key's id sits in its low bits, so this
-     * reads every key once, in windows of {@value #DELETE_WINDOW_PREFIXES} key prefixes, one transaction each,
-     * so that no transaction grows with the table. Keys whose row is gone are harmless meanwhile: queries join
-     * them to access_log, which drops them.
+     * retention: call it after deleting those rows from access_log. Keys lead with their row's epoch (see
+     * AccessLogKeyTable), so this deletes from the lowest key up: whole epochs, at most {@value
+     * #DELETE_WINDOW_EPOCHS} in one transaction so that no transaction grows with the table, then the part of
+     * {@code belowId}'s own epoch below it. Keys whose row is gone are harmless meanwhile: queries join them to
+     * access_log, which drops them.
      */
     public long deleteKeysBelow(long belowId) throws SQLException {
-        if (!active) {
+        if (!active || belowId <= 0) {
             return 0;
         }
+        long bound = Math.min(belowId, AccessLogKeyTable.MAX_ID + 1);
+        long boundEpoch = AccessLogKeyTable.epochOf(bound);
         long deleted = 0;
         try (Connection c = dataSource.getConnection();
+             PreparedStatement lowest = c.prepareStatement(AccessLogKeyTable.SELECT_LOWEST_KEY_SQL);
              PreparedStatement delete = c.prepareStatement(AccessLogKeyTable.DELETE_BELOW_SQL)) {
             c.setAutoCommit(true);
-            for (long n = 0; n < AccessLogKeyTable.PREFIXES; n += DELETE_WINDOW_PREFIXES) {
-                delete.setLong(1, AccessLogKeyTable.firstKeyOf(n));
-                delete.setLong(2, AccessLogKeyTable.lastKeyBefore(n + DELETE_WINDOW_PREFIXES));
-                delete.setLong(3, belowId);
-                deleted += delete.executeUpdate();
+            // From the lowest key left, so that a gap in the ids costs one statement, not one per empty epoch.
+            for (long epoch = lowestEpoch(lowest); epoch < boundEpoch; epoch = lowestEpoch(lowest)) {
+                deleted += delete(delete, epoch, Math.min(boundEpoch, epoch + DELETE_WINDOW_EPOCHS),
+                        AccessLogKeyTable.IDS_PER_EPOCH);
+            }
+            if (boundEpoch <= AccessLogKeyTable.LAST_EPOCH) {
+                deleted += delete(delete, boundEpoch, boundEpoch + 1, AccessLogKeyTable.withinEpoch(bound));
             }
         }
         return deleted;
+    }
+
+    /** The epoch of the lowest key, or Long.MAX_VALUE when there is none. */
+    private static long lowestEpoch(PreparedStatement lowest) throws SQLException {
+        try (ResultSet rs = lowest.executeQuery()) {
+            rs.next();
+            long key = rs.getLong(1);
+            return rs.wasNull() ? Long.MAX_VALUE : AccessLogKeyTable.epochOfKey(key);
+        }
+    }
+
+    /**
+     * Deletes, in epochs {@code first} up to but not including {@code end}, the keys whose id's low bits are
+     * below {@code within}.
+     */
+    private static long delete(PreparedStatement delete, long first, long end, long within) throws SQLException {
+        delete.setLong(1, AccessLogKeyTable.firstKeyOf(first));
+        delete.setLong(2, AccessLogKeyTable.lastKeyBefore(end));
+        delete.setLong(3, within);
+        return delete.executeUpdate();
     }
 
     /**

@@ -8,10 +8,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -20,6 +23,7 @@ import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Predicate;
 
+import static java.util.stream.Collectors.toSet;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -105,6 +109,39 @@ class KeyIndexIT {
         // A cursor exactly on the mark, and one just below it.
         assertQueryMatchesAScan(AccessQuery.all().withHost("a.example").withAfter(53), r -> "a.example".equals(r.host()));
         assertQueryMatchesAScan(AccessQuery.all().withHost("a.example").withAfter(52), r -> "a.example".equals(r.host()));
+    }
+
+    @Test
+    void queriesWalkTheEpochsOfTheirIdsInOrderAcrossEmptyOnesAndIntoTheTail() throws SQLException {
+        log = open(NEVER_MS);
+        long perEpoch = AccessLogKeyTable.IDS_PER_EPOCH;
+        // Rows at both ends of epochs 0, 1, 4 and 5 (2 and 3 empty), indexed; then more in epoch 7, unindexed.
+        List<Long> ids = new ArrayList<>();
+        for (long epoch : new long[] {0, 1, 4, 5}) {
+            for (long within = 0; within < 6; within++) {
+                ids.add(epoch * perEpoch + (within < 3 ? within + 1 : perEpoch - 6 + within));
+            }
+        }
+        insertWithIds(ids);
+        log.keyIndexer().indexNow();
+        insertWithIds(List.of(7 * perEpoch + 1, 7 * perEpoch + 2, 7 * perEpoch + 3));
+        assertEquals(5 * perEpoch + perEpoch - 1, mark());
+
+        assertEveryKeyQueryMatchesAScan("keys in four epochs, a tail in an eighth");
+        for (int limit : new int[] {1, 2, 5}) {
+            assertPagesMatchAScan(AccessQuery.all().withHost("a.example").withLimit(limit),
+                    r -> "a.example".equals(r.host()));
+            assertPagesMatchAScan(AccessQuery.all().withClient("10.0.0.2").withLimit(limit),
+                    r -> "10.0.0.2".equals(r.clientAddr()));
+        }
+        // Cursors inside an epoch, at its last id, and in an empty one.
+        for (long after : new long[] {2, perEpoch - 1, perEpoch, 2 * perEpoch + 5, 5 * perEpoch + 2}) {
+            assertQueryMatchesAScan(AccessQuery.all().withHost("b.example").withAfter(after),
+                    r -> "b.example".equals(r.host()));
+        }
+        List<AccessRecord> streamed = new ArrayList<>();
+        log.reader().streamAll(AccessQuery.all().withClient("10.0.0.1").withLimit(1), streamed::add);
+        assertEquals(scan(r -> "10.0.0.1".equals(r.clientAddr())), streamed);
     }
 
     @Test
@@ -201,7 +238,7 @@ class KeyIndexIT {
 
         Set<Long> expected = new TreeSet<>();
         for (long k : before) {
-            if ((k & AccessLogKeyTable.MAX_ID) >= 37) {
+            if (AccessLogKeyTable.idOf(k) >= 37) {
                 expected.add(k);
             }
         }
@@ -213,18 +250,41 @@ class KeyIndexIT {
     @Test
     void deleteKeysBelowReachesTheKeysAtBothEndsOfTheKeySpace() throws SQLException {
         log = open(NEVER_MS);
-        String lastHost = valueWhosePrefixIsAtLeast(AccessLogKeyTable.HOST,
-                AccessLogKeyTable.firstKeyOf(AccessLogKeyTable.PREFIXES - 1));
-        String firstClient = valueWithPrefix(AccessLogKeyTable.CLIENT, 0);
-        log.writer().append(new AccessRecord(null, T0.toEpochMilli(), 1L, "node", "public", firstClient, 40_000,
-                null, Kind.FORWARD, "HTTP/1.1", "GET", lastHost, 80, "/", 200, 1L, 2L, null, null, Outcome.OK,
-                null));
-        assertTrue(log.writer().flush(DEADLINE_MS));
+        append(1);
+        // The writer takes ids from the identity column; the highest id a key holds is set here by hand.
+        try (Connection c = log.dataSource().getConnection();
+             Statement s = c.createStatement()) {
+            s.executeUpdate("INSERT INTO access_log (id, ts, node, listener, client_addr, kind, host, outcome)"
+                    + " SELECT " + AccessLogKeyTable.MAX_ID + ", ts, node, listener, client_addr, kind, host, outcome"
+                    + " FROM access_log WHERE id = 1");
+        }
         log.keyIndexer().indexNow();
-        assertEquals(2, keys().size());
+        assertEquals(4, keys().size());
 
-        assertEquals(2, log.keyIndexer().deleteKeysBelow(Long.MAX_VALUE));
+        assertEquals(2, log.keyIndexer().deleteKeysBelow(AccessLogKeyTable.MAX_ID), "the first row's keys");
+        assertEquals(2, log.keyIndexer().deleteKeysBelow(Long.MAX_VALUE), "the last row's keys");
         assertEquals(Set.of(), keys());
+    }
+
+    @Test
+    void deleteKeysBelowTakesWholeEpochsThenPartOfTheLast() throws SQLException {
+        log = open(NEVER_MS);
+        long perEpoch = AccessLogKeyTable.IDS_PER_EPOCH;
+        try (Connection c = log.dataSource().getConnection();
+             Statement s = c.createStatement()) {
+            for (long id : new long[] {5, perEpoch + 3, 6 * perEpoch - 1, 9 * perEpoch + 7, 9 * perEpoch + 8}) {
+                s.executeUpdate("INSERT INTO access_log (id, ts, node, listener, client_addr, kind, host, outcome)"
+                        + " VALUES (" + id + ", CURRENT_TIMESTAMP, 'node', 'public', '10.0.0." + (id % 7)
+                        + "', 'FORWARD', 'h" + (id % 5) + ".example', 'OK')");
+            }
+        }
+        log.keyIndexer().indexNow();
+        assertEquals(10, keys().size());
+
+        assertEquals(8, log.keyIndexer().deleteKeysBelow(9 * perEpoch + 8));
+
+        assertEquals(Set.of(9 * perEpoch + 8), keys().stream().map(AccessLogKeyTable::idOf).collect(toSet()));
+        assertEquals(2, keys().size());
     }
 
     @Test
@@ -265,25 +325,6 @@ class KeyIndexIT {
         }
     }
 
-    /** A value of {@code type} whose keys start at {@code prefix} or above: found by trying h0, h1, ... */
-    private static String valueWhosePrefixIsAtLeast(String type, long prefix) {
-        for (int i = 0; i < 10_000_000; i++) {
-            if (AccessLogKeyTable.prefix(type, "h" + i) >= prefix) {
-                return "h" + i;
-            }
-        }
-        throw new AssertionError("no value with a prefix from " + prefix + " in ten million tries");
-    }
-
-    private static String valueWithPrefix(String type, long prefix) {
-        for (int i = 0; i < 10_000_000; i++) {
-            if (AccessLogKeyTable.prefix(type, "h" + i) == prefix) {
-                return "h" + i;
-            }
-        }
-        throw new AssertionError("no value with prefix " + prefix + " in ten million tries");
-    }
-
     private AccessLog open(long intervalMs) throws SQLException {
         return AccessLog.open(new StoreConfig("jdbc:h2:file:" + dir.resolve("access"), null, null, 500, 60_000,
                 null), AccessLogWriter.DEFAULT_CLOSE_TIMEOUT_MS, intervalMs);
@@ -299,6 +340,23 @@ class KeyIndexIT {
                     1L, 2L, null, null, Outcome.OK, null));
         }
         assertTrue(log.writer().flush(DEADLINE_MS));
+    }
+
+    /** Rows with the given ids, hosts and clients taken in turn from HOSTS and CLIENTS, as the writer would not. */
+    private void insertWithIds(List<Long> ids) throws SQLException {
+        try (Connection c = log.dataSource().getConnection();
+             PreparedStatement insert = c.prepareStatement("INSERT INTO access_log"
+                     + " (id, ts, node, listener, client_addr, kind, host, status, outcome)"
+                     + " VALUES (?, ?, 'node', 'public', ?, 'FORWARD', ?, 200, 'OK')")) {
+            for (long id : ids) {
+                insert.setLong(1, id);
+                insert.setObject(2, OffsetDateTime.ofInstant(T0.plusSeconds(id), ZoneOffset.UTC));
+                insert.setString(3, CLIENTS[appended % CLIENTS.length]);
+                insert.setString(4, HOSTS[appended % HOSTS.length]);
+                insert.executeUpdate();
+                appended++;
+            }
+        }
     }
 
     private void assertEveryKeyQueryMatchesAScan(String when) throws SQLException {

@@ -6,18 +6,27 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 
 /**
- * Tables {@code access_log_key} ({@code V5__access_log_key_hashed.sql}) and {@code access_log_key_mark}
- * ({@code V3__access_log_indexes.sql}) as the Java side sees them: how a key is packed, the statements, and
- * the key ranges queries and retention read. The indexer and the query SQL share it so that they cannot
- * disagree about a key.
+ * Tables {@code access_log_key} ({@code V5__access_log_key_hashed.sql}, keys laid out as below since
+ * {@code V6__access_log_key_epochs.sql}) and {@code access_log_key_mark} ({@code V3__access_log_indexes.sql}) as
+ * the Java side sees them: how a key is packed, the statements, and the key ranges queries and retention read.
+ * The indexer and the query SQL share it so that they cannot disagree about a key.
  * <p>
- * A key is one positive BIGINT: bit 62 its type (1 a row's host, 0 its client_addr), bits 44 to 61 an 18-bit
- * hash of the host or client, bits 0 to 43 the row's id. All keys of one value therefore sit together in id
- * order, so "this host, ids after x, in id order" is one range scan of the primary key: from
- * {@code prefix + x + 1} up to {@code prefix + mark}, each key's row being {@code id = k - prefix}. Values
- * whose hashes collide share a range, so a query still compares the value of every row it reads.
+ * A key is one positive BIGINT. From the top: the row id's epoch (its id without the low {@value #EPOCH_ID_BITS}
+ * bits, so each epoch holds 16,384 consecutive ids), one bit for the type (1 a row's host, 0 its client_addr),
+ * an 18-bit hash of the host or client, then the id's low {@value #EPOCH_ID_BITS} bits. Within an epoch the keys
+ * of one value therefore sit together in id order: "this host, ids x to y of epoch e" is one range scan of the
+ * primary key, each key's row being {@code id = k - offset} ({@link #offset}). A query walks the epochs of its
+ * id range one after the other. Values whose hashes collide share a range, so a query still compares the value
+ * of every row it reads.
  * <p>
- * The hash is stored: changing {@link #hash} needs a migration that empties the table and resets the mark.
+ * Why epochs first: new rows' keys then all fall into the newest epoch's part of the B-tree, a few hundred
+ * leaves, instead of one leaf per distinct host and client anywhere in the table. H2 rewrites every leaf a
+ * round dirties at the next commit, so with many hosts that cut the indexer's and writer's CPU per row by half
+ * and the bytes written per row by five sixths (docs/performance.md, session 8). Retention deletes whole
+ * epochs from the low end of the table.
+ * <p>
+ * The hash is stored: changing {@link #hash} or the layout needs a migration that empties the table and resets
+ * the mark.
  */
 public final class AccessLogKeyTable {
 
@@ -28,12 +37,18 @@ public final class AccessLogKeyTable {
 
     static final int ID_BITS = 44;
     static final int HASH_BITS = 18;
-    private static final long HOST_BIT = 1L << (ID_BITS + HASH_BITS);
+    /** Low bits of an id kept in its key; the rest, the epoch, leads the key. */
+    static final int EPOCH_ID_BITS = 14;
+    private static final int EPOCH_SHIFT = 1 + HASH_BITS + EPOCH_ID_BITS;
+    private static final long HOST_BIT = 1L << (HASH_BITS + EPOCH_ID_BITS);
     private static final long HASH_MASK = (1L << HASH_BITS) - 1;
+    private static final long WITHIN_EPOCH_MASK = (1L << EPOCH_ID_BITS) - 1;
     /** The highest id a key can hold (about 17.6 trillion); the indexer leaves rows above it unindexed. */
     public static final long MAX_ID = (1L << ID_BITS) - 1;
-    /** Ids a retention delete may take out, one key prefix range at a time: 2 types x 2^18 hashes. */
-    public static final int PREFIXES = 2 << HASH_BITS;
+    /** Consecutive ids per epoch. */
+    public static final long IDS_PER_EPOCH = 1L << EPOCH_ID_BITS;
+    /** The highest epoch, that of {@link #MAX_ID}. */
+    public static final long LAST_EPOCH = MAX_ID >>> EPOCH_ID_BITS;
 
     // FOR UPDATE: two daemons sharing one PostgreSQL database each run an indexer; the lock makes the second
     // wait for the first's round and then read the mark it left, so they never insert the same keys.
@@ -44,12 +59,14 @@ public final class AccessLogKeyTable {
     public static final String SELECT_UNINDEXED_SQL =
             "SELECT id, host, client_addr FROM access_log WHERE id > ? ORDER BY id FETCH FIRST ? ROWS ONLY";
     public static final String INSERT_SQL = "INSERT INTO access_log_key (k) VALUES (?)";
+    /** The lowest key, from which retention starts; NULL when the table is empty. */
+    public static final String SELECT_LOWEST_KEY_SQL = "SELECT MIN(k) FROM access_log_key";
     /**
-     * Deletes, within the key range [first, last], the keys of rows with an id below the third parameter. MOD,
-     * not a bit operation, because H2 and PostgreSQL spell those differently.
+     * Deletes, within the key range [first, last], the keys whose id has its low {@value #EPOCH_ID_BITS} bits
+     * below the third parameter. MOD, not a bit operation, because H2 and PostgreSQL spell those differently.
      */
     public static final String DELETE_BELOW_SQL =
-            "DELETE FROM access_log_key WHERE k >= ? AND k <= ? AND MOD(k, " + (1L << ID_BITS) + ") < ?";
+            "DELETE FROM access_log_key WHERE k >= ? AND k <= ? AND MOD(k, " + (1L << EPOCH_ID_BITS) + ") < ?";
 
     private AccessLogKeyTable() {
     }
@@ -59,27 +76,60 @@ public final class AccessLogKeyTable {
         if (id < 0 || id > MAX_ID) {
             throw new IllegalArgumentException("id " + id + " is outside 0.." + MAX_ID);
         }
-        return prefix(type, value) + id;
+        return offset(type, value, epochOf(id)) + id;
     }
 
-    /** The lowest key of {@code value} of {@code type}: each of its keys is this plus a row's id. */
-    public static long prefix(String type, String value) {
+    /**
+     * What every key of {@code value} of {@code type} in {@code epoch} exceeds its row's id by: for each id of
+     * that epoch, its key is {@code id + offset}.
+     */
+    public static long offset(String type, String value, long epoch) {
         long typeBit = switch (type) {
             case HOST -> HOST_BIT;
             case CLIENT -> 0;
             default -> throw new IllegalArgumentException("unknown key type " + type);
         };
-        return typeBit | (hash(value) & HASH_MASK) << ID_BITS;
+        return firstKeyOf(epoch) + (typeBit | (hash(value) & HASH_MASK) << EPOCH_ID_BITS) - firstIdOf(epoch);
     }
 
-    /** The first key of the {@code n}th of the {@link #PREFIXES} key ranges, which follow each other in key order. */
-    public static long firstKeyOf(long n) {
-        return n << ID_BITS;
+    /** The epoch of row {@code id}. */
+    public static long epochOf(long id) {
+        return id >>> EPOCH_ID_BITS;
     }
 
-    /** The last key before the {@code n}th key range; for {@code n = PREFIXES}, the last key of all. */
-    public static long lastKeyBefore(long n) {
-        return n >= PREFIXES ? Long.MAX_VALUE : firstKeyOf(n) - 1;
+    /** The lowest id of {@code epoch}. */
+    public static long firstIdOf(long epoch) {
+        return epoch << EPOCH_ID_BITS;
+    }
+
+    /** The highest id of {@code epoch}. */
+    public static long lastIdOf(long epoch) {
+        return firstIdOf(epoch + 1) - 1;
+    }
+
+    /** The row id {@code key} points to. */
+    public static long idOf(long key) {
+        return firstIdOf(key >>> EPOCH_SHIFT) | key & WITHIN_EPOCH_MASK;
+    }
+
+    /** The epoch of the row {@code key} points to. */
+    public static long epochOfKey(long key) {
+        return key >>> EPOCH_SHIFT;
+    }
+
+    /** The lowest key of {@code epoch}: the keys of each epoch follow those of the one before. */
+    public static long firstKeyOf(long epoch) {
+        return epoch << EPOCH_SHIFT;
+    }
+
+    /** The highest key of the epochs before {@code epoch}; for one after {@link #LAST_EPOCH}, the last key of all. */
+    public static long lastKeyBefore(long epoch) {
+        return epoch > LAST_EPOCH ? Long.MAX_VALUE : firstKeyOf(epoch) - 1;
+    }
+
+    /** The low bits of {@code id} that its key keeps, which {@link #DELETE_BELOW_SQL} compares. */
+    public static long withinEpoch(long id) {
+        return id & WITHIN_EPOCH_MASK;
     }
 
     /**

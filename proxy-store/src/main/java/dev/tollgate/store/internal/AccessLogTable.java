@@ -46,8 +46,9 @@ public final class AccessLogTable {
 
     /**
      * Every column of the rows that keys of access_log_key point to: {@code k} is access_log_key, {@code a}
-     * access_log, the parameter the keys' prefix (AccessLogKeyTable). The result's column labels are those of
-     * {@link #SELECT_SQL}, so {@link #read} reads both.
+     * access_log, the parameter what the keys of one value in one epoch exceed their rows' ids by
+     * (AccessLogKeyTable.offset). The result's column labels are those of {@link #SELECT_SQL}, so {@link #read}
+     * reads both.
      */
     public static final String SELECT_KEYED_SQL = "SELECT a.id, a." + COLUMNS.replace(", ", ", a.")
             + " FROM access_log_key k JOIN access_log a ON a.id = k.k - ?";

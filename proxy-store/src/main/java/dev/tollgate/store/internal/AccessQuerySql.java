@@ -23,8 +23,9 @@ import java.util.List;
  * between two ids that the ts index finds by reading that range alone.
  * <p>
  * On H2, a query by exact host or by client also runs in two parts, around the key indexer's mark (see
- * {@code KeyIndexer}): {@link #indexed} reads the keys up to the mark from {@code access_log_key} and joins
- * each to its row, whose host or client it compares again because keys hold a hash of it; {@link #unindexedTail} reads the rows above the mark from access_log. Every id of the
+ * {@code KeyIndexer}): {@link #indexed} reads the keys up to the mark from {@code access_log_key}, one epoch
+ * of ids at a time, and joins each to its row, whose host or client it compares again because keys hold a hash
+ * of it; {@link #unindexedTail} reads the rows above the mark from access_log. Every id of the
  * first is below every id of the second, so the second, run after the first, continues it in id order. On
  * PostgreSQL there is no key table: access_log's own (host, id) and (client_addr, id) indexes serve the plain
  * {@link #page} (AccessLogReader chooses).
@@ -42,9 +43,29 @@ public final class AccessQuerySql {
     /** The key of access_log_key that serves a query: its type (AccessLogKeyTable.HOST or CLIENT) and value. */
     public record KeyFilter(String type, String value) {
 
-        /** Where this value's keys start: each is this plus a row's id (see AccessLogKeyTable). */
-        long prefix() {
-            return AccessLogKeyTable.prefix(type, value);
+        /** What each of this value's keys in {@code epoch} exceeds its row's id by (see AccessLogKeyTable). */
+        long offset(long epoch) {
+            return AccessLogKeyTable.offset(type, value, epoch);
+        }
+    }
+
+    /**
+     * The ids a query reads through the keys: after {@code after}, up to and including {@code upTo}, in the
+     * epochs {@link #firstEpoch()} to {@link #lastEpoch()} (see AccessLogKeyTable); empty when {@code after}
+     * is not below {@code upTo}.
+     */
+    public record KeyedIds(long after, long upTo) {
+
+        public boolean isEmpty() {
+            return after >= upTo;
+        }
+
+        public long firstEpoch() {
+            return AccessLogKeyTable.epochOf(after + 1);
+        }
+
+        public long lastEpoch() {
+            return AccessLogKeyTable.epochOf(upTo);
         }
     }
 
@@ -96,17 +117,26 @@ public final class AccessQuerySql {
     }
 
     /**
-     * The rows of {@code q} whose keys are indexed, ids up to {@code mark}, at most {@code q.limit()} when
+     * The ids of {@code q} whose keys are indexed: after its cursor, up to {@code mark}, within {@code ids}
+     * (from {@link #idRange}, or null).
+     */
+    public static KeyedIds keyedIds(AccessQuery q, IdRange ids, long mark) {
+        return new KeyedIds(ids == null ? q.after() : Math.max(q.after(), ids.first() - 1),
+                ids == null ? mark : Math.min(mark, ids.last()));
+    }
+
+    /**
+     * The rows of {@code q} whose ids are in {@code epoch}'s part of {@code keyed}, at most {@code q.limit()} when
      * {@code limited}: a range scan of access_log_key's primary key, which is in id order, each key joined to
      * its row, which every filter of {@code q} then tests, the keyed one included (keys of colliding values
-     * share a range). {@code ids} as for {@link #page}.
+     * share a range). The statement's text is the same for every epoch; only its parameters differ.
      */
-    public static AccessQuerySql indexed(AccessQuery q, IdRange ids, KeyFilter key, long mark, boolean limited) {
-        long prefix = key.prefix();
+    public static AccessQuerySql indexed(AccessQuery q, KeyFilter key, KeyedIds keyed, long epoch, boolean limited) {
+        long offset = key.offset(epoch);
         StringBuilder where = new StringBuilder(" AND k.k > ? AND k.k <= ?");
-        List<Object> parameters = new ArrayList<>(List.of(prefix));
-        parameters.add(prefix + (ids == null ? q.after() : Math.max(q.after(), ids.first() - 1)));
-        parameters.add(prefix + (ids == null ? mark : Math.min(mark, ids.last())));
+        List<Object> parameters = new ArrayList<>(List.of(offset));
+        parameters.add(offset + Math.max(keyed.after(), AccessLogKeyTable.firstIdOf(epoch) - 1));
+        parameters.add(offset + Math.min(keyed.upTo(), AccessLogKeyTable.lastIdOf(epoch)));
         addFilters(q, "a.", where, parameters);
         return finish(AccessLogTable.SELECT_KEYED_SQL, where, "k.k", q, limited, parameters);
     }

@@ -10,12 +10,33 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class AccessLogKeyTableTest {
 
     @Test
-    void aKeyIsItsValuesPrefixPlusTheRowId() {
-        long prefix = AccessLogKeyTable.prefix(AccessLogKeyTable.HOST, "example.com");
+    void aKeyIsItsRowsIdPlusTheOffsetOfItsValueInTheIdsEpoch() {
+        long id = 3 * AccessLogKeyTable.IDS_PER_EPOCH + 42;
+        long offset = AccessLogKeyTable.offset(AccessLogKeyTable.HOST, "example.com", 3);
 
-        assertEquals(prefix + 42, AccessLogKeyTable.key(AccessLogKeyTable.HOST, "example.com", 42));
-        assertEquals(42, AccessLogKeyTable.key(AccessLogKeyTable.HOST, "example.com", 42) & AccessLogKeyTable.MAX_ID);
-        assertEquals(0, prefix & AccessLogKeyTable.MAX_ID, "a prefix leaves the id bits free");
+        assertEquals(3, AccessLogKeyTable.epochOf(id));
+        assertEquals(offset + id, AccessLogKeyTable.key(AccessLogKeyTable.HOST, "example.com", id));
+        assertEquals(offset + id + 1, AccessLogKeyTable.key(AccessLogKeyTable.HOST, "example.com", id + 1));
+        assertEquals(id, AccessLogKeyTable.idOf(AccessLogKeyTable.key(AccessLogKeyTable.HOST, "example.com", id)));
+        assertEquals(3, AccessLogKeyTable.epochOfKey(AccessLogKeyTable.key(AccessLogKeyTable.CLIENT, "x", id)));
+        assertEquals(42, AccessLogKeyTable.withinEpoch(id));
+    }
+
+    @Test
+    void theKeysOfOneEpochLieBetweenThoseOfTheEpochsAroundIt() {
+        long epoch = 7;
+        long lastOfEpoch = AccessLogKeyTable.lastIdOf(epoch);
+        for (String type : new String[] {AccessLogKeyTable.HOST, AccessLogKeyTable.CLIENT}) {
+            for (String value : new String[] {"a", "example.com", "10.0.0.1", "zzz"}) {
+                long first = AccessLogKeyTable.key(type, value, AccessLogKeyTable.firstIdOf(epoch));
+                long last = AccessLogKeyTable.key(type, value, lastOfEpoch);
+                assertTrue(first > AccessLogKeyTable.lastKeyBefore(epoch), value);
+                assertTrue(last <= AccessLogKeyTable.lastKeyBefore(epoch + 1), value);
+                assertEquals(lastOfEpoch - AccessLogKeyTable.firstIdOf(epoch), last - first, "contiguous: " + value);
+                assertTrue(AccessLogKeyTable.key(type, value, lastOfEpoch + 1)
+                        > AccessLogKeyTable.lastKeyBefore(epoch + 1), value);
+            }
+        }
     }
 
     @Test
@@ -24,10 +45,11 @@ class AccessLogKeyTableTest {
         long client = AccessLogKeyTable.key(AccessLogKeyTable.CLIENT, "10.0.0.1", AccessLogKeyTable.MAX_ID);
 
         assertNotEquals(host, client);
-        assertTrue(host > 0 && client >= 0);
-        assertTrue(client <= AccessLogKeyTable.lastKeyBefore(AccessLogKeyTable.PREFIXES / 2), "clients in the lower half");
-        assertTrue(host >= AccessLogKeyTable.firstKeyOf(AccessLogKeyTable.PREFIXES / 2), "hosts in the upper half");
-        assertTrue(host <= AccessLogKeyTable.lastKeyBefore(AccessLogKeyTable.PREFIXES), "inside the last range");
+        assertTrue(host > 0 && client > 0);
+        assertEquals(AccessLogKeyTable.LAST_EPOCH, AccessLogKeyTable.epochOfKey(host));
+        assertEquals(AccessLogKeyTable.MAX_ID, AccessLogKeyTable.idOf(host));
+        assertEquals(Long.MAX_VALUE, AccessLogKeyTable.lastKeyBefore(AccessLogKeyTable.LAST_EPOCH + 1));
+        assertTrue(host > AccessLogKeyTable.lastKeyBefore(AccessLogKeyTable.LAST_EPOCH));
     }
 
     @Test

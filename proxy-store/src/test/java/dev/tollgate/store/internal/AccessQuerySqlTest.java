@@ -5,6 +5,7 @@ import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
 import dev.tollgate.store.internal.AccessQuerySql.IdRange;
 import dev.tollgate.store.internal.AccessQuerySql.KeyFilter;
+import dev.tollgate.store.internal.AccessQuerySql.KeyedIds;
 
 import org.junit.jupiter.api.Test;
 
@@ -93,16 +94,53 @@ class AccessQuerySqlTest {
     void anExactHostReadsTheKeysUpToTheMarkThenTheTailAboveIt() {
         AccessQuery q = AccessQuery.all().withHost("h.example").withClient("10.0.0.1").withAfter(5);
         KeyFilter key = AccessQuerySql.keyFilter(q);
+        KeyedIds keyed = AccessQuerySql.keyedIds(q, null, 70);
 
-        AccessQuerySql indexed = AccessQuerySql.indexed(q, null, key, 70, true);
+        AccessQuerySql indexed = AccessQuerySql.indexed(q, key, keyed, 0, true);
         AccessQuerySql tail = AccessQuerySql.unindexedTail(q, null, 70, true);
 
         assertEquals(new KeyFilter(AccessLogKeyTable.HOST, "h.example"), key);
-        long prefix = AccessLogKeyTable.prefix(AccessLogKeyTable.HOST, "h.example");
+        assertEquals(new KeyedIds(5, 70), keyed);
+        assertEquals(0, keyed.firstEpoch());
+        assertEquals(0, keyed.lastEpoch());
+        long offset = AccessLogKeyTable.offset(AccessLogKeyTable.HOST, "h.example", 0);
         assertTrue(indexed.sql().endsWith("ON a.id = k.k - ? WHERE k.k > ? AND k.k <= ?"
                 + " AND a.host = ? AND a.client_addr = ? ORDER BY k.k LIMIT ?"), indexed.sql());
-        assertEquals(List.of(prefix, prefix + 5, prefix + 70, "h.example", "10.0.0.1", 100), indexed.parameters());
+        assertEquals(List.of(offset, offset + 5, offset + 70, "h.example", "10.0.0.1", 100), indexed.parameters());
         assertEquals(List.of(70L, "h.example", "10.0.0.1", 100), tail.parameters());
+    }
+
+    @Test
+    void aRangeAcrossEpochsIsReadOneEpochAtATimeInOneStatementText() {
+        AccessQuery q = AccessQuery.all().withHost("h.example");
+        long perEpoch = AccessLogKeyTable.IDS_PER_EPOCH;
+        KeyedIds keyed = AccessQuerySql.keyedIds(q.withAfter(perEpoch - 10), null, 2 * perEpoch + 10);
+        KeyFilter key = AccessQuerySql.keyFilter(q);
+
+        assertEquals(0, keyed.firstEpoch());
+        assertEquals(2, keyed.lastEpoch());
+        AccessQuerySql first = AccessQuerySql.indexed(q, key, keyed, 0, true);
+        AccessQuerySql middle = AccessQuerySql.indexed(q, key, keyed, 1, true);
+        AccessQuerySql last = AccessQuerySql.indexed(q, key, keyed, 2, true);
+
+        assertEquals(first.sql(), middle.sql());
+        assertEquals(first.sql(), last.sql());
+        long[] offsets = new long[3];
+        for (int e = 0; e < 3; e++) {
+            offsets[e] = AccessLogKeyTable.offset(AccessLogKeyTable.HOST, "h.example", e);
+        }
+        assertEquals(List.of(offsets[0], offsets[0] + perEpoch - 10, offsets[0] + perEpoch - 1),
+                first.parameters().subList(0, 3));
+        assertEquals(List.of(offsets[1], offsets[1] + perEpoch - 1, offsets[1] + 2 * perEpoch - 1),
+                middle.parameters().subList(0, 3));
+        assertEquals(List.of(offsets[2], offsets[2] + 2 * perEpoch - 1, offsets[2] + 2 * perEpoch + 10),
+                last.parameters().subList(0, 3));
+    }
+
+    @Test
+    void nothingIsIndexedAfterTheMark() {
+        assertTrue(AccessQuerySql.keyedIds(AccessQuery.all().withHost("h").withAfter(70), null, 70).isEmpty());
+        assertTrue(AccessQuerySql.keyedIds(AccessQuery.all().withHost("h"), new IdRange(80, 90), 70).isEmpty());
     }
 
     @Test
@@ -115,11 +153,13 @@ class AccessQuerySqlTest {
     @Test
     void aTimeRangeNarrowsTheKeyRangeToo() {
         AccessQuery q = AccessQuery.all().withClient("10.0.0.1").withSince(T0);
+        KeyedIds keyed = AccessQuerySql.keyedIds(q, new IdRange(20, 90), 70);
 
-        AccessQuerySql indexed = AccessQuerySql.indexed(q, new IdRange(20, 90), AccessQuerySql.keyFilter(q), 70, false);
+        AccessQuerySql indexed = AccessQuerySql.indexed(q, AccessQuerySql.keyFilter(q), keyed, 0, false);
 
-        long prefix = AccessLogKeyTable.prefix(AccessLogKeyTable.CLIENT, "10.0.0.1");
-        assertEquals(List.of(prefix, prefix + 19, prefix + 70, utc(T0), "10.0.0.1"), indexed.parameters());
+        assertEquals(new KeyedIds(19, 70), keyed);
+        long offset = AccessLogKeyTable.offset(AccessLogKeyTable.CLIENT, "10.0.0.1", 0);
+        assertEquals(List.of(offset, offset + 19, offset + 70, utc(T0), "10.0.0.1"), indexed.parameters());
     }
 
     private static OffsetDateTime utc(Instant i) {
