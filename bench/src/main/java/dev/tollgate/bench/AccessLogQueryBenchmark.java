@@ -50,6 +50,9 @@ public class AccessLogQueryBenchmark {
             .withSince(DAY_15).withUntil(DAY_15.plus(Duration.ofHours(1)));
     private static final AccessQuery BY_SUFFIX_IN_ONE_DAY = AccessQuery.all().withHost("*.example.com")
             .withSince(DAY_15).withUntil(DAY_15.plus(Duration.ofDays(1)));
+    // A host with about 100 rows among the million, spread over the whole log: the page reads every key range.
+    private static final AccessQuery BY_RARE_HOST = AccessQuery.all().withHost(MillionRowAccessLog.host(4_999))
+            .withLimit(AccessQuery.MAX_LIMIT);
     private static final AccessQuery BY_CLIENT = AccessQuery.all().withClient(MillionRowAccessLog.client(263));
     private static final AccessQuery SINCE_29_DAYS_AGO = AccessQuery.all()
             .withSince(MillionRowAccessLog.START.plus(Duration.ofDays(1)));
@@ -99,6 +102,12 @@ public class AccessLogQueryBenchmark {
     @Benchmark
     public StreamedRows byClient(Blackhole sink) throws Exception {
         return log.reader().query(BY_CLIENT, sink::consume);
+    }
+
+    /** Every row of a rare host: the whole key index of that host, with no page filled early. */
+    @Benchmark
+    public StreamedRows byRareHost(Blackhole sink) throws Exception {
+        return log.reader().query(BY_RARE_HOST, sink::consume);
     }
 
     /** A wide time range: the id-range step reads most of the ts index before the first row. */
