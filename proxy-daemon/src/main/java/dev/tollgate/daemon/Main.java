@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 /** The {@code tollgate} command line. Exit codes: 0 done, 1 could not start or run, 2 bad usage or config. */
@@ -91,15 +92,20 @@ public final class Main implements Runnable {
             // Before the start, so that a SIGTERM right after "started" is a graceful stop (exit 0), not exit 143.
             CountDownLatch stop = new CountDownLatch(1);
             StopSignals.install(stop::countDown);
-            // Before the start too: a SIGHUP while starting is ignored rather than ending the process (129).
+            // Before the start too: a SIGHUP while starting must not end the process (129). It is kept and
+            // carried out once the daemon has started (systemctl reload right after a start is not lost).
             AtomicReference<Daemon> running = new AtomicReference<>();
+            AtomicBoolean reloadWhileStarting = new AtomicBoolean();
             boolean reloadsOnHup = StopSignals.installReload(() -> {
                 Daemon started = running.get();
-                if (started == null) {
-                    LOG.warn("reload (SIGHUP) - ignored: the daemon is still starting");
-                } else {
+                if (started != null) {
                     started.reloadOnSignal();
+                    return;
                 }
+                LOG.info("reload (SIGHUP) - the daemon is still starting: reloading once it has started");
+                reloadWhileStarting.set(true);
+                // The start may have ended just now, after the check above and before the flag was set.
+                reloadIfAsked(running.get(), reloadWhileStarting);
             });
             if (!reloadsOnHup) {
                 LOG.warn("reload - SIGHUP does not reach this process (it was started with SIGHUP ignored, e.g."
@@ -109,6 +115,7 @@ public final class Main implements Runnable {
             try {
                 daemon = Daemon.start(config, configFile);
                 running.set(daemon);
+                reloadIfAsked(daemon, reloadWhileStarting);
             } catch (ConfigException e) {
                 throw e;
             } catch (SchemaTooNewException e) {
@@ -122,6 +129,16 @@ public final class Main implements Runnable {
             LOG.info("stop requested");
             daemon.close();
             return EXIT_OK;
+        }
+
+        /**
+         * Carries out a reload asked for while the daemon was starting, once {@code daemon} has started (null: not
+         * yet). The signal's thread and the starting thread both call this; taking the flag makes it happen once.
+         */
+        private static void reloadIfAsked(Daemon daemon, AtomicBoolean asked) {
+            if (daemon != null && asked.getAndSet(false)) {
+                daemon.reloadOnSignal();
+            }
         }
 
         private static String rootMessage(Throwable e) {

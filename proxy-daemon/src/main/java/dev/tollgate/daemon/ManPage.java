@@ -187,7 +187,7 @@ final class ManPage {
             admin API are left alone. Changes outside the listeners (node name, state directory, drain timeout, \
             admin, store) apply at the next start and are logged as needing a restart. This is what \
             \\fBsystemctl reload tollgate\\fR sends; \\fBPOST /api/v1/reload\\fR does the same and answers with \
-            what changed.
+            what changed. A SIGHUP that arrives while the daemon is starting is carried out once it has started.
             .SH "EXIT STATUS"
             .TP
             .B 0

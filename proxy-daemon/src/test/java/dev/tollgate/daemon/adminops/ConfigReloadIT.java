@@ -36,6 +36,7 @@ class ConfigReloadIT {
 
     private static final String LISTENERS = "/api/v1/listeners";
     private static final Pattern ADMIN = Pattern.compile("admin - listening on 127\\.0\\.0\\.1:(\\d+)");
+    private static final Pattern STARTING = Pattern.compile(" - starting, state directory ");
     private static final Duration START_LIMIT = Duration.ofSeconds(60);
 
     @TempDir
@@ -138,6 +139,26 @@ class ConfigReloadIT {
         assertEquals("unchanged", report.get("outcome").asText(), report.toString());
         assertEquals(List.of("store.retentionDays"), texts(report.get("needsRestart")), report.toString());
         assertEquals(port, boundPort(admin, "main"));
+    }
+
+    @Test
+    void aSighupWhileTheDaemonIsStartingIsCarriedOutOnceItHasStarted() throws Exception {
+        EchoServer echo = open(EchoServer.start());
+        Path config = writeConfig(echo, 2_000, "", listener("main", echo.port()));
+        TollgateProcess child = TollgateProcess.launch(dir, "run", "--config", config.toString());
+        opened.add(child::kill);
+        // "starting" is logged once the signal handlers are in, before the database, admin and listeners start.
+        child.awaitLine(STARTING, START_LIMIT);
+        Files.writeString(config, "{ broken while starting");
+        sighup(child);
+
+        AdminCalls admin = AdminCalls.asAdmin(dir.resolve("state"),
+                Integer.parseInt(child.awaitLine(ADMIN, START_LIMIT).group(1)));
+        JsonNode refused = Poll.forValue("the reload asked for while starting, in the admin-event trail",
+                () -> reloadEvent(admin, 1));
+        assertEquals("REFUSED", refused.get("result").asText(), refused.toString());
+        assertEquals("SIGNAL", refused.get("role").asText(), refused.toString());
+        assertTrue(child.isAlive(), "SIGHUP while starting ended the daemon: " + child.output());
     }
 
     @Test
