@@ -145,8 +145,7 @@ class ConfigReloadIT {
     void aSighupWhileTheDaemonIsStartingIsCarriedOutOnceItHasStarted() throws Exception {
         EchoServer echo = open(EchoServer.start());
         Path config = writeConfig(echo, 2_000, "", listener("main", echo.port()));
-        TollgateProcess child = TollgateProcess.launch(dir, "run", "--config", config.toString());
-        opened.add(child::kill);
+        TollgateProcess child = launchReceivingSighup(config);
         // "starting" is logged once the signal handlers are in, before the database, admin and listeners start.
         child.awaitLine(STARTING, START_LIMIT);
         Files.writeString(config, "{ broken while starting");
@@ -165,8 +164,7 @@ class ConfigReloadIT {
     void sighupReloadsTheFileAndABrokenFileLeavesTheDaemonRunning() throws Exception {
         EchoServer echo = open(EchoServer.start());
         Path config = writeConfig(echo, 2_000, "", listener("main", echo.port()));
-        TollgateProcess child = TollgateProcess.launch(dir, "run", "--config", config.toString());
-        opened.add(child::kill);
+        TollgateProcess child = launchReceivingSighup(config);
         int adminPort = Integer.parseInt(child.awaitLine(ADMIN, START_LIMIT).group(1));
         AdminCalls admin = AdminCalls.asAdmin(dir.resolve("state"), adminPort);
         int mainPort = Poll.forValue("listener main running", () -> {
@@ -252,6 +250,18 @@ class ConfigReloadIT {
             }
         }
         return null;
+    }
+
+    /**
+     * A child daemon on {@code config} whose SIGHUP has its default disposition whatever this JVM inherited: under
+     * {@code nohup} (or any parent that ignores SIGHUP) a child would inherit the ignore, and the daemon, rightly,
+     * would never see the signal.
+     */
+    private TollgateProcess launchReceivingSighup(Path config) throws Exception {
+        TollgateProcess child = TollgateProcess.launchWithPrefix(dir, List.of("env", "--default-signal=HUP"),
+                List.of("-Xmx256m"), "run", "--config", config.toString());
+        opened.add(child::kill);
+        return child;
     }
 
     private static void sighup(TollgateProcess child) throws Exception {
