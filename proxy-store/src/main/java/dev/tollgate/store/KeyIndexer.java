@@ -45,11 +45,10 @@ public final class KeyIndexer implements AutoCloseable {
     /**
      * The wait after a round that indexed rows, while rows arrive. Each round's keys dirty B-tree leaves of the
      * newest epoch (AccessLogKeyTable), and H2 rewrites every dirtied leaf at the next commit, so longer rounds
-     * share each leaf among more keys. Chosen with the keys of V5, which dirtied one leaf per distinct host and
-     * client anywhere in the table: with many hosts, rounds of 200 ms cost a third less CPU per row than rounds
-     * of 25 ms (43-47 against 61-64 us at 15,000 rows/s over 5,000 hosts, AccessLogSteadyLoad). Rounds of a
-     * whole second took a core for 100-200 ms at a time and set the proxy's 99th percentile; 200 ms did not
-     * (docs/performance.md).
+     * share each leaf among more keys: at 15,000 rows/s over 5,000 hosts (AccessLogSteadyLoad), writer and
+     * indexer together cost 15.1 us per row with rounds of 200 ms, 21.6 with 50 ms and 22.4 with 25 ms (with
+     * V5's keys: 43-47 against 61-64 us at 200 and 25 ms). Rounds of a whole second took a core for 100-200 ms at
+     * a time and set the proxy's 99th percentile; 200 ms did not (docs/performance.md).
      */
     static final long BUSY_INTERVAL_MS = 200;
     /** Rows per round (one transaction), when catching up after a pause; under a steady load rounds are smaller. */
