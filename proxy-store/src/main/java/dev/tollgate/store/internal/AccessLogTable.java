@@ -37,9 +37,21 @@ public final class AccessLogTable {
             + " kind, protocol, method, host, port, path, status, bytes_from_client, bytes_to_client,"
             + " upstream_addr, sni, outcome, reason";
 
-    /** Inserts one row; {@code id} is left to the identity column. */
-    public static final String INSERT_SQL = "INSERT INTO access_log (" + COLUMNS + ")"
-            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    private static final String INSERT_VALUES = " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+    /**
+     * Stores one journaled record once: a second copy of the same (node, seq), replayed after a crash or retried
+     * after a lost commit, is skipped and the first one stays as it was (V7's unique index). On H2 a MERGE that
+     * only inserts when no row matches; its first two parameters are the key, then the row as in
+     * {@link #INSERT_SQL_POSTGRESQL}. {@code id} is left to the identity column.
+     */
+    public static final String INSERT_SQL_H2 = "MERGE INTO access_log t USING (VALUES (CAST(? AS VARCHAR("
+            + NODE_WIDTH + ")), CAST(? AS BIGINT))) k(node, seq) ON t.node = k.node AND t.seq = k.seq"
+            + " WHEN NOT MATCHED THEN INSERT (" + COLUMNS + ", seq)" + INSERT_VALUES;
+
+    /** As {@link #INSERT_SQL_H2}, on PostgreSQL, without the two key parameters in front. */
+    public static final String INSERT_SQL_POSTGRESQL = "INSERT INTO access_log (" + COLUMNS + ", seq)" + INSERT_VALUES
+            + " ON CONFLICT (node, seq) DO NOTHING";
 
     /** Every column of every row; {@link AccessQuerySql} adds the WHERE, ORDER BY and LIMIT. */
     public static final String SELECT_SQL = "SELECT id, " + COLUMNS + " FROM access_log";
@@ -59,9 +71,22 @@ public final class AccessLogTable {
     private AccessLogTable() {
     }
 
-    /** Sets every insert parameter from {@code r}, each string made to {@link #fit} its column. */
-    public static void bind(PreparedStatement insert, AccessRecord r) throws SQLException {
+    /** The statement that stores a journaled record once on {@code vendor}'s database. */
+    public static String insertSql(DatabaseUrl.Vendor vendor) {
+        return vendor == DatabaseUrl.Vendor.POSTGRESQL ? INSERT_SQL_POSTGRESQL : INSERT_SQL_H2;
+    }
+
+    /**
+     * Sets every parameter of {@link #insertSql}{@code (vendor)} from {@code r} and its journal sequence number
+     * {@code seq}, each string made to {@link #fit} its column.
+     */
+    public static void bind(PreparedStatement insert, DatabaseUrl.Vendor vendor, long seq, AccessRecord r)
+            throws SQLException {
         int i = 1;
+        if (vendor != DatabaseUrl.Vendor.POSTGRESQL) {
+            insert.setString(i++, fit(r.node(), NODE_WIDTH));
+            insert.setLong(i++, seq);
+        }
         insert.setObject(i++, OffsetDateTime.ofInstant(Instant.ofEpochMilli(r.tsMs()), ZoneOffset.UTC));
         insert.setLong(i++, r.durationMs());
         insert.setString(i++, fit(r.node(), NODE_WIDTH));
@@ -81,7 +106,8 @@ public final class AccessLogTable {
         insert.setString(i++, fit(r.upstreamAddr(), UPSTREAM_ADDR_WIDTH));
         insert.setString(i++, fit(r.sni(), SNI_WIDTH));
         insert.setString(i++, fit(r.outcome().name(), OUTCOME_WIDTH));
-        insert.setString(i, fit(r.reason(), REASON_WIDTH));
+        insert.setString(i++, fit(r.reason(), REASON_WIDTH));
+        insert.setLong(i, seq);
     }
 
     /** The record in the current row of a result of {@link #SELECT_SQL}. */
