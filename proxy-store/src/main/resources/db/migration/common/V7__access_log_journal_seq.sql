@@ -3,7 +3,8 @@
 -- the end of its answer. The writer stores records from the journal; after a crash the daemon replays the
 -- journal, and the same record may reach the database twice (once before the crash, once in the replay), or a
 -- batch may be retried after a commit whose answer was lost (PostgreSQL). The unique index makes the second
--- copy a no-op: H2's MERGE ... KEY (node, seq) and PostgreSQL's ON CONFLICT (node, seq) DO NOTHING.
+-- copy a no-op: on H2 the writer takes the unique violation as "stored already", on PostgreSQL the insert says
+-- ON CONFLICT (node, seq) DO NOTHING.
 --
 -- Rows stored before this migration have no seq (NULL): a unique index admits any number of NULLs on both
 -- databases, and they never conflict. seq increases with the journal, so the index's inserts land on its

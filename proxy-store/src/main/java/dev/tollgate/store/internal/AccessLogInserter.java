@@ -50,7 +50,7 @@ public final class AccessLogInserter implements AutoCloseable {
         try {
             open();
             for (JournaledRecord r : pending) {
-                AccessLogTable.bind(insert, vendor, r.seq(), r.record());
+                AccessLogTable.bind(insert, r.seq(), r.record());
                 insert.addBatch();
             }
             insert.executeBatch();
@@ -97,7 +97,7 @@ public final class AccessLogInserter implements AutoCloseable {
         try {
             for (JournaledRecord r : pending) {
                 try {
-                    AccessLogTable.bind(insert, vendor, r.seq(), r.record());
+                    AccessLogTable.bind(insert, r.seq(), r.record());
                     insert.executeUpdate();
                     // One commit per row: PostgreSQL aborts the whole transaction at the first failed statement.
                     connection.commit();
@@ -108,6 +108,13 @@ public final class AccessLogInserter implements AutoCloseable {
                         throw e;
                     }
                     rollback();
+                    if (isAlreadyStored(e)) {
+                        // H2: this (node, seq) is stored already (a replay after a crash); the first copy stays.
+                        LOG.debug("access record {} of node {} is stored already", r.seq(), r.record().node());
+                        released.accept(r.seq());
+                        handled++;
+                        continue;
+                    }
                     rejected++;
                     // Above DEBUG although it is per record: this line is the only copy of an audit row left.
                     LOG.error("The database rejected an access record, which is not stored: {} (journal number {})",
@@ -158,6 +165,19 @@ public final class AccessLogInserter implements AutoCloseable {
         } catch (SQLException | RuntimeException e) {
             LOG.debug("Closing the access-log connection failed", e);
         }
+    }
+
+    /** Whether {@code e} is a unique violation (SQLSTATE 23505): on access_log, V7's (node, seq) already stored. */
+    static boolean isAlreadyStored(SQLException e) {
+        for (SQLException x = e; x != null; x = x.getNextException()) {
+            if ("23505".equals(x.getSQLState())) {
+                return true;
+            }
+            if (x.getNextException() == x) {
+                break;
+            }
+        }
+        return false;
     }
 
     /**
