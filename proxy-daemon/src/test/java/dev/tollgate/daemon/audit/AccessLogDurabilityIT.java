@@ -1,6 +1,7 @@
 package dev.tollgate.daemon.audit;
 
 import dev.tollgate.daemon.EchoServer;
+import dev.tollgate.daemon.PgTestDatabase;
 import dev.tollgate.daemon.TestOrigin;
 import dev.tollgate.store.StoreConfig;
 import org.junit.jupiter.api.AfterEach;
@@ -26,6 +27,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -203,10 +205,24 @@ class AccessLogDurabilityIT {
      */
     @Test
     void killNineRightAfterTheLastAnswerLosesNoRowTwentyTimesOver() throws Exception {
+        killNineRightAfterTheLastAnswerTwentyTimesOver(null, () -> DriverManager.getConnection("jdbc:h2:file:"
+                + stateDir().resolve("access") + ";IFEXISTS=TRUE", "tollgate", ""));
+    }
+
+    /** As on H2, with the node's rows in PostgreSQL (skipped without {@value PgTestDatabase#URL_VARIABLE}). */
+    @Test
+    void killNineRightAfterTheLastAnswerLosesNoRowTwentyTimesOverOnPostgresql() throws Exception {
+        try (PgTestDatabase pg = PgTestDatabase.create()) {
+            killNineRightAfterTheLastAnswerTwentyTimesOver(pg.storeKeys(), pg::connect);
+        }
+    }
+
+    private void killNineRightAfterTheLastAnswerTwentyTimesOver(String storeKeys, Callable<Connection> database)
+            throws Exception {
         try (TestOrigin origin = TestOrigin.plain(); EchoServer echo = EchoServer.start()) {
             List<String> expected = new ArrayList<>();
             for (int run = 0; run < KILL_RUNS; run++) {
-                ChildDaemon daemon = start("256m", echo.port());
+                ChildDaemon daemon = start("256m", echo.port(), storeKeys);
                 for (int k = 0; k < 3; k++) {
                     switch ((run + k) % 3) {
                         case 0 -> {
@@ -228,13 +244,12 @@ class AccessLogDurabilityIT {
                 daemon.sigkill();
                 assertNotEquals(0, daemon.awaitExit(STOP_DEADLINE), "killed, not stopped");
             }
-            ChildDaemon last = start("256m", echo.port());
+            ChildDaemon last = start("256m", echo.port(), storeKeys);
             last.sigterm();
             assertEquals(0, last.awaitExit(STOP_DEADLINE), last.output());
 
             Map<String, Integer> rows = new TreeMap<>();
-            try (Connection db = DriverManager.getConnection("jdbc:h2:file:" + stateDir().resolve("access")
-                    + ";IFEXISTS=TRUE", "tollgate", "");
+            try (Connection db = database.call();
                  Statement query = db.createStatement();
                  ResultSet rs = query.executeQuery("SELECT kind, status, path, client_port FROM access_log"
                          + " WHERE listener = 'main'")) {
@@ -245,8 +260,9 @@ class AccessLogDurabilityIT {
                 }
             }
             List<String> missing = expected.stream().filter(e -> rows.getOrDefault(e, 0) != 1).toList();
-            System.out.printf("kill -9 right after the last answer, %d runs: %d exchanges, %d rows, %d without"
-                    + " exactly one row%n", KILL_RUNS, expected.size(), rows.size(), missing.size());
+            System.out.printf("kill -9 right after the last answer, %d runs on %s: %d exchanges, %d rows, %d without"
+                    + " exactly one row%n", KILL_RUNS, storeKeys == null ? "H2" : "PostgreSQL", expected.size(),
+                    rows.size(), missing.size());
             assertEquals(List.of(), missing.stream().map(e -> e + ": " + rows.getOrDefault(e, 0) + " rows").toList());
             assertEquals(expected.size(), rows.values().stream().mapToInt(Integer::intValue).sum(),
                     "no other rows: " + rows);
@@ -291,18 +307,21 @@ class AccessLogDurabilityIT {
 
     /** Starts {@code tollgate run} with listener "main" (loopback origins allowed, query strings logged). */
     private ChildDaemon start(String maxHeap) throws Exception {
-        return start(maxHeap, 443);
+        return start(maxHeap, 443, null);
     }
 
-    /** As {@link #start(String)}, with CONNECT allowed to {@code connectPort}. */
-    private ChildDaemon start(String maxHeap, int connectPort) throws Exception {
+    /**
+     * As {@link #start(String)}, with CONNECT allowed to {@code connectPort}, and the store's keys (no braces) when
+     * not null: another database than the H2 file.
+     */
+    private ChildDaemon start(String maxHeap, int connectPort, String storeKeys) throws Exception {
         Path config = dir.resolve("tollgate.json");
         Files.writeString(config, "{\n"
                 + "  \"stateDir\": \"" + stateDir().toString().replace("\\", "\\\\") + "\",\n"
                 + "  \"drainTimeoutMs\": " + DRAIN_TIMEOUT_MS + ",\n"
                 + "  \"admin\": {\"port\": 0},\n"
                 // No auditors' SQL server: its default port 9092 may be taken by another process here.
-                + "  \"store\": {\"sqlPort\": -1},\n"
+                + "  \"store\": {\"sqlPort\": -1" + (storeKeys == null ? "" : ", " + storeKeys) + "},\n"
                 + "  \"listeners\": [{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [],"
                 + " \"logQuery\": true, \"connectPorts\": [" + connectPort + "]}]\n"
                 + "}\n");
