@@ -1,5 +1,6 @@
 package dev.tollgate.daemon;
 
+import dev.tollgate.store.AccessLog;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -341,7 +342,7 @@ class DaemonProcessIT {
 
     /** Listener "main" on a free port, loopback destinations allowed, CONNECT to {@code connectPort}. */
     private static String loopbackListener(String extra, int connectPort) {
-        return "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"connectPorts\": [" + connectPort + "]"
+        return "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true, \"connectPorts\": [" + connectPort + "]"
                 + (extra == null ? "" : ", " + extra) + "}";
     }
 
@@ -416,7 +417,7 @@ class DaemonProcessIT {
 
     private static Connection openAccessLog(Path stateDir) throws Exception {
         return DriverManager.getConnection("jdbc:h2:file:" + stateDir.resolve("access") + ";IFEXISTS=TRUE",
-                "tollgate", "");
+                "tollgate", Files.readString(stateDir.resolve(AccessLog.OWNER_PASSWORD_FILE)).trim());
     }
 
     private static byte[] filled(int length, byte value) {

@@ -3,6 +3,7 @@ package dev.tollgate.daemon.adminops;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.daemon.TestOrigin;
+import dev.tollgate.store.AccessLog;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -46,7 +47,7 @@ class DatabaseBackupIT {
         ExecutorService load = Executors.newSingleThreadExecutor();
         try (TestOrigin origin = TestOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.startWithConfig(stateDir, "{\"listeners\": [{\"name\":"
-                     + " \"main\", \"port\": 0, \"denyDestinations\": []}]}")) {
+                     + " \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true}]}")) {
             AdminCalls admin = AdminCalls.asAdmin(stateDir, tollgate.adminPort());
             for (int i = 0; i < BEFORE; i++) {
                 assertEquals(200, ProxyRequests.get(tollgate.port(), origin.base() + "/hello").status());
@@ -77,8 +78,10 @@ class DatabaseBackupIT {
             List<String> entries = unzip(zip, restored);
             assertEquals(List.of("access.mv.db"), entries, "what the backup holds");
 
+            // The backup holds the database alone: its owner password is the installation's owner.password.
             try (Connection db = DriverManager.getConnection("jdbc:h2:file:" + restored.resolve("access")
-                    + ";IFEXISTS=TRUE", "tollgate", "");
+                    + ";IFEXISTS=TRUE", "tollgate", Files.readString(stateDir.resolve(AccessLog.OWNER_PASSWORD_FILE))
+                    .trim());
                  Statement s = db.createStatement();
                  ResultSet rs = s.executeQuery("SELECT COUNT(*), COUNT(CASE WHEN path = '/hello' THEN 1 END)"
                          + " FROM access_log WHERE id <= " + lastIdBefore)) {

@@ -3,6 +3,7 @@ package dev.tollgate.daemon.audit;
 import dev.tollgate.daemon.EchoServer;
 import dev.tollgate.daemon.PgTestDatabase;
 import dev.tollgate.daemon.TestOrigin;
+import dev.tollgate.store.AccessLog;
 import dev.tollgate.store.StoreConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -322,7 +323,7 @@ class AccessLogDurabilityIT {
                 + "  \"admin\": {\"port\": 0},\n"
                 // No auditors' SQL server: its default port 9092 may be taken by another process here.
                 + "  \"store\": {\"sqlPort\": -1" + (storeKeys == null ? "" : ", " + storeKeys) + "},\n"
-                + "  \"listeners\": [{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [],"
+                + "  \"listeners\": [{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true,"
                 + " \"logQuery\": true, \"connectPorts\": [" + connectPort + "]}]\n"
                 + "}\n");
         ChildDaemon child = ChildDaemon.start(dir, config, maxHeap);
@@ -418,7 +419,8 @@ class AccessLogDurabilityIT {
     private Map<Integer, Integer> rowsById(Pattern path) throws Exception {
         Map<Integer, Integer> rows = new HashMap<>();
         try (Connection db = DriverManager.getConnection("jdbc:h2:file:" + stateDir().resolve("access")
-                + ";IFEXISTS=TRUE", "tollgate", "");
+                + ";IFEXISTS=TRUE", "tollgate", Files.readString(stateDir().resolve(AccessLog.OWNER_PASSWORD_FILE))
+                .trim());
              Statement query = db.createStatement();
              ResultSet rs = query.executeQuery("SELECT path FROM access_log WHERE listener = 'main'")) {
             while (rs.next()) {
