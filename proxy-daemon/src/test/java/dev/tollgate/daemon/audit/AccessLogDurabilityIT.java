@@ -206,8 +206,7 @@ class AccessLogDurabilityIT {
      */
     @Test
     void killNineRightAfterTheLastAnswerLosesNoRowTwentyTimesOver() throws Exception {
-        killNineRightAfterTheLastAnswerTwentyTimesOver(null, () -> DriverManager.getConnection("jdbc:h2:file:"
-                + stateDir().resolve("access") + ";IFEXISTS=TRUE", "tollgate", ""));
+        killNineRightAfterTheLastAnswerTwentyTimesOver(null, this::openH2File);
     }
 
     /** As on H2, with the node's rows in PostgreSQL (skipped without {@value PgTestDatabase#URL_VARIABLE}). */
@@ -413,6 +412,12 @@ class AccessLogDurabilityIT {
             }
             Thread.sleep(20);
         }
+    }
+
+    /** The H2 file the daemon left (it must have stopped), as its owner. */
+    private Connection openH2File() throws Exception {
+        return DriverManager.getConnection("jdbc:h2:file:" + stateDir().resolve("access") + ";IFEXISTS=TRUE",
+                "tollgate", Files.readString(stateDir().resolve(AccessLog.OWNER_PASSWORD_FILE)).strip());
     }
 
     /** Rows per request number, read from the H2 file the daemon left (it must have stopped). */
