@@ -50,7 +50,8 @@ public class JournalAppendBenchmark {
     @Setup(Level.Trial)
     public void open() throws Exception {
         dir = Files.createTempDirectory("journal-bench");
-        journal = AccessJournal.open(dir, StoreConfig.DEFAULT_JOURNAL_SEGMENT_BYTES, fsync, 0).journal();
+        journal = AccessJournal.open(dir, StoreConfig.DEFAULT_JOURNAL_SEGMENT_BYTES, fsync, 0,
+                AccessJournal.Replay.none());
         record = new AccessRecord(null, System.currentTimeMillis(), 12L, "node-1.example.net", "office",
                 "10.1.2.3", 54_321, null, Kind.FORWARD, "HTTP/1.1", "GET", "www.example.com", 80,
                 "/static/app/main.css", 200, 0L, 1_024L, "93.184.216.34", null, Outcome.OK, null);

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -65,48 +66,61 @@ public final class AccessJournal implements AutoCloseable {
     }
 
     /**
-     * Opens the journal in {@code dir} (made if missing), reading back every record its segments hold: they are
-     * the records that may not be stored yet, which the caller stores (again: storing is idempotent) and then
-     * {@link #release}s. A torn or corrupt record ends its segment's records; it and what follows it in that
-     * file are dropped with a WARN. New records are numbered from past the highest of what was found and of
-     * {@code seqFloor} (the highest number the database already holds).
+     * Opens the journal in {@code dir} (made if missing), reading back every record its segments hold, one
+     * segment at a time (so that memory holds one segment's records at most): they are the records that may not be
+     * stored yet, which {@code replay} stores (again: storing is idempotent) and {@link #release}s. A torn or
+     * corrupt record ends its segment's records; it and what follows it in that file are dropped with a WARN. New
+     * records are numbered from past the highest of what was found and of {@code seqFloor} (the highest number the
+     * database already holds).
      */
-    public static Recovered open(Path dir, int segmentBytes, boolean fsync, long seqFloor) throws IOException {
+    public static AccessJournal open(Path dir, int segmentBytes, boolean fsync, long seqFloor, Replay replay)
+            throws IOException, SQLException {
         Files.createDirectories(dir);
         AccessJournal journal = new AccessJournal(dir, segmentBytes, fsync);
-        List<JournaledRecord> records = new ArrayList<>();
+        long recovered = 0;
         long last = seqFloor;
         List<Path> files;
         try (Stream<Path> listing = Files.list(dir)) {
             files = listing.filter(JournalSegment::isSegmentFile).sorted().toList();
         }
-        for (Path file : files) {
-            JournalSegment segment = JournalSegment.recover(file, records);
+        for (int i = 0; i < files.size(); i++) {
+            List<JournaledRecord> records = new ArrayList<>();
+            JournalSegment segment = JournalSegment.recover(files.get(i), records);
             if (segment.records() == 0) {
-                Files.deleteIfExists(file);
+                Files.deleteIfExists(files.get(i));
                 continue;
             }
             journal.live.put(segment.firstSeq(), segment);
             journal.appended.addAndGet(segment.records());
+            if (i == files.size() - 1 && segment.lastSeq() >= last) {
+                // The newest segment is appended to again rather than deleted once replayed: its records stay on
+                // disk until it fills, and each start checks them against the database once more.
+                segment.reopenForAppend();
+                journal.current = segment;
+            }
             last = Math.max(last, segment.lastSeq());
+            recovered += records.size();
+            replay.replay(journal, records);
         }
         journal.nextSeq = last + 1;
-        // The newest segment is appended to again rather than deleted once replayed: its records stay on disk
-        // until it fills, and each start checks them against the database once more.
-        Map.Entry<Long, JournalSegment> newest = journal.live.lastEntry();
-        if (newest != null && newest.getValue().lastSeq() == last) {
-            newest.getValue().reopenForAppend();
-            journal.current = newest.getValue();
+        if (recovered > 0) {
+            LOG.info("journal {} - {} records read back from {} files, numbering goes on from {}", dir, recovered,
+                    files.size(), journal.nextSeq);
         }
-        if (!records.isEmpty()) {
-            LOG.info("journal {} - {} records in {} segments to store again, numbering goes on from {}", dir,
-                    records.size(), journal.live.size(), journal.nextSeq);
-        }
-        return new Recovered(journal, records);
+        return journal;
     }
 
-    /** A journal just opened, and the records found in it. */
-    public record Recovered(AccessJournal journal, List<JournaledRecord> records) {
+    /** What {@link #open} hands the records of each segment it reads back to. */
+    @FunctionalInterface
+    public interface Replay {
+
+        /** Stores those of {@code records} the database lacks and releases each of them in {@code journal}. */
+        void replay(AccessJournal journal, List<JournaledRecord> records) throws SQLException;
+
+        /** Stores nothing and releases nothing: for a tool that only appends. */
+        static Replay none() {
+            return (journal, records) -> { };
+        }
     }
 
     /**
@@ -122,8 +136,8 @@ public final class AccessJournal implements AutoCloseable {
             if (closed) {
                 return seq;
             }
-            JournalCodec.encode(seq, r, frame, crc);
             try {
+                JournalCodec.encode(seq, r, frame, crc);
                 if (current == null || !current.fits(frame.remaining(), segmentBytes)) {
                     roll(seq);
                 }

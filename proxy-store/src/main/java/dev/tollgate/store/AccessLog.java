@@ -149,10 +149,8 @@ public final class AccessLog implements AutoCloseable {
             DataSource queries = queryPool != null ? queryPool : direct;
             boolean temporaryJournal = journalDir == null;
             Path dir = temporaryJournal ? Files.createTempDirectory("tollgate-journal") : journalDir;
-            AccessJournal.Recovered recovered = AccessJournal.open(dir, config.journalSegmentBytes(), config.fsync(),
-                    highestSeq(direct, node));
-            journal = recovered.journal();
-            replay(name, vendor, direct, journal, recovered.records(), config.batchSize());
+            journal = AccessJournal.open(dir, config.journalSegmentBytes(), config.fsync(), highestSeq(direct, node),
+                    (opened, records) -> replay(name, vendor, direct, opened, records, config.batchSize()));
             AccessLogWriter writer = AccessLogWriter.start(name, direct, vendor, journal, config, closeTimeoutMs);
             KeyIndexer keyIndexer = vendor == Vendor.H2
                     ? KeyIndexer.start(name, direct, keyIndexIntervalMs, () -> writer.queueDepth() > config.batchSize())

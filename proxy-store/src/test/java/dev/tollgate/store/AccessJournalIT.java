@@ -37,6 +37,27 @@ class AccessJournalIT extends JournalReplayScenarios {
     }
 
     @Test
+    void recordsOverSeveralSegmentsAreAllStoredAtTheNextOpenSegmentBySegment() throws Exception {
+        String longPath = "/" + "y".repeat(4_000);
+        try (AccessLog log = AccessLog.open(config(StoreConfig.MIN_JOURNAL_SEGMENT_BYTES), journalDir(), NODE)) {
+            for (int i = 0; i < 100; i++) {
+                log.writer().journal(record(longPath + i));
+            }
+        }
+        int files = segments().size();
+        assertTrue(files > 4, "several segments: " + files);
+
+        try (AccessLog log = AccessLog.open(config(StoreConfig.MIN_JOURNAL_SEGMENT_BYTES), journalDir(), NODE)) {
+            List<String> stored = storedPaths(log);
+            assertEquals(100, stored.size());
+            for (int i = 0; i < 100; i++) {
+                assertEquals(longPath + i, stored.get(i));
+            }
+            assertEquals(1, segments().size(), "the replayed segments are deleted but the newest: " + segments());
+        }
+    }
+
+    @Test
     void numberingGoesOnAcrossRestartsEvenWithoutTheJournal() throws Exception {
         try (AccessLog log = AccessLog.open(config(null), journalDir(), NODE)) {
             log.writer().append(record("/0"));

@@ -8,7 +8,6 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
@@ -68,7 +67,11 @@ public final class JournalSegment {
     public static JournalSegment recover(Path file, List<JournaledRecord> into) throws IOException {
         String name = file.getFileName().toString();
         long firstSeq = Long.parseLong(name.substring(0, 20));
-        ByteBuffer content = ByteBuffer.wrap(Files.readAllBytes(file));
+        ByteBuffer content;
+        // Mapped, not read onto the heap: a segment may be as large as journalSegmentBytes allows.
+        try (FileChannel c = FileChannel.open(file, StandardOpenOption.READ)) {
+            content = c.map(FileChannel.MapMode.READ_ONLY, 0, c.size());
+        }
         JournalSegment segment = new JournalSegment(file, firstSeq, null);
         CRC32C crc = new CRC32C();
         while (content.hasRemaining()) {
