@@ -2,6 +2,7 @@ package dev.tollgate.daemon;
 
 import dev.tollgate.store.AccessLog;
 import dev.tollgate.store.AuditorSqlServer;
+import dev.tollgate.testing.Poll;
 import org.h2.api.ErrorCode;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -26,7 +27,6 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The auditors' SQL port attacked as any local user would (issue #19): a daemon in a child process, its H2 TCP
@@ -64,12 +64,7 @@ class SqlPortAttackIT {
                 assertEquals(403, connection.readResponse().status());
             }
         }
-        long deadline = System.nanoTime() + DEADLINE.toNanos();
-        while (count() < REFUSED_REQUESTS) {
-            if (System.nanoTime() > deadline) {
-                fail("the refusals' rows did not arrive within " + DEADLINE);
-            }
-        }
+        Poll.until("the refusals' rows", () -> count() >= REFUSED_REQUESTS);
     }
 
     @AfterAll
@@ -172,12 +167,7 @@ class SqlPortAttackIT {
             sql.execute("ALTER USER AUDITOR SET PASSWORD 'locked-out-everyone-else'");
         }
 
-        long deadline = System.nanoTime() + DEADLINE.toNanos();
-        while (!auditorCanLogIn()) {
-            if (System.nanoTime() > deadline) {
-                fail("the auditor's password was not set back within " + DEADLINE);
-            }
-        }
+        Poll.until("the auditor's password set back", SqlPortAttackIT::auditorCanLogIn);
         assertThrows(SQLException.class,
                 () -> DriverManager.getConnection(url(), "AUDITOR", "locked-out-everyone-else").close());
         daemon.awaitLine(Pattern.compile("password had been changed by an SQL session"), DEADLINE);
