@@ -1,11 +1,11 @@
 package dev.tollgate.daemon.audit;
 
 import dev.tollgate.daemon.EchoServer;
-import dev.tollgate.daemon.PgTestDatabase;
 import dev.tollgate.daemon.TestOrigin;
 import dev.tollgate.daemon.tls.LocalCa;
 import dev.tollgate.store.AccessLog;
 import dev.tollgate.store.StoreConfig;
+import dev.tollgate.testing.PgTestDatabase;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -2,6 +2,7 @@ package dev.tollgate.store.pg;
 
 import dev.tollgate.store.JournalReplayScenarios;
 import dev.tollgate.store.StoreConfig;
+import dev.tollgate.testing.PgTestDatabase;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
