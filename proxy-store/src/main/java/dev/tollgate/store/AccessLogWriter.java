@@ -54,6 +54,7 @@ public final class AccessLogWriter implements AutoCloseable {
     // How often a writer gathering a batch looks for more records (see gather).
     private static final long GATHER_TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
     private static final int MAX_CAUSE_DEPTH = 32;
+    private static final long HAND_OVER_RECHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private final String name;
     private final int batchSize;
@@ -70,6 +71,8 @@ public final class AccessLogWriter implements AutoCloseable {
     private final CountDownLatch abandoned = new CountDownLatch(1);
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final LongAdder dropped = new LongAdder();
+    // Records journal()ed and not yet handed to append(seq, r) or offer(seq, r): what flush waits for first.
+    private final LongAdder notHandedOver = new LongAdder();
     private volatile boolean closed;
     private volatile int inHand;
     private volatile JournaledRecord oldestInHand;
@@ -120,7 +123,9 @@ public final class AccessLogWriter implements AutoCloseable {
      * client gets the end of its answer, and may wait for the queue only after. Does not wait.
      */
     public long journal(AccessRecord r) {
-        return journal.append(Objects.requireNonNull(r, "r"));
+        long seq = journal.append(Objects.requireNonNull(r, "r"));
+        notHandedOver.increment();
+        return seq;
     }
 
     /** As {@link #append(AccessRecord)}, for a record already in the journal under {@code seq}. */
@@ -145,6 +150,7 @@ public final class AccessLogWriter implements AutoCloseable {
             }
         } finally {
             handingOver.decrementAndGet();
+            notHandedOver.decrement();
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
@@ -180,18 +186,28 @@ public final class AccessLogWriter implements AutoCloseable {
             return false;
         } finally {
             handingOver.decrementAndGet();
+            notHandedOver.decrement();
         }
     }
 
     /**
      * Waits until every record appended before this call is stored (or rejected, see {@link #failed()}),
-     * asking the writer to write its batch now rather than when it is full or due.
+     * asking the writer to write its batch now rather than when it is full or due. A record {@link #journal}ed
+     * before this call but not handed over yet (its exchange was still ending: the client may already have its
+     * answer) is waited for first, until no hand-over is pending: so under continuous traffic this waits for a
+     * quiet moment, or for the timeout.
      *
-     * @return true when they are, false when {@code timeoutMs} ran out first (a database that is down, or a
-     *         queue too full to take the request in time)
+     * @return true when they are, false when {@code timeoutMs} ran out first (a database that is down, a
+     *         queue too full to take the request in time, or hand-overs that never stopped)
      */
     public boolean flush(long timeoutMs) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(0, timeoutMs));
+        while (notHandedOver.sum() > 0) {
+            if (System.nanoTime() - deadline >= 0) {
+                return false;
+            }
+            LockSupport.parkNanos(HAND_OVER_RECHECK_NANOS);
+        }
         FlushMarker marker = new FlushMarker();
         boolean queued;
         handingOver.incrementAndGet();
