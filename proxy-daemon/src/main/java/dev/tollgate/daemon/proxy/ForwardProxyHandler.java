@@ -89,7 +89,8 @@ public class ForwardProxyHandler extends ProxyHandler.Forward {
             refuse(request, response, callback, refused);
             return true;
         }
-        return super.handle(request, response, callback);
+        // Decided: the request is forwarded. An Expect: 100-continue is answered here, not by the origin.
+        return super.handle(ContinueAnsweredRequest.of(request), response, callback);
     }
 
     private void validateClientRequest(Request request, ExchangeFacts facts) throws RequestRefusedException {
