@@ -15,10 +15,13 @@ import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpURI;
 import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.io.ClientConnector;
+import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.io.SocketChannelEndPoint;
 import org.eclipse.jetty.proxy.ProxyHandler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.internal.HttpConnection;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.SocketAddressResolver;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
@@ -26,9 +29,11 @@ import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.security.KeyStore;
 import java.util.List;
@@ -368,6 +373,7 @@ public class ForwardProxyHandler extends ProxyHandler.Forward {
                                RequestRefusedException refused) {
         facts(request).refused(refused);
         if (response.isCommitted()) {
+            resetIfCloseDelimited(request, response, refused);
             callback.failed(refused);
             return;
         }
@@ -381,6 +387,30 @@ public class ForwardProxyHandler extends ProxyHandler.Forward {
         int status = refused.status();
         boolean close = status >= 500 || status == BAD_REQUEST || status == REQUEST_TIMEOUT;
         RefusalResponse.send(response, callback, refused, close);
+    }
+
+    /**
+     * Cuts a response that has begun, when its body is close-delimited (no Content-Length, not chunked: the client
+     * sent {@code Connection: close} or spoke HTTP/1.0), with a TCP reset instead of a FIN. A FIN is how such a
+     * body ends when it is whole (RFC 9112 6.3), so a truncated one would look complete; a reset is what RFC
+     * 9112 8 leaves the client to see as an incomplete message. A short Content-Length or a chunked body without
+     * its last chunk is already visibly cut by the close Jetty makes.
+     */
+    private static void resetIfCloseDelimited(Request request, Response response, Throwable cause) {
+        Connection connection = request.getConnectionMetaData().getConnection();
+        if (response.getHeaders().contains(HttpHeader.CONTENT_LENGTH)
+                || !(connection instanceof HttpConnection http) || http.getGenerator().isChunking()
+                || !(connection.getEndPoint() instanceof SocketChannelEndPoint socket)) {
+            return;
+        }
+        try {
+            // Linger 0: close() then discards what is unsent and sends RST. An intercepted tunnel's decrypted end
+            // point is not a socket and is left to Jetty's close (docs/reliability.md).
+            socket.getChannel().setOption(StandardSocketOptions.SO_LINGER, 0);
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("could not set SO_LINGER 0 on {}", socket, e);
+        }
+        socket.close(cause);
     }
 
     private static String unbracketed(String host) {
