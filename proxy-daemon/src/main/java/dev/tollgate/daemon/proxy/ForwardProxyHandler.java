@@ -12,6 +12,7 @@ import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
 import org.eclipse.jetty.http.HttpException;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.http.HttpURI;
 import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.io.ClientConnector;
@@ -94,8 +95,39 @@ public class ForwardProxyHandler extends ProxyHandler.Forward {
             refuse(request, response, callback, refused);
             return true;
         }
+        if (answeredAsFinalRecipient(request, response, callback)) {
+            return true;
+        }
         // Decided: the request is forwarded. An Expect: 100-continue is answered here, not by the origin.
         return super.handle(ContinueAnsweredRequest.of(request), response, callback);
+    }
+
+    /**
+     * RFC 9110 7.6.2: a TRACE or OPTIONS whose Max-Forwards is 0 "MUST NOT" be forwarded; this proxy answers it
+     * as the final recipient. OPTIONS gets 200 with what this proxy itself allows (Content-Length 0, RFC 9110
+     * 9.3.7); TRACE gets 405 with Allow (RFC 9110 15.5.6), not an echo, which would reflect the client's
+     * credentials and cookies (RFC 9110 9.3.8 has the final recipient leave those out).
+     */
+    private static boolean answeredAsFinalRecipient(Request request, Response response, Callback callback) {
+        String method = request.getMethod();
+        if (!HttpMethod.TRACE.is(method) && !HttpMethod.OPTIONS.is(method)
+                || maxForwards(request.getHeaders()) != 0) {
+            return false;
+        }
+        response.setStatus(HttpMethod.OPTIONS.is(method) ? 200 : 405);
+        response.getHeaders().put(HttpHeader.ALLOW, HttpMethod.OPTIONS.asString());
+        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, 0L);
+        response.write(true, null, callback);
+        return true;
+    }
+
+    /** The Max-Forwards value, or -1 when there is none or it is not a number. */
+    private static long maxForwards(HttpFields headers) {
+        String value = headers.get(HttpHeader.MAX_FORWARDS);
+        if (value == null || value.isEmpty() || value.length() > 9 || !value.chars().allMatch(Character::isDigit)) {
+            return -1;
+        }
+        return Long.parseLong(value);
     }
 
     private void validateClientRequest(Request request, ExchangeFacts facts) throws RequestRefusedException {
@@ -215,12 +247,18 @@ public class ForwardProxyHandler extends ProxyHandler.Forward {
     /**
      * Copies the client's end-to-end headers as Jetty does (hop-by-hop ones, Proxy-Authorization among them, are
      * dropped, RFC 9110 7.6.1), except Host: the absolute-form target names the origin, and the origin's Host is
-     * made from it (RFC 9112 3.2.2).
+     * made from it (RFC 9112 3.2.2); and a TRACE's or OPTIONS's Max-Forwards goes on one less (RFC 9110 7.6.2).
      */
     @Override
     protected void copyRequestHeaders(Request clientRequest, org.eclipse.jetty.client.Request proxyRequest) {
         super.copyRequestHeaders(clientRequest, proxyRequest);
         proxyRequest.headers(headers -> headers.remove(HttpHeader.HOST));
+        long maxForwards = maxForwards(clientRequest.getHeaders());
+        if (maxForwards > 0 && (HttpMethod.TRACE.is(clientRequest.getMethod())
+                || HttpMethod.OPTIONS.is(clientRequest.getMethod()))) {
+            // RFC 9110 7.6.2: each intermediary decrements it before forwarding a TRACE or OPTIONS.
+            proxyRequest.headers(headers -> headers.put(HttpHeader.MAX_FORWARDS, Long.toString(maxForwards - 1)));
+        }
     }
 
     /**
