@@ -1,5 +1,9 @@
 package dev.tollgate.daemon.proxy;
 
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpGenerator;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.EndPoint;
@@ -108,13 +112,37 @@ public final class OriginFormMarker extends HttpConnectionFactory {
             return super.onIdleExpired(timeout);
         }
 
+        /** Jetty's generator, except for the 2xx that opens a tunnel: see {@link ConnectResponseGenerator}. */
+        @Override
+        protected HttpGenerator newHttpGenerator() {
+            return new ConnectResponseGenerator(this::answeringConnect);
+        }
+
+        private boolean answeringConnect() {
+            org.eclipse.jetty.server.Request request = getHttpChannel().getRequest();
+            return request != null && HttpMethod.CONNECT.is(request.getMethod());
+        }
+
         @Override
         protected RequestHandler newRequestHandler() {
             return new RequestHandler() {
                 private boolean originForm;
+                private boolean http10;
+
+                @Override
+                public void parsedHeader(HttpField field) {
+                    if (http10 && field.getHeader() == HttpHeader.EXPECT) {
+                        // RFC 9110 10.1.1: "A server that receives a 100-continue expectation in an HTTP/1.0
+                        // request MUST ignore that expectation", and 15.2: no 1xx to an HTTP/1.0 client. Jetty
+                        // would answer it 100 when the body is first read; dropped here, it is never seen.
+                        return;
+                    }
+                    super.parsedHeader(field);
+                }
 
                 @Override
                 public void startRequest(String method, String uri, HttpVersion version) {
+                    http10 = version == HttpVersion.HTTP_1_0;
                     if (intercepted != null && uri != null && uri.startsWith("/")) {
                         // RFC 9112 3.3: the target is the tunnel's origin; origin-form is right here.
                         uri = intercepted.origin() + uri;
