@@ -14,10 +14,8 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -281,9 +279,7 @@ public final class ClientOrigin implements AutoCloseable {
             feeder.start();
             try (InputStream stdout = cgi.getInputStream()) {
                 int status = 200;
-                BufferedReader head = new BufferedReader(new InputStreamReader(new HeadStream(stdout),
-                        StandardCharsets.ISO_8859_1));
-                for (String line = head.readLine(); line != null && !line.isEmpty(); line = head.readLine()) {
+                for (String line = cgiLine(stdout); line != null && !line.isEmpty(); line = cgiLine(stdout)) {
                     int colon = line.indexOf(':');
                     String name = line.substring(0, colon).trim();
                     String value = line.substring(colon + 1).trim();
@@ -316,42 +312,17 @@ public final class ClientOrigin implements AutoCloseable {
         }
     }
 
-    /** Reads a CGI header section a byte at a time, stopping after its blank line, so the body stays unread. */
-    private static final class HeadStream extends InputStream {
-        private final InputStream in;
-        private int newlines;
-        private boolean done;
-
-        HeadStream(InputStream in) {
-            this.in = in;
-        }
-
-        @Override
-        public int read() throws IOException {
-            if (done) {
-                return -1;
-            }
-            int b = in.read();
+    /** One line of a CGI header section without its line end, read a byte at a time (the body stays unread). */
+    private static String cgiLine(InputStream in) throws IOException {
+        StringBuilder line = new StringBuilder();
+        for (int b = in.read(); b >= 0; b = in.read()) {
             if (b == '\n') {
-                newlines++;
-                done = newlines == 2;
-            } else if (b != '\r') {
-                newlines = 0;
+                return line.toString();
             }
-            return b;
+            if (b != '\r') {
+                line.append((char) b);
+            }
         }
-
-        @Override
-        public int read(byte[] buffer, int offset, int length) throws IOException {
-            if (length == 0) {
-                return 0;
-            }
-            int b = read();
-            if (b < 0) {
-                return -1;
-            }
-            buffer[offset] = (byte) b;
-            return 1;
-        }
+        return line.length() == 0 ? null : line.toString();
     }
 }
