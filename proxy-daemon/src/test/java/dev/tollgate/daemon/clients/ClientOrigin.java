@@ -39,7 +39,7 @@ import java.util.regex.Pattern;
  *   <li>{@code POST|PUT /upload}: reads the body (Content-Length or chunked) and answers {@code LENGTH SHA256}
  *   as text;</li>
  *   <li>{@code GET|HEAD /files/PATH}: the file under the directory given at start (an apt repository, a pip
- *   index), 404 if there is none;</li>
+ *   index; a directory's index.html), 404 if there is none;</li>
  *   <li>{@code /git/PATH}: git's smart HTTP through {@code git http-backend} as a CGI program, repositories under
  *   the git root given at start.</li>
  * </ul>
@@ -226,6 +226,9 @@ public final class ClientOrigin implements AutoCloseable {
         }
 
         private void file(Request request, Response response, Path file) throws IOException {
+            if (Files.isDirectory(file)) {
+                file = file.resolve("index.html");
+            }
             if (!file.startsWith(files) || !Files.isRegularFile(file)) {
                 text(response, 404, "not found\n");
                 return;

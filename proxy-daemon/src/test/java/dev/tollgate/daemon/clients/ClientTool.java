@@ -58,8 +58,19 @@ public final class ClientTool {
     /** Runs {@code command} in {@code dir} with {@code environment} added, for at most {@code limit}. */
     public static Result run(Path dir, Duration limit, Map<String, String> environment, List<String> command)
             throws IOException, InterruptedException {
-        Path out = Files.createTempFile(dir, "stdout", ".txt");
-        Path err = Files.createTempFile(dir, "stderr", ".txt");
+        // Not in dir, which may be what the program lists or archives (apt-ftparchive).
+        Path out = Files.createTempFile("client-tool-stdout", ".txt");
+        Path err = Files.createTempFile("client-tool-stderr", ".txt");
+        try {
+            return run(dir, limit, environment, command, out, err);
+        } finally {
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
+        }
+    }
+
+    private static Result run(Path dir, Duration limit, Map<String, String> environment, List<String> command,
+                              Path out, Path err) throws IOException, InterruptedException {
         ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectOutput(out.toFile()).redirectError(err.toFile());
