@@ -1,9 +1,11 @@
 package dev.tollgate.daemon.proxy;
 
+import org.eclipse.jetty.http.HttpException;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpGenerator;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
+import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.EndPoint;
@@ -128,6 +130,20 @@ public final class OriginFormMarker extends HttpConnectionFactory {
             return new RequestHandler() {
                 private boolean originForm;
                 private boolean http10;
+
+                /**
+                 * Jetty answers an HTTP/2 request line ({@code PRI * HTTP/2.0}, prior knowledge) on an HTTP/1.1-only
+                 * connector 426 Upgrade Required without the Upgrade field RFC 9110 15.5.22 makes a MUST. What is
+                 * meant is RFC 9110 15.6.6's 505: this port does not speak that major version of HTTP.
+                 */
+                @Override
+                public void badMessage(HttpException failure) {
+                    if (failure.getCode() == HttpStatus.UPGRADE_REQUIRED_426) {
+                        failure = new HttpException.RuntimeException(HttpStatus.HTTP_VERSION_NOT_SUPPORTED_505,
+                                "HTTP/2 is not spoken on this port: HTTP/1.1 only");
+                    }
+                    super.badMessage(failure);
+                }
 
                 @Override
                 public void parsedHeader(HttpField field) {

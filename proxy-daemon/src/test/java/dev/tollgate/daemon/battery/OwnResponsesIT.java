@@ -120,6 +120,23 @@ class OwnResponsesIT {
         }
     }
 
+    /** RFC 9110 15.5.22: a 426 MUST carry Upgrade; Jetty answered HTTP/2's prior-knowledge preface 426 without it.
+     * 505 (RFC 9110 15.6.6) is what this HTTP/1.1-only port means. */
+    @Test
+    void anHttp2PrefaceIsAnswered505NotA426WithoutUpgrade() throws Exception {
+        tollgate = RunningTollgate.start(dir, Battery.loopbackListener(""));
+        try (RawHttpConnection client = RawHttpConnection.open(tollgate.port())) {
+            client.send("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+
+            RawHttpConnection.Response response = client.readResponse();
+
+            assertEquals(505, response.status(), () -> response.headers().toString());
+            assertNotNull(response.header("Date"));
+            client.awaitClosedByPeer();
+            assertEquals(505, Battery.onlyRow(tollgate).status());
+        }
+    }
+
     /** RFC 9110 7.6.2: a TRACE or OPTIONS with Max-Forwards: 0 MUST NOT be forwarded; the proxy answers as the
      * final recipient. Tollgate forwarded both. */
     @Test
