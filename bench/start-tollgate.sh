@@ -10,7 +10,7 @@ start_tollgate() {
   mkdir -p "$dir"
   cat > "$dir/tollgate.json" <<JSON
 {"stateDir": "$dir/state",
- "listeners": [{"name": "bench", "host": "127.0.0.1", "port": 0, "denyDestinations": [],
+ "listeners": [{"name": "bench", "host": "127.0.0.1", "port": 0, "denyDestinations": [], "allowLocalHost": true,
                 "connectPorts": [$ORIGIN_TLS_PORT]}],
  "admin": {"port": 0},
  "store": {"sqlPort": -1}}

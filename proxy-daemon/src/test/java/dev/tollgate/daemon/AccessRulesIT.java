@@ -36,7 +36,7 @@ class AccessRulesIT {
     void allowDestinationsWithAnExactNameLetsThatNameThroughAndNothingElse() throws Exception {
         try (TestOrigin origin = TestOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, listener(
-                     "\"denyDestinations\": [], \"allowDestinations\": [\"allowed.test\"]"))) {
+                     "\"denyDestinations\": [], \"allowLocalHost\": true, \"allowDestinations\": [\"allowed.test\"]"))) {
             assertEquals(200, get(tollgate, "http://allowed.test:" + origin.port() + "/hello").statusCode());
             HttpResponse<String> other = get(tollgate, "http://www.allowed.test:" + origin.port() + "/hello");
             HttpResponse<String> byAddress = get(tollgate, origin.base() + "/hello");
@@ -56,7 +56,7 @@ class AccessRulesIT {
     void aWildcardPatternMatchesSubdomainsButNotTheDomainItself() throws Exception {
         try (TestOrigin origin = TestOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, listener(
-                     "\"denyDestinations\": [], \"allowDestinations\": [\"*.allowed.test\"]"))) {
+                     "\"denyDestinations\": [], \"allowLocalHost\": true, \"allowDestinations\": [\"*.allowed.test\"]"))) {
             assertEquals(200, get(tollgate, "http://www.allowed.test:" + origin.port() + "/hello").statusCode());
             assertEquals(403, get(tollgate, "http://allowed.test:" + origin.port() + "/hello").statusCode());
 
@@ -68,7 +68,7 @@ class AccessRulesIT {
     void aLeadingDotPatternMatchesTheDomainAndItsSubdomains() throws Exception {
         try (TestOrigin origin = TestOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, listener(
-                     "\"denyDestinations\": [], \"allowDestinations\": [\".allowed.test\"]"))) {
+                     "\"denyDestinations\": [], \"allowLocalHost\": true, \"allowDestinations\": [\".allowed.test\"]"))) {
             assertEquals(200, get(tollgate, "http://www.allowed.test:" + origin.port() + "/hello").statusCode());
             assertEquals(200, get(tollgate, "http://allowed.test:" + origin.port() + "/hello").statusCode());
             assertEquals(2, origin.hits("/hello"));
@@ -108,7 +108,7 @@ class AccessRulesIT {
     void localhostIsRefusedByTheLoopbackRuleAtItsIndex() throws Exception {
         try (TestOrigin origin = TestOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, listener(
-                     "\"denyDestinations\": [\"10.0.0.0/8\", \"127.0.0.0/8\"]"))) {
+                     "\"denyDestinations\": [\"10.0.0.0/8\", \"127.0.0.0/8\"], \"allowLocalHost\": true"))) {
             assertEquals(403, get(tollgate, "http://localhost:" + origin.port() + "/hello").statusCode());
 
             AccessRecord row = deniedRow(tollgate, "localhost");
@@ -120,7 +120,7 @@ class AccessRulesIT {
     void anAllowedNetworkLetsAnAddressThrough() throws Exception {
         try (TestOrigin origin = TestOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, listener(
-                     "\"denyDestinations\": [], \"allowDestinations\": [\"127.0.0.0/8\"]"))) {
+                     "\"denyDestinations\": [], \"allowLocalHost\": true, \"allowDestinations\": [\"127.0.0.0/8\"]"))) {
             assertEquals(200, get(tollgate, origin.base() + "/hello").statusCode());
             assertEquals(Outcome.OK, tollgate.awaitRows(1).get(0).outcome());
         }
@@ -130,7 +130,7 @@ class AccessRulesIT {
     void aClientInsideAllowClientsIsServed() throws Exception {
         try (TestOrigin origin = TestOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, listener(
-                     "\"denyDestinations\": [], \"allowClients\": [\"127.0.0.1/32\"]"))) {
+                     "\"denyDestinations\": [], \"allowLocalHost\": true, \"allowClients\": [\"127.0.0.1/32\"]"))) {
             assertEquals(200, get(tollgate, origin.base() + "/hello").statusCode());
             assertEquals(Outcome.OK, tollgate.awaitRows(1).get(0).outcome());
         }
@@ -139,7 +139,7 @@ class AccessRulesIT {
     @Test
     void aClientOutsideAllowClientsIsRefusedOnConnectToo() throws Exception {
         try (EchoServer echo = EchoServer.start();
-             RunningTollgate tollgate = RunningTollgate.start(dir, listener("\"denyDestinations\": [],"
+             RunningTollgate tollgate = RunningTollgate.start(dir, listener("\"denyDestinations\": [], \"allowLocalHost\": true,"
                      + " \"allowClients\": [\"10.0.0.0/8\"], \"connectPorts\": [" + echo.port() + "]"));
              RawHttpConnection connection = RawHttpConnection.open(tollgate.port())) {
             connection.send(connect("127.0.0.1", echo.port(), ""));
@@ -155,7 +155,7 @@ class AccessRulesIT {
     @Test
     void connectToAPortInsideARangeIsTunnelled() throws Exception {
         try (EchoServer echo = EchoServer.start();
-             RunningTollgate tollgate = RunningTollgate.start(dir, listener("\"denyDestinations\": [],"
+             RunningTollgate tollgate = RunningTollgate.start(dir, listener("\"denyDestinations\": [], \"allowLocalHost\": true,"
                      + " \"connectPorts\": [443, \"" + (echo.port() - 1) + "-" + (echo.port() + 1) + "\"]"));
              RawTunnel tunnel = RawTunnel.open(tollgate.port(), "127.0.0.1:" + echo.port(), "")) {
             assertEquals(200, tunnel.status(), tunnel.head());
@@ -166,7 +166,7 @@ class AccessRulesIT {
     @Test
     void connectToAPortOutsideEveryRangeIsRefused() throws Exception {
         try (EchoServer echo = EchoServer.start();
-             RunningTollgate tollgate = RunningTollgate.start(dir, listener("\"denyDestinations\": [],"
+             RunningTollgate tollgate = RunningTollgate.start(dir, listener("\"denyDestinations\": [], \"allowLocalHost\": true,"
                      + " \"connectPorts\": [443, \"" + (echo.port() + 1) + "-" + (echo.port() + 2) + "\"]"));
              RawHttpConnection connection = RawHttpConnection.open(tollgate.port())) {
             connection.send(connect("127.0.0.1", echo.port(), ""));
@@ -223,7 +223,7 @@ class AccessRulesIT {
     private HttpFields forwardedHeaders(String mode, String clientSent) throws Exception {
         try (TestOrigin origin = TestOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir.resolve(mode), listener(
-                     "\"denyDestinations\": [], \"forwardedFor\": \"" + mode + "\""))) {
+                     "\"denyDestinations\": [], \"allowLocalHost\": true, \"forwardedFor\": \"" + mode + "\""))) {
             HttpResponse<String> response = ForwardingIT.clientThrough(tollgate).send(HttpRequest.newBuilder(
                     URI.create(origin.base() + "/hello")).header("X-Forwarded-For", clientSent).build(),
                     HttpResponse.BodyHandlers.ofString());

@@ -341,7 +341,7 @@ class DaemonProcessIT {
 
     /** Listener "main" on a free port, loopback destinations allowed, CONNECT to {@code connectPort}. */
     private static String loopbackListener(String extra, int connectPort) {
-        return "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"connectPorts\": [" + connectPort + "]"
+        return "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true, \"connectPorts\": [" + connectPort + "]"
                 + (extra == null ? "" : ", " + extra) + "}";
     }
 

@@ -202,7 +202,7 @@ class ForwardingIT {
     void queryStringIsLoggedWhenTheListenerSetsLogQuery() throws Exception {
         try (TestOrigin origin = TestOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir,
-                     "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"logQuery\": true}")) {
+                     "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true, \"logQuery\": true}")) {
             HttpResponse<String> response = clientThrough(tollgate).send(
                     HttpRequest.newBuilder(URI.create(origin.base() + "/bytes?n=3")).build(),
                     HttpResponse.BodyHandlers.ofString());

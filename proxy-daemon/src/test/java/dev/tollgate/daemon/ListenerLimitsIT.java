@@ -28,7 +28,7 @@ class ListenerLimitsIT {
     Path dir;
 
     private static String listener(String limits) {
-        return "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], " + limits + "}";
+        return "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true, " + limits + "}";
     }
 
     private static String get(TestOrigin origin) {

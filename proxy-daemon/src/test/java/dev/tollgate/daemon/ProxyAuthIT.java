@@ -60,7 +60,8 @@ class ProxyAuthIT {
             ports.append(ports.length() == 0 ? "" : ", ").append(port);
         }
         return RunningTollgate.start(dir.resolve("state"), "{\"name\": \"main\", \"port\": 0, \"denyDestinations\":"
-                + " [], \"connectPorts\": [" + ports + "], \"auth\": {\"type\": \"basic\", \"usersFile\": \""
+                + " [], \"allowLocalHost\": true, \"connectPorts\": [" + ports + "], \"auth\": {\"type\":"
+                + " \"basic\", \"usersFile\": \""
                 + users + "\"}}");
     }
 

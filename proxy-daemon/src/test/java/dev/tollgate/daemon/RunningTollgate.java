@@ -30,7 +30,7 @@ public final class RunningTollgate implements AutoCloseable {
         for (int port : connectPorts) {
             ports.append(ports.length() == 0 ? "" : ", ").append(port);
         }
-        return "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"connectPorts\": [" + ports + "]}";
+        return "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true, \"connectPorts\": [" + ports + "]}";
     }
 
     // Store keys (JSON, no braces) that configs naming no store.url get: a PostgreSQL database (PgStore).

@@ -412,7 +412,7 @@ class SqlCommandIT {
                 + "  \"stateDir\": \"" + dir.resolve("state").toString().replace("\\", "\\\\") + "\",\n"
                 + "  \"admin\": {\"port\": 0},\n"
                 + "  \"store\": " + storeJson + ",\n"
-                + "  \"listeners\": [{\"name\": \"main\", \"port\": 0, \"denyDestinations\": []}]\n"
+                + "  \"listeners\": [{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true}]\n"
                 + "}\n");
         return config;
     }

@@ -63,7 +63,7 @@ class StatusMappingIT {
     void upstreamThatAcceptsButNeverAnswersIsAnswered504Timeout() throws Exception {
         try (ScriptedOrigin silent = new ScriptedOrigin(StatusMappingIT::readForever);
              RunningTollgate tollgate = RunningTollgate.start(dir,
-                     "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"idleTimeoutMs\": 1000}")) {
+                     "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true, \"idleTimeoutMs\": 1000}")) {
             HttpResponse<String> response = ForwardingIT.clientThrough(tollgate).send(
                     HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + silent.port() + "/hello")).build(),
                     HttpResponse.BodyHandlers.ofString());
@@ -83,7 +83,7 @@ class StatusMappingIT {
         try (ServerSocket neverAccepts = new ServerSocket(0, 1, RawHttpConnection.loopback());
              FillerConnections fillers = new FillerConnections();
              RunningTollgate tollgate = RunningTollgate.start(dir,
-                     "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"connectTimeoutMs\": 1000}")) {
+                     "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true, \"connectTimeoutMs\": 1000}")) {
             assumeTrue(fillers.fill(neverAccepts), "the kernel kept completing connections to a full accept"
                     + " queue, so a connect timeout cannot be provoked on loopback here");
 

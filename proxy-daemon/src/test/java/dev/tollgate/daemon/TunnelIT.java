@@ -324,7 +324,7 @@ class TunnelIT {
     @Test
     void connectToAnUpstreamThatNeverAcceptsTimesOutWith504() throws Exception {
         try (UnacceptingListener silent = UnacceptingListener.filled()) {
-            String listener = "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"connectPorts\": ["
+            String listener = "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true, \"connectPorts\": ["
                     + silent.port() + "], \"connectTimeoutMs\": 1000}";
             try (RunningTollgate tollgate = RunningTollgate.start(dir, listener);
                  Socket socket = connectToProxy(tollgate.port())) {

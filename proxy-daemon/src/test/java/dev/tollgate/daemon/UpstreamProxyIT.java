@@ -30,7 +30,7 @@ class UpstreamProxyIT {
         Path users = dir.resolve("parent-users");
         Files.writeString(users, ProxyAuthIT.htpasswdLine("gate", "parent-pw"));
         return RunningTollgate.startWithConfig(dir.resolve("parent"), "{\"nodeName\": \"parent\", \"listeners\":"
-                + " [{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"connectPorts\": [\"1-65535\"],"
+                + " [{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true, \"connectPorts\": [\"1-65535\"],"
                 + " \"auth\": {\"type\": \"basic\", \"usersFile\": \"" + users + "\"}}]}");
     }
 
@@ -38,7 +38,7 @@ class UpstreamProxyIT {
         Path passwordFile = dir.resolve("parent.password");
         Files.writeString(passwordFile, password + "\n");
         return RunningTollgate.startWithConfig(dir.resolve("child"), "{\"nodeName\": \"child\", \"listeners\":"
-                + " [{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"connectPorts\": [\"1-65535\"],"
+                + " [{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true, \"connectPorts\": [\"1-65535\"],"
                 + extra + " \"upstreamProxy\": {\"host\": \"127.0.0.1\", \"port\": " + parentPort + ", \"username\":"
                 + " \"gate\", \"passwordFile\": \"" + passwordFile + "\", \"noProxy\": [\"localhost\"]}}]}");
     }

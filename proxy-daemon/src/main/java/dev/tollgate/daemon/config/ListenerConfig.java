@@ -19,6 +19,10 @@ import java.util.regex.Pattern;
  *                                  actually dialled) and domain patterns
  * @param denyDestinations          destinations refused (deny wins over allow): CIDRs, checked on the address
  *                                  actually dialled, and domain patterns
+ * @param allowLocalHost            whether destinations on this host may be reached: its loopback, unspecified
+ *                                  and interface addresses in every spelling. Off by default, whatever
+ *                                  {@code denyDestinations} says; a lab turns it on. This proxy's own sockets
+ *                                  stay unreachable either way (508)
  * @param auth                      proxy authentication
  * @param forwardedFor              {@code off}, {@code on} or {@code delete}: what happens to X-Forwarded-For
  *                                  and Forwarded
@@ -41,6 +45,7 @@ public record ListenerConfig(
         List<String> allowClients,
         List<String> allowDestinations,
         List<String> denyDestinations,
+        Boolean allowLocalHost,
         AuthConfig auth,
         String forwardedFor,
         UpstreamProxyConfig upstreamProxy,
@@ -92,6 +97,7 @@ public record ListenerConfig(
                 DEFAULT_ALLOW_DESTINATIONS);
         denyDestinations = DestinationRules.validate("denyDestinations", denyDestinations,
                 DEFAULT_DENY_DESTINATIONS);
+        allowLocalHost = allowLocalHost != null && allowLocalHost;
         auth = auth == null ? AuthConfig.none() : auth;
         forwardedFor = forwardedFor == null ? FORWARDED_FOR_OFF : forwardedFor;
         if (!List.of(FORWARDED_FOR_OFF, FORWARDED_FOR_ON, FORWARDED_FOR_DELETE).contains(forwardedFor)) {
@@ -120,7 +126,7 @@ public record ListenerConfig(
     /** A listener with this name and every other default. */
     public static ListenerConfig named(String name) {
         return new ListenerConfig(name, null, null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null);
+                null, null, null, null, null);
     }
 
     private static List<String> cidrs(String key, List<String> values, List<String> defaults) {

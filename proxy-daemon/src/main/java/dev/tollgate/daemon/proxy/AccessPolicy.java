@@ -21,6 +21,7 @@ public final class AccessPolicy {
     private final List<Cidr> allowClients;
     private final List<DestinationRule> allowDestinations;
     private final List<DestinationRule> denyDestinations;
+    private final boolean allowLocalHost;
     private final List<int[]> connectPorts = new ArrayList<>();
     private final String connectPortsText;
 
@@ -28,6 +29,7 @@ public final class AccessPolicy {
         this.allowClients = config.allowClients().stream().map(Cidr::parse).toList();
         this.allowDestinations = DestinationRule.parseAll("allowDestinations", config.allowDestinations());
         this.denyDestinations = DestinationRule.parseAll("denyDestinations", config.denyDestinations());
+        this.allowLocalHost = config.allowLocalHost();
         for (Object entry : config.connectPorts()) {
             connectPorts.add(PortRanges.bounds(entry));
         }
@@ -59,12 +61,20 @@ public final class AccessPolicy {
 
     /**
      * Checks a destination: its name against the domain patterns and {@code address} (the one that will be
-     * dialled; null when a parent proxy resolves the name instead) against the networks. Deny wins; when
-     * {@code allowDestinations} is not empty, the name or the address must match one of its entries.
+     * dialled; null when a parent proxy resolves the name instead) against this host and the networks. This
+     * host is refused first unless {@code allowLocalHost} is on, whatever the lists say. Deny wins; when
+     * {@code allowDestinations} is not empty, the name or the address must match one of its entries. A network
+     * matches an IPv6 address that embeds an IPv4 address of it too ({@link ThisHost#embeddedIpv4}): NAT64's
+     * {@code 64:ff9b::a9fe:a9fe} is denied by {@code 169.254.0.0/16}.
      */
     public void checkDestination(String host, InetAddress address) throws RequestRefusedException {
+        if (!allowLocalHost && ThisHost.contains(address)) {
+            throw new RequestRefusedException(FORBIDDEN, Outcome.DENIED, "destination " + describe(host, address)
+                    + " is this host (loopback, unspecified or one of its own addresses); allowLocalHost is off");
+        }
+        InetAddress embedded = ThisHost.embeddedIpv4(address);
         for (DestinationRule rule : denyDestinations) {
-            if (rule.matchesName(host) || rule.matchesAddress(address)) {
+            if (rule.matchesName(host) || rule.matchesAddress(address) || rule.matchesAddress(embedded)) {
                 throw denied(host, address, rule);
             }
         }

@@ -57,6 +57,8 @@ public class ForwardProxyHandler extends ProxyHandler.Forward {
     /** The largest buffer Jetty's pool keeps (larger ones would be allocated per read), as for tunnels. */
     private static final int ORIGIN_READ_BUFFER_BYTES = 64 * 1024;
 
+    private static final int MAX_PORT = 65_535;
+
     private final ListenerConfig config;
     private final AccessPolicy policy;
     private final ProxyAuthenticator authenticator;
@@ -157,6 +159,9 @@ public class ForwardProxyHandler extends ProxyHandler.Forward {
             throw new RequestRefusedException(BAD_REQUEST, Outcome.BAD_REQUEST, "scheme " + scheme
                     + " is not forwarded: send https through a CONNECT tunnel");
         }
+        if (intercepted == null) {
+            checkTargetAuthority(request.getHttpURI());
+        }
         loopGuard.checkVia(request.getHeaders().getValuesList(HttpHeader.VIA));
         policy.checkClient(ClientAddress.of(request));
         facts.username = authenticator.authenticate(request.getHeaders().get(HttpHeader.PROXY_AUTHORIZATION));
@@ -169,6 +174,35 @@ public class ForwardProxyHandler extends ProxyHandler.Forward {
             policy.checkDestination(host, literal);
         } else {
             policy.checkDestinationName(host);
+        }
+    }
+
+    /**
+     * Refuses an absolute-form target whose authority is not a host with a port in range. Jetty's HttpClient
+     * builds the origin request from a {@link java.net.URI}, which has no host for spellings such as
+     * {@code 127.1}, {@code 0x7f.0.0.1} or {@code 127.0.0.1.} (a name's last label cannot start with a digit,
+     * RFC 2396 3.2.2): without this check such a request ended in Jetty's HTML 500 page. Only such numeric-looking
+     * hosts pay for the second parse.
+     */
+    private static void checkTargetAuthority(HttpURI uri) throws RequestRefusedException {
+        String host = uri.getHost();
+        int port = uri.getPort();
+        if (host == null || host.isEmpty() || port == 0 || port > MAX_PORT || !javaUriReadsHost(host)) {
+            throw new RequestRefusedException(BAD_REQUEST, Outcome.BAD_REQUEST, "the request target's authority is"
+                    + " not a host with an optional port from 1 to 65535 (RFC 3986 3.2.2): " + uri.getAuthority());
+        }
+    }
+
+    private static boolean javaUriReadsHost(String host) {
+        String name = host.endsWith(".") ? host.substring(0, host.length() - 1) : host;
+        int lastLabel = name.lastIndexOf('.') + 1;
+        if (host.startsWith("[") || lastLabel >= name.length() || !Character.isDigit(name.charAt(lastLabel))) {
+            return true;
+        }
+        try {
+            return java.net.URI.create("http://" + host + "/").getHost() != null;
+        } catch (IllegalArgumentException e) {
+            return false;
         }
     }
 

@@ -1,7 +1,16 @@
 package dev.tollgate.daemon.proxy;
 
-/** A CONNECT target in authority-form ({@code host:port}, {@code [v6]:port}); invalid when the port is missing. */
+import java.util.regex.Pattern;
+
+/**
+ * A CONNECT target in authority-form ({@code host:port}, {@code [v6]:port}, RFC 9110 9.3.6); invalid when the
+ * port is missing or not 1 to 5 digits, or the host is not a name or an address (no userinfo: authority-form
+ * has none, RFC 9112 3.2.3).
+ */
 record HostAndPort(String host, int port, boolean valid) {
+
+    private static final Pattern PORT = Pattern.compile("[0-9]{1,5}");
+    private static final Pattern HOST = Pattern.compile("[A-Za-z0-9._:%-]+");
 
     static HostAndPort parse(String authority) {
         if (authority == null || authority.isBlank()) {
@@ -17,13 +26,12 @@ record HostAndPort(String host, int port, boolean valid) {
         if (host.startsWith("[") && host.endsWith("]")) {
             host = host.substring(1, host.length() - 1);
         }
-        int port;
-        try {
-            port = Integer.parseInt(authority.substring(colon + 1));
-        } catch (NumberFormatException e) {
+        String digits = authority.substring(colon + 1);
+        if (!PORT.matcher(digits).matches()) {
             return new HostAndPort(host, 0, false);
         }
-        boolean valid = !host.isEmpty() && port > 0 && port <= 65_535;
+        int port = Integer.parseInt(digits);
+        boolean valid = HOST.matcher(host).matches() && port > 0 && port <= 65_535;
         return new HostAndPort(host, valid ? port : 0, valid);
     }
 }

@@ -4,10 +4,6 @@ import dev.tollgate.store.Outcome;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.NetworkInterface;
-import java.net.SocketException;
-import java.util.Collections;
-import java.util.HashSet;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -24,11 +20,9 @@ public final class LoopGuard {
 
     private final String viaToken;
     private final Set<Integer> ownPorts = ConcurrentHashMap.newKeySet();
-    private final Set<InetAddress> localAddresses;
 
     public LoopGuard(String viaToken) {
         this.viaToken = viaToken.toLowerCase(Locale.ROOT);
-        this.localAddresses = localAddresses();
     }
 
     /** The received-by name this node writes into {@code Via}. */
@@ -49,7 +43,7 @@ public final class LoopGuard {
     /** Refuses a destination that is one of this daemon's own sockets. */
     public void checkDestination(InetSocketAddress destination) throws RequestRefusedException {
         InetAddress address = destination.getAddress();
-        if (ownPorts.contains(destination.getPort()) && address != null && isLocal(address)) {
+        if (ownPorts.contains(destination.getPort()) && ThisHost.contains(address)) {
             throw new RequestRefusedException(LOOP_DETECTED, Outcome.LOOP, "destination "
                     + address.getHostAddress() + ":" + destination.getPort() + " is this proxy itself");
         }
@@ -69,21 +63,5 @@ public final class LoopGuard {
                 }
             }
         }
-    }
-
-    private boolean isLocal(InetAddress address) {
-        return address.isLoopbackAddress() || address.isAnyLocalAddress() || localAddresses.contains(address);
-    }
-
-    private static Set<InetAddress> localAddresses() {
-        Set<InetAddress> addresses = new HashSet<>();
-        try {
-            for (NetworkInterface nic : Collections.list(NetworkInterface.getNetworkInterfaces())) {
-                addresses.addAll(Collections.list(nic.getInetAddresses()));
-            }
-        } catch (SocketException e) {
-            // Loopback and the wildcard are still recognised without the interface list.
-        }
-        return Set.copyOf(addresses);
     }
 }

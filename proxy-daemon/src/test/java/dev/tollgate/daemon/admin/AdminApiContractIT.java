@@ -69,7 +69,8 @@ class AdminApiContractIT extends AdminApiTestBase {
         assertEquals(tollgate.port(), main.get("boundPort").intValue());
         assertEquals(json("{\"name\": \"main\", \"host\": \"127.0.0.1\", \"port\": 0, \"connectPorts\": ["
                 + echo.port() + "], \"allowClients\": " + jsonList(ListenerConfig.DEFAULT_ALLOW_CLIENTS) + ","
-                + " \"denyDestinations\": [], \"connectTimeoutMs\": 10000, \"idleTimeoutMs\": 60000,"
+                + " \"denyDestinations\": [], \"allowLocalHost\": true, \"connectTimeoutMs\": 10000,"
+                + " \"idleTimeoutMs\": 60000,"
                 + DEFAULT_POLICY_KEYS + " \"logQuery\": false," + INTERCEPT_OFF + "}"), main.get("definition"));
         JsonNode counters = main.get("counters");
         assertEquals(2, counters.get("requests").longValue());
@@ -134,7 +135,7 @@ class AdminApiContractIT extends AdminApiTestBase {
         assertEquals(json("{\"name\": \"api-one\", \"host\": \"127.0.0.1\", \"port\": 0, \"connectPorts\": [443,"
                 + " 8443], \"allowClients\": " + jsonList(ListenerConfig.DEFAULT_ALLOW_CLIENTS) + ","
                 + " \"denyDestinations\": " + jsonList(ListenerConfig.DEFAULT_DENY_DESTINATIONS) + ","
-                + " \"connectTimeoutMs\": 10000, \"idleTimeoutMs\": 60000," + DEFAULT_POLICY_KEYS
+                + " \"allowLocalHost\": false, \"connectTimeoutMs\": 10000, \"idleTimeoutMs\": 60000," + DEFAULT_POLICY_KEYS
                 + " \"logQuery\": true," + INTERCEPT_OFF + "}"), created.get("definition"));
         assertEquals(0, created.get("counters").get("requests").longValue());
         // The port it reports is the one it listens on: a request sent there is answered by the new listener.

@@ -45,6 +45,7 @@ final class ApiContract {
             .field("allowClients", arrayOf(string()))
             .field("allowDestinations", arrayOf(string()))
             .field("denyDestinations", arrayOf(string()))
+            .field("allowLocalHost", bool())
             .field("auth", object().field("type", string()).field("usersFile", nul()))
             .field("forwardedFor", string())
             .field("upstreamProxy", nul())

@@ -74,7 +74,7 @@ class AccessLogApiIT {
         // first purge, 10 s after start, deleted 10,000 of them under a slow test in a full run.
         tollgate = RunningTollgate.startWithConfig(dir, "{\"drainTimeoutMs\": 2000,"
                 + " \"store\": {\"retentionDays\": 0}, \"listeners\": ["
-                + "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"connectPorts\": [" + echo.port()
+                + "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true, \"connectPorts\": [" + echo.port()
                 + "]}, {\"name\": \"strict\", \"port\": 0}]}");
         auditor = AdminCalls.asAuditor(dir, tollgate.adminPort());
     }

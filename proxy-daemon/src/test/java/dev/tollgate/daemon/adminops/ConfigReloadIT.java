@@ -208,7 +208,7 @@ class ConfigReloadIT {
     }
 
     private static String listener(String name, int connectPort) {
-        return "{\"name\": \"" + name + "\", \"port\": 0, \"denyDestinations\": [], \"connectPorts\": ["
+        return "{\"name\": \"" + name + "\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true, \"connectPorts\": ["
                 + connectPort + "]}";
     }
 

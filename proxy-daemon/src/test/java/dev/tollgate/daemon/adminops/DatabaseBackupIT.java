@@ -46,7 +46,7 @@ class DatabaseBackupIT {
         ExecutorService load = Executors.newSingleThreadExecutor();
         try (TestOrigin origin = TestOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.startWithConfig(stateDir, "{\"listeners\": [{\"name\":"
-                     + " \"main\", \"port\": 0, \"denyDestinations\": []}]}")) {
+                     + " \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true}]}")) {
             AdminCalls admin = AdminCalls.asAdmin(stateDir, tollgate.adminPort());
             for (int i = 0; i < BEFORE; i++) {
                 assertEquals(200, ProxyRequests.get(tollgate.port(), origin.base() + "/hello").status());

@@ -188,7 +188,7 @@ class ListenerLifecycleIT {
         }
 
         int otherPort = echo.port() == 65_535 ? 65_534 : echo.port() + 1;
-        String changedMain = "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"connectPorts\": ["
+        String changedMain = "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true, \"connectPorts\": ["
                 + echo.port() + ", " + otherPort + "]}";
         try (RunningTollgate second = RunningTollgate.startWithConfig(dir, "{\"drainTimeoutMs\": 2000,"
                 + " \"listeners\": [" + changedMain + "]}")) {
@@ -277,7 +277,7 @@ class ListenerLifecycleIT {
 
     /** A listener on a free port that may tunnel to 127.0.0.1:{@code connectPort}. */
     private static String listenerJson(String name, int connectPort) {
-        return "{\"name\": \"" + name + "\", \"port\": 0, \"denyDestinations\": [], \"connectPorts\": ["
+        return "{\"name\": \"" + name + "\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true, \"connectPorts\": ["
                 + connectPort + "]}";
     }
 

@@ -59,7 +59,7 @@ class MetricsIT {
         // "main" may reach loopback origins and tunnel to the echo server; "strict" keeps the default policy,
         // which refuses loopback destinations with 403.
         tollgate = RunningTollgate.startWithConfig(dir, "{\"drainTimeoutMs\": 2000, \"listeners\": ["
-                + "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"connectPorts\": [" + echo.port()
+                + "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true, \"connectPorts\": [" + echo.port()
                 + "]}, {\"name\": \"strict\", \"port\": 0}]}");
         admin = AdminCalls.asAdmin(dir, tollgate.adminPort());
         auditor = AdminCalls.asAuditor(dir, tollgate.adminPort());

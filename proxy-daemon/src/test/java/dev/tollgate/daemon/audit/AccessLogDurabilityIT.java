@@ -228,7 +228,7 @@ class AccessLogDurabilityIT {
                 + "  \"admin\": {\"port\": 0},\n"
                 // No auditors' SQL server: its default port 9092 may be taken by another process here.
                 + "  \"store\": {\"sqlPort\": -1},\n"
-                + "  \"listeners\": [{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [],"
+                + "  \"listeners\": [{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true,"
                 + " \"logQuery\": true}]\n"
                 + "}\n");
         ChildDaemon child = ChildDaemon.start(dir, config, maxHeap);

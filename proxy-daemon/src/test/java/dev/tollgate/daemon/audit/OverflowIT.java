@@ -168,7 +168,7 @@ class OverflowIT {
 
     private RunningTollgate start(String storeJson) throws Exception {
         return RunningTollgate.startWithConfig(dir, "{\"store\": " + storeJson + ", \"listeners\": [{\"name\":"
-                + " \"main\", \"port\": 0, \"denyDestinations\": [], \"logQuery\": true}]}");
+                + " \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true, \"logQuery\": true}]}");
     }
 
     /** Renames the access-log table through the daemon's own database: the writer's inserts fail, or work again. */

@@ -131,7 +131,7 @@ class PgFleetLoadIT {
                 Path stateDir = Files.createDirectories(dir.resolve(node));
                 String config = "{\"nodeName\": \"" + node + "\", \"store\": {" + db.storeKeys()
                         + ", \"batchSize\": 100}, \"listeners\": [{\"name\": \"main\", \"port\": 0,"
-                        + " \"denyDestinations\": [], \"logQuery\": true}]}";
+                        + " \"denyDestinations\": [], \"allowLocalHost\": true, \"logQuery\": true}]}";
                 starting.add(starters.submit(() -> {
                     together.await(30, TimeUnit.SECONDS);
                     return RunningTollgate.startWithConfig(stateDir, config);

@@ -156,7 +156,7 @@ class PgOutageIT {
         return RunningTollgate.startWithConfig(stateDir, "{\"nodeName\": \"" + node + "\", \"store\": {"
                 + db.storeKeys() + ", \"batchSize\": 50, \"queueCapacity\": " + QUEUE_CAPACITY
                 + ", \"onOverflow\": \"" + onOverflow + "\"}, \"listeners\": [{\"name\": \"main\", \"port\": 0,"
-                + " \"denyDestinations\": [], \"logQuery\": true}]}");
+                + " \"denyDestinations\": [], \"allowLocalHost\": true, \"logQuery\": true}]}");
     }
 
     private long written(String node) {

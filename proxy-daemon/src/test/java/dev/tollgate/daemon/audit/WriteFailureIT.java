@@ -71,7 +71,7 @@ class WriteFailureIT {
         try (TestOrigin origin = TestOrigin.plain()) {
             tollgate = RunningTollgate.startWithConfig(tmpfs.dir(), "{\"store\": {\"queueCapacity\": "
                     + QUEUE_CAPACITY + "}, \"listeners\": [{\"name\": \"main\", \"port\": 0,"
-                    + " \"denyDestinations\": [], \"logQuery\": true}]}");
+                    + " \"denyDestinations\": [], \"allowLocalHost\": true, \"logQuery\": true}]}");
             AccessLogWriter writer = tollgate.daemon().accessLog().writer();
             AdminClient admin = new AdminClient(tollgate.adminPort(), tmpfs.dir());
             Set<Integer> forwarded = new TreeSet<>();

@@ -218,7 +218,7 @@ class AdminAbuseIT {
     /** Creates listener {@code name} on a free port, checks it, deletes it; returns the port it had. */
     private int cycle(String name) throws Exception {
         HttpResponse<String> created = post("/api/v1/listeners", "application/json",
-                "{\"name\": \"" + name + "\", \"port\": 0, \"denyDestinations\": []}");
+                "{\"name\": \"" + name + "\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true}");
         assertEquals(201, created.statusCode(), created::body);
         int port = tollgate.daemon().listenerPort(name);
         HttpResponse<String> deleted = http.send(request("/api/v1/listeners/" + name + "?drainMs=0").DELETE().build(),

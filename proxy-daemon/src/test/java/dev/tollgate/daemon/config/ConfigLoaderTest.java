@@ -110,8 +110,8 @@ class ConfigLoaderTest {
 
         ListenerConfig listener = config.listeners().get(0);
         assertEquals(new ListenerConfig("office", "127.0.0.1", 3128, List.of(443),
-                ListenerConfig.DEFAULT_ALLOW_CLIENTS, null, ListenerConfig.DEFAULT_DENY_DESTINATIONS, null, null,
-                null, null, 10_000L, 60_000L, null, null, false, null), listener);
+                ListenerConfig.DEFAULT_ALLOW_CLIENTS, null, ListenerConfig.DEFAULT_DENY_DESTINATIONS, false, null,
+                null, null, null, 10_000L, 60_000L, null, null, false, null), listener);
     }
 
     @Test
@@ -168,11 +168,11 @@ class ConfigLoaderTest {
         assertEquals(2500L, config.drainTimeoutMs());
         assertEquals(List.of(
                 new ListenerConfig("office", "0.0.0.0", 8080, List.of(443, 8443), List.of("10.1.0.0/16",
-                        "2001:db8::/32"), null, List.of("169.254.169.254/32"), null, null, null, null, 3000L,
-                        45_000L, null, null, true, null),
+                        "2001:db8::/32"), null, List.of("169.254.169.254/32"), false, null, null, null, null,
+                        3000L, 45_000L, null, null, true, null),
                 new ListenerConfig("lab.2", "127.0.0.1", 3129, List.of(443), ListenerConfig.DEFAULT_ALLOW_CLIENTS,
-                        null, ListenerConfig.DEFAULT_DENY_DESTINATIONS, null, null, null, null, 10_000L, 60_000L,
-                        null, null, false, null)),
+                        null, ListenerConfig.DEFAULT_DENY_DESTINATIONS, false, null, null, null, null, 10_000L,
+                        60_000L, null, null, false, null)),
                 config.listeners());
         assertEquals(new AdminConfig("127.0.0.2", 9191, List.of()), config.admin());
         assertEquals(new StoreConfig("jdbc:postgresql://127.0.0.1:5432/audit", "audit", "secret", 1000, 50, 1024),

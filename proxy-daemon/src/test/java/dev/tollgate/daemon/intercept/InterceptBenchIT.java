@@ -48,7 +48,7 @@ class InterceptBenchIT {
     void interceptedHandshakesAndRequests() throws Exception {
         try (TestOrigin origin = TestOrigin.tls(dir)) {
             Path originPem = origin.writeCertificatePem(dir.resolve("origin.pem"));
-            String listener = "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"connectPorts\": ["
+            String listener = "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true, \"connectPorts\": ["
                     + origin.port() + "], \"intercept\": {\"enabled\": true, \"bypass\": [\"127.0.0.1\"],"
                     + " \"trustBundle\": \"" + originPem + "\"}}";
             try (RunningTollgate tollgate = RunningTollgate.start(dir, listener)) {

@@ -51,7 +51,7 @@ class InterceptIT {
 
     /** Listener "main" intercepting CONNECTs to the origin's port, with {@code interceptJson} as its intercept. */
     private static String interceptingListener(int originPort, String interceptJson, boolean logQuery) {
-        return "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"connectPorts\": [" + originPort
+        return "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true, \"connectPorts\": [" + originPort
                 + "], \"logQuery\": " + logQuery + ", \"intercept\": " + interceptJson + "}";
     }
 
@@ -328,7 +328,7 @@ class InterceptIT {
              RunningTollgate parent = RunningTollgate.startWithConfig(dir.resolve("parent"), "{\"nodeName\":"
                      + " \"parent\", \"listeners\": [" + RunningTollgate.loopbackListener(origin.port()) + "]}");
              RunningTollgate child = RunningTollgate.startWithConfig(dir.resolve("child"), "{\"nodeName\":"
-                     + " \"child\", \"listeners\": [{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [],"
+                     + " \"child\", \"listeners\": [{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true,"
                      + " \"connectPorts\": [" + origin.port() + "], \"upstreamProxy\": {\"host\": \"127.0.0.1\","
                      + " \"port\": " + parent.port() + "}, \"intercept\": " + trusting(origin.writeCertificatePem(
                      dir.resolve("origin.pem"))) + "}]}")) {

@@ -89,4 +89,61 @@ class AccessPolicyTest {
                 () -> policy.checkConnectPort(444));
         assertTrue(refused.reason().contains("connectPorts [443, 8443-8445]"), refused.reason());
     }
+    @Test
+    void thisHostIsRefusedInEverySpellingEvenWithAnEmptyDenyList() throws Exception {
+        AccessPolicy policy = policy("\"denyDestinations\": []");
+
+        for (String spelling : new String[] {"127.0.0.1", "127.255.0.9", "0.0.0.0", "0.1.2.3", "::", "::1",
+                "::ffff:127.0.0.1", "::ffff:0.0.0.0", "::127.0.0.1", "64:ff9b::7f00:1", "64:ff9b::", "2002:7f00:1::",
+                "2002:0:0::"}) {
+            RequestRefusedException refused = assertThrows(RequestRefusedException.class,
+                    () -> policy.checkDestination(spelling, ip(spelling)), spelling);
+            assertEquals(403, refused.status());
+            assertEquals(Outcome.DENIED, refused.outcome());
+            assertTrue(refused.reason().contains("is this host"), refused.reason());
+            assertTrue(refused.reason().endsWith("allowLocalHost is off"), refused.reason());
+        }
+    }
+
+    @Test
+    void thisHostsInterfaceAddressesAreRefused() throws Exception {
+        AccessPolicy policy = policy("\"denyDestinations\": []");
+
+        for (InetAddress own : ThisHost.interfaceAddresses()) {
+            assertThrows(RequestRefusedException.class, () -> policy.checkDestination(null, own), own.toString());
+        }
+    }
+
+    @Test
+    void allowLocalHostLetsThisHostThroughButTheDenyListStillApplies() throws Exception {
+        AccessPolicy open = policy("\"denyDestinations\": [], \"allowLocalHost\": true");
+        AccessPolicy listed = policy("\"allowLocalHost\": true");
+
+        open.checkDestination("localhost", ip("127.0.0.1"));
+        open.checkDestination(null, ip("::"));
+        RequestRefusedException refused = assertThrows(RequestRefusedException.class,
+                () -> listed.checkDestination(null, ip("127.0.0.1")));
+        assertTrue(refused.reason().endsWith("denyDestinations[0]: 127.0.0.0/8"), refused.reason());
+    }
+
+    @Test
+    void otherAddressesAreNotThisHost() throws Exception {
+        AccessPolicy policy = policy("\"denyDestinations\": []");
+
+        for (String other : new String[] {"203.0.113.7", "1.0.0.0", "2001:db8::1", "::ffff:203.0.113.7",
+                "64:ff9b::cb00:7107", "2002:cb00:7107::"}) {
+            policy.checkDestination(null, ip(other));
+        }
+    }
+
+    @Test
+    void aDeniedIpv4NetworkAlsoDeniesTheIpv6AddressesThatEmbedIt() throws Exception {
+        AccessPolicy policy = policy("\"denyDestinations\": [\"169.254.0.0/16\"]");
+
+        for (String embedded : new String[] {"64:ff9b::a9fe:a9fe", "::169.254.169.254", "2002:a9fe:a9fe::"}) {
+            RequestRefusedException refused = assertThrows(RequestRefusedException.class,
+                    () -> policy.checkDestination(null, ip(embedded)), embedded);
+            assertTrue(refused.reason().endsWith("denyDestinations[0]: 169.254.0.0/16"), refused.reason());
+        }
+    }
 }
