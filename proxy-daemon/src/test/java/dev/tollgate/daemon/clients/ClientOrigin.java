@@ -3,7 +3,10 @@ package dev.tollgate.daemon.clients;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
+import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -11,6 +14,7 @@ import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.internal.HttpConnection;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
@@ -43,7 +47,8 @@ import java.util.regex.Pattern;
  *   <li>{@code /git/PATH}: git's smart HTTP through {@code git http-backend} as a CGI program, repositories under
  *   the git root given at start.</li>
  * </ul>
- * Each request's method, path and headers are kept, so tests can see what reached the origin.
+ * Each request's method, path and headers are kept, so tests can see what reached the origin. It never sends
+ * 100 Continue: an {@code Expect} that reaches it is ignored, as by many real servers.
  */
 public final class ClientOrigin implements AutoCloseable {
 
@@ -72,7 +77,7 @@ public final class ClientOrigin implements AutoCloseable {
         QueuedThreadPool threads = new QueuedThreadPool(32, 4);
         threads.setName("client-origin");
         server = new Server(threads);
-        connector = new ServerConnector(server, new HttpConnectionFactory(new HttpConfiguration()));
+        connector = new ServerConnector(server, new NeverContinueConnectionFactory());
         connector.setHost("127.0.0.1");
         connector.setPort(0);
         server.addConnector(connector);
@@ -312,6 +317,36 @@ public final class ClientOrigin implements AutoCloseable {
             try (OutputStream out = Content.Sink.asOutputStream(response)) {
                 out.write(bytes);
             }
+        }
+    }
+
+    /**
+     * HTTP/1.1 connections that never send 100 Continue, as many real origins do (RFC 9110 10.1.1 lets a server
+     * read the body without one): the request's Expect field is dropped as it is parsed, so Jetty does not answer
+     * it when the body is first read. This is the origin of issue #20, against which curl's uploads hung.
+     */
+    private static final class NeverContinueConnectionFactory extends HttpConnectionFactory {
+
+        NeverContinueConnectionFactory() {
+            super(new HttpConfiguration());
+        }
+
+        @Override
+        public Connection newConnection(Connector connector, EndPoint endPoint) {
+            HttpConnection connection = new HttpConnection(getHttpConfiguration(), connector, endPoint) {
+                @Override
+                protected RequestHandler newRequestHandler() {
+                    return new RequestHandler() {
+                        @Override
+                        public void parsedHeader(HttpField field) {
+                            if (field.getHeader() != HttpHeader.EXPECT) {
+                                super.parsedHeader(field);
+                            }
+                        }
+                    };
+                }
+            };
+            return configure(connection, connector, endPoint);
         }
     }
 
