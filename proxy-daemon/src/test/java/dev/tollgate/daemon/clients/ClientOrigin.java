@@ -1,5 +1,6 @@
 package dev.tollgate.daemon.clients;
 
+import dev.tollgate.daemon.TestOrigin;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
@@ -14,8 +15,10 @@ import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.server.internal.HttpConnection;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 import java.io.IOException;
@@ -69,15 +72,25 @@ public final class ClientOrigin implements AutoCloseable {
     private final ServerConnector connector;
     private final Path files;
     private final Path gitRoot;
+    private final boolean tls;
     private final List<Received> received = new CopyOnWriteArrayList<>();
 
-    private ClientOrigin(Path files, Path gitRoot) throws Exception {
+    private ClientOrigin(Path files, Path gitRoot, Path keyStore) throws Exception {
         this.files = files;
         this.gitRoot = gitRoot;
         QueuedThreadPool threads = new QueuedThreadPool(32, 4);
         threads.setName("client-origin");
         server = new Server(threads);
-        connector = new ServerConnector(server, new NeverContinueConnectionFactory());
+        if (keyStore == null) {
+            connector = new ServerConnector(server, new NeverContinueConnectionFactory());
+        } else {
+            SslContextFactory.Server tls = new SslContextFactory.Server();
+            tls.setKeyStorePath(keyStore.toString());
+            tls.setKeyStorePassword(TestOrigin.KEY_STORE_PASSWORD);
+            connector = new ServerConnector(server, new SslConnectionFactory(tls, "http/1.1"),
+                    new NeverContinueConnectionFactory());
+        }
+        this.tls = keyStore != null;
         connector.setHost("127.0.0.1");
         connector.setPort(0);
         server.addConnector(connector);
@@ -90,16 +103,21 @@ public final class ClientOrigin implements AutoCloseable {
      * /git/ (either may be null).
      */
     public static ClientOrigin start(Path files, Path gitRoot) throws Exception {
-        return new ClientOrigin(files, gitRoot);
+        return new ClientOrigin(files, gitRoot, null);
+    }
+
+    /** As {@link #start}, over TLS with the certificate of {@code keyStore} (a {@link TestOrigin#selfSignedKeyStore}). */
+    public static ClientOrigin startTls(Path files, Path gitRoot, Path keyStore) throws Exception {
+        return new ClientOrigin(files, gitRoot, keyStore);
     }
 
     public int port() {
         return connector.getLocalPort();
     }
 
-    /** {@code http://127.0.0.1:PORT}, without a trailing slash. */
+    /** {@code http://127.0.0.1:PORT} (https for a TLS origin), without a trailing slash. */
     public String base() {
-        return "http://127.0.0.1:" + port();
+        return (tls ? "https" : "http") + "://127.0.0.1:" + port();
     }
 
     public List<Received> received() {
