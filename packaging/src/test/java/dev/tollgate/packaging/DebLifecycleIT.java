@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.File;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -368,10 +369,23 @@ class DebLifecycleIT {
                 "--format", "csv", "-c", "SELECT COUNT(*) AS n FROM access_log"));
         assertEquals(0, sql.exitCode(), sql::toString);
         assertTrue(lastNumber(sql.stdout()) >= rows, sql::toString);
-        Command admin = Command.run(Map.of(), concat(asMember, "cat", STATE.resolve("admin.token").toString()));
-        assertTrue(admin.exitCode() != 0, () -> "a member of group tollgate read the admin token: " + admin);
+        for (String ownerOnly : List.of("admin.token", "owner.password")) {
+            Command member = Command.run(Map.of(), concat(asMember, "cat", STATE.resolve(ownerOnly).toString()));
+            assertTrue(member.exitCode() != 0, () -> "a member of group tollgate read " + ownerOnly + ": " + member);
+        }
+        try {
+            // Every secret with its mode after the first start (issue #19): the owner's alone, or the auditors'.
+            assertOwner(STATE.resolve("owner.password"), "tollgate", "tollgate", "rw-------");
+            assertOwner(STATE.resolve("admin.token"), "tollgate", "tollgate", "rw-------");
+            assertOwner(STATE.resolve("auditor.token"), "tollgate", "tollgate", "rw-r-----");
+            assertOwner(STATE.resolve("sql.password"), "tollgate", "tollgate", "rw-r-----");
+            assertOwner(STATE.resolve("access.mv.db"), "tollgate", "tollgate", "rw-r-----");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
 
-        for (String secret : List.of("auditor.token", "admin.token", "sql.password")) {
+        for (String secret : List.of("auditor.token", "admin.token", "sql.password", "owner.password",
+                "access.mv.db")) {
             Command outsider = Command.run("runuser", "-u", "nobody", "--", "cat", STATE.resolve(secret).toString());
             assertTrue(outsider.exitCode() != 0, () -> "nobody read " + secret + ": " + outsider);
         }

@@ -75,7 +75,7 @@ public final class Daemon implements AutoCloseable {
         LOG.info("node {} - starting, state directory {}", config.nodeName(), config.stateDirPath());
         createStateDir(config.stateDirPath());
         // Before the access log loads H2, which reads the bind address once.
-        AuditorSqlServer.bindLoopbackOnly();
+        AuditorSqlServer.configureH2();
         accessLog = AccessLog.open(config.store());
         sqlServer = AuditorSqlServer.start(accessLog, config.store(), config.stateDirPath());
         retention = RetentionPurger.start(accessLog.dataSource(), config.store().retentionDays())

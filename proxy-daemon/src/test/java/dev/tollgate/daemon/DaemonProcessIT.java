@@ -1,5 +1,6 @@
 package dev.tollgate.daemon;
 
+import dev.tollgate.store.AccessLog;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -416,7 +417,7 @@ class DaemonProcessIT {
 
     private static Connection openAccessLog(Path stateDir) throws Exception {
         return DriverManager.getConnection("jdbc:h2:file:" + stateDir.resolve("access") + ";IFEXISTS=TRUE",
-                "tollgate", "");
+                "tollgate", Files.readString(stateDir.resolve(AccessLog.OWNER_PASSWORD_FILE)).trim());
     }
 
     private static byte[] filled(int length, byte value) {

@@ -1,5 +1,6 @@
 package dev.tollgate.daemon;
 
+import dev.tollgate.testing.PgTestDatabase;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,6 @@
 package dev.tollgate.daemon;
 
+import dev.tollgate.testing.PgTestDatabase;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;

@@ -3,6 +3,7 @@ package dev.tollgate.store;
 import dev.tollgate.store.internal.DatabaseUrl;
 import dev.tollgate.store.internal.DatabaseUrl.Vendor;
 import dev.tollgate.store.internal.DriverManagerDataSource;
+import dev.tollgate.store.internal.H2OwnerAccount;
 import dev.tollgate.store.internal.QueryPool;
 
 import com.zaxxer.hikari.HikariDataSource;
@@ -14,6 +15,7 @@ import org.flywaydb.core.api.MigrationVersion;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Arrays;
@@ -29,6 +31,11 @@ public final class AccessLog implements AutoCloseable {
 
     /** Where the migrations both databases run live; each database's own are in a folder beside it. */
     public static final String MIGRATIONS = "classpath:db/migration";
+    /**
+     * The file beside an embedded H2 database that holds its owner's password (mode 0600, made at the first
+     * start): open the database with it, as {@code store.user}, while the daemon is stopped.
+     */
+    public static final String OWNER_PASSWORD_FILE = H2OwnerAccount.FILE;
 
     private static final Logger LOG = LoggerFactory.getLogger(AccessLog.class);
 
@@ -86,6 +93,13 @@ public final class AccessLog implements AutoCloseable {
         Vendor vendor = DatabaseUrl.vendorOf(config.url());
         String url = DatabaseUrl.withAuditSettings(config.url());
         String password = config.readPassword();
+        if (DatabaseUrl.isH2File(config.url())) {
+            try {
+                password = H2OwnerAccount.prepare(url, config.user(), password);
+            } catch (IOException e) {
+                throw new SQLException("store: " + e.getMessage(), e);
+            }
+        }
         DriverManagerDataSource direct = new DriverManagerDataSource(url, config.user(), password);
         // An embedded H2 database closes with its last connection. This one keeps it open from migration to
         // close(): the writer's reconnects do not reopen the file, and a jdbc:h2:mem: database keeps its schema.

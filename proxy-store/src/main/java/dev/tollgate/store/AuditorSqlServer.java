@@ -2,6 +2,7 @@ package dev.tollgate.store;
 
 import dev.tollgate.store.internal.AuditorAccount;
 import dev.tollgate.store.internal.DatabaseUrl;
+import org.h2.api.ErrorCode;
 import org.h2.engine.SysProperties;
 import org.h2.tools.Server;
 import org.slf4j.Logger;
@@ -11,8 +12,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Read-only SQL on the live access log for {@code tollgate sql}: an H2 TCP server inside the daemon, on
@@ -27,6 +32,12 @@ import java.util.List;
  * </ul>
  * The password is in {@value #PASSWORD_FILE} and the port actually bound in {@value #PORT_FILE}, both in the
  * state directory, for {@code tollgate sql} to read.
+ * <p>
+ * What the server cannot do, and what stands in for it: H2 has no way to refuse an account at a TCP server, so
+ * the database's owner can log in there too; its password is random and readable by the daemon's user alone
+ * ({@code H2OwnerAccount}). H2 lets any user change its own password, so an auditor could lock the others out;
+ * the server logs in as the auditor every {@value #PASSWORD_CHECK_MS} ms from inside the daemon and, when the
+ * password no longer works, sets it back and says so at WARN. docs/security.md has the whole model.
  */
 public final class AuditorSqlServer implements AutoCloseable {
 
@@ -35,25 +46,39 @@ public final class AuditorSqlServer implements AutoCloseable {
     public static final String USER = AuditorAccount.USER;
     public static final String BIND_ADDRESS = "127.0.0.1";
 
+    /** How often the auditor's password is checked, and set back when a session changed it. */
+    static final long PASSWORD_CHECK_MS = 2_000;
+
     private static final Logger LOG = LoggerFactory.getLogger(AuditorSqlServer.class);
     private static final String BIND_ADDRESS_PROPERTY = "h2.bindAddress";
-    private static final AuditorSqlServer NONE = new AuditorSqlServer(null, null);
+    private static final String ALLOWED_CLASSES_PROPERTY = "h2.allowedClasses";
+    /**
+     * No class may be loaded by name from SQL but the one H2's TCP server needs for its own management database:
+     * no trigger, aggregate, {@code CREATE ALIAS ... FOR "class.method"}, linked table driver or deserialized Java
+     * object (H2's default is every class). Tollgate uses none of them.
+     */
+    static final String ALLOWED_CLASSES = "org.h2.server.TcpServer";
+    private static final AuditorSqlServer NONE = new AuditorSqlServer(null, null, null);
 
     private final Server tcp;
     private final Path portFile;
+    private final ScheduledExecutorService passwordCheck;
     private boolean closed;
 
-    private AuditorSqlServer(Server tcp, Path portFile) {
+    private AuditorSqlServer(Server tcp, Path portFile, ScheduledExecutorService passwordCheck) {
         this.tcp = tcp;
         this.portFile = portFile;
+        this.passwordCheck = passwordCheck;
     }
 
     /**
-     * Pins every H2 server socket in this JVM to 127.0.0.1. Call it before anything loads H2 (before
-     * {@link AccessLog#open}): H2 reads the property once.
+     * Pins every H2 server socket in this JVM to 127.0.0.1 and lets no SQL load a Java class by name
+     * ({@value #ALLOWED_CLASSES_PROPERTY}). Call it before anything loads H2 (before {@link AccessLog#open}): H2
+     * reads both properties once.
      */
-    public static void bindLoopbackOnly() {
+    public static void configureH2() {
         System.setProperty(BIND_ADDRESS_PROPERTY, BIND_ADDRESS);
+        System.setProperty(ALLOWED_CLASSES_PROPERTY, ALLOWED_CLASSES);
     }
 
     /**
@@ -68,6 +93,11 @@ public final class AuditorSqlServer implements AutoCloseable {
             LOG.debug("sql - no SQL server (store.sqlPort is {}, store.url {})", config.sqlPort(),
                     DatabaseUrl.masked(config.url()));
             return NONE;
+        }
+        if (!ALLOWED_CLASSES.equals(SysProperties.ALLOWED_CLASSES)) {
+            throw new IllegalStateException("store.sqlPort: H2 was loaded before " + ALLOWED_CLASSES_PROPERTY
+                    + " was set, so SQL sessions could load Java classes; not starting the SQL server (-1 turns"
+                    + " it off)");
         }
         if (!BIND_ADDRESS.equals(SysProperties.BIND_ADDRESS)) {
             throw new IllegalStateException("store.sqlPort: H2 was loaded before " + BIND_ADDRESS_PROPERTY
@@ -95,8 +125,39 @@ public final class AuditorSqlServer implements AutoCloseable {
             tcp.stop();
             throw e;
         }
+        ScheduledExecutorService passwordCheck = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "tollgate-sql-auditor-check");
+            thread.setDaemon(true);
+            return thread;
+        });
+        String inProcessUrl = DatabaseUrl.withAuditSettings(config.url()) + ";IFEXISTS=TRUE";
+        passwordCheck.scheduleWithFixedDelay(() -> keepPassword(accessLog, inProcessUrl, password),
+                PASSWORD_CHECK_MS, PASSWORD_CHECK_MS, TimeUnit.MILLISECONDS);
         LOG.info("sql - read-only SQL for auditors on {}:{}", BIND_ADDRESS, tcp.getPort());
-        return new AuditorSqlServer(tcp, portFile);
+        return new AuditorSqlServer(tcp, portFile, passwordCheck);
+    }
+
+    /**
+     * Logs in as the auditor inside this process; when the password no longer works (a session ran
+     * {@code ALTER USER AUDITOR SET PASSWORD}, which H2 lets any user do to itself), sets it back and applies the
+     * grants again.
+     */
+    private static void keepPassword(AccessLog accessLog, String inProcessUrl, String password) {
+        try (Connection ignored = DriverManager.getConnection(inProcessUrl, USER, password)) {
+            return;
+        } catch (SQLException e) {
+            if (e.getErrorCode() != ErrorCode.WRONG_USER_OR_PASSWORD) {
+                LOG.debug("sql - checking the auditor's password failed", e);
+                return;
+            }
+        }
+        try (Connection admin = accessLog.dataSource().getConnection()) {
+            AuditorAccount.apply(admin, password);
+            LOG.warn("sql - the {} password had been changed by an SQL session; it is the one in {} again",
+                    USER, PASSWORD_FILE);
+        } catch (SQLException | RuntimeException e) {
+            LOG.warn("sql - setting the {} password back failed: {}", USER, e.getMessage());
+        }
     }
 
     /** The port the server listens on, or -1 when there is none. */
@@ -132,6 +193,7 @@ public final class AuditorSqlServer implements AutoCloseable {
             return;
         }
         closed = true;
+        passwordCheck.shutdownNow();
         tcp.stop();
         try {
             Files.deleteIfExists(portFile);

@@ -10,7 +10,9 @@ import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -316,6 +318,15 @@ class AccessLogIT {
         return "jdbc:h2:file:" + dir.resolve("access");
     }
 
+    /** The owner's password the first open made (the database has no other). */
+    private String ownerPassword() {
+        try {
+            return Files.readString(dir.resolve(AccessLog.OWNER_PASSWORD_FILE)).trim();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     private StoreConfig config(int batchSize, int flushIntervalMs) {
         return new StoreConfig(url(), null, null, batchSize, flushIntervalMs, null);
     }
@@ -338,7 +349,7 @@ class AccessLogIT {
 
     /** A connection of the test's own, for after the access log is closed. */
     private Connection connect() throws SQLException {
-        return DriverManager.getConnection(url(), StoreConfig.DEFAULT_USER, StoreConfig.DEFAULT_PASSWORD);
+        return DriverManager.getConnection(url(), StoreConfig.DEFAULT_USER, ownerPassword());
     }
 
     private static long count(Connection c, String sql) throws SQLException {
@@ -372,7 +383,7 @@ class AccessLogIT {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         Process p = new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"),
                 "org.h2.tools.Shell", "-url", url(), "-user", StoreConfig.DEFAULT_USER,
-                "-password", StoreConfig.DEFAULT_PASSWORD, "-sql", "SELECT COUNT(*) FROM access_log")
+                "-password", ownerPassword(), "-sql", "SELECT COUNT(*) FROM access_log")
                 .redirectErrorStream(true)
                 .start();
         String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -1,7 +1,8 @@
 package dev.tollgate.store;
 
-import dev.tollgate.store.pg.PgTestDatabase;
 
+import dev.tollgate.store.pg.PgStoreConfig;
+import dev.tollgate.testing.PgTestDatabase;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
 
@@ -24,7 +25,7 @@ class PgAccessQueryIT extends AccessQueryIT {
     @Override
     AccessLog open(Path dir) throws SQLException {
         db = PgTestDatabase.create();
-        return AccessLog.open(db.config(500, 60_000, null), AccessLogWriter.DEFAULT_CLOSE_TIMEOUT_MS, 3_600_000);
+        return AccessLog.open(PgStoreConfig.of(db, 500, 60_000, null), AccessLogWriter.DEFAULT_CLOSE_TIMEOUT_MS, 3_600_000);
     }
 
     // @AfterAll again: an overriding method is a lifecycle method only when annotated itself, and the one it

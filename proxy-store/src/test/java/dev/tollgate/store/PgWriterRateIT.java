@@ -1,7 +1,8 @@
 package dev.tollgate.store;
 
-import dev.tollgate.store.pg.PgTestDatabase;
 
+import dev.tollgate.store.pg.PgStoreConfig;
+import dev.tollgate.testing.PgTestDatabase;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
@@ -30,7 +31,7 @@ class PgWriterRateIT {
     @Test
     void storeRowsAsFastAsTheWriterCan() throws Exception {
         try (PgTestDatabase db = PgTestDatabase.create()) {
-            try (AccessLog log = AccessLog.open(db.config(null, null, null))) {
+            try (AccessLog log = AccessLog.open(PgStoreConfig.of(db, null, null, null))) {
                 long start = System.nanoTime();
                 for (int i = 0; i < ROWS; i++) {
                     log.writer().append(row(i));

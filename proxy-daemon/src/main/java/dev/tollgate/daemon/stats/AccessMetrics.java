@@ -24,7 +24,6 @@ public final class AccessMetrics implements Consumer<AccessRecord> {
         Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250),
         Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(30),
         Duration.ofMinutes(5)};
-    private static final String[] STATUS_CLASSES = {"1xx", "2xx", "3xx", "4xx", "5xx", "other"};
 
     private final MeterRegistry registry;
     private final Map<String, Meters> meters = new ConcurrentHashMap<>();
@@ -37,28 +36,24 @@ public final class AccessMetrics implements Consumer<AccessRecord> {
     public void accept(AccessRecord record) {
         Meters m = meters.computeIfAbsent(record.listener() + '\n' + record.kind().name(),
                 key -> new Meters(record.listener(), record.kind()));
-        m.requests[statusClassIndex(record.status())].increment();
+        m.requests[StatusClass.of(record.status()).ordinal()].increment();
         m.bytesFromClient.increment(record.bytesFromClient());
         m.bytesToClient.increment(record.bytesToClient());
         m.duration.record(Duration.ofMillis(record.durationMs()));
     }
 
-    private static int statusClassIndex(int status) {
-        return status >= 100 && status < 600 ? status / 100 - 1 : STATUS_CLASSES.length - 1;
-    }
-
     /** The meters one (listener, kind) pair feeds. */
     private final class Meters {
-        final Counter[] requests = new Counter[STATUS_CLASSES.length];
+        final Counter[] requests = new Counter[StatusClass.values().length];
         final Counter bytesFromClient;
         final Counter bytesToClient;
         final Timer duration;
 
         Meters(String listener, Kind kind) {
-            for (int i = 0; i < STATUS_CLASSES.length; i++) {
-                requests[i] = Counter.builder("tollgate.requests")
+            for (StatusClass statusClass : StatusClass.values()) {
+                requests[statusClass.ordinal()] = Counter.builder("tollgate.requests")
                         .description("Requests, tunnels and refusals, by the status sent to the client")
-                        .tags("listener", listener, "kind", kind.name(), "status_class", STATUS_CLASSES[i])
+                        .tags("listener", listener, "kind", kind.name(), "status_class", statusClass.label)
                         .register(registry);
             }
             bytesFromClient = bytes(listener, "from_client");

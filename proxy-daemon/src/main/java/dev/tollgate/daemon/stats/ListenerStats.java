@@ -13,11 +13,8 @@ import java.util.concurrent.atomic.LongAdder;
 /** Counters of one listener (or of all together), fed by access records; cheap to update from any thread. */
 final class ListenerStats {
 
-    private static final String[] STATUS_CLASSES = {"1xx", "2xx", "3xx", "4xx", "5xx"};
-
     private final LongAdder requests = new LongAdder();
-    private final LongAdder[] byStatusClass = {new LongAdder(), new LongAdder(), new LongAdder(), new LongAdder(),
-            new LongAdder()};
+    private final LongAdder[] byStatusClass = new LongAdder[StatusClass.values().length];
     private final LongAdder bytesFromClients = new LongAdder();
     private final LongAdder bytesToClients = new LongAdder();
     private final LongAdder tunnelsOpened = new LongAdder();
@@ -25,6 +22,9 @@ final class ListenerStats {
     private final LongAdder upstreamFailures = new LongAdder();
 
     ListenerStats() {
+        for (int i = 0; i < byStatusClass.length; i++) {
+            byStatusClass[i] = new LongAdder();
+        }
         for (Outcome outcome : Outcome.values()) {
             refusals.put(outcome, new LongAdder());
         }
@@ -32,10 +32,7 @@ final class ListenerStats {
 
     void add(AccessRecord record) {
         requests.increment();
-        int statusClass = record.status() / 100;
-        if (statusClass >= 1 && statusClass <= 5) {
-            byStatusClass[statusClass - 1].increment();
-        }
+        byStatusClass[StatusClass.of(record.status()).ordinal()].increment();
         bytesFromClients.add(record.bytesFromClient());
         bytesToClients.add(record.bytesToClient());
         if (record.kind() == Kind.TUNNEL && record.status() == 200) {
@@ -50,8 +47,8 @@ final class ListenerStats {
 
     Counters snapshot(long activeConnections, long activeTunnels) {
         Map<String, Long> statusClasses = new LinkedHashMap<>();
-        for (int i = 0; i < STATUS_CLASSES.length; i++) {
-            statusClasses.put(STATUS_CLASSES[i], byStatusClass[i].sum());
+        for (StatusClass statusClass : StatusClass.DEFINED) {
+            statusClasses.put(statusClass.label, byStatusClass[statusClass.ordinal()].sum());
         }
         Map<String, Long> refusalsByOutcome = new LinkedHashMap<>();
         refusals.forEach((outcome, count) -> {

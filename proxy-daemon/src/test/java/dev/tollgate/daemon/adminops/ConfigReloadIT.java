@@ -5,6 +5,7 @@ import dev.tollgate.daemon.EchoServer;
 import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.daemon.TollgateProcess;
 import dev.tollgate.daemon.adminops.AdminCalls.Reply;
+import dev.tollgate.testing.Poll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

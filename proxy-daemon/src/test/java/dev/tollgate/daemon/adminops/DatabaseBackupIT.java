@@ -3,6 +3,8 @@ package dev.tollgate.daemon.adminops;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.daemon.TestOrigin;
+import dev.tollgate.store.AccessLog;
+import dev.tollgate.testing.Poll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -77,8 +79,10 @@ class DatabaseBackupIT {
             List<String> entries = unzip(zip, restored);
             assertEquals(List.of("access.mv.db"), entries, "what the backup holds");
 
+            // The backup holds the database alone: its owner password is the installation's owner.password.
             try (Connection db = DriverManager.getConnection("jdbc:h2:file:" + restored.resolve("access")
-                    + ";IFEXISTS=TRUE", "tollgate", "");
+                    + ";IFEXISTS=TRUE", "tollgate", Files.readString(stateDir.resolve(AccessLog.OWNER_PASSWORD_FILE))
+                    .trim());
                  Statement s = db.createStatement();
                  ResultSet rs = s.executeQuery("SELECT COUNT(*), COUNT(CASE WHEN path = '/hello' THEN 1 END)"
                          + " FROM access_log WHERE id <= " + lastIdBefore)) {

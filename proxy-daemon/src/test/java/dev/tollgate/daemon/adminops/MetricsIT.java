@@ -6,6 +6,7 @@ import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.daemon.TestOrigin;
 import dev.tollgate.daemon.adminops.AdminCalls.Reply;
 import dev.tollgate.daemon.adminops.PrometheusText.Sample;
+import dev.tollgate.testing.Poll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,7 @@
 package dev.tollgate.daemon.audit;
 
 import dev.tollgate.daemon.TestOrigin;
+import dev.tollgate.store.AccessLog;
 import dev.tollgate.store.StoreConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -324,7 +325,8 @@ class AccessLogDurabilityIT {
     private Map<Integer, Integer> rowsById(Pattern path) throws Exception {
         Map<Integer, Integer> rows = new HashMap<>();
         try (Connection db = DriverManager.getConnection("jdbc:h2:file:" + stateDir().resolve("access")
-                + ";IFEXISTS=TRUE", "tollgate", "");
+                + ";IFEXISTS=TRUE", "tollgate", Files.readString(stateDir().resolve(AccessLog.OWNER_PASSWORD_FILE))
+                .trim());
              Statement query = db.createStatement();
              ResultSet rs = query.executeQuery("SELECT path FROM access_log WHERE listener = 'main'")) {
             while (rs.next()) {

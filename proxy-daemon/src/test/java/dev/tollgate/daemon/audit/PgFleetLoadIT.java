@@ -1,11 +1,11 @@
 package dev.tollgate.daemon.audit;
 
-import dev.tollgate.daemon.PgTestDatabase;
 import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.daemon.TestOrigin;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tollgate.testing.PgTestDatabase;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -5,6 +5,7 @@ import dev.tollgate.daemon.EchoServer;
 import dev.tollgate.daemon.RawHttpConnection;
 import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.daemon.TollgateProcess;
+import dev.tollgate.store.AccessLog;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -165,7 +166,8 @@ class SoakIT {
             }
             long expectedRows = requests.get() + tunnels.get();
             try (Connection db = DriverManager.getConnection("jdbc:h2:file:" + stateDir.resolve("access")
-                    + ";IFEXISTS=TRUE", "tollgate", "");
+                    + ";IFEXISTS=TRUE", "tollgate", Files.readString(stateDir.resolve(AccessLog.OWNER_PASSWORD_FILE))
+                    .trim());
                  Statement s = db.createStatement();
                  ResultSet rs = s.executeQuery("SELECT COUNT(*), COUNT(CASE WHEN outcome = 'OK' THEN 1 END)"
                          + " FROM access_log")) {

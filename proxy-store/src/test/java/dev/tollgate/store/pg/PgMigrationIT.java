@@ -7,6 +7,7 @@ import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
 import dev.tollgate.store.SchemaTooNewException;
 
+import dev.tollgate.testing.PgTestDatabase;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -48,7 +49,7 @@ class PgMigrationIT {
 
     @Test
     void aFreshDatabaseGetsTheCommonScriptsAndPostgresqlsOwnIndexes() throws Exception {
-        try (AccessLog log = AccessLog.open(db.config(null, null, null))) {
+        try (AccessLog log = AccessLog.open(PgStoreConfig.of(db, null, null, null))) {
             log.writer().append(row("node-a", "example.com"));
             assertTrue(log.writer().flush(30_000));
             assertEquals(List.of("example.com"), log.reader().page(AccessQuery.all().withHost("example.com"))
@@ -76,7 +77,7 @@ class PgMigrationIT {
             for (int i = 0; i < nodes; i++) {
                 Callable<AccessLog> start = () -> {
                     together.await(30, TimeUnit.SECONDS);
-                    return AccessLog.open(db.config(null, null, null));
+                    return AccessLog.open(PgStoreConfig.of(db, null, null, null));
                 };
                 starting.add(starters.submit(start));
             }
@@ -100,7 +101,7 @@ class PgMigrationIT {
 
     @Test
     void aSchemaNewerThanThisBuildIsRefusedWithBothVersionsNamed() throws Exception {
-        try (AccessLog log = AccessLog.open(db.config(null, null, null))) {
+        try (AccessLog log = AccessLog.open(PgStoreConfig.of(db, null, null, null))) {
             assertTrue(log.writer().flush(30_000));
         }
         // What a newer release leaves behind: one more applied migration than this build ships.
@@ -111,7 +112,7 @@ class PgMigrationIT {
         }
 
         SchemaTooNewException refused = assertThrows(SchemaTooNewException.class,
-                () -> AccessLog.open(db.config(null, null, null)));
+                () -> AccessLog.open(PgStoreConfig.of(db, null, null, null)));
 
         assertEquals("99", refused.databaseVersion());
         assertEquals("3", refused.buildVersion());

@@ -1,6 +1,4 @@
-package dev.tollgate.store.pg;
-
-import dev.tollgate.store.StoreConfig;
+package dev.tollgate.testing;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -16,7 +14,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * A PostgreSQL database of a test's own, created on the server that {@value #URL_VARIABLE} points to and
  * dropped by {@link #close()}, so that tests never see each other's rows. Where the variable is not set (a
  * plain {@code mvn -B verify} on a machine without PostgreSQL) the test is skipped, saying why; {@code .ci/run}
- * always sets it.
+ * always sets it. Shared by every module's tests (it knows no Tollgate type: a module turns {@link #url()},
+ * {@link #user()} and {@link #password()} into its own config).
  */
 public final class PgTestDatabase implements AutoCloseable {
 
@@ -66,9 +65,9 @@ public final class PgTestDatabase implements AutoCloseable {
         return parameter("password");
     }
 
-    /** A store config for this database with the given writer settings (null for the defaults). */
-    public StoreConfig config(Integer batchSize, Integer flushIntervalMs, Integer queueCapacity) {
-        return new StoreConfig(url(), user(), password(), batchSize, flushIntervalMs, queueCapacity);
+    /** The JSON of a tollgate.json store object's keys that point a daemon at this database (no braces). */
+    public String storeKeys() {
+        return "\"url\": \"" + url() + "\", \"user\": \"" + user() + "\", \"password\": \"" + password() + "\"";
     }
 
     /** A new connection to this database. */
