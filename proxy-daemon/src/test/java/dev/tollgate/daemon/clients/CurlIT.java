@@ -7,6 +7,7 @@ import dev.tollgate.daemon.TollgateProcess;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
+import dev.tollgate.testing.Poll;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -293,8 +294,7 @@ class CurlIT {
     private static JsonNode childRow(Path work, int adminPort, String path) throws Exception {
         String token = Files.readString(work.resolve("state").resolve("admin.token")).trim();
         HttpClient client = HttpClient.newHttpClient();
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (true) {
+        return Poll.forValue("a row for " + path + " in the child daemon's access log", () -> {
             HttpResponse<String> response = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
                     + adminPort + "/api/v1/access-log")).header("Authorization", "Bearer " + token).build(),
                     HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
@@ -303,10 +303,7 @@ class CurlIT {
                     return record;
                 }
             }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("no row for " + path + " within 30 s: " + response.body());
-            }
-            Thread.sleep(50);
-        }
+            return null;
+        });
     }
 }
