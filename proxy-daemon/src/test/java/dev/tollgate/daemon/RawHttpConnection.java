@@ -66,6 +66,18 @@ public final class RawHttpConnection implements AutoCloseable {
         out.flush();
     }
 
+    /** Reads responses until a final (non-1xx) one and returns it; {@code interims} gets each 1xx seen first. */
+    public Response readFinalResponse(List<Response> interims) throws IOException {
+        for (int i = 0; i < 16; i++) {
+            Response response = readResponse();
+            if (response.status() >= 200) {
+                return response;
+            }
+            interims.add(response);
+        }
+        throw new IOException("more than 16 interim responses");
+    }
+
     /**
      * Reads one response: status line, header fields, then a body framed by chunked encoding, Content-Length
      * or the end of the connection. A body cut short by a close or reset comes back with {@code complete}
@@ -95,7 +107,10 @@ public final class RawHttpConnection implements AutoCloseable {
         boolean complete;
         String transferEncoding = first(headers, "transfer-encoding");
         String contentLength = first(headers, "content-length");
-        if (transferEncoding != null && transferEncoding.toLowerCase(Locale.ROOT).contains("chunked")) {
+        if (status < 200 || status == 204 || status == 304) {
+            // No content, whatever the fields say (RFC 9112 6.3): an interim 100, or a bodiless final answer.
+            complete = true;
+        } else if (transferEncoding != null && transferEncoding.toLowerCase(Locale.ROOT).contains("chunked")) {
             complete = readChunked(body);
         } else if (contentLength != null) {
             long length = Long.parseLong(contentLength);

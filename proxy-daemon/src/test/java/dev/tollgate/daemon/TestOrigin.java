@@ -43,7 +43,9 @@ import java.util.concurrent.TimeUnit;
  */
 public final class TestOrigin implements AutoCloseable {
 
-    private static final String PASSWORD = "changeit";
+    /** The password of every {@link #selfSignedKeyStore}. */
+    public static final String KEY_STORE_PASSWORD = "changeit";
+    private static final String PASSWORD = KEY_STORE_PASSWORD;
 
     private final Server server;
     private final ServerConnector connector;
@@ -82,6 +84,14 @@ public final class TestOrigin implements AutoCloseable {
      * into {@code dir}; {@link #clientSslContext()} trusts it.
      */
     public static TestOrigin tls(Path dir) throws Exception {
+        return new TestOrigin(selfSignedKeyStore(dir));
+    }
+
+    /**
+     * A PKCS12 key store in {@code dir} (made once) holding a self-signed certificate for 127.0.0.1 and
+     * localhost under alias {@code origin}, its password {@link #KEY_STORE_PASSWORD}: for any loopback TLS server.
+     */
+    public static Path selfSignedKeyStore(Path dir) throws Exception {
         Path store = dir.resolve("origin.p12");
         if (!Files.exists(store)) {
             String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
@@ -94,7 +104,7 @@ public final class TestOrigin implements AutoCloseable {
                 throw new IllegalStateException("keytool failed: " + output);
             }
         }
-        return new TestOrigin(store);
+        return store;
     }
 
     /** An SSLContext that trusts this origin's certificate (TLS origins only). */
@@ -112,6 +122,11 @@ public final class TestOrigin implements AutoCloseable {
 
     /** Writes this origin's self-signed certificate to {@code file} in PEM (TLS origins only); returns the file. */
     public Path writeCertificatePem(Path file) throws Exception {
+        return writeCertificatePem(keyStore, file);
+    }
+
+    /** Writes the certificate of a {@link #selfSignedKeyStore} to {@code file} in PEM; returns the file. */
+    public static Path writeCertificatePem(Path keyStore, Path file) throws Exception {
         KeyStore store = KeyStore.getInstance("PKCS12");
         try (InputStream in = Files.newInputStream(keyStore)) {
             store.load(in, PASSWORD.toCharArray());

@@ -12,13 +12,17 @@ import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
 import org.eclipse.jetty.http.HttpException;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.http.HttpURI;
 import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.io.ClientConnector;
+import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.io.SocketChannelEndPoint;
 import org.eclipse.jetty.proxy.ProxyHandler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.internal.HttpConnection;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.SocketAddressResolver;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
@@ -26,9 +30,11 @@ import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.security.KeyStore;
 import java.util.List;
@@ -91,7 +97,39 @@ public class ForwardProxyHandler extends ProxyHandler.Forward {
             refuse(request, response, callback, refused);
             return true;
         }
-        return super.handle(request, response, callback);
+        if (answeredAsFinalRecipient(request, response, callback)) {
+            return true;
+        }
+        // Decided: the request is forwarded. An Expect: 100-continue is answered here, not by the origin.
+        return super.handle(ContinueAnsweredRequest.of(request), response, callback);
+    }
+
+    /**
+     * RFC 9110 7.6.2: a TRACE or OPTIONS whose Max-Forwards is 0 "MUST NOT" be forwarded; this proxy answers it
+     * as the final recipient. OPTIONS gets 200 with what this proxy itself allows (Content-Length 0, RFC 9110
+     * 9.3.7); TRACE gets 405 with Allow (RFC 9110 15.5.6), not an echo, which would reflect the client's
+     * credentials and cookies (RFC 9110 9.3.8 has the final recipient leave those out).
+     */
+    private static boolean answeredAsFinalRecipient(Request request, Response response, Callback callback) {
+        String method = request.getMethod();
+        if (!HttpMethod.TRACE.is(method) && !HttpMethod.OPTIONS.is(method)
+                || maxForwards(request.getHeaders()) != 0) {
+            return false;
+        }
+        response.setStatus(HttpMethod.OPTIONS.is(method) ? 200 : 405);
+        response.getHeaders().put(HttpHeader.ALLOW, HttpMethod.OPTIONS.asString());
+        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, 0L);
+        response.write(true, null, callback);
+        return true;
+    }
+
+    /** The Max-Forwards value, or -1 when there is none or it is not a number. */
+    private static long maxForwards(HttpFields headers) {
+        String value = headers.get(HttpHeader.MAX_FORWARDS);
+        if (value == null || value.isEmpty() || value.length() > 9 || !value.chars().allMatch(Character::isDigit)) {
+            return -1;
+        }
+        return Long.parseLong(value);
     }
 
     private void validateClientRequest(Request request, ExchangeFacts facts) throws RequestRefusedException {
@@ -243,12 +281,18 @@ public class ForwardProxyHandler extends ProxyHandler.Forward {
     /**
      * Copies the client's end-to-end headers as Jetty does (hop-by-hop ones, Proxy-Authorization among them, are
      * dropped, RFC 9110 7.6.1), except Host: the absolute-form target names the origin, and the origin's Host is
-     * made from it (RFC 9112 3.2.2).
+     * made from it (RFC 9112 3.2.2); and a TRACE's or OPTIONS's Max-Forwards goes on one less (RFC 9110 7.6.2).
      */
     @Override
     protected void copyRequestHeaders(Request clientRequest, org.eclipse.jetty.client.Request proxyRequest) {
         super.copyRequestHeaders(clientRequest, proxyRequest);
         proxyRequest.headers(headers -> headers.remove(HttpHeader.HOST));
+        long maxForwards = maxForwards(clientRequest.getHeaders());
+        if (maxForwards > 0 && (HttpMethod.TRACE.is(clientRequest.getMethod())
+                || HttpMethod.OPTIONS.is(clientRequest.getMethod()))) {
+            // RFC 9110 7.6.2: each intermediary decrements it before forwarding a TRACE or OPTIONS.
+            proxyRequest.headers(headers -> headers.put(HttpHeader.MAX_FORWARDS, Long.toString(maxForwards - 1)));
+        }
     }
 
     /**
@@ -401,6 +445,7 @@ public class ForwardProxyHandler extends ProxyHandler.Forward {
                                RequestRefusedException refused) {
         facts(request).refused(refused);
         if (response.isCommitted()) {
+            resetIfCloseDelimited(request, response, refused);
             callback.failed(refused);
             return;
         }
@@ -414,6 +459,30 @@ public class ForwardProxyHandler extends ProxyHandler.Forward {
         int status = refused.status();
         boolean close = status >= 500 || status == BAD_REQUEST || status == REQUEST_TIMEOUT;
         RefusalResponse.send(response, callback, refused, close);
+    }
+
+    /**
+     * Cuts a response that has begun, when its body is close-delimited (no Content-Length, not chunked: the client
+     * sent {@code Connection: close} or spoke HTTP/1.0), with a TCP reset instead of a FIN. A FIN is how such a
+     * body ends when it is whole (RFC 9112 6.3), so a truncated one would look complete; a reset is what RFC
+     * 9112 8 leaves the client to see as an incomplete message. A short Content-Length or a chunked body without
+     * its last chunk is already visibly cut by the close Jetty makes.
+     */
+    private static void resetIfCloseDelimited(Request request, Response response, Throwable cause) {
+        Connection connection = request.getConnectionMetaData().getConnection();
+        if (response.getHeaders().contains(HttpHeader.CONTENT_LENGTH)
+                || !(connection instanceof HttpConnection http) || http.getGenerator().isChunking()
+                || !(connection.getEndPoint() instanceof SocketChannelEndPoint socket)) {
+            return;
+        }
+        try {
+            // Linger 0: close() then discards what is unsent and sends RST. An intercepted tunnel's decrypted end
+            // point is not a socket and is left to Jetty's close (docs/reliability.md).
+            socket.getChannel().setOption(StandardSocketOptions.SO_LINGER, 0);
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("could not set SO_LINGER 0 on {}", socket, e);
+        }
+        socket.close(cause);
     }
 
     private static String unbracketed(String host) {

@@ -1,5 +1,11 @@
 package dev.tollgate.daemon.proxy;
 
+import org.eclipse.jetty.http.HttpException;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpGenerator;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpMethod;
+import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.EndPoint;
@@ -108,13 +114,51 @@ public final class OriginFormMarker extends HttpConnectionFactory {
             return super.onIdleExpired(timeout);
         }
 
+        /** Jetty's generator, except for the 2xx that opens a tunnel: see {@link ConnectResponseGenerator}. */
+        @Override
+        protected HttpGenerator newHttpGenerator() {
+            return new ConnectResponseGenerator(this::answeringConnect);
+        }
+
+        private boolean answeringConnect() {
+            org.eclipse.jetty.server.Request request = getHttpChannel().getRequest();
+            return request != null && HttpMethod.CONNECT.is(request.getMethod());
+        }
+
         @Override
         protected RequestHandler newRequestHandler() {
             return new RequestHandler() {
                 private boolean originForm;
+                private boolean http10;
+
+                /**
+                 * Jetty answers an HTTP/2 request line ({@code PRI * HTTP/2.0}, prior knowledge) on an HTTP/1.1-only
+                 * connector 426 Upgrade Required without the Upgrade field RFC 9110 15.5.22 makes a MUST. What is
+                 * meant is RFC 9110 15.6.6's 505: this port does not speak that major version of HTTP.
+                 */
+                @Override
+                public void badMessage(HttpException failure) {
+                    if (failure.getCode() == HttpStatus.UPGRADE_REQUIRED_426) {
+                        failure = new HttpException.RuntimeException(HttpStatus.HTTP_VERSION_NOT_SUPPORTED_505,
+                                "HTTP/2 is not spoken on this port: HTTP/1.1 only");
+                    }
+                    super.badMessage(failure);
+                }
+
+                @Override
+                public void parsedHeader(HttpField field) {
+                    if (http10 && field.getHeader() == HttpHeader.EXPECT) {
+                        // RFC 9110 10.1.1: "A server that receives a 100-continue expectation in an HTTP/1.0
+                        // request MUST ignore that expectation", and 15.2: no 1xx to an HTTP/1.0 client. Jetty
+                        // would answer it 100 when the body is first read; dropped here, it is never seen.
+                        return;
+                    }
+                    super.parsedHeader(field);
+                }
 
                 @Override
                 public void startRequest(String method, String uri, HttpVersion version) {
+                    http10 = version == HttpVersion.HTTP_1_0;
                     if (intercepted != null && uri != null && uri.startsWith("/")) {
                         // RFC 9112 3.3: the target is the tunnel's origin; origin-form is right here.
                         uri = intercepted.origin() + uri;

@@ -3,6 +3,7 @@ package dev.tollgate.daemon.proxy;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
+import org.eclipse.jetty.http.DateGenerator;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.thread.Scheduler;
@@ -11,6 +12,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -138,7 +140,10 @@ public final class RequestHeadDeadline {
             expired = true;
             String reason = "request head not complete within " + timeoutMs + " ms (requestHeaderTimeoutMs)";
             byte[] body = (REQUEST_TIMEOUT + " " + reason + "\n").getBytes(StandardCharsets.UTF_8);
-            String response = "HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain;charset=utf-8\r\n"
+            // Date: RFC 9110 6.6.1 asks it of every 4xx from a server with a clock; Jetty adds it to the
+            // responses it generates, and this one is written past Jetty's generator.
+            String response = "HTTP/1.1 408 Request Timeout\r\nDate: " + DateGenerator.formatDate(Instant.now())
+                    + "\r\nContent-Type: text/plain;charset=utf-8\r\n"
                     + "Connection: close\r\nContent-Length: " + body.length + "\r\n\r\n";
             ByteBuffer bytes = ByteBuffer.allocate(response.length() + body.length);
             bytes.put(response.getBytes(StandardCharsets.ISO_8859_1)).put(body).flip();

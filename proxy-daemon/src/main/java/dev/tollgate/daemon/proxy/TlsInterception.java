@@ -3,7 +3,6 @@ package dev.tollgate.daemon.proxy;
 import dev.tollgate.daemon.config.InterceptConfig;
 import dev.tollgate.daemon.tls.LeafCertificates;
 import dev.tollgate.daemon.tls.LeafKeyManager;
-import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.HttpStream;
@@ -81,7 +80,6 @@ public final class TlsInterception implements Interception {
         // As Jetty's ConnectHandler: the new connection replaces the HTTP one once the 200 has been written. The
         // 200 is an ordinary last write, completed before the callback, like every other response.
         request.setAttribute(HttpStream.UPGRADE_CONNECTION_ATTRIBUTE, tls);
-        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, 0L);
         response.setStatus(200);
         response.write(true, null, callback);
     }

@@ -111,6 +111,59 @@ class FailingUpstreamIT {
     }
 
     @Test
+    void upstreamResettingMidChunkedBodyIsSeenCutByAClientThatSentConnectionClose() throws Exception {
+        closeDelimitedBodyIsCutByAReset("HTTP/1.1", "Connection: close\r\n");
+    }
+
+    @Test
+    void upstreamResettingMidChunkedBodyIsSeenCutByAnHttp10Client() throws Exception {
+        closeDelimitedBodyIsCutByAReset("HTTP/1.0", "");
+    }
+
+    /**
+     * A client that will not keep its connection gets the origin's chunked response close-delimited (no
+     * Content-Length, no chunking: RFC 9112 6.3), whose clean end is the close itself. When the origin resets
+     * mid-body the client's connection must end in a reset too, never a FIN that makes the short body look
+     * whole (issue #20).
+     */
+    private void closeDelimitedBodyIsCutByAReset(String version, String fields) throws Exception {
+        byte[] chunks = chunked(SENT_BEFORE_RESET, 8 * 1024);
+        try (RawOrigin resetting = RawOrigin.scripted((socket, origin) -> resetMidBody(socket,
+                "Transfer-Encoding: chunked\r\n", chunks));
+             Socket client = new Socket(RawHttpConnection.loopback(), tollgate.port())) {
+            client.setSoTimeout(30_000);
+            client.getOutputStream().write(("GET http://127.0.0.1:" + resetting.port() + "/data " + version
+                    + "\r\nHost: 127.0.0.1:" + resetting.port() + "\r\n" + fields + "\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            InputStream in = new BufferedInputStream(client.getInputStream());
+            String head = RawHttpConnection.readHead(in);
+            assertNotNull(head, "a response head");
+            String lower = head.toLowerCase(java.util.Locale.ROOT);
+            boolean reset = false;
+            long body = 0;
+            byte[] buffer = new byte[8192];
+            try {
+                for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
+                    body += n;
+                }
+            } catch (java.net.SocketException connectionReset) {
+                reset = true;
+            }
+
+            if (lower.startsWith("http/1.1 200") && !lower.contains("\r\ncontent-length:")
+                    && !lower.contains("\r\ntransfer-encoding:")) {
+                long received = body;
+                assertTrue(reset, () -> "a close-delimited body cut after " + received + " bytes must end in a"
+                        + " reset, not a clean close");
+            } else {
+                assertTrue(lower.startsWith("http/1.1 502"), () -> "either the cut shows or nothing began: " + head);
+            }
+            Battery.assertRow(Battery.onlyRow(tollgate), lower.startsWith("http/1.1 200") ? 200 : 502,
+                    Outcome.UPSTREAM_RESET);
+        }
+    }
+
+    @Test
     void upstreamSendingATruncatedStatusLineIs502() throws Exception {
         badHeadIs502("HTTP/1.1 20");
     }

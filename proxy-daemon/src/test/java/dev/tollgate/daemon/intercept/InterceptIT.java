@@ -33,6 +33,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -263,6 +264,34 @@ class InterceptIT {
             AccessRecord row = tollgate.awaitRows(1, r -> r.kind() == Kind.TUNNEL).get(0);
             assertEquals(Outcome.DENIED, row.outcome(), row.reason());
             assertEquals(403, row.status());
+        }
+    }
+
+    /** RFC 9110 9.3.6: a 2xx to CONNECT carries neither Content-Length nor Transfer-Encoding (issue #20). */
+    @Test
+    void theTwoHundredThatOpensAnInterceptedTunnelCarriesNoContentLength() throws Exception {
+        try (TestOrigin origin = TestOrigin.tls(dir);
+             RunningTollgate tollgate = RunningTollgate.start(dir, interceptingListener(origin.port(),
+                     trusting(origin.writeCertificatePem(dir.resolve("origin.pem"))), false))) {
+            SSLContext trustingCa = CaTrust.trustingOnly(LocalCa.loadOrCreate(dir).certificate());
+            try (Socket raw = new Socket(InetAddress.getLoopbackAddress(), tollgate.port())) {
+                raw.setSoTimeout(READ_TIMEOUT_MS);
+                raw.getOutputStream().write(("CONNECT localhost:" + origin.port() + " HTTP/1.1\r\nHost: localhost:"
+                        + origin.port() + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                String head = RawHttpConnection.readHead(raw.getInputStream());
+                assertTrue(head.startsWith("HTTP/1.1 200"), head);
+                String lower = head.toLowerCase(java.util.Locale.ROOT);
+                assertFalse(lower.contains("\r\ncontent-length:"), head);
+                assertFalse(lower.contains("\r\ntransfer-encoding:"), head);
+                try (SSLSocket tls = (SSLSocket) trustingCa.getSocketFactory().createSocket(raw, "localhost",
+                        origin.port(), true)) {
+                    tls.getOutputStream().write(("GET /hello HTTP/1.1\r\nHost: localhost:" + origin.port()
+                            + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                    String response = new String(tls.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+                    assertTrue(response.startsWith("HTTP/1.1 200 "), response);
+                }
+            }
+            assertEquals(1, origin.hits("/hello"));
         }
     }
 
