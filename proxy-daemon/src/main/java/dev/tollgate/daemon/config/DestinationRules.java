@@ -1,7 +1,7 @@
 package dev.tollgate.daemon.config;
 
-import dev.tollgate.daemon.proxy.Cidr;
-import dev.tollgate.daemon.proxy.DomainPattern;
+import dev.tollgate.daemon.policy.Cidr;
+import dev.tollgate.daemon.policy.DomainPattern;
 
 import java.util.List;
 

@@ -1,6 +1,6 @@
 package dev.tollgate.daemon.config;
 
-import dev.tollgate.daemon.proxy.DomainPattern;
+import dev.tollgate.daemon.policy.DomainPattern;
 
 import java.util.List;
 

@@ -1,6 +1,6 @@
 package dev.tollgate.daemon.config;
 
-import dev.tollgate.daemon.proxy.Cidr;
+import dev.tollgate.daemon.policy.Cidr;
 
 import java.util.List;
 import java.util.regex.Pattern;

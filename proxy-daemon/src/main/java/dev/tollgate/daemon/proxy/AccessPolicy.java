@@ -2,6 +2,8 @@ package dev.tollgate.daemon.proxy;
 
 import dev.tollgate.daemon.config.ListenerConfig;
 import dev.tollgate.daemon.config.PortRanges;
+import dev.tollgate.daemon.policy.Cidr;
+import dev.tollgate.daemon.policy.ThisHost;
 import dev.tollgate.store.Outcome;
 
 import java.net.InetAddress;

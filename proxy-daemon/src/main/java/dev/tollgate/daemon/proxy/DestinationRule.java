@@ -1,5 +1,7 @@
 package dev.tollgate.daemon.proxy;
 
+import dev.tollgate.daemon.policy.Cidr;
+import dev.tollgate.daemon.policy.DomainPattern;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,5 +1,6 @@
 package dev.tollgate.daemon.proxy;
 
+import dev.tollgate.daemon.policy.ThisHost;
 import dev.tollgate.store.Outcome;
 
 import java.net.InetAddress;

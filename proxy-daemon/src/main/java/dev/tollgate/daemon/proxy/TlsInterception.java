@@ -1,6 +1,7 @@
 package dev.tollgate.daemon.proxy;
 
 import dev.tollgate.daemon.config.InterceptConfig;
+import dev.tollgate.daemon.policy.DomainPattern;
 import dev.tollgate.daemon.tls.LeafCertificates;
 import dev.tollgate.daemon.tls.LeafKeyManager;
 import org.eclipse.jetty.io.EndPoint;

@@ -1,4 +1,4 @@
-package dev.tollgate.daemon.proxy;
+package dev.tollgate.daemon.policy;
 
 import java.util.Locale;
 import java.util.regex.Pattern;

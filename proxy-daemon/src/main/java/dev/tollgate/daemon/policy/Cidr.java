@@ -1,4 +1,4 @@
-package dev.tollgate.daemon.proxy;
+package dev.tollgate.daemon.policy;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;

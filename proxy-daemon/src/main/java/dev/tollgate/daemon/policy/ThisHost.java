@@ -1,4 +1,4 @@
-package dev.tollgate.daemon.proxy;
+package dev.tollgate.daemon.policy;
 
 import java.net.Inet4Address;
 import java.net.Inet6Address;
@@ -76,7 +76,7 @@ public final class ThisHost {
     }
 
     /** The host's interface addresses now (read again after {@value #INTERFACES_MAX_AGE_MS} ms). */
-    static Set<InetAddress> interfaceAddresses() {
+    public static Set<InetAddress> interfaceAddresses() {
         Snapshot current = interfaces;
         long now = System.nanoTime();
         if (current.readAtNanos != 0 && now - current.readAtNanos < INTERFACES_MAX_AGE_MS * 1_000_000L) {
