@@ -73,8 +73,17 @@ public interface ProxyControl {
     /**
      * @param status UP when everything works, DEGRADED when the proxy serves but the store does not, DOWN
      * @param store  UP or DOWN
-     * @param reason why it is not UP, or null
+     * @param reason  why it is not UP, or null
+     * @param journal the audit journal's records not yet stored
      */
-    record Health(String status, String store, String reason) {
+    record Health(String status, String store, String reason, Journal journal) {
+    }
+
+    /**
+     * @param records             records in the journal not yet stored in the database
+     * @param bytes               bytes of the journal's files on disk (those not deleted yet)
+     * @param oldestUnstoredAgeMs how long the oldest record not yet stored has waited, in ms (0 when none waits)
+     */
+    record Journal(long records, long bytes, long oldestUnstoredAgeMs) {
     }
 }

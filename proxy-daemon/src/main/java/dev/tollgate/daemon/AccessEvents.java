@@ -1,26 +1,36 @@
 package dev.tollgate.daemon;
 
+import dev.tollgate.daemon.proxy.AccessRecordSink;
 import dev.tollgate.store.AccessRecord;
 
 import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * The one event, handed to each of its consumers in turn: the access-log writer now, the live stats and the
- * metrics as they arrive. Nothing counts a request twice in two places.
+ * The one event, handed to each of its consumers in turn: the journal and the access-log writer first (the
+ * journal possibly earlier, before the client has the end of its answer), then the live stats and the metrics
+ * as the exchange ends. Nothing counts a request twice in two places.
  */
-final class AccessEvents implements Consumer<AccessRecord> {
+final class AccessEvents implements AccessRecordSink {
 
-    private final List<Consumer<AccessRecord>> consumers;
+    private final AccessLogSink log;
+    private final List<Consumer<AccessRecord>> observers;
 
-    AccessEvents(List<Consumer<AccessRecord>> consumers) {
-        this.consumers = List.copyOf(consumers);
+    AccessEvents(AccessLogSink log, List<Consumer<AccessRecord>> observers) {
+        this.log = log;
+        this.observers = List.copyOf(observers);
     }
 
     @Override
-    public void accept(AccessRecord record) {
-        for (Consumer<AccessRecord> consumer : consumers) {
-            consumer.accept(record);
+    public long journal(AccessRecord record) {
+        return log.journal(record);
+    }
+
+    @Override
+    public void handOver(long seq, AccessRecord record) {
+        log.handOver(seq, record);
+        for (Consumer<AccessRecord> observer : observers) {
+            observer.accept(record);
         }
     }
 }

@@ -9,10 +9,9 @@ import org.slf4j.LoggerFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.Consumer;
 
 /**
- * Hands access records to the writer under the configured overflow policy.
+ * Hands access records to the writer under the configured overflow policy, each already in the journal.
  * <ul>
  *   <li>{@code refuse}: new requests are turned away (503) at the door while the queue is full, so a record of
  *   a request that was let in waits for room rather than being lost; only the 503 refusals' own records are
@@ -21,7 +20,7 @@ import java.util.function.Consumer;
  *   unlogged, with a WARN at most once a minute.</li>
  * </ul>
  */
-final class AccessLogSink implements Consumer<AccessRecord> {
+final class AccessLogSink {
 
     private static final Logger LOG = LoggerFactory.getLogger(AccessLogSink.class);
     private static final long WARN_EVERY_NANOS = TimeUnit.MINUTES.toNanos(1);
@@ -36,13 +35,18 @@ final class AccessLogSink implements Consumer<AccessRecord> {
         this.refuseOnOverflow = refuseOnOverflow;
     }
 
-    @Override
-    public void accept(AccessRecord record) {
+    /** Appends {@code record} to the journal, without waiting for the queue; returns its number. */
+    long journal(AccessRecord record) {
+        return writer.journal(record);
+    }
+
+    /** Queues a record journaled under {@code seq} for the database, under the overflow policy. */
+    void handOver(long seq, AccessRecord record) {
         if (refuseOnOverflow && record.outcome() != Outcome.OVERLOADED) {
-            writer.append(record);
+            writer.append(seq, record);
             return;
         }
-        if (!writer.offer(record) && !refuseOnOverflow) {
+        if (!writer.offer(seq, record) && !refuseOnOverflow) {
             unlogged.increment();
             warnAtMostOncePerMinute();
         }

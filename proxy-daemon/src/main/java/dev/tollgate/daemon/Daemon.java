@@ -10,6 +10,7 @@ import dev.tollgate.daemon.config.TollgateConfig;
 import dev.tollgate.daemon.proxy.LoopGuard;
 import dev.tollgate.daemon.stats.DaemonMetrics;
 import dev.tollgate.daemon.stats.TrafficStats;
+import dev.tollgate.store.AccessJournal;
 import dev.tollgate.store.AccessLog;
 import dev.tollgate.store.AdminEvent;
 import dev.tollgate.store.AuditorSqlServer;
@@ -76,7 +77,8 @@ public final class Daemon implements AutoCloseable {
         createStateDir(config.stateDirPath());
         // Before the access log loads H2, which reads the bind address once.
         AuditorSqlServer.configureH2();
-        accessLog = AccessLog.open(config.store());
+        accessLog = AccessLog.open(config.store(), config.stateDirPath().resolve(AccessJournal.DIRECTORY),
+                config.nodeName());
         sqlServer = AuditorSqlServer.start(accessLog, config.store(), config.stateDirPath());
         retention = RetentionPurger.start(accessLog.dataSource(), config.store().retentionDays())
                 .afterEachPurge(accessLog.keyIndexer()::deleteOrphanKeys);
@@ -86,7 +88,7 @@ public final class Daemon implements AutoCloseable {
         TrafficStats stats = new TrafficStats();
         AccessLogSink sink = new AccessLogSink(accessLog.writer(), config.store().refusesOnOverflow());
         metrics.bindUnlogged(sink, AccessLogSink::unlogged);
-        AccessEvents events = new AccessEvents(List.of(sink, stats, metrics.accessMetrics()));
+        AccessEvents events = new AccessEvents(sink, List.of(stats, metrics.accessMetrics()));
         LoopGuard loopGuard = new LoopGuard(config.nodeName());
         listeners = new ListenerManager(config.nodeName(), loopGuard, events, config.drainTimeoutMs(),
                 sink::refusesNewRequests, LeafCertificates.onFirstUse(config.stateDirPath()));

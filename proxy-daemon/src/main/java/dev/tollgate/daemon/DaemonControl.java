@@ -16,6 +16,7 @@ import dev.tollgate.daemon.config.ListenerConfig;
 import dev.tollgate.daemon.proxy.TunnelSession;
 import dev.tollgate.daemon.stats.DaemonMetrics;
 import dev.tollgate.daemon.stats.TrafficStats;
+import dev.tollgate.store.AccessJournal;
 import dev.tollgate.store.AccessLog;
 import dev.tollgate.store.AccessLogWriter;
 import org.slf4j.Logger;
@@ -103,17 +104,27 @@ final class DaemonControl implements ProxyControl {
      */
     @Override
     public Health health() {
-        Optional<String> failure = accessLog.writer().failure();
+        AccessLogWriter writer = accessLog.writer();
+        AccessJournal journal = writer.journal();
+        ProxyControl.Journal depth = new ProxyControl.Journal(journal.depthRecords(), journal.depthBytes(),
+                writer.oldestUnstoredAgeMs());
+        Optional<String> failure = writer.failure();
         if (failure.isPresent()) {
-            return new Health("DEGRADED", "DOWN", failure.get());
+            return new Health("DEGRADED", "DOWN", failure.get(), depth);
+        }
+        Optional<String> journalFailure = journal.failure();
+        if (journalFailure.isPresent()) {
+            return new Health("DEGRADED", "UP", journalFailure.get() + " (records are stored from memory; a crash"
+                    + " now loses those not yet stored)", depth);
         }
         try (Connection connection = accessLog.dataSource().getConnection()) {
             if (connection.isValid(2)) {
-                return new Health("UP", "UP", null);
+                return new Health("UP", "UP", null, depth);
             }
-            return new Health("DEGRADED", "DOWN", "the access-log database does not answer");
+            return new Health("DEGRADED", "DOWN", "the access-log database does not answer", depth);
         } catch (SQLException e) {
-            return new Health("DEGRADED", "DOWN", "the access-log database cannot be reached: " + e.getMessage());
+            return new Health("DEGRADED", "DOWN", "the access-log database cannot be reached: " + e.getMessage(),
+                    depth);
         }
     }
 

@@ -3,6 +3,7 @@ package dev.tollgate.daemon;
 import dev.tollgate.daemon.config.ListenerConfig;
 import dev.tollgate.daemon.proxy.AccessPolicy;
 import dev.tollgate.daemon.proxy.AdmissionHandler;
+import dev.tollgate.daemon.proxy.AccessRecordSink;
 import dev.tollgate.daemon.proxy.AccessRecorder;
 import dev.tollgate.daemon.proxy.Drain;
 import dev.tollgate.daemon.proxy.ForwardProxyHandler;
@@ -17,7 +18,6 @@ import dev.tollgate.daemon.proxy.TunnelHandler;
 import dev.tollgate.daemon.proxy.Interception;
 import dev.tollgate.daemon.proxy.TlsInterception;
 import dev.tollgate.daemon.tls.LeafCertificates;
-import dev.tollgate.store.AccessRecord;
 import org.eclipse.jetty.http.HttpCompliance;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
@@ -38,7 +38,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
-import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -80,7 +79,8 @@ final class ListenerManager implements AutoCloseable {
     private final List<String> order = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final String node;
     private final LoopGuard loopGuard;
-    private final Consumer<AccessRecord> sink;
+    private final AccessRecordSink sink;
+    private final AccessRecorder recorder;
     private final OpenTunnels openTunnels = new OpenTunnels();
     private final long drainTimeoutMs;
     private final BooleanSupplier accessLogFull;
@@ -91,7 +91,7 @@ final class ListenerManager implements AutoCloseable {
      * @param accessLogFull whether new requests must be refused (503) because the access log cannot take
      *                      their records
      */
-    ListenerManager(String node, LoopGuard loopGuard, Consumer<AccessRecord> sink, long drainTimeoutMs,
+    ListenerManager(String node, LoopGuard loopGuard, AccessRecordSink sink, long drainTimeoutMs,
                     BooleanSupplier accessLogFull, Supplier<LeafCertificates> leafCertificates) {
         this.leafCertificates = leafCertificates;
         this.node = node;
@@ -103,7 +103,8 @@ final class ListenerManager implements AutoCloseable {
         threads.setName("tollgate-proxy");
         server = new Server(threads);
         server.setHandler(router);
-        server.setRequestLog(new AccessRecorder(node, sink));
+        recorder = new AccessRecorder(node, sink);
+        server.setRequestLog(recorder);
         server.setStopTimeout(drainTimeoutMs);
         server.setStopAtShutdown(false);
     }
@@ -467,7 +468,7 @@ final class ListenerManager implements AutoCloseable {
         Interception interception = config.intercept().enabled()
                 ? new TlsInterception(config.intercept(), leafCertificates.get()) : Interception.OFF;
         return new AdmissionHandler(new TunnelHandler(forward, config, policy, authenticator, parent, loopGuard, node,
-                sink, openTunnels, drain, interception), accessLogFull, config.logQuery());
+                sink, openTunnels, drain, interception), accessLogFull, config.logQuery(), recorder);
     }
 
     private static String rootMessage(Throwable e) {

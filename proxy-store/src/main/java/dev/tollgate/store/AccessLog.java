@@ -1,5 +1,7 @@
 package dev.tollgate.store;
 
+import dev.tollgate.store.internal.AccessLogInserter;
+import dev.tollgate.store.internal.AccessLogTable;
 import dev.tollgate.store.internal.DatabaseUrl;
 import dev.tollgate.store.internal.DatabaseUrl.Vendor;
 import dev.tollgate.store.internal.DriverManagerDataSource;
@@ -16,11 +18,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Stream;
 import javax.sql.DataSource;
 
 /**
@@ -44,6 +55,8 @@ public final class AccessLog implements AutoCloseable {
     private final HikariDataSource queryPool;
     private final Connection keepOpen;
     private final AccessLogWriter writer;
+    private final AccessJournal journal;
+    private final boolean deleteJournalOnClose;
     private final KeyIndexer keyIndexer;
     private final AccessLogReader reader;
     private final AdminEventLog adminEvents;
@@ -51,8 +64,10 @@ public final class AccessLog implements AutoCloseable {
     private boolean closed;
 
     private AccessLog(String name, DataSource dataSource, HikariDataSource queryPool, Connection keepOpen,
-            AccessLogWriter writer, KeyIndexer keyIndexer) {
+            AccessLogWriter writer, AccessJournal journal, boolean deleteJournalOnClose, KeyIndexer keyIndexer) {
         this.name = name;
+        this.journal = journal;
+        this.deleteJournalOnClose = deleteJournalOnClose;
         this.dataSource = dataSource;
         this.queryPool = queryPool;
         this.keepOpen = keepOpen;
@@ -80,12 +95,31 @@ public final class AccessLog implements AutoCloseable {
         return open(config, AccessLogWriter.DEFAULT_CLOSE_TIMEOUT_MS);
     }
 
+    /**
+     * As {@link #open(StoreConfig)}, with the node's journal in {@code journalDir} (the daemon's
+     * {@code <stateDir>/journal}): every record it still holds from an earlier run, one that crashed or was killed,
+     * is stored now, before this returns, except those the database already has. {@link #open(StoreConfig)} keeps
+     * its journal in a temporary directory that {@link #close()} deletes, for tools and tests that need no crash
+     * recovery.
+     *
+     * @param node the node whose journal it is: its numbering goes on from the highest the database holds for it
+     */
+    public static AccessLog open(StoreConfig config, Path journalDir, String node) throws SQLException {
+        return open(config, journalDir, node, AccessLogWriter.DEFAULT_CLOSE_TIMEOUT_MS,
+                KeyIndexer.DEFAULT_INTERVAL_MS);
+    }
+
     static AccessLog open(StoreConfig config, long closeTimeoutMs) throws SQLException {
         return open(config, closeTimeoutMs, KeyIndexer.DEFAULT_INTERVAL_MS);
     }
 
     /** As {@link #open(StoreConfig)}, for tests that decide when keys are indexed (a long interval, then indexNow). */
     static AccessLog open(StoreConfig config, long closeTimeoutMs, long keyIndexIntervalMs) throws SQLException {
+        return open(config, null, null, closeTimeoutMs, keyIndexIntervalMs);
+    }
+
+    static AccessLog open(StoreConfig config, Path journalDir, String node, long closeTimeoutMs,
+                          long keyIndexIntervalMs) throws SQLException {
         if (config.url() == null) {
             throw new IllegalArgumentException("url: not set (the daemon fills in the H2 file in its state directory)");
         }
@@ -105,6 +139,7 @@ public final class AccessLog implements AutoCloseable {
         // close(): the writer's reconnects do not reopen the file, and a jdbc:h2:mem: database keeps its schema.
         Connection keepOpen = DatabaseUrl.isEmbeddedH2(config.url()) ? direct.getConnection() : null;
         HikariDataSource queryPool = null;
+        AccessJournal journal = null;
         try {
             migrate(name, vendor, direct);
             // Embedded H2 needs no pool: a connection is a session inside this process, opened in microseconds.
@@ -112,20 +147,98 @@ public final class AccessLog implements AutoCloseable {
                 queryPool = QueryPool.open("tollgate-queries", url, config.user(), password);
             }
             DataSource queries = queryPool != null ? queryPool : direct;
-            AccessLogWriter writer = AccessLogWriter.start(name, direct, config, closeTimeoutMs);
+            boolean temporaryJournal = journalDir == null;
+            Path dir = temporaryJournal ? Files.createTempDirectory("tollgate-journal") : journalDir;
+            journal = AccessJournal.open(dir, config.journalSegmentBytes(), config.fsync(), highestSeq(direct, node),
+                    (opened, records) -> replay(name, vendor, direct, opened, records, config.batchSize()));
+            AccessLogWriter writer = AccessLogWriter.start(name, direct, vendor, journal, config, closeTimeoutMs);
             KeyIndexer keyIndexer = vendor == Vendor.H2
                     ? KeyIndexer.start(name, direct, keyIndexIntervalMs, () -> writer.queueDepth() > config.batchSize())
                     : KeyIndexer.none();
             LOG.info("{} - access log open", name);
-            return new AccessLog(name, queries, queryPool, keepOpen, writer, keyIndexer);
+            return new AccessLog(name, queries, queryPool, keepOpen, writer, journal, temporaryJournal, keyIndexer);
+        } catch (IOException e) {
+            closeAfterFailure(queryPool, journal, keepOpen);
+            throw new SQLException(name + " - cannot open the journal: " + e, e);
         } catch (SQLException | RuntimeException e) {
-            if (queryPool != null) {
-                queryPool.close();
-            }
-            closeQuietly(keepOpen);
+            closeAfterFailure(queryPool, journal, keepOpen);
             throw e;
         }
     }
+
+    private static void closeAfterFailure(HikariDataSource queryPool, AccessJournal journal, Connection keepOpen) {
+        if (queryPool != null) {
+            queryPool.close();
+        }
+        if (journal != null) {
+            journal.close();
+        }
+        closeQuietly(keepOpen);
+    }
+
+    /**
+     * The highest journal number the database holds for {@code node} (for any node when null), or 0: a journal
+     * lost or deleted by hand must not number new records under numbers already stored, which the idempotent
+     * insert would then skip.
+     */
+    private static long highestSeq(DataSource dataSource, String node) throws SQLException {
+        String sql = "SELECT MAX(seq) FROM access_log" + (node == null ? "" : " WHERE node = ?");
+        try (Connection c = dataSource.getConnection(); PreparedStatement select = c.prepareStatement(sql)) {
+            if (node != null) {
+                select.setString(1, AccessLogTable.fit(node, AccessLogTable.NODE_WIDTH));
+            }
+            try (ResultSet rs = select.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    /**
+     * Stores the records an earlier run left in the journal, in batches, skipping those the database already
+     * has (looked up by node and number range, through V7's index), and releases each.
+     */
+    private static void replay(String name, Vendor vendor, DataSource dataSource, AccessJournal journal,
+                               List<JournaledRecord> records, int batchSize) throws SQLException {
+        if (records.isEmpty()) {
+            return;
+        }
+        Set<String> stored = new HashSet<>();
+        long low = records.stream().mapToLong(JournaledRecord::seq).min().orElse(0);
+        long high = records.stream().mapToLong(JournaledRecord::seq).max().orElse(0);
+        try (Connection c = dataSource.getConnection(); PreparedStatement select = c.prepareStatement(
+                "SELECT node, seq FROM access_log WHERE node = ? AND seq BETWEEN ? AND ?")) {
+            for (String node : records.stream().map(r -> r.record().node()).distinct().toList()) {
+                select.setString(1, AccessLogTable.fit(node, AccessLogTable.NODE_WIDTH));
+                select.setLong(2, low);
+                select.setLong(3, high);
+                try (ResultSet rs = select.executeQuery()) {
+                    while (rs.next()) {
+                        stored.add(rs.getLong(2) + "@" + rs.getString(1));
+                    }
+                }
+            }
+        }
+        List<JournaledRecord> missing = new ArrayList<>();
+        for (JournaledRecord r : records) {
+            if (stored.contains(r.seq() + "@" + AccessLogTable.fit(r.record().node(), AccessLogTable.NODE_WIDTH))) {
+                journal.release(r.seq());
+            } else {
+                missing.add(r);
+            }
+        }
+        AccessLogInserter inserter = new AccessLogInserter(dataSource, vendor, journal::release);
+        try {
+            for (int from = 0; from < missing.size(); from += batchSize) {
+                inserter.insert(new ArrayList<>(missing.subList(from, Math.min(missing.size(), from + batchSize))));
+            }
+        } finally {
+            inserter.close();
+        }
+        LOG.info("{} - journal replayed: {} records stored now, {} were stored already", name, missing.size(),
+                records.size() - missing.size());
+    }
+
 
     /** The migration folders for {@code vendor}: the common one and the database's own. */
     public static String[] migrationLocations(Vendor vendor) {
@@ -184,6 +297,10 @@ public final class AccessLog implements AutoCloseable {
         closed = true;
         keyIndexer.close();
         writer.close();
+        journal.close();
+        if (deleteJournalOnClose) {
+            deleteTemporaryJournal(journal.directory());
+        }
         if (queryPool != null) {
             queryPool.close();
         }
@@ -228,6 +345,17 @@ public final class AccessLog implements AutoCloseable {
                     .map(MigrationVersion::getVersion)
                     .orElse("none");
             throw new SchemaTooNewException(name, newest.get().getVersion(), known);
+        }
+    }
+
+    private static void deleteTemporaryJournal(Path dir) {
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path file : files.toList()) {
+                Files.deleteIfExists(file);
+            }
+            Files.deleteIfExists(dir);
+        } catch (IOException e) {
+            LOG.warn("cannot delete the temporary journal {}: {}", dir, e.toString());
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.tollgate.store;
 
 import dev.tollgate.store.internal.AccessLogInserter;
+import dev.tollgate.store.internal.DatabaseUrl;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,7 +22,9 @@ import java.util.concurrent.locks.LockSupport;
 import javax.sql.DataSource;
 
 /**
- * Hands access records from request threads to the database: a bounded queue in front of one background
+ * Hands access records from request threads to the database: each is first appended to the node's
+ * {@link AccessJournal} (on the request thread, which the kill -9 guarantee needs), then queued: a bounded queue in
+ * front of one background
  * thread ({@value #THREAD_NAME}) that inserts them in JDBC batches on its own connection, one commit per
  * batch. A batch is written when it holds {@code batchSize} records, when {@code flushIntervalMs} has passed
  * since its first record's request ended, or when someone calls {@link #flush}.
@@ -31,6 +34,11 @@ import javax.sql.DataSource;
  * stored, while the full queue makes {@link #append} wait. The one exception is a row the database refuses
  * as bad data (SQLSTATE class 22 or 23), which no retry could store: it is logged at ERROR with its content
  * and counted in {@link #failed()}, and the rest of its batch is stored.
+ * <p>
+ * The queue carries each record with its journal number, and the writer releases the number in the journal once
+ * the record is stored: the journal is what a restart after a crash stores again, the queue spares the writer
+ * reading back what was just written. Stores are idempotent on (node, seq), so a record stored twice (before the
+ * crash and again in the replay) is one row.
  */
 public final class AccessLogWriter implements AutoCloseable {
 
@@ -46,6 +54,7 @@ public final class AccessLogWriter implements AutoCloseable {
     // How often a writer gathering a batch looks for more records (see gather).
     private static final long GATHER_TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
     private static final int MAX_CAUSE_DEPTH = 32;
+    private static final long HAND_OVER_RECHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private final String name;
     private final int batchSize;
@@ -53,7 +62,8 @@ public final class AccessLogWriter implements AutoCloseable {
     private final long flushIntervalNanos;
     private final long closeTimeoutMs;
     private final AccessLogInserter inserter;
-    // AccessRecords, and FlushMarkers that ask the writer to store what it has and report back.
+    private final AccessJournal journal;
+    // JournaledRecords, and FlushMarkers that ask the writer to store what it has and report back.
     private final BlockingQueue<Object> queue;
     private final Thread thread;
     // Producers between their check of `closed` and the end of their put: the writer waits for them to land.
@@ -61,20 +71,25 @@ public final class AccessLogWriter implements AutoCloseable {
     private final CountDownLatch abandoned = new CountDownLatch(1);
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final LongAdder dropped = new LongAdder();
+    // Records journal()ed and not yet handed to append(seq, r) or offer(seq, r): what flush waits for first.
+    private final LongAdder notHandedOver = new LongAdder();
     private volatile boolean closed;
     private volatile int inHand;
+    private volatile JournaledRecord oldestInHand;
     // Why storing fails right now, or null while it works: what health reports as DEGRADED.
     private volatile String failure;
     // Written and read by the writer thread only.
     private Instant failingSince;
 
-    private AccessLogWriter(String name, DataSource dataSource, StoreConfig config, long closeTimeoutMs) {
+    private AccessLogWriter(String name, DataSource dataSource, DatabaseUrl.Vendor vendor, AccessJournal journal,
+                            StoreConfig config, long closeTimeoutMs) {
         this.name = name;
         this.batchSize = config.batchSize();
         this.queueCapacity = config.queueCapacity();
         this.flushIntervalNanos = TimeUnit.MILLISECONDS.toNanos(config.flushIntervalMs());
         this.closeTimeoutMs = closeTimeoutMs;
-        this.inserter = new AccessLogInserter(dataSource);
+        this.journal = journal;
+        this.inserter = new AccessLogInserter(dataSource, vendor, journal::release);
         this.queue = new ArrayBlockingQueue<>(queueCapacity);
         this.thread = new Thread(this::run, THREAD_NAME);
         // Daemon: a writer that close() gave up on must not keep the JVM alive.
@@ -82,8 +97,9 @@ public final class AccessLogWriter implements AutoCloseable {
     }
 
     /** Starts a writer; {@code name} prefixes its log lines. The table must exist. */
-    static AccessLogWriter start(String name, DataSource dataSource, StoreConfig config, long closeTimeoutMs) {
-        AccessLogWriter writer = new AccessLogWriter(name, dataSource, config, closeTimeoutMs);
+    static AccessLogWriter start(String name, DataSource dataSource, DatabaseUrl.Vendor vendor, AccessJournal journal,
+                                 StoreConfig config, long closeTimeoutMs) {
+        AccessLogWriter writer = new AccessLogWriter(name, dataSource, vendor, journal, config, closeTimeoutMs);
         writer.thread.start();
         return writer;
     }
@@ -97,13 +113,32 @@ public final class AccessLogWriter implements AutoCloseable {
      */
     public void append(AccessRecord r) {
         Objects.requireNonNull(r, "r");
+        checkOpen();
+        append(journal(r), r);
+    }
+
+    /**
+     * Appends {@code r} to the journal and returns its number, to be handed to {@link #append(long, AccessRecord)}
+     * or {@link #offer(long, AccessRecord)} later: for a request path that must have the record safe before the
+     * client gets the end of its answer, and may wait for the queue only after. Does not wait.
+     */
+    public long journal(AccessRecord r) {
+        long seq = journal.append(Objects.requireNonNull(r, "r"));
+        notHandedOver.increment();
+        return seq;
+    }
+
+    /** As {@link #append(AccessRecord)}, for a record already in the journal under {@code seq}. */
+    public void append(long seq, AccessRecord r) {
+        Objects.requireNonNull(r, "r");
+        JournaledRecord entry = new JournaledRecord(seq, r);
         handingOver.incrementAndGet();
         boolean interrupted = false;
         try {
             checkOpen();
             while (true) {
                 try {
-                    if (queue.offer(r, FULL_QUEUE_RECHECK_MS, TimeUnit.MILLISECONDS)) {
+                    if (queue.offer(entry, FULL_QUEUE_RECHECK_MS, TimeUnit.MILLISECONDS)) {
                         return;
                     }
                     if (abandoned.getCount() == 0) {
@@ -115,6 +150,7 @@ public final class AccessLogWriter implements AutoCloseable {
             }
         } finally {
             handingOver.decrementAndGet();
+            notHandedOver.decrement();
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
@@ -129,28 +165,49 @@ public final class AccessLogWriter implements AutoCloseable {
      */
     public boolean offer(AccessRecord r) {
         Objects.requireNonNull(r, "r");
+        checkOpen();
+        return offer(journal(r), r);
+    }
+
+    /**
+     * As {@link #offer(AccessRecord)}, for a record already in the journal under {@code seq}. A record turned away
+     * is released in the journal: it is not stored.
+     */
+    public boolean offer(long seq, AccessRecord r) {
+        Objects.requireNonNull(r, "r");
         handingOver.incrementAndGet();
         try {
             checkOpen();
-            if (queue.offer(r)) {
+            if (queue.offer(new JournaledRecord(seq, r))) {
                 return true;
             }
             dropped.increment();
+            journal.release(seq);
             return false;
         } finally {
             handingOver.decrementAndGet();
+            notHandedOver.decrement();
         }
     }
 
     /**
      * Waits until every record appended before this call is stored (or rejected, see {@link #failed()}),
-     * asking the writer to write its batch now rather than when it is full or due.
+     * asking the writer to write its batch now rather than when it is full or due. A record {@link #journal}ed
+     * before this call but not handed over yet (its exchange was still ending: the client may already have its
+     * answer) is waited for first, until no hand-over is pending: so under continuous traffic this waits for a
+     * quiet moment, or for the timeout.
      *
-     * @return true when they are, false when {@code timeoutMs} ran out first (a database that is down, or a
-     *         queue too full to take the request in time)
+     * @return true when they are, false when {@code timeoutMs} ran out first (a database that is down, a
+     *         queue too full to take the request in time, or hand-overs that never stopped)
      */
     public boolean flush(long timeoutMs) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(0, timeoutMs));
+        while (notHandedOver.sum() > 0) {
+            if (System.nanoTime() - deadline >= 0) {
+                return false;
+            }
+            LockSupport.parkNanos(HAND_OVER_RECHECK_NANOS);
+        }
         FlushMarker marker = new FlushMarker();
         boolean queued;
         handingOver.incrementAndGet();
@@ -168,6 +225,27 @@ public final class AccessLogWriter implements AutoCloseable {
             return await(marker.done, deadline);
         }
         return closed && await(stopped, deadline) && abandoned.getCount() > 0;
+    }
+
+    /** The journal every record goes through. */
+    public AccessJournal journal() {
+        return journal;
+    }
+
+    /**
+     * How long the oldest record not yet stored has waited since it was handed over (the end of its request), in
+     * ms, or 0 when none waits: the batch in hand, else the head of the queue.
+     */
+    public long oldestUnstoredAgeMs() {
+        JournaledRecord oldest = oldestInHand;
+        if (oldest == null) {
+            Object head = queue.peek();
+            oldest = head instanceof JournaledRecord entry ? entry : null;
+        }
+        if (oldest == null) {
+            return 0;
+        }
+        return Math.max(0, System.currentTimeMillis() - (oldest.record().tsMs() + oldest.record().durationMs()));
     }
 
     /** Entries in the queue now: the records waiting for the writer (a pending flush counts as one). */
@@ -216,7 +294,7 @@ public final class AccessLogWriter implements AutoCloseable {
         // Wakes a writer waiting for its batch to fill; when the queue is full the writer is busy anyway.
         queue.offer(new FlushMarker());
         if (!await(stopped, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(closeTimeoutMs))) {
-            long left = inHand + queue.stream().filter(AccessRecord.class::isInstance).count();
+            long left = inHand + queue.stream().filter(JournaledRecord.class::isInstance).count();
             LOG.warn("{} - access-log writer gave up after {} ms with {} access records not stored", name,
                     closeTimeoutMs, left);
             abandoned.countDown();
@@ -255,7 +333,7 @@ public final class AccessLogWriter implements AutoCloseable {
     private void run() {
         LOG.info("{} - access-log writer started (batchSize {}, flushIntervalMs {}, queueCapacity {})", name,
                 batchSize, TimeUnit.NANOSECONDS.toMillis(flushIntervalNanos), queueCapacity);
-        List<AccessRecord> batch = new ArrayList<>(batchSize);
+        List<JournaledRecord> batch = new ArrayList<>(batchSize);
         List<FlushMarker> flushes = new ArrayList<>();
         int failures = 0;
         try {
@@ -271,6 +349,7 @@ public final class AccessLogWriter implements AutoCloseable {
                         inserter.insert(batch);
                     }
                     inHand = 0;
+                    oldestInHand = null;
                     flushes.forEach(f -> f.done.countDown());
                     flushes.clear();
                     if (failures > 0) {
@@ -302,7 +381,7 @@ public final class AccessLogWriter implements AutoCloseable {
      * request ended, a flush marker arrives, or (when closing) the queue is empty. Returns with nothing after
      * an idle second.
      */
-    private void gather(List<AccessRecord> batch, List<FlushMarker> flushes) throws InterruptedException {
+    private void gather(List<JournaledRecord> batch, List<FlushMarker> flushes) throws InterruptedException {
         Object next = queue.poll(IDLE_POLL_MS, TimeUnit.MILLISECONDS);
         long deadline = 0;
         while (next != null) {
@@ -310,10 +389,12 @@ public final class AccessLogWriter implements AutoCloseable {
                 flushes.add(marker);
                 return;
             }
+            JournaledRecord entry = (JournaledRecord) next;
             if (batch.isEmpty()) {
-                deadline = System.nanoTime() + waitLeftNanos((AccessRecord) next);
+                deadline = System.nanoTime() + waitLeftNanos(entry.record());
+                oldestInHand = entry;
             }
-            batch.add((AccessRecord) next);
+            batch.add(entry);
             inHand = batch.size();
             if (batch.size() >= batchSize) {
                 return;

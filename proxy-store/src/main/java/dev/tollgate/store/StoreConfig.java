@@ -26,6 +26,11 @@ import java.nio.file.Path;
  * @param retentionDays   rows older than this many days are deleted; 0 keeps them forever
  * @param sqlPort         port of the read-only SQL server on 127.0.0.1 for {@code tollgate sql}; 0 any free
  *                        port, -1 none
+ * @param journalSegmentBytes the size of one file of the audit journal ({@code <stateDir>/journal}): a file is
+ *                        deleted once all its records are stored, so this is also about the most a restart reads
+ *                        back and checks against the database
+ * @param fsync           whether each journal append is also forced to the disk (fdatasync) before the client's
+ *                        answer completes: survives power loss, at the price of a disk flush per request
  */
 public record StoreConfig(
         String url,
@@ -37,7 +42,9 @@ public record StoreConfig(
         Integer queueCapacity,
         String onOverflow,
         Integer retentionDays,
-        Integer sqlPort) {
+        Integer sqlPort,
+        Integer journalSegmentBytes,
+        Boolean fsync) {
 
     public static final String DEFAULT_USER = "tollgate";
     public static final String DEFAULT_PASSWORD = "";
@@ -53,6 +60,10 @@ public record StoreConfig(
     public static final int MAX_RETENTION_DAYS = 36_500;
     public static final int DEFAULT_SQL_PORT = 9092;
     public static final int NO_SQL_PORT = -1;
+    public static final int DEFAULT_JOURNAL_SEGMENT_BYTES = 16 * 1024 * 1024;
+    public static final int MIN_JOURNAL_SEGMENT_BYTES = 64 * 1024;
+    public static final int MAX_JOURNAL_SEGMENT_BYTES = 1024 * 1024 * 1024;
+    public static final boolean DEFAULT_FSYNC = false;
 
     public StoreConfig {
         if (url != null && !url.startsWith("jdbc:")) {
@@ -79,6 +90,17 @@ public record StoreConfig(
         }
         retentionDays = inRange("retentionDays", retentionDays, DEFAULT_RETENTION_DAYS, 0, MAX_RETENTION_DAYS);
         sqlPort = inRange("sqlPort", sqlPort, DEFAULT_SQL_PORT, NO_SQL_PORT, 65_535);
+        journalSegmentBytes = inRange("journalSegmentBytes", journalSegmentBytes, DEFAULT_JOURNAL_SEGMENT_BYTES,
+                MIN_JOURNAL_SEGMENT_BYTES, MAX_JOURNAL_SEGMENT_BYTES);
+        fsync = fsync == null ? DEFAULT_FSYNC : fsync;
+    }
+
+    /** The settings of the keys before the journal's, the journal's at their defaults. */
+    public StoreConfig(String url, String user, String password, String passwordFile, Integer batchSize,
+                       Integer flushIntervalMs, Integer queueCapacity, String onOverflow, Integer retentionDays,
+                       Integer sqlPort) {
+        this(url, user, password, passwordFile, batchSize, flushIntervalMs, queueCapacity, onOverflow, retentionDays,
+                sqlPort, null, null);
     }
 
     /** The same settings with the keys added later left at their defaults. */
@@ -123,7 +145,7 @@ public record StoreConfig(
 
     /** The defaults for every key. */
     public static StoreConfig defaults() {
-        return new StoreConfig(null, null, null, null, null, null, null, null, null, null);
+        return new StoreConfig(null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /** This config with {@code url} filled in when it was left out. */
@@ -134,7 +156,7 @@ public record StoreConfig(
     /** This config with another database: the same user, password and writer settings. */
     public StoreConfig withUrl(String otherUrl) {
         return new StoreConfig(otherUrl, user, password, passwordFile, batchSize, flushIntervalMs, queueCapacity,
-                onOverflow, retentionDays, sqlPort);
+                onOverflow, retentionDays, sqlPort, journalSegmentBytes, fsync);
     }
 
     /**

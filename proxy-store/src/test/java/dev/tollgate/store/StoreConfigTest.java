@@ -73,6 +73,8 @@ class StoreConfigTest {
         assertEquals(500, config.batchSize());
         assertEquals(200, config.flushIntervalMs());
         assertEquals(65_536, config.queueCapacity());
+        assertEquals(16 * 1024 * 1024, config.journalSegmentBytes());
+        assertEquals(false, config.fsync());
     }
 
     @Test
@@ -97,6 +99,8 @@ class StoreConfigTest {
             "flushIntervalMs, 60001, (1 to 60000)",
             "queueCapacity, 0, (1 to 10000000)",
             "queueCapacity, 10000001, (1 to 10000000)",
+            "journalSegmentBytes, 65535, (65536 to 1073741824)",
+            "journalSegmentBytes, 1073741825, (65536 to 1073741824)",
     })
     void anOutOfRangeValueIsRejectedNamingKeyValueAndLimits(String key, int value, String limits) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> configWith(key, value));
@@ -130,6 +134,8 @@ class StoreConfigTest {
             case "batchSize" -> new StoreConfig(null, null, null, value, null, null);
             case "flushIntervalMs" -> new StoreConfig(null, null, null, null, value, null);
             case "queueCapacity" -> new StoreConfig(null, null, null, null, null, value);
+            case "journalSegmentBytes" -> new StoreConfig(null, null, null, null, null, null, null, null, null, null,
+                    value, null);
             default -> throw new IllegalArgumentException(key);
         };
     }

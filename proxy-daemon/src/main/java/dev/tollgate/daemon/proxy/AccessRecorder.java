@@ -12,7 +12,6 @@ import org.eclipse.jetty.server.RequestLog;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.URIUtil;
 
-import java.util.function.Consumer;
 
 /**
  * The server-wide request log that turns every completed non-tunnel request into one {@link AccessRecord}:
@@ -20,25 +19,62 @@ import java.util.function.Consumer;
  * INTERCEPT rows with the tunnel's SNI name), and requests Jetty's parser rejected
  * before any handler saw them (400, 414, 431, 505), which have no facts. Tunnels record themselves when they
  * close.
+ * <p>
+ * A request that reached a listener's chain is journaled before the client gets the end of its answer
+ * ({@link #journalBeforeLastBytes}, called by {@link JournaledResponse}); this request log then only hands that
+ * same record on. A request Jetty's parser rejected never reaches the chain: its record is journaled here, after
+ * its answer was sent (the one kind of row a kill -9 at that moment can still lose, docs/access-log.md).
  */
 public final class AccessRecorder implements RequestLog {
 
-    private final String node;
-    private final Consumer<AccessRecord> sink;
+    private static final String JOURNALED_ATTRIBUTE = AccessRecorder.class.getName() + ".journaled";
 
-    public AccessRecorder(String node, Consumer<AccessRecord> sink) {
+    private final String node;
+    private final AccessRecordSink sink;
+
+    public AccessRecorder(String node, AccessRecordSink sink) {
         this.node = node;
         this.sink = sink;
     }
 
-    @Override
-    public void log(Request request, Response response) {
-        ExchangeFacts facts = (ExchangeFacts) request.getAttribute(ExchangeFacts.ATTRIBUTE);
-        if (facts != null && facts.recordedByTunnel || facts == null && OriginFormMarker.headTimedOut(request)) {
+    /**
+     * Called once per request, just before the last bytes of its answer are released to the client (the last
+     * write, or the one that completes a Content-Length body; for a bodiless answer, its head): builds the record
+     * with what is known now and appends it to the journal.
+     *
+     * @param status        the status of the answer
+     * @param bytesToClient the body bytes sent to the client, those about to be sent included
+     */
+    void journalBeforeLastBytes(Request request, int status, long bytesToClient) {
+        if (!records(request)) {
             return;
         }
+        AccessRecord r = newRecord(request, status, bytesToClient);
+        long seq = sink.journal(r);
+        request.setAttribute(JOURNALED_ATTRIBUTE, new Journaled(seq, r));
+    }
+
+    @Override
+    public void log(Request request, Response response) {
+        if (request.getAttribute(JOURNALED_ATTRIBUTE) instanceof Journaled journaled) {
+            sink.handOver(journaled.seq, journaled.record);
+            return;
+        }
+        if (!records(request)) {
+            return;
+        }
+        sink.accept(newRecord(request, response.getStatus(), Response.getContentBytesWritten(response)));
+    }
+
+    /** Whether this request log records {@code request}: not a tunnel (it records itself), nor a head that timed out. */
+    private static boolean records(Request request) {
+        ExchangeFacts facts = (ExchangeFacts) request.getAttribute(ExchangeFacts.ATTRIBUTE);
+        return !(facts != null && facts.recordedByTunnel || facts == null && OriginFormMarker.headTimedOut(request));
+    }
+
+    private AccessRecord newRecord(Request request, int status, long bytesToClient) {
+        ExchangeFacts facts = (ExchangeFacts) request.getAttribute(ExchangeFacts.ATTRIBUTE);
         long tsMs = Request.getTimeStamp(request);
-        int status = response.getStatus();
         String method = request.getMethod();
         HttpURI uri = request.getHttpURI();
         String protocol = request.getConnectionMetaData().getProtocol();
@@ -62,7 +98,7 @@ public final class AccessRecorder implements RequestLog {
         if (intercepted != null) {
             intercepted.interceptedRequests.increment();
         }
-        sink.accept(new AccessRecord(
+        return new AccessRecord(
                 null,
                 tsMs,
                 Math.max(0, System.currentTimeMillis() - tsMs),
@@ -79,11 +115,14 @@ public final class AccessRecorder implements RequestLog {
                 uri == null ? null : pathOf(uri, facts != null && facts.logQuery),
                 status,
                 Request.getContentBytesRead(request),
-                Response.getContentBytesWritten(response),
+                bytesToClient,
                 facts == null ? null : facts.upstreamAddr,
                 intercepted == null ? null : intercepted.sni,
                 outcome,
-                reason));
+                reason);
+    }
+
+    private record Journaled(long seq, AccessRecord record) {
     }
 
     static String listenerName(Request request) {

@@ -23,20 +23,24 @@ public final class AdmissionHandler extends Handler.Wrapper {
 
     private final BooleanSupplier accessLogFull;
     private final boolean logQuery;
+    private final AccessRecorder recorder;
 
     /**
      * @param next          the listener's chain
      * @param accessLogFull whether the access-log queue is full right now
      * @param logQuery      the listener's {@code logQuery}: a refusal's row keeps the query as a forwarded row would
+     * @param recorder      journals each request's record before the end of its answer ({@link JournaledResponse})
      */
-    public AdmissionHandler(Handler next, BooleanSupplier accessLogFull, boolean logQuery) {
+    public AdmissionHandler(Handler next, BooleanSupplier accessLogFull, boolean logQuery, AccessRecorder recorder) {
         super(next);
+        this.recorder = recorder;
         this.accessLogFull = accessLogFull;
         this.logQuery = logQuery;
     }
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) throws Exception {
+        request.addHttpStreamWrapper(stream -> new JournaledResponse(stream, request, recorder));
         if (!accessLogFull.getAsBoolean()) {
             return super.handle(request, response, callback);
         }

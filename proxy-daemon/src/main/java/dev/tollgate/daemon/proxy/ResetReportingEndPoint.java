@@ -4,11 +4,14 @@ import org.eclipse.jetty.io.ManagedSelector;
 import org.eclipse.jetty.io.SocketChannelEndPoint;
 import org.eclipse.jetty.util.BufferUtil;
 import org.eclipse.jetty.util.thread.Scheduler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The endpoint of a tunnel's upstream connection, and of every client connection ({@link
@@ -16,11 +19,46 @@ import java.nio.channels.SocketChannel;
  * read (a TCP reset: "Connection reset") into an ordinary end of stream, so a tunnel whose upstream aborted
  * would be recorded as having ended cleanly. This one fills the same way but lets the failure through, so that
  * the tunnel closes with it as the cause and its row says UPSTREAM_RESET. Check it on each Jetty upgrade.
+ * <p>
+ * A client endpoint that carries a tunnel also runs the tunnel's hook just before the client can see the tunnel
+ * end (its output shut, a FIN, or the socket closed): the tunnel's record goes into the journal there, so that a
+ * crash right after cannot lose the row of a tunnel whose close the client saw.
  */
 final class ResetReportingEndPoint extends SocketChannelEndPoint {
 
+    private static final Logger LOG = LoggerFactory.getLogger(ResetReportingEndPoint.class);
+    private final AtomicReference<Runnable> beforeClientSeesEnd = new AtomicReference<>();
+
     ResetReportingEndPoint(SocketChannel channel, ManagedSelector selector, SelectionKey key, Scheduler scheduler) {
         super(channel, selector, key, scheduler);
+    }
+
+    /** Runs {@code hook} once, just before this connection's output is shut or the connection closed. */
+    void beforeClientSeesEnd(Runnable hook) {
+        beforeClientSeesEnd.set(hook);
+    }
+
+    @Override
+    public void doShutdownOutput() {
+        runBeforeEnd();
+        super.doShutdownOutput();
+    }
+
+    @Override
+    public void doClose() {
+        runBeforeEnd();
+        super.doClose();
+    }
+
+    private void runBeforeEnd() {
+        Runnable hook = beforeClientSeesEnd.getAndSet(null);
+        if (hook != null) {
+            try {
+                hook.run();
+            } catch (RuntimeException e) {
+                LOG.warn("journaling a tunnel's record before its close failed", e);
+            }
+        }
     }
 
     /** As Jetty's fill, except that a failed read shuts the input and is thrown, not reported as -1. */

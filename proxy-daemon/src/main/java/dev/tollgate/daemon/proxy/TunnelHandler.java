@@ -1,7 +1,6 @@
 package dev.tollgate.daemon.proxy;
 
 import dev.tollgate.daemon.config.ListenerConfig;
-import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Outcome;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.EndPoint;
@@ -22,7 +21,6 @@ import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.ConcurrentMap;
-import java.util.function.Consumer;
 
 /**
  * Tunnels CONNECT requests (RFC 9110 9.3.6) through Jetty's ConnectHandler, overriding only its hooks:
@@ -41,7 +39,7 @@ public class TunnelHandler extends ConnectHandler {
 
     private final LoopGuard loopGuard;
     private final String node;
-    private final Consumer<AccessRecord> sink;
+    private final AccessRecordSink sink;
     private final OpenTunnels openTunnels;
     private final Drain drain;
     private final ProxyAuthenticator authenticator;
@@ -49,7 +47,7 @@ public class TunnelHandler extends ConnectHandler {
     private final Interception interception;
 
     public TunnelHandler(Handler next, ListenerConfig config, AccessPolicy policy, ProxyAuthenticator authenticator,
-                         ParentProxy parent, LoopGuard loopGuard, String node, Consumer<AccessRecord> sink,
+                         ParentProxy parent, LoopGuard loopGuard, String node, AccessRecordSink sink,
                          OpenTunnels openTunnels, Drain drain, Interception interception) {
         super(next);
         this.interception = interception;
@@ -318,6 +316,9 @@ public class TunnelHandler extends ConnectHandler {
             super(endPoint, TunnelHandler.this.getExecutor(), TunnelHandler.this.getByteBufferPool(),
                     context);
             this.session = session(context);
+            if (endPoint instanceof ResetReportingEndPoint client) {
+                client.beforeClientSeesEnd(session::journalBeforeClientSeesEnd);
+            }
         }
 
         @Override

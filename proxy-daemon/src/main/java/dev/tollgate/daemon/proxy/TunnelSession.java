@@ -7,7 +7,6 @@ import dev.tollgate.store.Outcome;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.Consumer;
 
 /**
  * One CONNECT tunnel from request to close: payload bytes counted by viewpoint, and exactly one access record,
@@ -44,10 +43,13 @@ public final class TunnelSession {
     }
     private final AtomicInteger closedConnections = new AtomicInteger();
     private final AtomicBoolean recorded = new AtomicBoolean();
-    private final Consumer<AccessRecord> sink;
+    private final AccessRecordSink sink;
+    // Guarded by this: the record journaled when the client could first see the tunnel end, and its number.
+    private AccessRecord journaled;
+    private long journaledSeq;
 
     TunnelSession(String node, String listener, String clientAddr, int clientPort, String protocol, String host,
-                  int port, Consumer<AccessRecord> sink) {
+                  int port, AccessRecordSink sink) {
         this.node = node;
         this.listener = listener;
         this.clientAddr = clientAddr;
@@ -173,12 +175,36 @@ public final class TunnelSession {
         finish(status, outcome, reason);
     }
 
-    private void finish(int status, Outcome outcome, String reason) {
+    /**
+     * Called just before the client can first see an established tunnel end (its connection's output shut, or the
+     * connection closed): the tunnel's record, with what is known now, goes into the journal, so that a crash
+     * right after loses no row of a tunnel whose close the client saw. That record is the tunnel's row: bytes the
+     * client still sends into a half-closed tunnel after this are not in it.
+     */
+    synchronized void journalBeforeClientSeesEnd() {
+        if (recorded.get() || journaled != null) {
+            return;
+        }
+        Failure failure = firstFailure.get();
+        journaled = failure == null ? newRecord(ESTABLISHED, Outcome.OK, null)
+                : newRecord(ESTABLISHED, failure.outcome(), failure.reason());
+        journaledSeq = sink.journal(journaled);
+    }
+
+    private synchronized void finish(int status, Outcome outcome, String reason) {
         if (!recorded.compareAndSet(false, true)) {
             return;
         }
-        sink.accept(new AccessRecord(null, tsMs, Math.max(0, System.currentTimeMillis() - tsMs), node, listener,
+        if (journaled != null) {
+            sink.handOver(journaledSeq, journaled);
+            return;
+        }
+        sink.accept(newRecord(status, outcome, reason));
+    }
+
+    private AccessRecord newRecord(int status, Outcome outcome, String reason) {
+        return new AccessRecord(null, tsMs, Math.max(0, System.currentTimeMillis() - tsMs), node, listener,
                 clientAddr, clientPort, username, Kind.TUNNEL, protocol, "CONNECT", host, port, null, status,
-                bytesFromClient.sum(), bytesToClient.sum(), upstreamAddr, sni, outcome, reason));
+                bytesFromClient.sum(), bytesToClient.sum(), upstreamAddr, sni, outcome, reason);
     }
 }

@@ -1,5 +1,6 @@
 package dev.tollgate.daemon.stats;
 
+import dev.tollgate.store.AccessJournal;
 import dev.tollgate.store.AccessLogWriter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -51,6 +52,13 @@ public final class DaemonMetrics implements AutoCloseable {
                 .description("Access records the database refused").register(registry);
         FunctionCounter.builder("tollgate.access_log.dropped", writer, AccessLogWriter::dropped)
                 .description("Access records not stored because the queue was full").register(registry);
+        AccessJournal journal = writer.journal();
+        Gauge.builder("tollgate.journal.depth.records", journal, AccessJournal::depthRecords)
+                .description("Access records in the audit journal not yet stored in the database").register(registry);
+        Gauge.builder("tollgate.journal.depth.bytes", journal, AccessJournal::depthBytes)
+                .description("Bytes of the audit journal's files on disk").register(registry);
+        Gauge.builder("tollgate.journal.oldest.unstored.age.seconds", writer, w -> w.oldestUnstoredAgeMs() / 1000.0)
+                .description("How long the oldest access record not yet stored has waited").register(registry);
     }
 
     /** Exposes the requests forwarded without their record (overflow policy {@code forward}). */

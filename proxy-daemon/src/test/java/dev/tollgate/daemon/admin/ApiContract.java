@@ -34,7 +34,11 @@ final class ApiContract {
     static final JsonShape HEALTH_UP = object()
             .field("status", string())
             .field("store", string())
-            .field("reason", nul());
+            .field("reason", nul())
+            .field("journal", object()
+                    .field("records", integer())
+                    .field("bytes", integer())
+                    .field("oldestUnstoredAgeMs", integer()));
 
     /** A listener's definition: the tollgate.json listener object with every default filled in. */
     static final JsonShape DEFINITION = object()

@@ -113,6 +113,17 @@ class WriteFailureIT {
 
             Files.delete(tmpfs.dir().resolve("filler"));
 
+            // The writer stores again by itself. The journal, whose appends failed on the full disk too (the records
+            // went on from memory), learns that there is room with its next append: one request once the queue
+            // has room, then health is UP.
+            admin.awaitHealth(h -> "UP".equals(h.path("store").asText()), DEADLINE, "the store UP with room again");
+            long queueDeadline = System.nanoTime() + DEADLINE.toNanos();
+            while (writer.isFull()) {
+                assertTrue(System.nanoTime() < queueDeadline, "the queue still full after " + DEADLINE);
+                Thread.sleep(10);
+            }
+            assertEquals(200, ProxyExchange.get(tollgate.port(), origin.port(), "/hello?i=" + i).status());
+            forwarded.add(i++);
             admin.awaitHealth(h -> "UP".equals(h.path("status").asText()), DEADLINE, "UP with room again");
             Map<Integer, Integer> rows = rowsById();
             for (int f : forwarded) {

@@ -157,6 +157,8 @@ class ConfigLoaderTest {
                     "batchSize": 1000,
                     "flushIntervalMs": 50,
                     "queueCapacity": 1024,
+                    "journalSegmentBytes": 1048576,
+                    "fsync": true,
                   },
                 }
                 """);
@@ -175,8 +177,8 @@ class ConfigLoaderTest {
                         60_000L, null, null, false, null)),
                 config.listeners());
         assertEquals(new AdminConfig("127.0.0.2", 9191, List.of()), config.admin());
-        assertEquals(new StoreConfig("jdbc:postgresql://127.0.0.1:5432/audit", "audit", "secret", 1000, 50, 1024),
-                config.store());
+        assertEquals(new StoreConfig("jdbc:postgresql://127.0.0.1:5432/audit", "audit", "secret", null, 1000, 50, 1024,
+                null, null, null, 1_048_576, true), config.store());
     }
 
     @Test

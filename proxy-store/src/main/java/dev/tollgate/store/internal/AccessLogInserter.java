@@ -1,6 +1,6 @@
 package dev.tollgate.store.internal;
 
-import dev.tollgate.store.AccessRecord;
+import dev.tollgate.store.JournaledRecord;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -9,6 +9,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.List;
+import java.util.function.LongConsumer;
 import javax.sql.DataSource;
 
 /**
@@ -21,13 +22,20 @@ public final class AccessLogInserter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AccessLogInserter.class);
 
     private final DataSource dataSource;
+    private final DatabaseUrl.Vendor vendor;
+    private final LongConsumer released;
     private Connection connection;
     private PreparedStatement insert;
     private volatile long written;
     private volatile long rejected;
 
-    public AccessLogInserter(DataSource dataSource) {
+    /**
+     * @param released told the journal number of each record once it is committed or rejected, in order
+     */
+    public AccessLogInserter(DataSource dataSource, DatabaseUrl.Vendor vendor, LongConsumer released) {
         this.dataSource = dataSource;
+        this.vendor = vendor;
+        this.released = released;
     }
 
     /**
@@ -38,16 +46,19 @@ public final class AccessLogInserter implements AutoCloseable {
      * @throws SQLException on any other failure: the records not yet stored stay in {@code pending}, and the
      *                      connection is dropped so that the next call starts on a fresh one
      */
-    public void insert(List<AccessRecord> pending) throws SQLException {
+    public void insert(List<JournaledRecord> pending) throws SQLException {
         try {
             open();
-            for (AccessRecord r : pending) {
-                AccessLogTable.bind(insert, r);
+            for (JournaledRecord r : pending) {
+                AccessLogTable.bind(insert, r.seq(), r.record());
                 insert.addBatch();
             }
             insert.executeBatch();
             connection.commit();
             written += pending.size();
+            for (JournaledRecord r : pending) {
+                released.accept(r.seq());
+            }
             pending.clear();
         } catch (SQLException e) {
             if (connection == null || !isBadData(e)) {
@@ -81,12 +92,12 @@ public final class AccessLogInserter implements AutoCloseable {
         discardConnection();
     }
 
-    private void insertOneByOne(List<AccessRecord> pending) throws SQLException {
+    private void insertOneByOne(List<JournaledRecord> pending) throws SQLException {
         int handled = 0;
         try {
-            for (AccessRecord r : pending) {
+            for (JournaledRecord r : pending) {
                 try {
-                    AccessLogTable.bind(insert, r);
+                    AccessLogTable.bind(insert, r.seq(), r.record());
                     insert.executeUpdate();
                     // One commit per row: PostgreSQL aborts the whole transaction at the first failed statement.
                     connection.commit();
@@ -97,10 +108,19 @@ public final class AccessLogInserter implements AutoCloseable {
                         throw e;
                     }
                     rollback();
+                    if (isAlreadyStored(e)) {
+                        // H2: this (node, seq) is stored already (a replay after a crash); the first copy stays.
+                        LOG.debug("access record {} of node {} is stored already", r.seq(), r.record().node());
+                        released.accept(r.seq());
+                        handled++;
+                        continue;
+                    }
                     rejected++;
                     // Above DEBUG although it is per record: this line is the only copy of an audit row left.
-                    LOG.error("The database rejected an access record, which is not stored: {}", r, e);
+                    LOG.error("The database rejected an access record, which is not stored: {} (journal number {})",
+                            r.record(), r.seq(), e);
                 }
+                released.accept(r.seq());
                 handled++;
             }
         } finally {
@@ -115,7 +135,7 @@ public final class AccessLogInserter implements AutoCloseable {
         Connection c = dataSource.getConnection();
         try {
             c.setAutoCommit(false);
-            insert = c.prepareStatement(AccessLogTable.INSERT_SQL);
+            insert = c.prepareStatement(AccessLogTable.insertSql(vendor));
             connection = c;
         } catch (SQLException | RuntimeException e) {
             closeQuietly(c);
@@ -145,6 +165,19 @@ public final class AccessLogInserter implements AutoCloseable {
         } catch (SQLException | RuntimeException e) {
             LOG.debug("Closing the access-log connection failed", e);
         }
+    }
+
+    /** Whether {@code e} is a unique violation (SQLSTATE 23505): on access_log, V7's (node, seq) already stored. */
+    static boolean isAlreadyStored(SQLException e) {
+        for (SQLException x = e; x != null; x = x.getNextException()) {
+            if ("23505".equals(x.getSQLState())) {
+                return true;
+            }
+            if (x.getNextException() == x) {
+                break;
+            }
+        }
+        return false;
     }
 
     /**

@@ -1,0 +1,245 @@
+package dev.tollgate.store;
+
+import dev.tollgate.store.internal.JournalCodec;
+import dev.tollgate.store.internal.JournalSegment;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Stream;
+import java.util.zip.CRC32C;
+
+/**
+ * The node's audit journal: every access record is appended here, on the request path, before the client gets
+ * the end of its answer, so that a process that dies (kill -9, a crash) loses no record its client has seen.
+ * The database store reads it back: in steady state from memory (the writer's queue carries what was just
+ * appended), after a crash from these files (see {@link AccessLog#open}).
+ * <p>
+ * Files {@code <stateDir>/journal/<first seq>.journal}, each up to {@code segmentBytes}: frames of length,
+ * CRC32C and record ({@link JournalCodec}), numbered by a sequence that goes on across restarts (the last one
+ * found here, or in the database, plus one). An append is one {@code write(2)} of the frame into the page cache
+ * under one lock, nothing more: the kernel holds the record from then on, whatever becomes of the process. With
+ * {@code fsync} it is also forced to the disk before the append returns (power loss). A segment is deleted once
+ * each of its records has been stored (or, with {@code onOverflow: forward}, given up), except the one being
+ * appended to. The next start numbers on from the highest number found in the segments left or in the database.
+ * <p>
+ * When a write fails (a full disk) the append reports it and the record goes on to the database from memory
+ * only, as before the journal: the next append starts a new segment, so that a frame cut short by the failure is
+ * never followed by good ones in the same file.
+ */
+public final class AccessJournal implements AutoCloseable {
+
+    public static final String DIRECTORY = "journal";
+    private static final Logger LOG = LoggerFactory.getLogger(AccessJournal.class);
+
+    private final Path dir;
+    private final int segmentBytes;
+    private final boolean fsync;
+    private final ReentrantLock appendLock = new ReentrantLock();
+    // Guarded by appendLock: the frame buffer, its checksum, the segment appended to and the next number.
+    private final ByteBuffer frame = ByteBuffer.allocateDirect(JournalCodec.MAX_FRAME_BYTES);
+    private final CRC32C crc = new CRC32C();
+    private JournalSegment current;
+    private long nextSeq;
+    private final ConcurrentSkipListMap<Long, JournalSegment> live = new ConcurrentSkipListMap<>();
+    private final AtomicLong appended = new AtomicLong();
+    private final AtomicLong released = new AtomicLong();
+    private volatile String failure;
+    private volatile boolean closed;
+
+    private AccessJournal(Path dir, int segmentBytes, boolean fsync) {
+        this.dir = dir;
+        this.segmentBytes = segmentBytes;
+        this.fsync = fsync;
+    }
+
+    /**
+     * Opens the journal in {@code dir} (made if missing), reading back every record its segments hold, one
+     * segment at a time (so that memory holds one segment's records at most): they are the records that may not be
+     * stored yet, which {@code replay} stores (again: storing is idempotent) and {@link #release}s. A torn or
+     * corrupt record ends its segment's records; it and what follows it in that file are dropped with a WARN. New
+     * records are numbered from past the highest of what was found and of {@code seqFloor} (the highest number the
+     * database already holds).
+     */
+    public static AccessJournal open(Path dir, int segmentBytes, boolean fsync, long seqFloor, Replay replay)
+            throws IOException, SQLException {
+        Files.createDirectories(dir);
+        AccessJournal journal = new AccessJournal(dir, segmentBytes, fsync);
+        long recovered = 0;
+        long last = seqFloor;
+        List<Path> files;
+        try (Stream<Path> listing = Files.list(dir)) {
+            files = listing.filter(JournalSegment::isSegmentFile).sorted().toList();
+        }
+        for (int i = 0; i < files.size(); i++) {
+            List<JournaledRecord> records = new ArrayList<>();
+            JournalSegment segment = JournalSegment.recover(files.get(i), records);
+            if (segment.records() == 0) {
+                Files.deleteIfExists(files.get(i));
+                continue;
+            }
+            journal.live.put(segment.firstSeq(), segment);
+            journal.appended.addAndGet(segment.records());
+            if (i == files.size() - 1 && segment.lastSeq() >= last) {
+                // The newest segment is appended to again rather than deleted once replayed: its records stay on
+                // disk until it fills, and each start checks them against the database once more.
+                segment.reopenForAppend();
+                journal.current = segment;
+            }
+            last = Math.max(last, segment.lastSeq());
+            recovered += records.size();
+            replay.replay(journal, records);
+        }
+        journal.nextSeq = last + 1;
+        if (recovered > 0) {
+            LOG.info("journal {} - {} records read back from {} files, numbering goes on from {}", dir, recovered,
+                    files.size(), journal.nextSeq);
+        }
+        return journal;
+    }
+
+    /** What {@link #open} hands the records of each segment it reads back to. */
+    @FunctionalInterface
+    public interface Replay {
+
+        /** Stores those of {@code records} the database lacks and releases each of them in {@code journal}. */
+        void replay(AccessJournal journal, List<JournaledRecord> records) throws SQLException;
+
+        /** Stores nothing and releases nothing: for a tool that only appends. */
+        static Replay none() {
+            return (journal, records) -> { };
+        }
+    }
+
+    /**
+     * Appends {@code r} and returns its sequence number. On return the record is in the kernel's hands (and on the
+     * disk, with fsync); when the write fails the number is handed out all the same, {@link #failure()} says why,
+     * and the record lives in memory only.
+     */
+    public long append(AccessRecord r) {
+        appendLock.lock();
+        try {
+            long seq = nextSeq++;
+            appended.incrementAndGet();
+            if (closed) {
+                return seq;
+            }
+            try {
+                JournalCodec.encode(seq, r, frame, crc);
+                if (current == null || !current.fits(frame.remaining(), segmentBytes)) {
+                    roll(seq);
+                }
+                current.write(frame, seq, r.tsMs(), fsync);
+                if (failure != null) {
+                    LOG.info("journal {} - writing again", dir);
+                    failure = null;
+                }
+            } catch (IOException | RuntimeException e) {
+                if (failure == null) {
+                    LOG.warn("journal {} - cannot write (records stay in memory until stored): {}", dir, e.toString());
+                }
+                failure = "writing the journal " + dir + " failed: " + AccessLogWriter.rootCause(e);
+                abandonCurrent();
+            }
+            return seq;
+        } finally {
+            appendLock.unlock();
+        }
+    }
+
+    /**
+     * Called when the record numbered {@code seq} is stored, or will never be (rejected by the database, or
+     * dropped by the {@code forward} overflow policy): a segment whose records are all released is deleted,
+     * unless it is the one being appended to.
+     */
+    public void release(long seq) {
+        released.incrementAndGet();
+        Map.Entry<Long, JournalSegment> entry = live.floorEntry(seq);
+        if (entry != null && entry.getValue().release(seq)) {
+            delete(entry.getValue());
+        }
+    }
+
+    /** Records appended (or read back at open) and not yet released: the journal's depth. */
+    public long depthRecords() {
+        return Math.max(0, appended.get() - released.get());
+    }
+
+    /** Bytes of the segments still on disk. */
+    public long depthBytes() {
+        long bytes = 0;
+        for (JournalSegment segment : live.values()) {
+            bytes += segment.bytes();
+        }
+        return bytes;
+    }
+
+    /** Why appending fails right now, or empty while it works. */
+    public Optional<String> failure() {
+        return Optional.ofNullable(failure);
+    }
+
+    /** The directory of the segments. */
+    public Path directory() {
+        return dir;
+    }
+
+    /** Closes the segment being appended to; it stays on disk. Later appends are numbered, not written. */
+    @Override
+    public void close() {
+        appendLock.lock();
+        try {
+            closed = true;
+            if (current != null) {
+                current.closeChannel();
+            }
+        } finally {
+            appendLock.unlock();
+        }
+    }
+
+    /** Starts a new segment at {@code seq}; the one before is sealed and deleted if all of it is released. */
+    private void roll(long seq) throws IOException {
+        JournalSegment previous = current;
+        current = null;
+        JournalSegment next = JournalSegment.create(dir, seq);
+        live.put(seq, next);
+        current = next;
+        if (previous != null && previous.seal()) {
+            delete(previous);
+        }
+    }
+
+    private void abandonCurrent() {
+        JournalSegment previous = current;
+        current = null;
+        if (previous != null && previous.seal()) {
+            delete(previous);
+        }
+    }
+
+    private void delete(JournalSegment segment) {
+        if (!segment.markDeleted()) {
+            return;
+        }
+        live.remove(segment.firstSeq(), segment);
+        try {
+            segment.closeChannel();
+            Files.deleteIfExists(segment.file());
+        } catch (IOException e) {
+            LOG.warn("journal {} - cannot delete {}: {}", dir, segment.file(), e.toString());
+        }
+    }
+}
