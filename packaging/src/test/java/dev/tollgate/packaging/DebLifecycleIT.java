@@ -242,8 +242,8 @@ class DebLifecycleIT {
         text = replaceOnce(text, "\"port\": 9090", "\"port\": " + ports.admin());
         text = replaceOnce(text, "\"sqlPort\": 9092", "\"sqlPort\": " + ports.sql());
         text = replaceOnce(text, "\"connectPorts\": \\[443\\]", "\"connectPorts\": [" + tlsOriginPort + "]");
-        text = replaceOnce(text, "\"denyDestinations\": [^\\n]*",
-                "\"denyDestinations\": [], \"allowLocalHost\": true,");
+        text = replaceOnce(text, "\"denyDestinations\": [^\\n]*", "\"denyDestinations\": [],");
+        text = replaceOnce(text, "\"allowLocalHost\": false", "\"allowLocalHost\": true");
         Files.writeString(CONFIG, text);
 
         TollgateConfig config = ConfigLoader.load(CONFIG);
