@@ -6,11 +6,13 @@
 # DIR/tollgate.log, and adds its PID to TOLLGATE_PIDS at once (for the caller's EXIT trap). Sets TOLLGATE_PID,
 # and TOLLGATE_PORT once the listener is up; ends the script if it does not come up.
 start_tollgate() {
-  local dist=$1 dir=$2
+  local dist=$1 dir=$2 local_host=""
   mkdir -p "$dir"
+  # Builds from before allowLocalHost (issue #19) refuse the key; their etc/tollgate.json does not name it.
+  grep -q '"allowLocalHost"' "$dist/etc/tollgate.json" && local_host='"allowLocalHost": true,'
   cat > "$dir/tollgate.json" <<JSON
 {"stateDir": "$dir/state",
- "listeners": [{"name": "bench", "host": "127.0.0.1", "port": 0, "denyDestinations": [], "allowLocalHost": true,
+ "listeners": [{"name": "bench", "host": "127.0.0.1", "port": 0, "denyDestinations": [], $local_host
                 "connectPorts": [$ORIGIN_TLS_PORT]}],
  "admin": {"port": 0},
  "store": {"sqlPort": -1}}

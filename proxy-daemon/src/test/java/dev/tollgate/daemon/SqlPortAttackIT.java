@@ -181,6 +181,15 @@ class SqlPortAttackIT {
         assertMode(state.resolve("admin.token"), "rw-------");
         assertMode(state.resolve("auditor.token"), "rw-r-----");
         assertMode(state.resolve(AuditorSqlServer.PASSWORD_FILE), "rw-r-----");
+        // The audit journal: every column of every row, and what it holds is stored at the next start.
+        assertMode(state.resolve("journal"), "rwx------");
+        try (Stream<Path> segments = Files.list(state.resolve("journal"))) {
+            List<Path> files = segments.toList();
+            assertTrue(!files.isEmpty(), "a journal segment");
+            for (Path segment : files) {
+                assertMode(segment, "rw-------");
+            }
+        }
     }
 
     @Test

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
@@ -75,7 +76,10 @@ public final class AccessJournal implements AutoCloseable {
      */
     public static AccessJournal open(Path dir, int segmentBytes, boolean fsync, long seqFloor, Replay replay)
             throws IOException, SQLException {
-        Files.createDirectories(dir);
+        // The daemon's user alone: a segment holds every column of every row, and a record written into it by
+        // someone else would be stored at the next start (docs/security.md).
+        Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(
+                "rwx------")));
         AccessJournal journal = new AccessJournal(dir, segmentBytes, fsync);
         long recovered = 0;
         long last = seqFloor;

@@ -10,7 +10,11 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.zip.CRC32C;
@@ -23,6 +27,9 @@ import java.util.zip.CRC32C;
  * both.
  */
 public final class JournalSegment {
+
+    private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY =
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
 
     private static final Logger LOG = LoggerFactory.getLogger(JournalSegment.class);
     private static final String SUFFIX = ".journal";
@@ -54,8 +61,9 @@ public final class JournalSegment {
     /** A new, empty segment for records from {@code firstSeq} on. */
     public static JournalSegment create(Path dir, long firstSeq) throws IOException {
         Path file = dir.resolve(String.format("%020d%s", firstSeq, SUFFIX));
-        FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING);
+        // Made with its final mode, the daemon's user's alone (docs/security.md).
+        FileChannel channel = FileChannel.open(file, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING), OWNER_ONLY);
         return new JournalSegment(file, firstSeq, channel);
     }
 
