@@ -1,12 +1,9 @@
 package dev.tollgate.daemon.clients;
 
-import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Outcome;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,33 +22,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Dir::State and Dir::Cache under the test's directory), so the machine's sources, lists, cache and dpkg
  * status are never read or touched. Nothing is installed.
  */
-class AptIT {
+class AptIT extends OriginBehindTollgate {
 
     private static final Duration LIMIT = Duration.ofMinutes(2);
-
-    @TempDir
-    Path dir;
-
-    private ClientOrigin origin;
-    private RunningTollgate tollgate;
 
     @BeforeEach
     void start() throws Exception {
         ClientTool.assumeInstalled("apt-get", "apt");
         ClientTool.assumeInstalled("dpkg-deb", "dpkg");
         ClientTool.assumeInstalled("apt-ftparchive", "apt-utils");
-        origin = ClientOrigin.start(Files.createDirectories(dir.resolve("www")), null);
-        tollgate = RunningTollgate.start(dir.resolve("tollgate"), RunningTollgate.loopbackListener());
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        if (tollgate != null) {
-            tollgate.close();
-        }
-        if (origin != null) {
-            origin.close();
-        }
+        startOriginAndTollgate(Files.createDirectories(dir.resolve("www")), null);
     }
 
     @Test

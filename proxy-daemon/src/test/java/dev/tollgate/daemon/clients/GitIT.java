@@ -5,10 +5,8 @@ import dev.tollgate.daemon.TestOrigin;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -29,16 +27,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * neither the machine's git config nor its proxy settings take part. Over https the same goes through CONNECT
  * tunnels.
  */
-class GitIT {
+class GitIT extends OriginBehindTollgate {
 
     private static final Duration LIMIT = Duration.ofMinutes(2);
     private static final int PUSHED_BYTES = 4 * 1024 * 1024;
 
-    @TempDir
-    Path dir;
-
-    private ClientOrigin origin;
-    private RunningTollgate tollgate;
     private Map<String, String> environment;
 
     @BeforeEach
@@ -51,18 +44,7 @@ class GitIT {
         Path root = Files.createDirectories(dir.resolve("served"));
         git(root, "init", "-q", "--bare", "-b", "main", "project.git");
         git(root.resolve("project.git"), "config", "http.receivepack", "true");
-        origin = ClientOrigin.start(null, root);
-        tollgate = RunningTollgate.start(dir.resolve("tollgate"), RunningTollgate.loopbackListener());
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        if (tollgate != null) {
-            tollgate.close();
-        }
-        if (origin != null) {
-            origin.close();
-        }
+        startOriginAndTollgate(null, root);
     }
 
     @Test

@@ -1,13 +1,10 @@
 package dev.tollgate.daemon.clients;
 
-import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Outcome;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -28,32 +25,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * pip installing a wheel from a simple index on loopback through {@code --proxy} (issue #20), into a throwaway
  * virtual environment, with no pip configuration file and no cache. The wheel is built by the test.
  */
-class PipIT {
+class PipIT extends OriginBehindTollgate {
 
     private static final Duration LIMIT = Duration.ofMinutes(3);
     private static final String WHEEL = "tollgate_probe-1.0-py3-none-any.whl";
 
-    @TempDir
-    Path dir;
-
-    private ClientOrigin origin;
-    private RunningTollgate tollgate;
-
     @BeforeEach
     void start() throws Exception {
         ClientTool.assumeInstalled("python3", "python3");
-        origin = ClientOrigin.start(Files.createDirectories(dir.resolve("www")), null);
-        tollgate = RunningTollgate.start(dir.resolve("tollgate"), RunningTollgate.loopbackListener());
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        if (tollgate != null) {
-            tollgate.close();
-        }
-        if (origin != null) {
-            origin.close();
-        }
+        startOriginAndTollgate(Files.createDirectories(dir.resolve("www")), null);
     }
 
     @Test
