@@ -2,6 +2,7 @@ package dev.tollgate.daemon;
 
 import dev.tollgate.daemon.config.ListenerConfig;
 import dev.tollgate.daemon.proxy.AccessPolicy;
+import dev.tollgate.daemon.proxy.AdmissionGate;
 import dev.tollgate.daemon.proxy.AdmissionHandler;
 import dev.tollgate.daemon.proxy.AccessRecordSink;
 import dev.tollgate.daemon.proxy.AccessRecorder;
@@ -461,14 +462,14 @@ final class ListenerManager implements AutoCloseable {
     }
 
     private Handler newChain(ListenerConfig config, Drain drain) {
-        AccessPolicy policy = new AccessPolicy(config);
-        ProxyAuthenticator authenticator = ProxyAuthenticator.of(config.auth());
         ParentProxy parent = ParentProxy.of(config.upstreamProxy());
-        ForwardProxyHandler forward = new ForwardProxyHandler(config, policy, authenticator, parent, loopGuard);
+        AdmissionGate gate = new AdmissionGate(new AccessPolicy(config), loopGuard,
+                ProxyAuthenticator.of(config.auth()), parent);
+        ForwardProxyHandler forward = new ForwardProxyHandler(config, gate, parent, loopGuard);
         Interception interception = config.intercept().enabled()
                 ? new TlsInterception(config.intercept(), leafCertificates.get()) : Interception.OFF;
-        return new AdmissionHandler(new TunnelHandler(forward, config, policy, authenticator, parent, loopGuard, node,
-                sink, openTunnels, drain, interception), accessLogFull, config.logQuery(), recorder);
+        return new AdmissionHandler(new TunnelHandler(forward, config, gate, parent, node, sink, openTunnels, drain,
+                interception), accessLogFull, config.logQuery(), recorder);
     }
 
     private static String rootMessage(Throwable e) {

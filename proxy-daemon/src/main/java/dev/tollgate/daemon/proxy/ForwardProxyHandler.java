@@ -31,7 +31,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.StandardSocketOptions;
@@ -60,17 +59,19 @@ public class ForwardProxyHandler extends ProxyHandler.Forward {
     private static final int MAX_PORT = 65_535;
 
     private final ListenerConfig config;
-    private final AccessPolicy policy;
-    private final ProxyAuthenticator authenticator;
+    private final AdmissionGate gate;
     private final ParentProxy parent;
     private final LoopGuard loopGuard;
     private final KeyStore upstreamTrust;
 
-    public ForwardProxyHandler(ListenerConfig config, AccessPolicy policy, ProxyAuthenticator authenticator,
-                               ParentProxy parent, LoopGuard loopGuard) {
+    /**
+     * @param gate      the listener's admission gate, shared with its {@link TunnelHandler}
+     * @param parent    the listener's parent proxy (the gate's too), for dialling and its credentials
+     * @param loopGuard this node's loop guard, for the {@code Via} it adds
+     */
+    public ForwardProxyHandler(ListenerConfig config, AdmissionGate gate, ParentProxy parent, LoopGuard loopGuard) {
         this.config = config;
-        this.policy = policy;
-        this.authenticator = authenticator;
+        this.gate = gate;
         this.parent = parent;
         this.loopGuard = loopGuard;
         // Read now, so that an unreadable intercept.trustBundle stops the listener's start with its name.
@@ -162,19 +163,8 @@ public class ForwardProxyHandler extends ProxyHandler.Forward {
         if (intercepted == null) {
             checkTargetAuthority(request.getHttpURI());
         }
-        loopGuard.checkVia(request.getHeaders().getValuesList(HttpHeader.VIA));
-        policy.checkClient(ClientAddress.of(request));
-        facts.username = authenticator.authenticate(request.getHeaders().get(HttpHeader.PROXY_AUTHORIZATION));
-        if (parent.appliesTo(host)) {
-            // The parent resolves the name: only the name (or an address literal) can be checked here.
-            InetAddress literal = AddressLiterals.parse(host);
-            if (literal != null) {
-                loopGuard.checkDestination(new InetSocketAddress(literal, port));
-            }
-            policy.checkDestination(host, literal);
-        } else {
-            policy.checkDestinationName(host);
-        }
+        facts.username = gate.admit(request.getHeaders().getValuesList(HttpHeader.VIA), ClientAddress.of(request),
+                request.getHeaders().get(HttpHeader.PROXY_AUTHORIZATION), host, port, AdmissionGate.Exchange.FORWARD);
     }
 
     /**
@@ -257,7 +247,7 @@ public class ForwardProxyHandler extends ProxyHandler.Forward {
         // (made here, where the client would make the same at start).
         client.setScheduler(new ScheduledExecutorScheduler("tollgate-origin-" + config.name(), false));
         client.setSocketAddressResolver(new GuardedResolver(new SocketAddressResolver.Async(client.getExecutor(),
-                client.getScheduler(), client.getAddressResolutionTimeout()), loopGuard, policy, parent));
+                client.getScheduler(), client.getAddressResolutionTimeout()), gate, parent));
         // https upstreams (intercepted requests): the JVM's trust store plus intercept.trustBundle, and the
         // host name checked against the certificate (RFC 9110 4.3.4). A failure is a 502, never accepted.
         SslContextFactory.Client tls = client.getSslContextFactory();

@@ -8,21 +8,19 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Resolves a destination once and checks every address it resolved to against the loop guard and the
- * listener's destination policy before Jetty's HttpClient dials it. Because the client dials exactly the
+ * Resolves a destination once and checks every address it resolved to at the admission gate
+ * ({@link AdmissionGate#checkDial}) before Jetty's HttpClient dials it. Because the client dials exactly the
  * addresses handed back here, a DNS answer cannot change between the check and the connect.
  */
 final class GuardedResolver implements SocketAddressResolver {
 
     private final SocketAddressResolver delegate;
-    private final LoopGuard loopGuard;
-    private final AccessPolicy policy;
+    private final AdmissionGate gate;
     private final ParentProxy parent;
 
-    GuardedResolver(SocketAddressResolver delegate, LoopGuard loopGuard, AccessPolicy policy, ParentProxy parent) {
+    GuardedResolver(SocketAddressResolver delegate, AdmissionGate gate, ParentProxy parent) {
         this.delegate = delegate;
-        this.loopGuard = loopGuard;
-        this.policy = policy;
+        this.gate = gate;
         this.parent = parent;
     }
 
@@ -38,9 +36,11 @@ final class GuardedResolver implements SocketAddressResolver {
             public void succeeded(List<InetSocketAddress> addresses) {
                 try {
                     for (InetSocketAddress address : addresses) {
-                        loopGuard.checkDestination(address);
-                        if (!toParent) {
-                            policy.checkDestination(host, address.getAddress());
+                        if (toParent) {
+                            gate.checkParentDial(address);
+                        } else {
+                            gate.checkDial(host, address.getAddress(), address.getPort(),
+                                    AdmissionGate.Exchange.FORWARD);
                         }
                     }
                 } catch (RequestRefusedException refused) {

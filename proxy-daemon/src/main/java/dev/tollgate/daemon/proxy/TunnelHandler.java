@@ -33,29 +33,29 @@ public class TunnelHandler extends ConnectHandler {
     private static final String SESSION = TunnelSession.class.getName();
     private static final int BAD_REQUEST = 400;
 
-    private final ListenerConfig config;
-    private final AccessPolicy policy;
     static final int TUNNEL_BUFFER_BYTES = 64 * 1024;
 
-    private final LoopGuard loopGuard;
+    private final ListenerConfig config;
+    private final AdmissionGate gate;
     private final String node;
     private final AccessRecordSink sink;
     private final OpenTunnels openTunnels;
     private final Drain drain;
-    private final ProxyAuthenticator authenticator;
     private final ParentProxy parent;
     private final Interception interception;
 
-    public TunnelHandler(Handler next, ListenerConfig config, AccessPolicy policy, ProxyAuthenticator authenticator,
-                         ParentProxy parent, LoopGuard loopGuard, String node, AccessRecordSink sink,
-                         OpenTunnels openTunnels, Drain drain, Interception interception) {
+    /**
+     * @param gate   the listener's admission gate, shared with its {@link ForwardProxyHandler}
+     * @param parent the listener's parent proxy (the gate's too), which opens tunnels for the destinations it
+     *               applies to
+     */
+    public TunnelHandler(Handler next, ListenerConfig config, AdmissionGate gate, ParentProxy parent, String node,
+                         AccessRecordSink sink, OpenTunnels openTunnels, Drain drain, Interception interception) {
         super(next);
         this.interception = interception;
         this.config = config;
-        this.policy = policy;
-        this.authenticator = authenticator;
+        this.gate = gate;
         this.parent = parent;
-        this.loopGuard = loopGuard;
         this.node = node;
         this.sink = sink;
         this.openTunnels = openTunnels;
@@ -85,10 +85,9 @@ public class TunnelHandler extends ConnectHandler {
                 throw new RequestRefusedException(BAD_REQUEST, Outcome.BAD_REQUEST, "CONNECT needs host:port as its"
                         + " target (RFC 9110 9.3.6), got \"" + serverAddress + "\"");
             }
-            loopGuard.checkVia(request.getHeaders().getValuesList(HttpHeader.VIA));
-            policy.checkClient(ClientAddress.of(request));
-            session.username = authenticator.authenticate(request.getHeaders().get(HttpHeader.PROXY_AUTHORIZATION));
-            policy.checkDestinationName(target.host());
+            session.username = gate.admit(request.getHeaders().getValuesList(HttpHeader.VIA),
+                    ClientAddress.of(request), request.getHeaders().get(HttpHeader.PROXY_AUTHORIZATION), target.host(),
+                    target.port(), AdmissionGate.Exchange.TUNNEL);
             if (interception.intercepts(target.host())) {
                 checkInterceptedDestination(target, session);
                 openTunnels.add(session, drain);
@@ -103,43 +102,28 @@ public class TunnelHandler extends ConnectHandler {
     }
 
     /**
-     * Resolves once, then checks the address that will be dialled: this proxy itself (508) before the port
-     * and destination rules (403), so that a CONNECT aimed at a listener is named a loop whatever its port.
-     * Dials exactly the address checked. Through a parent proxy, the parent resolves the name: the rules see
-     * the name (and the address when the target is an address literal), and the tunnel is asked of the parent
-     * on a pool thread.
+     * Resolves once, then checks the address that will be dialled at the gate ({@link AdmissionGate#checkDial})
+     * and dials exactly that address. Through a parent proxy, the parent resolves the name (the gate checked the
+     * name, and the address of a literal, at admission) and the tunnel is asked of the parent on a pool thread.
      */
     @Override
     protected void connectToServer(Request request, String host, int port, Promise<SocketChannel> promise) {
         TunnelSession session = (TunnelSession) request.getAttribute(SESSION);
         if (parent.appliesTo(host)) {
-            try {
-                InetAddress literal = AddressLiterals.parse(host);
-                if (literal != null) {
-                    // This proxy's own sockets stay out of reach through the parent too.
-                    loopGuard.checkDestination(new InetSocketAddress(literal, port));
+            getExecutor().execute(() -> {
+                try {
+                    promise.succeeded(parent.openTunnel(host, port, config.connectTimeoutMs(), gate::checkParentDial,
+                            session));
+                } catch (Throwable failure) {
+                    promise.failed(failure);
                 }
-                policy.checkConnectPort(port);
-                policy.checkDestination(host, literal);
-                getExecutor().execute(() -> {
-                    try {
-                        promise.succeeded(parent.openTunnel(host, port, config.connectTimeoutMs(),
-                                loopGuard::checkDestination, session));
-                    } catch (Throwable failure) {
-                        promise.failed(failure);
-                    }
-                });
-            } catch (Throwable failure) {
-                promise.failed(failure);
-            }
+            });
             return;
         }
         SocketChannel channel = null;
         try {
             InetSocketAddress address = new InetSocketAddress(InetAddress.getByName(host), port);
-            loopGuard.checkDestination(address);
-            policy.checkConnectPort(port);
-            policy.checkDestination(host, address.getAddress());
+            gate.checkDial(host, address.getAddress(), port, AdmissionGate.Exchange.TUNNEL);
             session.upstreamAddr = address.getAddress().getHostAddress();
             channel = SocketChannel.open();
             channel.socket().setTcpNoDelay(true);
@@ -153,29 +137,22 @@ public class TunnelHandler extends ConnectHandler {
     }
 
     /**
-     * The checks {@link #connectToServer} makes before it dials, for a CONNECT that is intercepted instead: its
+     * The check {@link #connectToServer} makes before it dials, for a CONNECT that is intercepted instead: its
      * requests are dialled later, each checked again on the address then resolved (GuardedResolver), but the
-     * CONNECT itself is refused now, as a tunnel would be, rather than answered 200.
+     * CONNECT itself is refused now, as a tunnel would be, rather than answered 200. Through a parent, the gate
+     * checked all it can at admission.
      */
     private void checkInterceptedDestination(HostAndPort target, TunnelSession session)
             throws RequestRefusedException {
-        String destination = target.host() + ":" + target.port();
+        if (gate.parentResolves(target.host())) {
+            return;
+        }
         try {
-            InetAddress address;
-            if (parent.appliesTo(target.host())) {
-                // The parent resolves the name: the rules see the name, and the address of a literal.
-                address = AddressLiterals.parse(target.host());
-            } else {
-                address = InetAddress.getByName(target.host());
-                session.upstreamAddr = address.getHostAddress();
-            }
-            if (address != null) {
-                loopGuard.checkDestination(new InetSocketAddress(address, target.port()));
-            }
-            policy.checkConnectPort(target.port());
-            policy.checkDestination(target.host(), address);
+            InetAddress address = InetAddress.getByName(target.host());
+            session.upstreamAddr = address.getHostAddress();
+            gate.checkDial(target.host(), address, target.port(), AdmissionGate.Exchange.TUNNEL);
         } catch (IOException e) {
-            throw UpstreamFailures.classify(e, destination, false);
+            throw UpstreamFailures.classify(e, target.host() + ":" + target.port(), false);
         }
     }
 

@@ -64,7 +64,9 @@ class GuardedResolverTest {
             }
         };
         AccessPolicy policy = new AccessPolicy(ConfigLoader.parse("test", "{\"listeners\": [{}]}").listeners().get(0));
-        GuardedResolver resolver = new GuardedResolver(table, new LoopGuard("node"), policy, ParentProxy.DIRECT);
+        AdmissionGate gate = new AdmissionGate(policy, new LoopGuard("node"), ProxyAuthenticator.NONE,
+                ParentProxy.DIRECT);
+        GuardedResolver resolver = new GuardedResolver(table, gate, ParentProxy.DIRECT);
         CompletableFuture<List<InetSocketAddress>> result = new CompletableFuture<>();
         resolver.resolve("mixed.test", 80, Map.of(), Promise.from(result::complete, result::completeExceptionally));
         return result.get(10, TimeUnit.SECONDS);

@@ -1,0 +1,87 @@
+package dev.tollgate.daemon.proxy;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+
+/**
+ * The one admission gate of a listener, for forwarded requests, tunnels and intercepted tunnels alike. Two
+ * steps, in this order (docs/policy.md):
+ * <ol>
+ * <li>{@link #admit}: what the request says. A loop ({@code Via}), the client ({@code allowClients}), its
+ *     credentials (407), the destination's name ({@code denyDestinations} patterns) and, where a parent proxy
+ *     resolves the name, the checks of {@link #checkDial} that need no address.</li>
+ * <li>{@link #checkDial}: the address actually dialled, once resolved. This proxy's own sockets (508), the
+ *     CONNECT port ({@code connectPorts}), this host ({@code allowLocalHost}) and the destination networks.</li>
+ * </ol>
+ * Each refusal is a {@link RequestRefusedException} with its status, outcome and one-line reason. A new rule is
+ * added here (and in {@link AccessPolicy} for its configuration), never at a call site.
+ */
+public final class AdmissionGate {
+
+    private final AccessPolicy policy;
+    private final LoopGuard loopGuard;
+    private final ProxyAuthenticator authenticator;
+    private final ParentProxy parent;
+
+    public AdmissionGate(AccessPolicy policy, LoopGuard loopGuard, ProxyAuthenticator authenticator,
+                         ParentProxy parent) {
+        this.policy = policy;
+        this.loopGuard = loopGuard;
+        this.authenticator = authenticator;
+        this.parent = parent;
+    }
+
+    /** What the request asks for: a request forwarded (plain or decrypted) or a tunnel (CONNECT). */
+    public enum Exchange {
+        FORWARD, TUNNEL
+    }
+
+    /**
+     * Step 1, on what the request says, before anything is resolved or dialled.
+     *
+     * @param via                the request's {@code Via} field values
+     * @param client             the client's socket address
+     * @param proxyAuthorization the request's {@code Proxy-Authorization}, or null
+     * @param host               the destination's host, as asked for (a name or an address literal)
+     * @param port               the destination's port
+     * @param exchange           a forwarded request or a tunnel (which {@code connectPorts} applies to)
+     * @return the authenticated user name, or null when the listener does not authenticate
+     */
+    public String admit(Iterable<String> via, InetAddress client, String proxyAuthorization, String host, int port,
+                        Exchange exchange) throws RequestRefusedException {
+        loopGuard.checkVia(via);
+        policy.checkClient(client);
+        String username = authenticator.authenticate(proxyAuthorization);
+        policy.checkDestinationName(host);
+        if (parent.appliesTo(host)) {
+            // The parent resolves the name: the rules see the name, and the address of a literal.
+            checkDial(host, AddressLiterals.parse(host), port, exchange);
+        }
+        return username;
+    }
+
+    /**
+     * Step 2, on the address that will be dialled ({@code address} null when a parent proxy resolves a name):
+     * this proxy itself (508) before the port and destination rules (403), so that a request aimed at a listener
+     * is named a loop whatever its port.
+     */
+    public void checkDial(String host, InetAddress address, int port, Exchange exchange) throws RequestRefusedException {
+        if (address != null) {
+            loopGuard.checkDestination(new InetSocketAddress(address, port));
+        }
+        if (exchange == Exchange.TUNNEL) {
+            policy.checkConnectPort(port);
+        }
+        policy.checkDestination(host, address);
+    }
+
+    /** Before the parent proxy itself is dialled: never one of this proxy's own sockets (508). */
+    public void checkParentDial(InetSocketAddress parentAddress) throws RequestRefusedException {
+        loopGuard.checkDestination(parentAddress);
+    }
+
+    /** Whether a parent proxy, not this one, resolves and dials {@code host}. */
+    public boolean parentResolves(String host) {
+        return parent.appliesTo(host);
+    }
+}
