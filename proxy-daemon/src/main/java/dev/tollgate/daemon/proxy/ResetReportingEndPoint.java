@@ -21,8 +21,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * the tunnel closes with it as the cause and its row says UPSTREAM_RESET. Check it on each Jetty upgrade.
  * <p>
  * A client endpoint that carries a tunnel also runs the tunnel's hook just before the client can see the tunnel
- * end (its output shut, a FIN, or the socket closed): the tunnel's record goes into the journal there, so that a
- * crash right after cannot lose the row of a tunnel whose close the client saw.
+ * end (a FIN once the client has finished sending too, or the socket closed): the tunnel's record goes into the
+ * journal there, so that a crash right after cannot lose the row of a tunnel whose close the client saw.
  */
 final class ResetReportingEndPoint extends SocketChannelEndPoint {
 
@@ -38,9 +38,16 @@ final class ResetReportingEndPoint extends SocketChannelEndPoint {
         beforeClientSeesEnd.set(hook);
     }
 
+    /**
+     * A FIN to the client ends the tunnel only when the client has finished sending too: when the upstream
+     * half-closes first, the client may still send, and those bytes belong in the row, which is then journaled
+     * when the connection closes.
+     */
     @Override
     public void doShutdownOutput() {
-        runBeforeEnd();
+        if (isInputShutdown()) {
+            runBeforeEnd();
+        }
         super.doShutdownOutput();
     }
 

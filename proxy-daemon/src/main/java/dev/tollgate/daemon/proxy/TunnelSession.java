@@ -176,10 +176,10 @@ public final class TunnelSession {
     }
 
     /**
-     * Called just before the client can first see an established tunnel end (its connection's output shut, or the
-     * connection closed): the tunnel's record, with what is known now, goes into the journal, so that a crash
-     * right after loses no row of a tunnel whose close the client saw. That record is the tunnel's row: bytes the
-     * client still sends into a half-closed tunnel after this are not in it.
+     * Called just before the client can first see an established tunnel end (a FIN once the client has finished
+     * sending, or the connection closed): the tunnel's record, with what is known now, goes into the journal, so
+     * that a crash right after loses no row of a tunnel whose close the client saw. A tunnel the upstream
+     * half-closes first stays open for what the client still sends, and is journaled when it closes.
      */
     synchronized void journalBeforeClientSeesEnd() {
         if (recorded.get() || journaled != null) {
