@@ -10,6 +10,7 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.function.LongConsumer;
+import java.util.function.Predicate;
 import javax.sql.DataSource;
 
 /**
@@ -169,15 +170,7 @@ public final class AccessLogInserter implements AutoCloseable {
 
     /** Whether {@code e} is a unique violation (SQLSTATE 23505): on access_log, V7's (node, seq) already stored. */
     static boolean isAlreadyStored(SQLException e) {
-        for (SQLException x = e; x != null; x = x.getNextException()) {
-            if ("23505".equals(x.getSQLState())) {
-                return true;
-            }
-            if (x.getNextException() == x) {
-                break;
-            }
-        }
-        return false;
+        return anyState(e, state -> state.equals("23505"));
     }
 
     /**
@@ -186,9 +179,14 @@ public final class AccessLogInserter implements AutoCloseable {
      * succeed; anything else (connection lost, disk full, table missing) may pass, so it is retried.
      */
     static boolean isBadData(SQLException e) {
+        return anyState(e, state -> state.startsWith("22") || state.startsWith("23"));
+    }
+
+    /** Whether {@code e} or an exception chained to it by {@code getNextException} has a SQLSTATE that matches. */
+    private static boolean anyState(SQLException e, Predicate<String> matches) {
         for (SQLException x = e; x != null; x = x.getNextException()) {
             String state = x.getSQLState();
-            if (state != null && (state.startsWith("22") || state.startsWith("23"))) {
+            if (state != null && matches.test(state)) {
                 return true;
             }
             if (x.getNextException() == x) {

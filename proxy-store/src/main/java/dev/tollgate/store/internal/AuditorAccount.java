@@ -1,20 +1,15 @@
 package dev.tollgate.store.internal;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Set;
 
@@ -44,31 +39,14 @@ public final class AuditorAccount {
      * others may read is narrowed to 0640.
      */
     public static String loadOrCreatePassword(Path file) throws IOException {
-        if (!Files.exists(file)) {
-            byte[] random = new byte[PASSWORD_BYTES];
-            new SecureRandom().nextBytes(random);
-            String password = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
-            try {
-                // Owner-only until written; then exactly 0640, whatever the umask took away at creation.
-                Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(
-                        "rw-------")));
-                Files.writeString(file, password + "\n", StandardOpenOption.TRUNCATE_EXISTING);
+        if (Files.exists(file)) {
+            Set<PosixFilePermission> mode = Files.getPosixFilePermissions(file);
+            if (mode.contains(PosixFilePermission.OTHERS_READ) || mode.contains(PosixFilePermission.OTHERS_WRITE)) {
                 Files.setPosixFilePermissions(file, FILE_MODE);
-                return password;
-            } catch (FileAlreadyExistsException raced) {
-                // Another start made it first: read theirs.
             }
         }
-        Set<PosixFilePermission> mode = Files.getPosixFilePermissions(file);
-        if (mode.contains(PosixFilePermission.OTHERS_READ) || mode.contains(PosixFilePermission.OTHERS_WRITE)) {
-            Files.setPosixFilePermissions(file, FILE_MODE);
-        }
-        String password = Files.readString(file, StandardCharsets.UTF_8).trim();
-        if (password.length() < MIN_PASSWORD_LENGTH) {
-            throw new IOException(file + ": holds no usable password (at least " + MIN_PASSWORD_LENGTH
-                    + " characters; delete the file to have a new one made)");
-        }
-        return password;
+        return SecretFile.loadOrCreate(file, FILE_MODE, PASSWORD_BYTES, MIN_PASSWORD_LENGTH, "password",
+                "; delete the file to have a new one made");
     }
 
     /**

@@ -3,18 +3,14 @@ package dev.tollgate.store.internal;
 import org.h2.api.ErrorCode;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.Base64;
 import java.util.Locale;
 import java.util.Set;
 
@@ -61,7 +57,12 @@ public final class H2OwnerAccount {
         Path file = passwordFile(url);
         Path database = DatabaseUrl.h2FilePath(url);
         boolean databaseExists = Files.exists(database.resolveSibling(database.getFileName() + ".mv.db"));
-        String password = Files.exists(file) ? read(file) : create(file);
+        if (Files.exists(file) && !OWNER_ONLY.containsAll(Files.getPosixFilePermissions(file))) {
+            // Widened by hand: narrowed again (the database still needs this very password).
+            Files.setPosixFilePermissions(file, OWNER_ONLY);
+        }
+        String password = SecretFile.loadOrCreate(file, OWNER_ONLY, PASSWORD_BYTES, MIN_PASSWORD_LENGTH,
+                "owner password", "");
         if (!databaseExists) {
             return password; // the first connection creates the database with this owner password
         }
@@ -84,34 +85,6 @@ public final class H2OwnerAccount {
             }
             throw e;
         }
-    }
-
-    private static String create(Path file) throws IOException {
-        byte[] random = new byte[PASSWORD_BYTES];
-        new SecureRandom().nextBytes(random);
-        String password = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
-        try {
-            // Created with its final mode: never readable by anyone else, not even for a moment.
-            Files.createFile(file, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
-        } catch (FileAlreadyExistsException raced) {
-            return read(file);
-        }
-        Files.writeString(file, password + "\n", StandardCharsets.UTF_8);
-        return password;
-    }
-
-    private static String read(Path file) throws IOException {
-        Set<PosixFilePermission> mode = Files.getPosixFilePermissions(file);
-        if (!OWNER_ONLY.containsAll(mode)) {
-            // Widened by hand: narrowed again (the database still needs this very password).
-            Files.setPosixFilePermissions(file, OWNER_ONLY);
-        }
-        String password = Files.readString(file, StandardCharsets.UTF_8).trim();
-        if (password.length() < MIN_PASSWORD_LENGTH) {
-            throw new IOException(file + ": holds no usable owner password (at least " + MIN_PASSWORD_LENGTH
-                    + " characters)");
-        }
-        return password;
     }
 
     private static String quoted(String user) {
