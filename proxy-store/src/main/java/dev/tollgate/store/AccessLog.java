@@ -239,7 +239,6 @@ public final class AccessLog implements AutoCloseable {
                 records.size() - missing.size());
     }
 
-
     /** The migration folders for {@code vendor}: the common one and the database's own. */
     public static String[] migrationLocations(Vendor vendor) {
         return new String[] {MIGRATIONS + "/common", MIGRATIONS + "/" + vendor.migrationFolder()};

@@ -1,6 +1,5 @@
 package dev.tollgate.store;
 
-
 import dev.tollgate.store.pg.PgStoreConfig;
 import dev.tollgate.testing.PgTestDatabase;
 import org.junit.jupiter.api.AfterAll;

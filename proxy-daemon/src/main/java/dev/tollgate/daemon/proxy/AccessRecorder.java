@@ -12,7 +12,6 @@ import org.eclipse.jetty.server.RequestLog;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.URIUtil;
 
-
 /**
  * The server-wide request log that turns every completed non-tunnel request into one {@link AccessRecord}:
  * forwarded requests (with the facts the forwarding path attached; decrypted ones of an intercepted tunnel are
