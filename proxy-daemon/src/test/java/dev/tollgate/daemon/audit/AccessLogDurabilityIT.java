@@ -1,7 +1,9 @@
 package dev.tollgate.daemon.audit;
 
 import dev.tollgate.daemon.EchoServer;
+import dev.tollgate.daemon.RawHttpConnection;
 import dev.tollgate.daemon.TestOrigin;
+import dev.tollgate.daemon.intercept.CaTrust;
 import dev.tollgate.daemon.tls.LocalCa;
 import dev.tollgate.store.AccessLog;
 import dev.tollgate.store.StoreConfig;
@@ -19,8 +21,6 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.cert.X509Certificate;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -43,7 +43,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -232,7 +231,7 @@ class AccessLogDurabilityIT {
         try (TestOrigin origin = TestOrigin.plain(); TestOrigin tlsOrigin = TestOrigin.tls(dir);
              EchoServer echo = EchoServer.start()) {
             // The CA the daemon will find in its state directory, made first so that this client can trust it.
-            SSLContext trustingCa = trustingOnly(LocalCa.loadOrCreate(stateDir()).certificate());
+            SSLContext trustingCa = CaTrust.trustingOnly(LocalCa.loadOrCreate(stateDir()).certificate());
             String listener = "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true,"
                     + " \"logQuery\": true, \"connectPorts\": [" + echo.port() + ", " + tlsOrigin.port() + "],"
                     + " \"intercept\": {\"enabled\": true, \"bypass\": [\"localhost\"], \"trustBundle\": \""
@@ -308,16 +307,8 @@ class AccessLogDurabilityIT {
             out.write(("CONNECT 127.0.0.1:" + originPort + " HTTP/1.1\r\nHost: 127.0.0.1:" + originPort
                     + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
-            InputStream in = raw.getInputStream();
-            StringBuilder head = new StringBuilder();
-            while (!head.toString().endsWith("\r\n\r\n")) {
-                int b = in.read();
-                if (b < 0) {
-                    throw new IOException("closed inside the CONNECT response: " + head);
-                }
-                head.append((char) b);
-            }
-            assertTrue(head.toString().startsWith("HTTP/1.1 200"), head.toString());
+            String head = RawHttpConnection.readHead(raw.getInputStream());
+            assertTrue(head.startsWith("HTTP/1.1 200"), head);
             try (SSLSocket tls = (SSLSocket) trust.getSocketFactory().createSocket(raw, "127.0.0.1", originPort,
                     true)) {
                 tls.startHandshake();
@@ -329,17 +320,6 @@ class AccessLogDurabilityIT {
             }
             return raw.getLocalPort();
         }
-    }
-
-    private static SSLContext trustingOnly(X509Certificate ca) throws Exception {
-        KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
-        store.load(null, null);
-        store.setCertificateEntry("tollgate-ca", ca);
-        TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        trust.init(store);
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, trust.getTrustManagers(), null);
-        return context;
     }
 
     /**
@@ -356,15 +336,8 @@ class AccessLogDurabilityIT {
             out.write(("CONNECT localhost:" + echoPort + " HTTP/1.1\r\nHost: localhost:" + echoPort + "\r\n\r\n")
                     .getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
-            StringBuilder head = new StringBuilder();
-            while (!head.toString().endsWith("\r\n\r\n")) {
-                int b = in.read();
-                if (b < 0) {
-                    throw new IOException("closed inside the CONNECT response: " + head);
-                }
-                head.append((char) b);
-            }
-            assertTrue(head.toString().startsWith("HTTP/1.1 200"), head.toString());
+            String head = RawHttpConnection.readHead(in);
+            assertTrue(head.startsWith("HTTP/1.1 200"), head);
             out.write(("ping " + run).getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
             socket.shutdownOutput();

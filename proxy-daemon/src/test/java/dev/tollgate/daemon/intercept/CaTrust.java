@@ -6,12 +6,12 @@ import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 
 /** A client's TLS context that trusts one CA and nothing else, as a device given Tollgate's CA would. */
-final class CaTrust {
+public final class CaTrust {
 
     private CaTrust() {
     }
 
-    static SSLContext trustingOnly(X509Certificate ca) throws Exception {
+    public static SSLContext trustingOnly(X509Certificate ca) throws Exception {
         KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
         store.load(null, null);
         store.setCertificateEntry("ca", ca);

@@ -29,6 +29,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -274,23 +275,13 @@ class InterceptIT {
              RunningTollgate tollgate = RunningTollgate.start(dir, interceptingListener(origin.port(),
                      trusting(origin.writeCertificatePem(dir.resolve("origin.pem"))), false))) {
             SSLContext trustingCa = CaTrust.trustingOnly(LocalCa.loadOrCreate(dir).certificate());
-            try (Socket raw = new Socket(InetAddress.getLoopbackAddress(), tollgate.port())) {
-                raw.setSoTimeout(READ_TIMEOUT_MS);
-                raw.getOutputStream().write(("CONNECT localhost:" + origin.port() + " HTTP/1.1\r\nHost: localhost:"
-                        + origin.port() + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-                String head = RawHttpConnection.readHead(raw.getInputStream());
-                assertTrue(head.startsWith("HTTP/1.1 200"), head);
-                String lower = head.toLowerCase(java.util.Locale.ROOT);
-                assertFalse(lower.contains("\r\ncontent-length:"), head);
-                assertFalse(lower.contains("\r\ntransfer-encoding:"), head);
-                try (SSLSocket tls = (SSLSocket) trustingCa.getSocketFactory().createSocket(raw, "localhost",
-                        origin.port(), true)) {
-                    tls.getOutputStream().write(("GET /hello HTTP/1.1\r\nHost: localhost:" + origin.port()
-                            + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-                    String response = new String(tls.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
-                    assertTrue(response.startsWith("HTTP/1.1 200 "), response);
-                }
-            }
+
+            Handshake handshake = handshakeAndGet(tollgate, trustingCa, "localhost", origin.port(), "localhost");
+
+            String lower = handshake.connectHead.toLowerCase(Locale.ROOT);
+            assertFalse(lower.contains("\r\ncontent-length:"), handshake.connectHead);
+            assertFalse(lower.contains("\r\ntransfer-encoding:"), handshake.connectHead);
+            assertTrue(handshake.response.startsWith("HTTP/1.1 200 "), handshake.response);
             assertEquals(1, origin.hits("/hello"));
         }
     }
@@ -402,12 +393,13 @@ class InterceptIT {
         }
     }
 
-    private record Handshake(X509Certificate leaf, String response) {
+    private record Handshake(String connectHead, X509Certificate leaf, String response) {
     }
 
     /**
      * CONNECT {@code connectHost:port} over a raw socket, then a TLS handshake sending {@code sni} (none when
-     * null), then one {@code GET /hello} with {@code Connection: close}; returns the leaf and the response.
+     * null), then one {@code GET /hello} with {@code Connection: close}; returns the CONNECT's response head, the
+     * leaf and the response.
      */
     private static Handshake handshakeAndGet(RunningTollgate tollgate, SSLContext trust, String connectHost,
                                              int port, String sni) throws Exception {
@@ -429,7 +421,7 @@ class InterceptIT {
                         + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
                 tls.getOutputStream().flush();
                 String response = new String(tls.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
-                return new Handshake(leaf, response);
+                return new Handshake(head, leaf, response);
             }
         }
     }
