@@ -216,16 +216,13 @@ public final class AccessJournal implements AutoCloseable {
 
     /** Starts a new segment at {@code seq}; the one before is sealed and deleted if all of it is released. */
     private void roll(long seq) throws IOException {
-        JournalSegment previous = current;
-        current = null;
+        abandonCurrent();
         JournalSegment next = JournalSegment.create(dir, seq);
         live.put(seq, next);
         current = next;
-        if (previous != null && previous.seal()) {
-            delete(previous);
-        }
     }
 
+    /** Stops appending to the current segment: sealed, and deleted if all of it is released. */
     private void abandonCurrent() {
         JournalSegment previous = current;
         current = null;
