@@ -49,12 +49,13 @@ class SqlPortAttackIT {
 
     private static TollgateProcess daemon;
     private static int sqlPort;
+    private static int proxyPort;
 
     @BeforeAll
     static void startDaemon() throws Exception {
         daemon = start(dir.resolve("state"), CONFIGURED_PASSWORD);
         sqlPort = Integer.parseInt(daemon.awaitLine(SQL_LISTENING, DEADLINE).group(1));
-        int proxyPort = Integer.parseInt(daemon.awaitLine(LISTENING, DEADLINE).group(1));
+        proxyPort = Integer.parseInt(daemon.awaitLine(LISTENING, DEADLINE).group(1));
         daemon.awaitLine(STARTED, DEADLINE);
         // Rows to guard: requests to this host, refused by the default policy.
         for (int i = 0; i < REFUSED_REQUESTS; i++) {
@@ -75,13 +76,58 @@ class SqlPortAttackIT {
     }
 
     @Test
-    void theOwnerCannotLogInWithTheEmptyPasswordNorTheConfiguredOne() {
-        for (String password : List.of("", CONFIGURED_PASSWORD)) {
-            SQLException refused = assertThrows(SQLException.class,
-                    () -> DriverManager.getConnection(url(), "tollgate", password).close(), password);
-            assertEquals(ErrorCode.WRONG_USER_OR_PASSWORD, refused.getErrorCode(), refused.getMessage());
+    void noAccountButTheAuditorLogsInNotEvenTheOwnerWithItsOwnPassword() throws Exception {
+        String ownerPassword = Files.readString(dir.resolve("state").resolve(AccessLog.OWNER_PASSWORD_FILE)).trim();
+        for (String password : List.of("", CONFIGURED_PASSWORD, ownerPassword)) {
+            for (String user : List.of("tollgate", "TOLLGATE", "sa")) {
+                SQLException refused = assertThrows(SQLException.class,
+                        () -> DriverManager.getConnection(url(), user, password).close(), user + " / " + password);
+                assertEquals(ErrorCode.WRONG_USER_OR_PASSWORD, refused.getErrorCode(), refused.getMessage());
+            }
         }
-        assertThrows(SQLException.class, () -> DriverManager.getConnection(url(), "sa", "").close());
+    }
+
+    @Test
+    void h2sOwnServerBehindTheGateOpensNothingWithoutItsKeyOnAnyPortOfTheDaemon() throws Exception {
+        String ownerPassword = Files.readString(dir.resolve("state").resolve(AccessLog.OWNER_PASSWORD_FILE)).trim();
+        String database = dir.resolve("state").resolve("access").toString();
+        List<Integer> ports = listeningPorts(daemon.pid());
+        assertTrue(ports.size() >= 4, "proxy, admin, the gate and H2's own server: " + ports);
+        int triedBehind = 0;
+        for (int port : ports) {
+            if (port == sqlPort || port == proxyPort) {
+                continue; // the proxy would log the attempt as a bad request: a row the other tests count
+            }
+            triedBehind++;
+            for (String user : List.of("TOLLGATE", AuditorSqlServer.USER)) {
+                String password = user.equals("TOLLGATE") ? ownerPassword : auditorPassword();
+                String url = "jdbc:h2:tcp://127.0.0.1:" + port + "/" + database + ";NETWORK_TIMEOUT=5000";
+                assertThrows(SQLException.class, () -> DriverManager.getConnection(url, user, password).close(),
+                        url + " as " + user);
+            }
+        }
+        assertTrue(triedBehind >= 2, "the admin port and H2's own: " + ports);
+        assertEquals(REFUSED_REQUESTS, count(), "the gate still serves the auditor");
+    }
+
+    @Test
+    void garbageAndOversizedFirstMessagesEndTheirConnectionAndNothingElse() throws Exception {
+        byte[][] openings = {
+                "GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII),
+                {0, 0, 0, 17, 0, 0, 0, 20, 0x7f, (byte) 0xff, (byte) 0xff, (byte) 0xff}, // a 2 G-char name
+                {0, 0, 0, 17, 0, 0, 0, 20, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xf0}, // a negative length
+        };
+        for (byte[] opening : openings) {
+            try (java.net.Socket socket = new java.net.Socket("127.0.0.1", sqlPort)) {
+                socket.setSoTimeout(30_000);
+                socket.getOutputStream().write(opening);
+                socket.getOutputStream().flush();
+                byte[] rest = socket.getInputStream().readAllBytes();
+                assertTrue(rest.length < 64, "answered " + rest.length + " bytes");
+            }
+        }
+        assertTrue(daemon.isAlive(), daemon.output());
+        assertEquals(REFUSED_REQUESTS, count());
     }
 
     @Test
@@ -258,6 +304,35 @@ class SqlPortAttackIT {
             rows.next();
             return rows.getLong(1);
         }
+    }
+
+    /** The TCP ports process {@code pid} listens on, from /proc: its sockets' inodes matched in net/tcp and tcp6. */
+    private static List<Integer> listeningPorts(long pid) throws IOException {
+        List<String> inodes = new ArrayList<>();
+        try (Stream<Path> fds = Files.list(Path.of("/proc", Long.toString(pid), "fd"))) {
+            for (Path fd : fds.toList()) {
+                try {
+                    String target = Files.readSymbolicLink(fd).toString();
+                    if (target.startsWith("socket:[")) {
+                        inodes.add(target.substring("socket:[".length(), target.length() - 1));
+                    }
+                } catch (IOException closedMeanwhile) {
+                    // the descriptor was closed while listing
+                }
+            }
+        }
+        List<Integer> ports = new ArrayList<>();
+        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+            for (String line : Files.readAllLines(Path.of(table)).subList(1, Files.readAllLines(Path.of(table)).size())) {
+                String[] fields = line.trim().split("\\s+");
+                boolean listening = fields[3].equals("0A");
+                if (listening && inodes.contains(fields[9])) {
+                    String local = fields[1];
+                    ports.add(Integer.parseInt(local.substring(local.indexOf(':') + 1), 16));
+                }
+            }
+        }
+        return ports;
     }
 
     private static void assertMode(Path path, String mode) throws IOException {

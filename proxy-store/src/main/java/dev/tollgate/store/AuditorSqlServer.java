@@ -1,6 +1,7 @@
 package dev.tollgate.store;
 
 import dev.tollgate.store.internal.AuditorAccount;
+import dev.tollgate.store.internal.AuditorSqlGate;
 import dev.tollgate.store.internal.DatabaseUrl;
 import org.h2.api.ErrorCode;
 import org.h2.engine.SysProperties;
@@ -9,6 +10,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -20,24 +22,25 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Read-only SQL on the live access log for {@code tollgate sql}: an H2 TCP server inside the daemon, on
- * 127.0.0.1 only, serving the daemon's own open database to the user {@value AuditorAccount#USER}, whose
- * only rights are SELECT on the audit tables.
+ * Read-only SQL on the live access log for {@code tollgate sql}: the daemon's own open database, served to the user
+ * {@value AuditorAccount#USER} alone, whose only rights are SELECT on the audit tables.
  * <ul>
- * <li>127.0.0.1 only: H2 2.5 has no server option for the bind address; its sockets bind to the system
- *     property {@code h2.bindAddress}, read once when H2 first loads. {@link #bindLoopbackOnly()} sets it
+ * <li>The port auditors use is an {@link AuditorSqlGate}: it passes on a session as {@value AuditorAccount#USER}
+ *     for this database and refuses every other account, the owner's included, whatever its password (H2's own
+ *     server cannot refuse an account).</li>
+ * <li>H2's TCP server behind it listens on a free port of its own and opens the database only for a random key
+ *     (H2's {@code -key}) made at each start and known to the gate alone; any other name is a wrong password.
+ *     {@code -ifExists}: no database can be created through it; {@code -baseDir}: none outside the database's
+ *     directory; no {@code -tcpAllowOthers}: H2 also refuses remote peers.</li>
+ * <li>127.0.0.1 only: the gate binds there; H2 2.5 has no server option for the bind address, its sockets bind to
+ *     the system property {@code h2.bindAddress}, read once when H2 first loads. {@link #configureH2()} sets it
  *     and {@link #start} refuses to listen when it did not take.</li>
- * <li>{@code -ifExists}: no database can be created through it; {@code -baseDir}: none outside the
- *     database's directory can be opened; no {@code -tcpAllowOthers}: H2 also refuses remote peers.</li>
  * </ul>
  * The password is in {@value #PASSWORD_FILE} and the port actually bound in {@value #PORT_FILE}, both in the
- * state directory, for {@code tollgate sql} to read.
- * <p>
- * What the server cannot do, and what stands in for it: H2 has no way to refuse an account at a TCP server, so
- * the database's owner can log in there too; its password is random and readable by the daemon's user alone
- * ({@code H2OwnerAccount}). H2 lets any user change its own password, so an auditor could lock the others out;
- * the server logs in as the auditor every {@value #PASSWORD_CHECK_MS} ms from inside the daemon and, when the
- * password no longer works, sets it back and says so at WARN. docs/security.md has the whole model.
+ * state directory, for {@code tollgate sql} to read. H2 lets any user change its own password, so an auditor could
+ * lock the others out; the server logs in as the auditor every {@value #PASSWORD_CHECK_MS} ms from inside the
+ * daemon and, when the password no longer works, sets it back and says so at WARN. docs/security.md has the whole
+ * model.
  */
 public final class AuditorSqlServer implements AutoCloseable {
 
@@ -58,14 +61,16 @@ public final class AuditorSqlServer implements AutoCloseable {
      * object (H2's default is every class). Tollgate uses none of them.
      */
     static final String ALLOWED_CLASSES = "org.h2.server.TcpServer";
-    private static final AuditorSqlServer NONE = new AuditorSqlServer(null, null, null);
+    private static final AuditorSqlServer NONE = new AuditorSqlServer(null, null, null, null);
 
+    private final AuditorSqlGate gate;
     private final Server tcp;
     private final Path portFile;
     private final ScheduledExecutorService passwordCheck;
     private boolean closed;
 
-    private AuditorSqlServer(Server tcp, Path portFile, ScheduledExecutorService passwordCheck) {
+    private AuditorSqlServer(AuditorSqlGate gate, Server tcp, Path portFile, ScheduledExecutorService passwordCheck) {
+        this.gate = gate;
         this.tcp = tcp;
         this.portFile = portFile;
         this.passwordCheck = passwordCheck;
@@ -109,19 +114,24 @@ public final class AuditorSqlServer implements AutoCloseable {
             AuditorAccount.apply(admin, password);
         }
         Path database = DatabaseUrl.h2FilePath(config.url());
-        Server tcp;
+        String key = AuditorSqlGate.newKey();
+        Server tcp = Server.createTcpServer("-tcpPort", "0", "-ifExists", "-baseDir", database.getParent().toString(),
+                "-key", key, database.toString(), "-tcpDaemon").start();
+        AuditorSqlGate gate;
         try {
-            tcp = Server.createTcpServer("-tcpPort", Integer.toString(config.sqlPort()), "-ifExists",
-                    "-baseDir", database.getParent().toString(), "-tcpDaemon").start();
-        } catch (SQLException e) {
+            gate = AuditorSqlGate.start(InetAddress.getByName(BIND_ADDRESS), config.sqlPort(), database.toString(),
+                    tcp.getPort(), key);
+        } catch (IOException e) {
+            tcp.stop();
             throw new IllegalStateException("store.sqlPort: cannot listen on " + BIND_ADDRESS + ":"
-                    + config.sqlPort() + " (" + causeOf(e) + "); choose another port, 0 for any free one,"
+                    + config.sqlPort() + " (" + e.getMessage() + "); choose another port, 0 for any free one,"
                     + " or -1 for no SQL server", e);
         }
         Path portFile = stateDir.resolve(PORT_FILE);
         try {
-            Files.writeString(portFile, tcp.getPort() + "\n");
+            Files.writeString(portFile, gate.port() + "\n");
         } catch (IOException e) {
+            gate.close();
             tcp.stop();
             throw e;
         }
@@ -133,8 +143,8 @@ public final class AuditorSqlServer implements AutoCloseable {
         String inProcessUrl = DatabaseUrl.withAuditSettings(config.url()) + ";IFEXISTS=TRUE";
         passwordCheck.scheduleWithFixedDelay(() -> keepPassword(accessLog, inProcessUrl, password),
                 PASSWORD_CHECK_MS, PASSWORD_CHECK_MS, TimeUnit.MILLISECONDS);
-        LOG.info("sql - read-only SQL for auditors on {}:{}", BIND_ADDRESS, tcp.getPort());
-        return new AuditorSqlServer(tcp, portFile, passwordCheck);
+        LOG.info("sql - read-only SQL for auditors on {}:{}", BIND_ADDRESS, gate.port());
+        return new AuditorSqlServer(gate, tcp, portFile, passwordCheck);
     }
 
     /**
@@ -162,7 +172,7 @@ public final class AuditorSqlServer implements AutoCloseable {
 
     /** The port the server listens on, or -1 when there is none. */
     public int port() {
-        return tcp == null ? -1 : tcp.getPort();
+        return gate == null ? -1 : gate.port();
     }
 
     /** The tables an auditor may read. */
@@ -194,6 +204,7 @@ public final class AuditorSqlServer implements AutoCloseable {
         }
         closed = true;
         passwordCheck.shutdownNow();
+        gate.close();
         tcp.stop();
         try {
             Files.deleteIfExists(portFile);
@@ -201,10 +212,5 @@ public final class AuditorSqlServer implements AutoCloseable {
             LOG.warn("sql - removing {} failed", portFile, e);
         }
         LOG.info("sql - stopped");
-    }
-
-    private static String causeOf(SQLException e) {
-        Throwable cause = e.getCause() != null ? e.getCause() : e;
-        return cause.getMessage() != null ? cause.getMessage() : cause.toString();
     }
 }

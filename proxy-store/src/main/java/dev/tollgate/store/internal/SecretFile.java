@@ -24,6 +24,13 @@ final class SecretFile {
     private SecretFile() {
     }
 
+    /** {@code bytes} random bytes from {@link SecureRandom}, URL-safe Base64 without padding. */
+    static String random(int bytes) {
+        byte[] random = new byte[bytes];
+        new SecureRandom().nextBytes(random);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+    }
+
     /**
      * The secret in {@code file}: made ({@code randomBytes} random bytes, URL-safe Base64) when the file does not
      * exist, created owner-only and then given exactly {@code mode}, whatever the umask took away at creation.
@@ -35,9 +42,7 @@ final class SecretFile {
     static String loadOrCreate(Path file, Set<PosixFilePermission> mode, int randomBytes, int minLength,
                                String what, String remedy) throws IOException {
         if (!Files.exists(file)) {
-            byte[] random = new byte[randomBytes];
-            new SecureRandom().nextBytes(random);
-            String secret = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+            String secret = random(randomBytes);
             try {
                 Files.createFile(file, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
                 Files.writeString(file, secret + "\n", StandardOpenOption.TRUNCATE_EXISTING);
