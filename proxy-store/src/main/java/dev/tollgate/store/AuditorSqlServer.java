@@ -38,8 +38,9 @@ import java.util.concurrent.TimeUnit;
  * </ul>
  * The password is in {@value #PASSWORD_FILE} and the port actually bound in {@value #PORT_FILE}, both in the
  * state directory, for {@code tollgate sql} to read. H2 lets any user change its own password, so an auditor could
- * lock the others out; the server logs in as the auditor every {@value #PASSWORD_CHECK_MS} ms from inside the
- * daemon and, when the password no longer works, sets it back and says so at WARN. docs/security.md has the whole
+ * lock the others out; before the gate passes on a session, and every {@value #PASSWORD_CHECK_MS} ms, the server
+ * logs in as the auditor from inside the daemon and, when the password no longer works, sets it back and says so
+ * at WARN: the next login finds the shared password again. docs/security.md has the whole
  * model.
  */
 public final class AuditorSqlServer implements AutoCloseable {
@@ -117,10 +118,12 @@ public final class AuditorSqlServer implements AutoCloseable {
         String key = AuditorSqlGate.newKey();
         Server tcp = Server.createTcpServer("-tcpPort", "0", "-ifExists", "-baseDir", database.getParent().toString(),
                 "-key", key, database.toString(), "-tcpDaemon").start();
+        String inProcessUrl = DatabaseUrl.withAuditSettings(config.url()) + ";IFEXISTS=TRUE";
+        Runnable keepPassword = () -> keepPassword(accessLog, inProcessUrl, password);
         AuditorSqlGate gate;
         try {
             gate = AuditorSqlGate.start(InetAddress.getByName(BIND_ADDRESS), config.sqlPort(), database.toString(),
-                    tcp.getPort(), key);
+                    tcp.getPort(), key, keepPassword);
         } catch (IOException e) {
             tcp.stop();
             throw new IllegalStateException("store.sqlPort: cannot listen on " + BIND_ADDRESS + ":"
@@ -140,9 +143,7 @@ public final class AuditorSqlServer implements AutoCloseable {
             thread.setDaemon(true);
             return thread;
         });
-        String inProcessUrl = DatabaseUrl.withAuditSettings(config.url()) + ";IFEXISTS=TRUE";
-        passwordCheck.scheduleWithFixedDelay(() -> keepPassword(accessLog, inProcessUrl, password),
-                PASSWORD_CHECK_MS, PASSWORD_CHECK_MS, TimeUnit.MILLISECONDS);
+        passwordCheck.scheduleWithFixedDelay(keepPassword, PASSWORD_CHECK_MS, PASSWORD_CHECK_MS, TimeUnit.MILLISECONDS);
         LOG.info("sql - read-only SQL for auditors on {}:{}", BIND_ADDRESS, gate.port());
         return new AuditorSqlServer(gate, tcp, portFile, passwordCheck);
     }
@@ -152,7 +153,7 @@ public final class AuditorSqlServer implements AutoCloseable {
      * {@code ALTER USER AUDITOR SET PASSWORD}, which H2 lets any user do to itself), sets it back and applies the
      * grants again.
      */
-    private static void keepPassword(AccessLog accessLog, String inProcessUrl, String password) {
+    private static synchronized void keepPassword(AccessLog accessLog, String inProcessUrl, String password) {
         try (Connection ignored = DriverManager.getConnection(inProcessUrl, USER, password)) {
             return;
         } catch (SQLException e) {

@@ -53,15 +53,18 @@ public final class AuditorSqlGate implements AutoCloseable {
     private final String database;
     private final int h2Port;
     private final String key;
+    private final Runnable beforeEachSession;
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private final Thread acceptor;
     private volatile boolean closed;
 
-    private AuditorSqlGate(ServerSocket listener, String database, int h2Port, String key) {
+    private AuditorSqlGate(ServerSocket listener, String database, int h2Port, String key,
+                           Runnable beforeEachSession) {
         this.listener = listener;
         this.database = database;
         this.h2Port = h2Port;
         this.key = key;
+        this.beforeEachSession = beforeEachSession;
         this.acceptor = new Thread(this::accept, "tollgate-sql-gate");
         this.acceptor.setDaemon(true);
     }
@@ -73,10 +76,12 @@ public final class AuditorSqlGate implements AutoCloseable {
 
     /**
      * Listens on {@code address}:{@code port} (0 for any free port) and passes auditors' sessions for
-     * {@code database} to H2's server on {@code address}:{@code h2Port}, asking it for {@code key}.
+     * {@code database} to H2's server on {@code address}:{@code h2Port}, asking it for {@code key}. Runs
+     * {@code beforeEachSession} before it passes a session on (the daemon sets the auditor's password back there,
+     * should a session have changed it, so that nobody is locked out).
      */
-    public static AuditorSqlGate start(InetAddress address, int port, String database, int h2Port, String key)
-            throws IOException {
+    public static AuditorSqlGate start(InetAddress address, int port, String database, int h2Port, String key,
+                                       Runnable beforeEachSession) throws IOException {
         ServerSocket listener = new ServerSocket();
         try {
             listener.setReuseAddress(true);
@@ -85,7 +90,7 @@ public final class AuditorSqlGate implements AutoCloseable {
             listener.close();
             throw e;
         }
-        AuditorSqlGate gate = new AuditorSqlGate(listener, database, h2Port, key);
+        AuditorSqlGate gate = new AuditorSqlGate(listener, database, h2Port, key, beforeEachSession);
         gate.acceptor.start();
         return gate;
     }
@@ -145,6 +150,7 @@ public final class AuditorSqlGate implements AutoCloseable {
                     refuse(client);
                     return;
                 }
+                beforeEachSession.run();
                 h2 = connectToH2();
                 DataOutputStream out = new DataOutputStream(h2.getOutputStream());
                 out.writeInt(minVersion);
