@@ -7,9 +7,9 @@ import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * The one event, handed to each of its consumers in turn: the journal and the access-log writer first (the
- * journal possibly earlier, before the client has the end of its answer), then the live stats and the metrics
- * as the exchange ends. Nothing counts a request twice in two places.
+ * The one event, handed to each of its consumers in turn: the journal and the access-log writer first (possibly
+ * earlier, before the client has the end of its answer), then the live stats and the metrics as the exchange
+ * ends. Nothing counts a request twice in two places.
  */
 final class AccessEvents implements AccessRecordSink {
 
@@ -22,13 +22,12 @@ final class AccessEvents implements AccessRecordSink {
     }
 
     @Override
-    public long journal(AccessRecord record) {
-        return log.journal(record);
+    public void journal(AccessRecord record) {
+        log.journal(record);
     }
 
     @Override
-    public void handOver(long seq, AccessRecord record) {
-        log.handOver(seq, record);
+    public void ended(AccessRecord record) {
         for (Consumer<AccessRecord> observer : observers) {
             observer.accept(record);
         }

@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Hands access records to the writer under the configured overflow policy, each already in the journal.
+ * Hands access records to the writer, which journals and queues them, under the configured overflow policy.
  * <ul>
  *   <li>{@code refuse}: new requests are turned away (503) at the door while the queue is full, so a record of
  *   a request that was let in waits for room rather than being lost; only the 503 refusals' own records are
@@ -35,18 +35,13 @@ final class AccessLogSink {
         this.refuseOnOverflow = refuseOnOverflow;
     }
 
-    /** Appends {@code record} to the journal, without waiting for the queue; returns its number. */
-    long journal(AccessRecord record) {
-        return writer.journal(record);
-    }
-
-    /** Queues a record journaled under {@code seq} for the database, under the overflow policy. */
-    void handOver(long seq, AccessRecord record) {
+    /** Appends {@code record} to the journal and queues it for the database, under the overflow policy. */
+    void journal(AccessRecord record) {
         if (refuseOnOverflow && record.outcome() != Outcome.OVERLOADED) {
-            writer.append(seq, record);
+            writer.append(record);
             return;
         }
-        if (!writer.offer(seq, record) && !refuseOnOverflow) {
+        if (!writer.offer(record) && !refuseOnOverflow) {
             unlogged.increment();
             warnAtMostOncePerMinute();
         }

@@ -149,8 +149,9 @@ public final class AccessLog implements AutoCloseable {
             DataSource queries = queryPool != null ? queryPool : direct;
             boolean temporaryJournal = journalDir == null;
             Path dir = temporaryJournal ? Files.createTempDirectory("tollgate-journal") : journalDir;
-            journal = AccessJournal.open(dir, config.journalSegmentBytes(), config.fsync(), highestSeq(direct, node),
-                    (opened, records) -> replay(name, vendor, direct, opened, records, config.batchSize()));
+            long floor = highestSeq(direct, vendor, node);
+            journal = AccessJournal.open(dir, config.journalSegmentBytes(), config.fsync(), floor,
+                    (opened, records) -> replay(name, vendor, direct, opened, records, config.batchSize(), floor));
             AccessLogWriter writer = AccessLogWriter.start(name, direct, vendor, journal, config, closeTimeoutMs);
             KeyIndexer keyIndexer = vendor == Vendor.H2
                     ? KeyIndexer.start(name, direct, keyIndexIntervalMs, () -> writer.queueDepth() > config.batchSize())
@@ -178,31 +179,53 @@ public final class AccessLog implements AutoCloseable {
 
     /**
      * The highest journal number the database holds for {@code node} (for any node when null), or 0: a journal
-     * lost or deleted by hand must not number new records under numbers already stored, which the idempotent
-     * insert would then skip.
+     * lost or deleted by hand must not number new records under numbers already stored, and what a restart finds
+     * in the journal at or below it is stored already on H2 ({@link #replay}).
      */
-    private static long highestSeq(DataSource dataSource, String node) throws SQLException {
-        String sql = "SELECT MAX(seq) FROM access_log" + (node == null ? "" : " WHERE node = ?");
-        try (Connection c = dataSource.getConnection(); PreparedStatement select = c.prepareStatement(sql)) {
-            if (node != null) {
-                select.setString(1, AccessLogTable.fit(node, AccessLogTable.NODE_WIDTH));
-            }
-            try (ResultSet rs = select.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
-            }
+    private static long highestSeq(DataSource dataSource, Vendor vendor, String node) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            return AccessLogTable.highestStoredSeq(c, vendor, node);
         }
     }
 
     /**
      * Stores the records an earlier run left in the journal, in batches, skipping those the database already
-     * has (looked up by node and number range, through V7's index), and releases each.
+     * has, and releases each. On H2 those are the ones at or below {@code floor}, the highest number stored: the
+     * writer stores records in journal order (AccessLogWriter), and the table has no index on the number. On
+     * PostgreSQL, where several nodes share the table, they are looked up by node and number range through V7's
+     * unique index.
      */
     private static void replay(String name, Vendor vendor, DataSource dataSource, AccessJournal journal,
-                               List<JournaledRecord> records, int batchSize) throws SQLException {
+                               List<JournaledRecord> records, int batchSize, long floor) throws SQLException {
         if (records.isEmpty()) {
             return;
         }
+        Set<String> stored = vendor == Vendor.H2 ? Set.of() : storedAlready(dataSource, records);
+        List<JournaledRecord> missing = new ArrayList<>();
+        for (JournaledRecord r : records) {
+            boolean isStored = vendor == Vendor.H2 ? r.seq() <= floor
+                    : stored.contains(r.seq() + "@" + AccessLogTable.fit(r.record().node(), AccessLogTable.NODE_WIDTH));
+            if (isStored) {
+                journal.release(r.seq());
+            } else {
+                missing.add(r);
+            }
+        }
+        AccessLogInserter inserter = new AccessLogInserter(dataSource, vendor, journal::release);
+        try {
+            for (int from = 0; from < missing.size(); from += batchSize) {
+                inserter.insert(new ArrayList<>(missing.subList(from, Math.min(missing.size(), from + batchSize))));
+            }
+        } finally {
+            inserter.close();
+        }
+        LOG.info("{} - journal replayed: {} records stored now, {} were stored already", name, missing.size(),
+                records.size() - missing.size());
+    }
+
+    /** Of {@code records}, those the database holds already, as "seq@node". */
+    private static Set<String> storedAlready(DataSource dataSource, List<JournaledRecord> records)
+            throws SQLException {
         Set<String> stored = new HashSet<>();
         long low = records.stream().mapToLong(JournaledRecord::seq).min().orElse(0);
         long high = records.stream().mapToLong(JournaledRecord::seq).max().orElse(0);
@@ -219,24 +242,7 @@ public final class AccessLog implements AutoCloseable {
                 }
             }
         }
-        List<JournaledRecord> missing = new ArrayList<>();
-        for (JournaledRecord r : records) {
-            if (stored.contains(r.seq() + "@" + AccessLogTable.fit(r.record().node(), AccessLogTable.NODE_WIDTH))) {
-                journal.release(r.seq());
-            } else {
-                missing.add(r);
-            }
-        }
-        AccessLogInserter inserter = new AccessLogInserter(dataSource, vendor, journal::release);
-        try {
-            for (int from = 0; from < missing.size(); from += batchSize) {
-                inserter.insert(new ArrayList<>(missing.subList(from, Math.min(missing.size(), from + batchSize))));
-            }
-        } finally {
-            inserter.close();
-        }
-        LOG.info("{} - journal replayed: {} records stored now, {} were stored already", name, missing.size(),
-                records.size() - missing.size());
+        return stored;
     }
 
     /** The migration folders for {@code vendor}: the common one and the database's own. */

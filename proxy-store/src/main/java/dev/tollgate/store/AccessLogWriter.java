@@ -19,12 +19,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 import javax.sql.DataSource;
 
 /**
- * Hands access records from request threads to the database: each is first appended to the node's
- * {@link AccessJournal} (on the request thread, which the kill -9 guarantee needs), then queued: a bounded queue in
- * front of one background
+ * Hands access records from request threads to the database: each is appended to the node's
+ * {@link AccessJournal} (on the request thread, which the kill -9 guarantee needs) and queued in the same step,
+ * under one lock, so that the queue holds records in journal order: a bounded queue in front of one background
  * thread ({@value #THREAD_NAME}) that inserts them in JDBC batches on its own connection, one commit per
  * batch. A batch is written when it holds {@code batchSize} records, when {@code flushIntervalMs} has passed
  * since its first record's request ended, or when someone calls {@link #flush}.
@@ -37,8 +38,9 @@ import javax.sql.DataSource;
  * <p>
  * The queue carries each record with its journal number, and the writer releases the number in the journal once
  * the record is stored: the journal is what a restart after a crash stores again, the queue spares the writer
- * reading back what was just written. Stores are idempotent on (node, seq), so a record stored twice (before the
- * crash and again in the replay) is one row.
+ * reading back what was just written. Because the queue is in journal order, rows are stored in that order, and
+ * the highest number stored tells a restart which of the journal's records the database has: all of those at or
+ * below it (see {@link AccessLog#open}). That is what lets H2 go without an index on the number.
  */
 public final class AccessLogWriter implements AutoCloseable {
 
@@ -51,10 +53,11 @@ public final class AccessLogWriter implements AutoCloseable {
     // How often an idle writer, and a producer waiting on a full queue, look up from their wait.
     private static final long IDLE_POLL_MS = 1_000;
     private static final long FULL_QUEUE_RECHECK_MS = 100;
+    // How often an offer waiting for the journal-order lock looks whether the queue has filled meanwhile.
+    private static final long LOCK_RECHECK_MS = 1;
     // How often a writer gathering a batch looks for more records (see gather).
     private static final long GATHER_TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
     private static final int MAX_CAUSE_DEPTH = 32;
-    private static final long HAND_OVER_RECHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     private final String name;
     private final int batchSize;
@@ -68,11 +71,11 @@ public final class AccessLogWriter implements AutoCloseable {
     private final Thread thread;
     // Producers between their check of `closed` and the end of their put: the writer waits for them to land.
     private final AtomicInteger handingOver = new AtomicInteger();
+    // Held from a record's journal append to its place in the queue: the queue is in journal order.
+    private final ReentrantLock inJournalOrder = new ReentrantLock();
     private final CountDownLatch abandoned = new CountDownLatch(1);
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final LongAdder dropped = new LongAdder();
-    // Records journal()ed and not yet handed to append(seq, r) or offer(seq, r): what flush waits for first.
-    private final LongAdder notHandedOver = new LongAdder();
     private volatile boolean closed;
     private volatile int inHand;
     private volatile JournaledRecord oldestInHand;
@@ -105,41 +108,26 @@ public final class AccessLogWriter implements AutoCloseable {
     }
 
     /**
-     * Queues {@code r} for writing, waiting while the queue is full (the {@code block} overflow policy: the
-     * audit trail stays complete and the proxy slows down). An interrupt does not end the wait, because the
-     * record would be lost; the thread's interrupt status is restored on return.
+     * Appends {@code r} to the journal and queues it for writing, waiting while the queue is full (the
+     * {@code block} overflow policy: the audit trail stays complete and the proxy slows down); returns its journal
+     * number. On return a crash cannot lose it. Records queue in journal order, so the wait for room holds up
+     * every other record's append too. An interrupt does not end the wait, because the record would be lost; the
+     * thread's interrupt status is restored on return.
      *
      * @throws IllegalStateException once {@link #close()} has been called
      */
-    public void append(AccessRecord r) {
+    public long append(AccessRecord r) {
         Objects.requireNonNull(r, "r");
-        checkOpen();
-        append(journal(r), r);
-    }
-
-    /**
-     * Appends {@code r} to the journal and returns its number, to be handed to {@link #append(long, AccessRecord)}
-     * or {@link #offer(long, AccessRecord)} later: for a request path that must have the record safe before the
-     * client gets the end of its answer, and may wait for the queue only after. Does not wait.
-     */
-    public long journal(AccessRecord r) {
-        long seq = journal.append(Objects.requireNonNull(r, "r"));
-        notHandedOver.increment();
-        return seq;
-    }
-
-    /** As {@link #append(AccessRecord)}, for a record already in the journal under {@code seq}. */
-    public void append(long seq, AccessRecord r) {
-        Objects.requireNonNull(r, "r");
-        JournaledRecord entry = new JournaledRecord(seq, r);
         handingOver.incrementAndGet();
         boolean interrupted = false;
+        inJournalOrder.lock();
         try {
             checkOpen();
+            JournaledRecord entry = new JournaledRecord(journal.append(r), r);
             while (true) {
                 try {
                     if (queue.offer(entry, FULL_QUEUE_RECHECK_MS, TimeUnit.MILLISECONDS)) {
-                        return;
+                        return entry.seq();
                     }
                     if (abandoned.getCount() == 0) {
                         throw new IllegalStateException(name + " - access-log writer gave up while closing");
@@ -149,8 +137,8 @@ public final class AccessLogWriter implements AutoCloseable {
                 }
             }
         } finally {
+            inJournalOrder.unlock();
             handingOver.decrementAndGet();
-            notHandedOver.decrement();
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
@@ -158,56 +146,75 @@ public final class AccessLogWriter implements AutoCloseable {
     }
 
     /**
-     * Queues {@code r} for writing if there is room (the {@code drop} overflow policy).
+     * Appends {@code r} to the journal and queues it for writing if there is room (the {@code drop} overflow
+     * policy). A record turned away is not journaled (or, when the last place went to a flush in between, is
+     * released at once): it is not stored. Does not wait behind an {@link #append} that waits for room.
      *
-     * @return false, without waiting, when the queue is full
+     * @return false, without waiting for room, when the queue is full
      * @throws IllegalStateException once {@link #close()} has been called
      */
     public boolean offer(AccessRecord r) {
         Objects.requireNonNull(r, "r");
-        checkOpen();
-        return offer(journal(r), r);
+        handingOver.incrementAndGet();
+        try {
+            if (!lockUnlessFull()) {
+                dropped.increment();
+                return false;
+            }
+            try {
+                checkOpen();
+                if (queue.remainingCapacity() == 0) {
+                    dropped.increment();
+                    return false;
+                }
+                long seq = journal.append(r);
+                if (queue.offer(new JournaledRecord(seq, r))) {
+                    return true;
+                }
+                dropped.increment();
+                journal.release(seq);
+                return false;
+            } finally {
+                inJournalOrder.unlock();
+            }
+        } finally {
+            handingOver.decrementAndGet();
+        }
     }
 
     /**
-     * As {@link #offer(AccessRecord)}, for a record already in the journal under {@code seq}. A record turned away
-     * is released in the journal: it is not stored.
+     * Takes the journal-order lock, or gives up when the queue is full: the lock may then be held by an
+     * {@link #append} waiting for room, and an offer would find none either.
      */
-    public boolean offer(long seq, AccessRecord r) {
-        Objects.requireNonNull(r, "r");
-        handingOver.incrementAndGet();
+    private boolean lockUnlessFull() {
+        boolean interrupted = false;
         try {
-            checkOpen();
-            if (queue.offer(new JournaledRecord(seq, r))) {
-                return true;
+            while (queue.remainingCapacity() > 0) {
+                try {
+                    if (inJournalOrder.tryLock(LOCK_RECHECK_MS, TimeUnit.MILLISECONDS)) {
+                        return true;
+                    }
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
             }
-            dropped.increment();
-            journal.release(seq);
             return false;
         } finally {
-            handingOver.decrementAndGet();
-            notHandedOver.decrement();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
     /**
      * Waits until every record appended before this call is stored (or rejected, see {@link #failed()}),
-     * asking the writer to write its batch now rather than when it is full or due. A record {@link #journal}ed
-     * before this call but not handed over yet (its exchange was still ending: the client may already have its
-     * answer) is waited for first, until no hand-over is pending: so under continuous traffic this waits for a
-     * quiet moment, or for the timeout.
+     * asking the writer to write its batch now rather than when it is full or due.
      *
-     * @return true when they are, false when {@code timeoutMs} ran out first (a database that is down, a
-     *         queue too full to take the request in time, or hand-overs that never stopped)
+     * @return true when they are, false when {@code timeoutMs} ran out first (a database that is down, or a
+     *         queue too full to take the request in time)
      */
     public boolean flush(long timeoutMs) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(0, timeoutMs));
-        while (notHandedOver.sum() > 0) {
-            if (System.nanoTime() - deadline >= 0) {
-                return false;
-            }
-            LockSupport.parkNanos(HAND_OVER_RECHECK_NANOS);
-        }
         FlushMarker marker = new FlushMarker();
         boolean queued;
         handingOver.incrementAndGet();

@@ -41,7 +41,7 @@ class AccessJournalIT extends JournalReplayScenarios {
         String longPath = "/" + "y".repeat(4_000);
         try (AccessLog log = AccessLog.open(config(StoreConfig.MIN_JOURNAL_SEGMENT_BYTES), journalDir(), NODE)) {
             for (int i = 0; i < 100; i++) {
-                log.writer().journal(record(longPath + i));
+                log.writer().journal().append(record(longPath + i));
             }
         }
         int files = segments().size();
@@ -65,8 +65,7 @@ class AccessJournalIT extends JournalReplayScenarios {
             assertTrue(log.writer().flush(WAIT_MS));
         }
         try (AccessLog log = AccessLog.open(config(null), journalDir(), NODE)) {
-            long seq = log.writer().journal(record("/2"));
-            log.writer().append(seq, record("/2"));
+            long seq = log.writer().append(record("/2"));
             assertTrue(log.writer().flush(WAIT_MS));
             assertEquals(3, seq);
         }
@@ -78,7 +77,7 @@ class AccessJournalIT extends JournalReplayScenarios {
             }
         }
         try (AccessLog log = AccessLog.open(config(null), journalDir(), NODE)) {
-            assertEquals(4, log.writer().journal(record("/3")));
+            assertEquals(4, log.writer().journal().append(record("/3")));
         }
     }
 

@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -48,7 +49,7 @@ public abstract class JournalReplayScenarios {
             for (int i = 0; i < 50; i++) {
                 // In the journal, as the request path leaves it before the client's last byte; never queued, as
                 // when the process dies right then.
-                log.writer().journal(record("/" + i));
+                log.writer().journal().append(record("/" + i));
             }
         }
 
@@ -67,7 +68,7 @@ public abstract class JournalReplayScenarios {
             }
             assertTrue(log.writer().flush(WAIT_MS));
             for (int i = 20; i < 25; i++) {
-                log.writer().journal(record("/" + i));
+                log.writer().journal().append(record("/" + i));
             }
         }
 
@@ -80,21 +81,26 @@ public abstract class JournalReplayScenarios {
     }
 
     @Test
-    void aBatchInsertedTwiceIsStoredOnce() throws Exception {
+    void aBatchWhoseCommitTookEffectButReportedAFailureIsStoredOnceByItsRetry() throws Exception {
         try (AccessLog log = AccessLog.open(config(null), journalDir(), NODE)) {
-            List<JournaledRecord> batch = new ArrayList<>();
+            List<JournaledRecord> pending = new ArrayList<>();
             for (int i = 0; i < 10; i++) {
-                batch.add(new JournaledRecord(1_000 + i, record("/" + i)));
+                pending.add(new JournaledRecord(1_000 + i, record("/" + i)));
             }
             DatabaseUrl.Vendor vendor = DatabaseUrl.vendorOf(config(null).url());
-            AccessLogInserter inserter = new AccessLogInserter(log.dataSource(), vendor, seq -> { });
+            CommitThatFails dataSource = new CommitThatFails(log.dataSource());
+            List<Long> released = new ArrayList<>();
+            AccessLogInserter inserter = new AccessLogInserter(dataSource, vendor, released::add);
             try {
-                inserter.insert(new ArrayList<>(batch));
-                // The same batch again, as a retry after a commit whose answer was lost, then one that overlaps.
-                inserter.insert(new ArrayList<>(batch));
-                List<JournaledRecord> overlapping = new ArrayList<>(batch.subList(5, 10));
-                overlapping.add(new JournaledRecord(1_010, record("/10")));
-                inserter.insert(overlapping);
+                dataSource.failNextCommitAfterItTookEffect();
+                assertThrows(SQLException.class, () -> inserter.insert(pending));
+                assertEquals(10, pending.size(), "the batch stays in hand, as the writer keeps it");
+                // The writer's retry, on a fresh connection; then the next batch, retried the same way.
+                inserter.insert(pending);
+                List<JournaledRecord> next = new ArrayList<>(List.of(new JournaledRecord(1_010, record("/10"))));
+                dataSource.failNextCommitAfterItTookEffect();
+                assertThrows(SQLException.class, () -> inserter.insert(next));
+                inserter.insert(next);
                 // Skipped, not refused: a refused duplicate would be logged at ERROR as a lost audit row.
                 assertEquals(0, inserter.rejected());
             } finally {
@@ -103,6 +109,7 @@ public abstract class JournalReplayScenarios {
 
             assertEquals(paths(0, 11), storedPaths(log));
             assertEquals(seqs(1_000, 1_010), storedSeqs(log));
+            assertEquals(seqs(1_000, 1_010), released.stream().sorted().toList(), "each released once");
         }
     }
 
@@ -110,7 +117,7 @@ public abstract class JournalReplayScenarios {
     void aTornLastRecordIsDroppedWholeAndTheOthersAreStored() throws Exception {
         try (AccessLog log = AccessLog.open(config(null), journalDir(), NODE)) {
             for (int i = 0; i < 10; i++) {
-                log.writer().journal(record("/" + i));
+                log.writer().journal().append(record("/" + i));
             }
         }
         // A kill -9 in the middle of the last append: the file ends 7 bytes into the last record.
@@ -131,7 +138,7 @@ public abstract class JournalReplayScenarios {
     void aLastRecordWithAWrongChecksumIsDroppedWhole() throws Exception {
         try (AccessLog log = AccessLog.open(config(null), journalDir(), NODE)) {
             for (int i = 0; i < 10; i++) {
-                log.writer().journal(record("/" + i));
+                log.writer().journal().append(record("/" + i));
             }
         }
         // Its length is whole but one byte of it never made it: the 'l' of "/9"'s listener turned to 'X'.

@@ -49,14 +49,14 @@ public final class AccessRecorder implements RequestLog {
             return;
         }
         AccessRecord r = newRecord(request, status, bytesToClient);
-        long seq = sink.journal(r);
-        request.setAttribute(JOURNALED_ATTRIBUTE, new Journaled(seq, r));
+        sink.journal(r);
+        request.setAttribute(JOURNALED_ATTRIBUTE, r);
     }
 
     @Override
     public void log(Request request, Response response) {
-        if (request.getAttribute(JOURNALED_ATTRIBUTE) instanceof Journaled journaled) {
-            sink.handOver(journaled.seq, journaled.record);
+        if (request.getAttribute(JOURNALED_ATTRIBUTE) instanceof AccessRecord journaled) {
+            sink.ended(journaled);
             return;
         }
         if (!records(request)) {
@@ -119,9 +119,6 @@ public final class AccessRecorder implements RequestLog {
                 intercepted == null ? null : intercepted.sni,
                 outcome,
                 reason);
-    }
-
-    private record Journaled(long seq, AccessRecord record) {
     }
 
     static String listenerName(Request request) {

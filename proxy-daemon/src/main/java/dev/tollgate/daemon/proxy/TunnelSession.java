@@ -44,9 +44,8 @@ public final class TunnelSession {
     private final AtomicInteger closedConnections = new AtomicInteger();
     private final AtomicBoolean recorded = new AtomicBoolean();
     private final AccessRecordSink sink;
-    // Guarded by this: the record journaled when the client could first see the tunnel end, and its number.
+    // Guarded by this: the record journaled when the client could first see the tunnel end.
     private AccessRecord journaled;
-    private long journaledSeq;
 
     TunnelSession(String node, String listener, String clientAddr, int clientPort, String protocol, String host,
                   int port, AccessRecordSink sink) {
@@ -188,7 +187,7 @@ public final class TunnelSession {
         Failure failure = firstFailure.get();
         journaled = failure == null ? newRecord(ESTABLISHED, Outcome.OK, null)
                 : newRecord(ESTABLISHED, failure.outcome(), failure.reason());
-        journaledSeq = sink.journal(journaled);
+        sink.journal(journaled);
     }
 
     private synchronized void finish(int status, Outcome outcome, String reason) {
@@ -196,7 +195,7 @@ public final class TunnelSession {
             return;
         }
         if (journaled != null) {
-            sink.handOver(journaledSeq, journaled);
+            sink.ended(journaled);
             return;
         }
         sink.accept(newRecord(status, outcome, reason));

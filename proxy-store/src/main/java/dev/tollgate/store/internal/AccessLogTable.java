@@ -4,6 +4,7 @@ import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
 
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -152,5 +153,24 @@ public final class AccessLogTable {
             cut = s.substring(0, Character.isHighSurrogate(s.charAt(width - 1)) ? width - 1 : width);
         }
         return cut.indexOf('\0') < 0 ? cut : cut.replace('\0', '\uFFFD');
+    }
+
+    /**
+     * The highest journal number stored for {@code node} (any node when null), or 0. On H2, a single node's
+     * database whose rows the writer stores in journal order with no index on the number, it is the number of the
+     * newest row that has one (the primary key read backwards); on PostgreSQL, V7's (node, seq) index answers.
+     */
+    public static long highestStoredSeq(Connection c, DatabaseUrl.Vendor vendor, String node) throws SQLException {
+        String sql = vendor == DatabaseUrl.Vendor.H2
+                ? "SELECT seq FROM access_log WHERE seq IS NOT NULL ORDER BY id DESC LIMIT 1"
+                : "SELECT MAX(seq) FROM access_log" + (node == null ? "" : " WHERE node = ?");
+        try (PreparedStatement select = c.prepareStatement(sql)) {
+            if (node != null && vendor != DatabaseUrl.Vendor.H2) {
+                select.setString(1, fit(node, NODE_WIDTH));
+            }
+            try (ResultSet rs = select.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : 0;
+            }
+        }
     }
 }
