@@ -1,13 +1,14 @@
 package dev.tollgate.daemon.audit;
 
 import dev.tollgate.daemon.EchoServer;
-import dev.tollgate.daemon.RawHttpConnection;
 import dev.tollgate.daemon.TestOrigin;
 import dev.tollgate.daemon.intercept.CaTrust;
 import dev.tollgate.daemon.tls.LocalCa;
 import dev.tollgate.store.AccessLog;
 import dev.tollgate.store.StoreConfig;
+import dev.tollgate.testing.AdminClient;
 import dev.tollgate.testing.PgTestDatabase;
+import dev.tollgate.testing.RawHttpConnection;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -44,6 +45,7 @@ import java.util.regex.Pattern;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 
+import static dev.tollgate.testing.AdminClient.HEALTH;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -174,8 +176,8 @@ class AccessLogDurabilityIT {
             // The database opens as it is: the daemon starts on the same state directory, with no repair step,
             // answers and records a new request, and stops cleanly.
             ChildDaemon second = start("256m");
-            AdminClient admin = new AdminClient(second.adminPort(), stateDir());
-            assertEquals("UP", admin.health().path("status").asText(), admin.health().toString());
+            AdminClient admin = AdminClient.asAdmin(stateDir(), second.adminPort());
+            assertEquals("UP", admin.getJson(HEALTH).path("status").asText(), admin.getJson(HEALTH).toString());
             HttpResponseBytes afterRestart = exchange(second.port(), get(origin.port(), "/hello?i=-1"));
             assertEquals(200, afterRestart.status(), "a request after the restart");
             second.sigterm();

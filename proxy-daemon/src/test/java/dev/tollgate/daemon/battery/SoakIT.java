@@ -2,10 +2,10 @@ package dev.tollgate.daemon.battery;
 
 import dev.tollgate.admin.AdminTokens;
 import dev.tollgate.daemon.EchoServer;
-import dev.tollgate.daemon.RawHttpConnection;
 import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.daemon.TollgateProcess;
 import dev.tollgate.store.AccessLog;
+import dev.tollgate.testing.RawHttpConnection;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
