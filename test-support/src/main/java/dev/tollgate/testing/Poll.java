@@ -2,6 +2,7 @@ package dev.tollgate.testing;
 
 import java.time.Duration;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /** Waits for a condition by polling it until a deadline, so that no test sleeps to wait for a result. */
 public final class Poll {
@@ -33,6 +34,20 @@ public final class Poll {
     /** As {@link #until(String, Condition)}, with a deadline of the caller's (a wait known to be longer). */
     public static void until(String what, Duration within, Condition condition) throws Exception {
         forMatch(what, within, condition::holds, Boolean::booleanValue);
+    }
+
+    /**
+     * As {@link #until(String, Duration, Condition)}, the failure's text made when it fails (to show, say, a
+     * child process's output as it was then).
+     */
+    public static void until(Supplier<String> what, Duration within, Condition condition) throws Exception {
+        long deadline = System.nanoTime() + within.toNanos();
+        while (!condition.holds()) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new AssertionError("not within " + within.toSeconds() + " s: " + what.get());
+            }
+            Thread.sleep(INTERVAL_MS);
+        }
     }
 
     /** Polls until {@code probe} gives a value other than null, and returns it. */

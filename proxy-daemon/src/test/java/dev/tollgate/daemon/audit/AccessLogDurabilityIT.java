@@ -8,6 +8,7 @@ import dev.tollgate.store.AccessLog;
 import dev.tollgate.store.StoreConfig;
 import dev.tollgate.testing.AdminClient;
 import dev.tollgate.testing.PgTestDatabase;
+import dev.tollgate.testing.Poll;
 import dev.tollgate.testing.RawHttpConnection;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -49,7 +50,6 @@ import static dev.tollgate.testing.AdminClient.HEALTH;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The access log's durability contract (docs/access-log.md, "Durability") against real daemon processes and
@@ -108,8 +108,8 @@ class AccessLogDurabilityIT {
                 daemon.awaitLine(DRAINING, STOP_DEADLINE);
                 origin.release();
 
-                assertTrue(clients.awaitAllEnded(STOP_DEADLINE), clients.ended() + " of " + clients.opened()
-                        + " requests ended; " + daemon.output());
+                Poll.until(() -> clients.ended() + " of " + clients.opened() + " requests ended; " + daemon.output(),
+                        STOP_DEADLINE, clients::allEnded);
                 responses = clients.responses();
             }
             assertEquals(0, daemon.awaitExit(STOP_DEADLINE), daemon.output());
@@ -159,7 +159,9 @@ class AccessLogDurabilityIT {
                     worker.start();
                     workers.add(worker);
                 }
-                awaitCompleted(completedAtNanos, KILL_AFTER_COMPLETED, first);
+                Poll.until(() -> completedAtNanos.size() + " of " + KILL_AFTER_COMPLETED + " requests completed; "
+                        + first.output(), LOAD_DEADLINE,
+                        () -> completedAtNanos.size() >= KILL_AFTER_COMPLETED);
 
                 killAtNanos = System.nanoTime();
                 killed.set(true);
@@ -448,18 +450,6 @@ class AccessLogDurabilityIT {
         byte[] body = in.readNBytes(Integer.parseInt(length.group(1)));
         if (!"hello".equals(new String(body, StandardCharsets.UTF_8))) {
             throw new IOException("body cut short: " + new String(body, StandardCharsets.UTF_8));
-        }
-    }
-
-    private static void awaitCompleted(Map<Integer, Long> completed, int count, ChildDaemon daemon)
-            throws InterruptedException {
-        long deadline = System.nanoTime() + LOAD_DEADLINE.toNanos();
-        while (completed.size() < count) {
-            if (System.nanoTime() > deadline) {
-                fail(completed.size() + " of " + count + " requests completed within " + LOAD_DEADLINE + "; "
-                        + daemon.output());
-            }
-            Thread.sleep(20);
         }
     }
 

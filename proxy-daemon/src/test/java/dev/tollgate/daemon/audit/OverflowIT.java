@@ -20,7 +20,6 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -89,7 +88,7 @@ class OverflowIT {
                     fail("request " + i + " answered " + response.status() + ": " + response.bodyText());
                 }
             }
-            awaitTrue(writer::isFull, "the writer's queue full");
+            Poll.until("the writer's queue full", DEADLINE, () -> writer.isFull());
 
             HttpResponseBytes overloaded = ProxyExchange.get(tollgate.port(), origin.port(), "/never?i=refused");
             refused++;
@@ -202,16 +201,6 @@ class OverflowIT {
             }
         }
         return rows;
-    }
-
-    private static void awaitTrue(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + DEADLINE.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                fail(what + " within " + DEADLINE);
-            }
-            Thread.sleep(10);
-        }
     }
 
     /** The value of an unlabelled sample in the Prometheus text, or fails when it is not there. */

@@ -31,13 +31,11 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 
 import static dev.tollgate.testing.AdminClient.HEALTH;
 import static dev.tollgate.testing.AdminClient.STATS;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -105,7 +103,8 @@ class PgOutageIT {
         Load load = new Load();
         load.start();
         try {
-            awaitTrue(() -> written(REFUSING) >= 50 && written(FORWARDING) >= 50, "rows stored before the outage");
+            Poll.until("rows stored before the outage", DEADLINE,
+                    () -> written(REFUSING) >= 50 && written(FORWARDING) >= 50);
 
             pgCtlCluster("stop", "-m", "fast");
             long outageEnds = System.nanoTime() + TimeUnit.SECONDS.toNanos(OUTAGE_SECONDS);
@@ -113,8 +112,8 @@ class PgOutageIT {
                     h -> "DEGRADED".equals(h.path("status").asText()));
             Poll.forMatch("health DEGRADED while PostgreSQL is down", DEADLINE, () -> forwardingAdmin.getJson(HEALTH),
                     h -> "DEGRADED".equals(h.path("status").asText()));
-            awaitTrue(() -> !load.refused.isEmpty(), "503s from the refusing node once its queue is full");
-            awaitTrue(() -> System.nanoTime() >= outageEnds, OUTAGE_SECONDS + " s of outage under load");
+            Poll.until("503s from the refusing node once its queue is full", DEADLINE, () -> !load.refused.isEmpty());
+            Poll.until(OUTAGE_SECONDS + " s of outage under load", DEADLINE, () -> System.nanoTime() >= outageEnds);
             pgCtlCluster("start");
 
             Poll.forMatch("health UP again", DEADLINE, () -> refusingAdmin.getJson(HEALTH),
@@ -194,16 +193,6 @@ class PgOutageIT {
             }
         }
         return stored;
-    }
-
-    private static void awaitTrue(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + DEADLINE.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                fail(what + " within " + DEADLINE);
-            }
-            Thread.sleep(10);
-        }
     }
 
     /** Client threads sending GETs to both nodes in turn, each numbered, until stopped. */

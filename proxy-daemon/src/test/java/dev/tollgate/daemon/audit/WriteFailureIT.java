@@ -122,11 +122,7 @@ class WriteFailureIT {
             // has room, then health is UP.
             Poll.forMatch("health the store UP with room again", DEADLINE, () -> admin.getJson(HEALTH),
                     h -> "UP".equals(h.path("store").asText()));
-            long queueDeadline = System.nanoTime() + DEADLINE.toNanos();
-            while (writer.isFull()) {
-                assertTrue(System.nanoTime() < queueDeadline, "the queue still full after " + DEADLINE);
-                Thread.sleep(10);
-            }
+            Poll.until("the queue with room again", DEADLINE, () -> !writer.isFull());
             assertEquals(200, ProxyExchange.get(tollgate.port(), origin.port(), "/hello?i=" + i).status());
             forwarded.add(i++);
             Poll.forMatch("health UP with room again", DEADLINE, () -> admin.getJson(HEALTH),
