@@ -3,6 +3,8 @@ package dev.tollgate.daemon;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
+import dev.tollgate.testing.RawHttpConnection;
+import dev.tollgate.testing.RawTunnel;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,7 @@
 package dev.tollgate.daemon;
 
 import dev.tollgate.store.AccessLog;
+import dev.tollgate.testing.RawHttpConnection;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -4,6 +4,7 @@ import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
 import dev.tollgate.store.RetentionPurger;
+import dev.tollgate.testing.Poll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -12,12 +13,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /** The daemon runs retention from store.retentionDays, on its own thread, and stops it when it stops. */
 class DaemonRetentionIT {
@@ -30,7 +28,8 @@ class DaemonRetentionIT {
 
     @BeforeEach
     void noRetentionThreadFromAnEarlierTest() throws Exception {
-        pollUntil(() -> retentionThreads().isEmpty(), "no retention thread left from an earlier daemon");
+        Poll.until("no retention thread left from an earlier daemon", Duration.ofMillis(WAIT_MS),
+                () -> retentionThreads().isEmpty());
     }
 
     @Test
@@ -43,11 +42,13 @@ class DaemonRetentionIT {
             append(tollgate, now.minus(Duration.ofDays(6)), "/six-days-old");
             assertEquals(1, retentionThreads().size());
 
-            pollUntil(() -> paths(tollgate).equals(List.of("/six-days-old")), "the first purge deleted the old row");
+            Poll.until("the first purge deleted the old row", Duration.ofMillis(WAIT_MS),
+                    () -> paths(tollgate).equals(List.of("/six-days-old")));
         } finally {
             tollgate.close();
         }
-        pollUntil(() -> retentionThreads().isEmpty(), "the retention thread ended with the daemon");
+        Poll.until("the retention thread ended with the daemon", Duration.ofMillis(WAIT_MS),
+                () -> retentionThreads().isEmpty());
     }
 
     @Test
@@ -75,15 +76,5 @@ class DaemonRetentionIT {
         return Thread.getAllStackTraces().keySet().stream()
                 .filter(t -> t.getName().equals(RetentionPurger.THREAD_NAME) && t.isAlive())
                 .toList();
-    }
-
-    private static void pollUntil(Callable<Boolean> condition, String what) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_MS);
-        while (!condition.call()) {
-            if (System.nanoTime() > deadline) {
-                fail("not within " + WAIT_MS + " ms: " + what);
-            }
-            Thread.sleep(50);
-        }
     }
 }

@@ -1,5 +1,7 @@
 package dev.tollgate.daemon;
 
+import dev.tollgate.testing.Poll;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -8,7 +10,6 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -136,18 +137,9 @@ public final class EchoServer implements AutoCloseable {
     }
 
     /** Polls until at least {@code count} connections have finished, or fails after the deadline. */
-    public List<Connection> awaitFinished(int count) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        List<Connection> finished;
-        do {
-            finished = connections.stream().filter(Connection::finished).toList();
-            if (finished.size() >= count) {
-                return finished;
-            }
-            Thread.sleep(10);
-        } while (System.nanoTime() < deadline);
-        throw new AssertionError("expected " + count + " finished echo connections within 30 s, found "
-                + finished.size() + " of " + connections);
+    public List<Connection> awaitFinished(int count) throws Exception {
+        return Poll.forMatch("at least " + count + " finished echo connections of " + connections,
+                () -> connections.stream().filter(Connection::finished).toList(), finished -> finished.size() >= count);
     }
 
     private void acceptLoop() {

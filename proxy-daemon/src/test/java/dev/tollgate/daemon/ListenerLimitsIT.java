@@ -2,6 +2,7 @@ package dev.tollgate.daemon;
 
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Outcome;
+import dev.tollgate.testing.RawHttpConnection;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

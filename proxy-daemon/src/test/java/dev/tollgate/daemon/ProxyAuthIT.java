@@ -3,6 +3,9 @@ package dev.tollgate.daemon;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
+import dev.tollgate.testing.Poll;
+import dev.tollgate.testing.RawHttpConnection;
+import dev.tollgate.testing.RawTunnel;
 import org.bouncycastle.crypto.generators.OpenBSDBCrypt;
 import org.eclipse.jetty.http.HttpHeader;
 import org.junit.jupiter.api.Test;
@@ -13,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.SecureRandom;
-import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 
@@ -210,28 +212,12 @@ class ProxyAuthIT {
 
             users(htpasswdLine("bob", "hunter2"));
 
-            awaitStatus(200, () -> get(tollgate, origin, basic("bob", "hunter2")).status());
+            // The file is looked at once a second.
+            Poll.forMatch("bob let in (200)", () -> get(tollgate, origin, basic("bob", "hunter2")).status(),
+                    status -> status == 200);
             // alice is gone: her cached success does not outlive the file that granted it.
-            awaitStatus(407, () -> get(tollgate, origin, basic("alice", "s3cret")).status());
+            Poll.forMatch("alice refused (407)", () -> get(tollgate, origin, basic("alice", "s3cret")).status(),
+                    status -> status == 407);
         }
-    }
-
-    @FunctionalInterface
-    private interface StatusCall {
-        int call() throws Exception;
-    }
-
-    /** Repeats the call until it answers {@code expected} or a deadline passes: the file is looked at once a second. */
-    private static void awaitStatus(int expected, StatusCall call) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        int last;
-        do {
-            last = call.call();
-            if (last == expected) {
-                return;
-            }
-            Thread.sleep(100);
-        } while (System.nanoTime() < deadline);
-        throw new AssertionError("expected " + expected + " within 20 s, last answer " + last);
     }
 }

@@ -3,12 +3,12 @@ package dev.tollgate.daemon;
 import dev.tollgate.daemon.config.ConfigLoader;
 import dev.tollgate.daemon.config.TollgateConfig;
 import dev.tollgate.store.AccessRecord;
+import dev.tollgate.testing.Poll;
 
 import java.net.InetSocketAddress;
 import java.net.ProxySelector;
 import java.nio.file.Path;
 import java.sql.SQLException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
@@ -144,18 +144,8 @@ public final class RunningTollgate implements AutoCloseable {
      * written when an exchange completes, which may be just after the client has read its response.
      */
     public List<AccessRecord> awaitRows(int count, Predicate<AccessRecord> filter) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        List<AccessRecord> matching;
-        do {
-            matching = rows().stream().filter(filter).toList();
-            if (matching.size() >= count) {
-                return matching;
-            }
-            Thread.onSpinWait();
-            Thread.sleep(20);
-        } while (System.nanoTime() < deadline);
-        throw new AssertionError("expected " + count + " matching access records within 20 s, found "
-                + matching.size() + ": " + matching);
+        return Poll.forMatch("at least " + count + " matching access records",
+                () -> rows().stream().filter(filter).toList(), matching -> matching.size() >= count);
     }
 
     /** Polls until at least {@code count} records are stored; returns all of them. */

@@ -2,6 +2,7 @@ package dev.tollgate.daemon;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tollgate.testing.Poll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -462,15 +463,7 @@ class SqlCommandIT {
 
     /** Polls {@code tollgate sql} until it counts {@code expected} rows; fails at the deadline. */
     private long awaitCount(Running tollgate, long expected) throws Exception {
-        long deadline = System.nanoTime() + ROWS_DEADLINE.toNanos();
-        long rows;
-        do {
-            rows = count(tollgate);
-            if (rows >= expected) {
-                return rows;
-            }
-        } while (System.nanoTime() < deadline);
-        throw new AssertionError("expected " + expected + " rows within " + ROWS_DEADLINE + ", counted " + rows);
+        return Poll.forMatch(expected + " rows", ROWS_DEADLINE, () -> count(tollgate), rows -> rows >= expected);
     }
 
     /** The SQL of every {@code tollgate sql ... -c "..."} in the README's "Live SQL for auditors" section. */

@@ -3,6 +3,7 @@ package dev.tollgate.daemon;
 import dev.tollgate.store.AccessLog;
 import dev.tollgate.store.AuditorSqlServer;
 import dev.tollgate.testing.Poll;
+import dev.tollgate.testing.RawHttpConnection;
 import org.h2.api.ErrorCode;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

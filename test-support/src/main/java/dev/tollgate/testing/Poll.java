@@ -1,6 +1,8 @@
 package dev.tollgate.testing;
 
 import java.time.Duration;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /** Waits for a condition by polling it until a deadline, so that no test sleeps to wait for a result. */
 public final class Poll {
@@ -26,10 +28,23 @@ public final class Poll {
 
     /** Polls until {@code condition} holds; fails naming {@code what} after {@link #DEADLINE}. */
     public static void until(String what, Condition condition) throws Exception {
-        long deadline = System.nanoTime() + DEADLINE.toNanos();
+        until(what, DEADLINE, condition);
+    }
+
+    /** As {@link #until(String, Condition)}, with a deadline of the caller's (a wait known to be longer). */
+    public static void until(String what, Duration within, Condition condition) throws Exception {
+        forMatch(what, within, condition::holds, Boolean::booleanValue);
+    }
+
+    /**
+     * As {@link #until(String, Duration, Condition)}, the failure's text made when it fails (to show, say, a
+     * child process's output as it was then).
+     */
+    public static void until(Supplier<String> what, Duration within, Condition condition) throws Exception {
+        long deadline = System.nanoTime() + within.toNanos();
         while (!condition.holds()) {
             if (System.nanoTime() - deadline > 0) {
-                throw new AssertionError("not within " + DEADLINE.toSeconds() + " s: " + what);
+                throw new AssertionError("not within " + within.toSeconds() + " s: " + what.get());
             }
             Thread.sleep(INTERVAL_MS);
         }
@@ -37,14 +52,29 @@ public final class Poll {
 
     /** Polls until {@code probe} gives a value other than null, and returns it. */
     public static <T> T forValue(String what, Probe<T> probe) throws Exception {
-        long deadline = System.nanoTime() + DEADLINE.toNanos();
+        return forMatch(what, DEADLINE, probe, value -> value != null);
+    }
+
+    /**
+     * Polls {@code source} until its value satisfies {@code done} and returns that value; fails after
+     * {@link #DEADLINE} naming {@code what} and the last value seen, so that the failure shows how far it got.
+     */
+    public static <T> T forMatch(String what, Probe<T> source, Predicate<? super T> done) throws Exception {
+        return forMatch(what, DEADLINE, source, done);
+    }
+
+    /** As {@link #forMatch(String, Probe, Predicate)}, with a deadline of the caller's. */
+    public static <T> T forMatch(String what, Duration within, Probe<T> source, Predicate<? super T> done)
+            throws Exception {
+        long deadline = System.nanoTime() + within.toNanos();
         while (true) {
-            T value = probe.value();
-            if (value != null) {
+            T value = source.value();
+            if (done.test(value)) {
                 return value;
             }
             if (System.nanoTime() - deadline > 0) {
-                throw new AssertionError("not within " + DEADLINE.toSeconds() + " s: " + what);
+                throw new AssertionError("not within " + within.toSeconds() + " s: " + what
+                        + (value instanceof Boolean || value == null ? "" : "; last seen: " + value));
             }
             Thread.sleep(INTERVAL_MS);
         }

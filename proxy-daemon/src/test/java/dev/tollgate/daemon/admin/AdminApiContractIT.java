@@ -2,13 +2,12 @@ package dev.tollgate.daemon.admin;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.daemon.config.ListenerConfig;
+import dev.tollgate.testing.AdminClient;
+import dev.tollgate.testing.Poll;
+import dev.tollgate.testing.RawHttpConnection;
+import dev.tollgate.testing.RawTunnel;
 import org.junit.jupiter.api.Test;
 
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.ConnectException;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -22,7 +21,6 @@ import static dev.tollgate.daemon.admin.JsonShape.arrayOf;
 import static dev.tollgate.daemon.admin.JsonShape.object;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -44,7 +42,7 @@ class AdminApiContractIT extends AdminApiTestBase {
 
     @Test
     void healthAnswersWithoutATokenAndReportsTheStoreUp() throws Exception {
-        JsonNode health = assertOk(200, api.get("/api/v1/health", null));
+        JsonNode health = assertOk(200, anonymous.get("/api/v1/health"));
 
         ApiContract.HEALTH_UP.assertMatches(health);
         assertEquals("UP", health.get("status").textValue());
@@ -56,8 +54,8 @@ class AdminApiContractIT extends AdminApiTestBase {
         assertEquals(200, getThroughProxy("/hello").status());
         assertEquals(404, getThroughProxy("/missing").status());
 
-        JsonNode list = poll("two requests counted on main", () -> assertOk(200,
-                api.get("/api/v1/listeners", auditorToken)),
+        JsonNode list = Poll.forMatch("two requests counted on main", () -> assertOk(200,
+                auditor.get("/api/v1/listeners")),
                 body -> body.get("listeners").get(0).get("counters").get("requests").longValue() == 2);
 
         LISTENER_LIST.assertMatches(list);
@@ -86,10 +84,10 @@ class AdminApiContractIT extends AdminApiTestBase {
 
     @Test
     void listenersShowsAStoppedListenerWithoutPortOrStartTime() throws Exception {
-        assertOk(201, api.postJson("/api/v1/listeners", adminToken, "{\"name\": \"spare\", \"port\": 0}"));
-        assertOk(200, api.post("/api/v1/listeners/spare/stop?drainMs=0", adminToken));
+        assertOk(201, admin.post("/api/v1/listeners", "{\"name\": \"spare\", \"port\": 0}"));
+        assertOk(200, admin.post("/api/v1/listeners/spare/stop?drainMs=0"));
 
-        JsonNode list = assertOk(200, api.get("/api/v1/listeners", auditorToken));
+        JsonNode list = assertOk(200, auditor.get("/api/v1/listeners"));
 
         assertEquals(Set.of("listeners"), names(list));
         assertEquals(2, list.get("listeners").size(), list::toString);
@@ -104,7 +102,7 @@ class AdminApiContractIT extends AdminApiTestBase {
 
     @Test
     void createTakesThePolicyKeysAndShowsThemBackAsGiven() throws Exception {
-        AdminClient.Reply reply = api.postJson("/api/v1/listeners", adminToken, "{\"name\": \"api-policy\","
+        AdminClient.Reply reply = admin.post("/api/v1/listeners", "{\"name\": \"api-policy\","
                 + " \"port\": 0, \"connectPorts\": [443, \"8443-8445\"], \"allowDestinations\": [\".example.com\"],"
                 + " \"denyDestinations\": [\"169.254.0.0/16\", \"metadata.internal\"], \"forwardedFor\": \"delete\","
                 + " \"maxConnections\": 10, \"requestHeaderTimeoutMs\": 5000, \"requestBodyStallTimeoutMs\": 7000}");
@@ -121,7 +119,7 @@ class AdminApiContractIT extends AdminApiTestBase {
 
     @Test
     void createAnswers201WithTheRunningListenerEveryDefaultFilledIn() throws Exception {
-        AdminClient.Reply reply = api.postJson("/api/v1/listeners", adminToken,
+        AdminClient.Reply reply = admin.post("/api/v1/listeners",
                 "{\"name\": \"api-one\", \"port\": 0, \"connectPorts\": [443, 8443], \"logQuery\": true}");
 
         JsonNode created = assertOk(201, reply);
@@ -139,20 +137,20 @@ class AdminApiContractIT extends AdminApiTestBase {
                 + " \"logQuery\": true," + INTERCEPT_OFF + "}"), created.get("definition"));
         assertEquals(0, created.get("counters").get("requests").longValue());
         // The port it reports is the one it listens on: a request sent there is answered by the new listener.
-        assertEquals(403, RawHttp.exchange(bound, RawHttp.head("GET", origin.base() + "/hello",
+        assertEquals(403, RawHttpConnection.exchange(bound, RawHttpConnection.head("GET", origin.base() + "/hello",
                 "127.0.0.1:" + origin.port())).status());
     }
 
     @Test
     void getOneListenerShowsItsCountersAndRefusalsByOutcome() throws Exception {
-        assertOk(201, api.postJson("/api/v1/listeners", adminToken, "{\"name\": \"guarded\", \"port\": 0}"));
+        assertOk(201, admin.post("/api/v1/listeners", "{\"name\": \"guarded\", \"port\": 0}"));
         int port = tollgate.daemon().listenerPort("guarded");
         // The default policy refuses loopback destinations: one DENIED row on "guarded".
-        assertEquals(403, RawHttp.exchange(port, RawHttp.head("GET", origin.base() + "/hello",
+        assertEquals(403, RawHttpConnection.exchange(port, RawHttpConnection.head("GET", origin.base() + "/hello",
                 "127.0.0.1:" + origin.port())).status());
 
-        JsonNode guarded = poll("one request counted on guarded", () -> assertOk(200,
-                api.get("/api/v1/listeners/guarded", auditorToken)),
+        JsonNode guarded = Poll.forMatch("one request counted on guarded", () -> assertOk(200,
+                auditor.get("/api/v1/listeners/guarded")),
                 body -> body.get("counters").get("requests").longValue() == 1);
 
         ApiContract.LISTENER_RUNNING.assertMatches(guarded);
@@ -165,7 +163,7 @@ class AdminApiContractIT extends AdminApiTestBase {
         assertEquals(json("{\"DENIED\": 1}"), counters.get("refusalsByOutcome"));
         assertEquals(0, counters.get("upstreamFailures").longValue());
 
-        JsonNode main = assertOk(200, api.get("/api/v1/listeners/main", auditorToken));
+        JsonNode main = assertOk(200, auditor.get("/api/v1/listeners/main"));
         ApiContract.LISTENER_RUNNING.assertMatches(main);
         assertEquals("CONFIG", main.get("origin").textValue());
         assertEquals(tollgate.port(), main.get("boundPort").intValue());
@@ -175,7 +173,7 @@ class AdminApiContractIT extends AdminApiTestBase {
     void stopAnswersWithTheStoppedListenerAndItsPortNoLongerAccepts() throws Exception {
         int port = tollgate.port();
 
-        JsonNode stopped = assertOk(200, api.post("/api/v1/listeners/main/stop?drainMs=0", adminToken));
+        JsonNode stopped = assertOk(200, admin.post("/api/v1/listeners/main/stop?drainMs=0"));
 
         ApiContract.LISTENER_STOPPED.assertMatches(stopped);
         assertEquals("main", stopped.get("name").textValue());
@@ -183,18 +181,14 @@ class AdminApiContractIT extends AdminApiTestBase {
         assertEquals("CONFIG", stopped.get("origin").textValue());
         assertEquals(0, stopped.get("definition").get("port").intValue());
         assertEquals(-1, tollgate.daemon().listenerPort("main"));
-        assertThrows(ConnectException.class, () -> {
-            try (Socket socket = new Socket()) {
-                socket.connect(new InetSocketAddress(RawHttp.loopback(), port), 30_000);
-            }
-        });
+        assertTrue(RawHttpConnection.connectionRefused(port), "a connection to the stopped listener's port");
     }
 
     @Test
     void startAnswersWithTheRunningListenerOnItsNewlyBoundPort() throws Exception {
-        assertOk(200, api.post("/api/v1/listeners/main/stop?drainMs=0", adminToken));
+        assertOk(200, admin.post("/api/v1/listeners/main/stop?drainMs=0"));
 
-        JsonNode started = assertOk(200, api.post("/api/v1/listeners/main/start", adminToken));
+        JsonNode started = assertOk(200, admin.post("/api/v1/listeners/main/start"));
 
         ApiContract.LISTENER_RUNNING.assertMatches(started);
         assertEquals("main", started.get("name").textValue());
@@ -206,14 +200,14 @@ class AdminApiContractIT extends AdminApiTestBase {
 
     @Test
     void deleteAnswers204WithNoBodyAndTheListenerIsGone() throws Exception {
-        assertOk(201, api.postJson("/api/v1/listeners", adminToken, "{\"name\": \"doomed\", \"port\": 0}"));
+        assertOk(201, admin.post("/api/v1/listeners", "{\"name\": \"doomed\", \"port\": 0}"));
 
-        AdminClient.Reply deleted = api.delete("/api/v1/listeners/doomed?drainMs=0", adminToken);
+        AdminClient.Reply deleted = admin.delete("/api/v1/listeners/doomed?drainMs=0");
 
         assertEquals(204, deleted.status(), deleted::toString);
         assertArrayEquals(new byte[0], deleted.body());
-        assertError(404, api.get("/api/v1/listeners/doomed", auditorToken));
-        JsonNode list = assertOk(200, api.get("/api/v1/listeners", auditorToken));
+        assertError(404, auditor.get("/api/v1/listeners/doomed"));
+        JsonNode list = assertOk(200, auditor.get("/api/v1/listeners"));
         assertEquals(1, list.get("listeners").size(), list::toString);
         assertEquals(-1, tollgate.daemon().listenerPort("doomed"));
     }
@@ -224,8 +218,8 @@ class AdminApiContractIT extends AdminApiTestBase {
         assertEquals(404, getThroughProxy("/missing").status());
         tollgate.awaitRows(2);
 
-        JsonNode stats = poll("two requests counted and written", () -> assertOk(200,
-                api.get("/api/v1/stats", auditorToken)),
+        JsonNode stats = Poll.forMatch("two requests counted and written", () -> assertOk(200,
+                auditor.get("/api/v1/stats")),
                 body -> body.get("totals").get("requests").longValue() == 2
                         && body.get("accessLog").get("written").longValue() == 2);
 
@@ -248,22 +242,11 @@ class AdminApiContractIT extends AdminApiTestBase {
     @Test
     void tunnelsShowsAnOpenTunnelWithItsEndsAndBytesSoFar() throws Exception {
         byte[] message = "ping through the tunnel".getBytes(StandardCharsets.US_ASCII);
-        try (Socket client = new Socket()) {
-            client.connect(new InetSocketAddress(RawHttp.loopback(), tollgate.port()), 30_000);
-            client.setSoTimeout(30_000);
-            OutputStream out = client.getOutputStream();
-            InputStream in = client.getInputStream();
-            out.write(RawHttp.head("CONNECT", "127.0.0.1:" + echo.port(), "127.0.0.1:" + echo.port())
-                    .replace("Connection: close\r\n", "").getBytes(StandardCharsets.ISO_8859_1));
-            out.flush();
-            String head = RawHttp.readHead(in);
-            assertTrue(head.startsWith("HTTP/1.1 200"), head);
-            out.write(message);
-            out.flush();
-            assertArrayEquals(message, in.readNBytes(message.length));
+        try (RawTunnel client = RawTunnel.established(tollgate.port(), echo.port())) {
+            assertArrayEquals(message, client.echo("ping through the tunnel").getBytes(StandardCharsets.US_ASCII));
 
-            JsonNode tunnels = poll("the tunnel's bytes counted", () -> assertOk(200,
-                    api.get("/api/v1/tunnels", auditorToken)),
+            JsonNode tunnels = Poll.forMatch("the tunnel's bytes counted", () -> assertOk(200,
+                    auditor.get("/api/v1/tunnels")),
                     body -> body.get("tunnels").size() == 1
                             && body.get("tunnels").get(0).get("bytesToClient").longValue() == message.length);
 
@@ -271,21 +254,21 @@ class AdminApiContractIT extends AdminApiTestBase {
             JsonNode tunnel = tunnels.get("tunnels").get(0);
             assertEquals("main", tunnel.get("listener").textValue());
             assertEquals("127.0.0.1", tunnel.get("clientAddr").textValue());
-            assertEquals(client.getLocalPort(), tunnel.get("clientPort").intValue());
+            assertEquals(client.localPort(), tunnel.get("clientPort").intValue());
             assertEquals("127.0.0.1", tunnel.get("host").textValue());
             assertEquals(echo.port(), tunnel.get("port").intValue());
             assertEquals("127.0.0.1", tunnel.get("upstreamAddr").textValue());
             assertEquals(message.length, tunnel.get("bytesFromClient").longValue());
             assertEquals(message.length, tunnel.get("bytesToClient").longValue());
 
-            JsonNode main = assertOk(200, api.get("/api/v1/stats", auditorToken)).get("listeners").get("main");
+            JsonNode main = assertOk(200, auditor.get("/api/v1/stats")).get("listeners").get("main");
             assertEquals(1, main.get("activeTunnels").longValue());
         }
 
-        JsonNode afterClose = poll("no tunnel open", () -> assertOk(200, api.get("/api/v1/tunnels", auditorToken)),
+        JsonNode afterClose = Poll.forMatch("no tunnel open", () -> assertOk(200, auditor.get("/api/v1/tunnels")),
                 body -> body.get("tunnels").isEmpty());
         assertEquals(json("{\"tunnels\": []}"), afterClose);
-        JsonNode totals = poll("the tunnel counted", () -> assertOk(200, api.get("/api/v1/stats", auditorToken)),
+        JsonNode totals = Poll.forMatch("the tunnel counted", () -> assertOk(200, auditor.get("/api/v1/stats")),
                 body -> body.get("totals").get("requests").longValue() == 1).get("totals");
         assertEquals(1, totals.get("tunnelsOpened").longValue());
         assertEquals(0, totals.get("activeTunnels").longValue());
@@ -298,7 +281,7 @@ class AdminApiContractIT extends AdminApiTestBase {
         assertEquals(200, getThroughProxy("/hello").status());
         tollgate.awaitRows(1);
 
-        JsonNode page = assertOk(200, api.get("/api/v1/access-log", auditorToken));
+        JsonNode page = assertOk(200, auditor.get("/api/v1/access-log"));
 
         ApiContract.lastPage("records", ApiContract.ACCESS_RECORD_FORWARD_OK).assertMatches(page);
         assertEquals(List.of("id", "ts", "duration_ms", "node", "listener", "client_addr", "client_port",
@@ -331,14 +314,14 @@ class AdminApiContractIT extends AdminApiTestBase {
         assertEquals(404, getThroughProxy("/missing").status());
         tollgate.awaitRows(2);
 
-        JsonNode first = assertOk(200, api.get("/api/v1/access-log?limit=1", auditorToken));
+        JsonNode first = assertOk(200, auditor.get("/api/v1/access-log?limit=1"));
 
         object().field("records", arrayOf(ApiContract.ACCESS_RECORD_FORWARD_OK))
                 .field("next", JsonShape.integer()).assertMatches(first);
         assertEquals(1, first.get("records").size(), first::toString);
         long next = first.get("next").longValue();
         assertEquals(first.get("records").get(0).get("id").longValue(), next);
-        JsonNode second = assertOk(200, api.get("/api/v1/access-log?limit=1&after=" + next, auditorToken));
+        JsonNode second = assertOk(200, auditor.get("/api/v1/access-log?limit=1&after=" + next));
         assertEquals("/missing", second.get("records").get(0).get("path").textValue());
     }
 
@@ -347,7 +330,7 @@ class AdminApiContractIT extends AdminApiTestBase {
         assertEquals(200, getThroughProxy("/hello").status());
         tollgate.awaitRows(1);
 
-        AdminClient.Reply csv = api.send("GET", "/api/v1/access-log", auditorToken, Map.of("Accept", "text/csv"),
+        AdminClient.Reply csv = auditor.send("GET", "/api/v1/access-log", Map.of("Accept", "text/csv"),
                 HttpRequest.BodyPublishers.noBody());
 
         assertEquals(200, csv.status(), csv::toString);
@@ -360,12 +343,12 @@ class AdminApiContractIT extends AdminApiTestBase {
 
     @Test
     void adminEventsRecordsWhoChangedWhatAndWhatTheyWereAnswered() throws Exception {
-        assertOk(201, api.postJson("/api/v1/listeners", adminToken, "{\"name\": \"audited\", \"port\": 0}"));
-        assertEquals(204, api.delete("/api/v1/listeners/audited?drainMs=0", adminToken).status());
-        JsonNode refusal = assertError(403, api.post("/api/v1/listeners/main/stop", auditorToken));
+        assertOk(201, admin.post("/api/v1/listeners", "{\"name\": \"audited\", \"port\": 0}"));
+        assertEquals(204, admin.delete("/api/v1/listeners/audited?drainMs=0").status());
+        JsonNode refusal = assertError(403, auditor.post("/api/v1/listeners/main/stop"));
 
-        JsonNode page = poll("three admin events", () -> assertOk(200, api.get("/api/v1/admin-events",
-                auditorToken)), body -> body.get("events").size() == 3);
+        JsonNode page = Poll.forMatch("three admin events", () -> assertOk(200, auditor.get("/api/v1/admin-events")),
+                body -> body.get("events").size() == 3);
 
         // The page's own fields; each event's shape depends on its result, so they are checked one by one.
         assertEquals(Set.of("events", "next"), names(page));
@@ -389,7 +372,7 @@ class AdminApiContractIT extends AdminApiTestBase {
         Pattern requestLine = Pattern.compile("(?m)^tollgate_requests_total\\{[^}]*listener=\"main\"[^}]*"
                 + "status_class=\"2xx\"[^}]*} 1\\.0$");
 
-        AdminClient.Reply metrics = poll("the request in the metrics", () -> api.get("/metrics", auditorToken),
+        AdminClient.Reply metrics = Poll.forMatch("the request in the metrics", () -> auditor.get("/metrics"),
                 reply -> reply.status() != 200 || requestLine.matcher(reply.text()).find());
 
         assertEquals(200, metrics.status(), metrics::toString);

@@ -5,16 +5,16 @@ import dev.tollgate.admin.AdminTokens;
 import dev.tollgate.daemon.EchoServer;
 import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.daemon.TestOrigin;
+import dev.tollgate.testing.AdminClient;
+import dev.tollgate.testing.Poll;
+import dev.tollgate.testing.RawHttpConnection;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Callable;
-import java.util.function.Predicate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -23,14 +23,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Starts, for each test, a real daemon on port 0 (listener {@code main}, which may reach loopback origins and
  * CONNECT to the echo server; admin API with one extra allowed Host name), a plain HTTP origin and a TCP echo
- * server, all on 127.0.0.1, and stops them after the test. Holds both tokens and an {@link AdminClient}.
+ * server, all on 127.0.0.1, and stops them after the test. Holds both tokens and an {@link AdminClient} for
+ * each caller: the admin, the auditor and one without a token.
  */
 abstract class AdminApiTestBase {
 
     static final String NODE = "admin-it-node";
     /** A name for the admin API that only {@code admin.allowedHosts} makes acceptable. */
     static final String EXTRA_ALLOWED_HOST = "tollgate-admin.test";
-    private static final Duration POLL_LIMIT = Duration.ofSeconds(20);
 
     @TempDir
     Path dir;
@@ -38,7 +38,9 @@ abstract class AdminApiTestBase {
     TestOrigin origin;
     EchoServer echo;
     RunningTollgate tollgate;
-    AdminClient api;
+    AdminClient admin;
+    AdminClient auditor;
+    AdminClient anonymous;
     String adminToken;
     String auditorToken;
 
@@ -49,7 +51,9 @@ abstract class AdminApiTestBase {
         tollgate = RunningTollgate.startWithConfig(dir, "{\"nodeName\": \"" + NODE + "\", \"admin\": {\"port\": 0,"
                 + " \"allowedHosts\": [\"" + EXTRA_ALLOWED_HOST + "\"]}, \"listeners\": ["
                 + RunningTollgate.loopbackListener(echo.port()) + "]}");
-        api = new AdminClient(tollgate.adminPort());
+        admin = AdminClient.asAdmin(dir, tollgate.adminPort());
+        auditor = AdminClient.asAuditor(dir, tollgate.adminPort());
+        anonymous = AdminClient.withoutToken(tollgate.adminPort());
         adminToken = AdminClient.token(dir, AdminTokens.ADMIN_FILE);
         auditorToken = AdminClient.token(dir, AdminTokens.AUDITOR_FILE);
     }
@@ -67,9 +71,14 @@ abstract class AdminApiTestBase {
         }
     }
 
+    /** Calls the admin API with {@code token} (null: none). */
+    AdminClient withToken(String token) {
+        return AdminClient.withToken(tollgate.adminPort(), token);
+    }
+
     /** A GET for {@code path} on the test origin, through listener {@code main}, on its own connection. */
-    AdminClient.Reply getThroughProxy(String path) throws Exception {
-        return RawHttp.exchange(tollgate.port(), RawHttp.head("GET", origin.base() + path,
+    RawHttpConnection.Response getThroughProxy(String path) throws Exception {
+        return RawHttpConnection.exchange(tollgate.port(), RawHttpConnection.head("GET", origin.base() + path,
                 "127.0.0.1:" + origin.port()));
     }
 
@@ -96,7 +105,7 @@ abstract class AdminApiTestBase {
     long lastEventId() throws Exception {
         long last = 0;
         while (true) {
-            JsonNode page = assertOk(200, api.get("/api/v1/admin-events?limit=1000&after=" + last, adminToken));
+            JsonNode page = assertOk(200, admin.get("/api/v1/admin-events?limit=1000&after=" + last));
             JsonNode events = page.get("events");
             if (events.isEmpty()) {
                 return last;
@@ -111,7 +120,7 @@ abstract class AdminApiTestBase {
     /** Every admin event with an id above {@code after}, oldest first. */
     List<JsonNode> eventsAfter(long after) throws Exception {
         List<JsonNode> all = new ArrayList<>();
-        JsonNode page = assertOk(200, api.get("/api/v1/admin-events?limit=1000&after=" + after, adminToken));
+        JsonNode page = assertOk(200, admin.get("/api/v1/admin-events?limit=1000&after=" + after));
         page.get("events").forEach(all::add);
         return all;
     }
@@ -121,21 +130,7 @@ abstract class AdminApiTestBase {
      * the call's answer leaves, so it may land just after the client has read the answer), then returns them.
      */
     List<JsonNode> awaitEventsAfter(long after, int count) throws Exception {
-        return poll("at least " + count + " admin event(s) after id " + after, () -> eventsAfter(after),
+        return Poll.forMatch("at least " + count + " admin event(s) after id " + after, () -> eventsAfter(after),
                 events -> events.size() >= count);
-    }
-
-    /** Polls {@code source} until {@code done} holds, or fails with the last value after the deadline. */
-    static <T> T poll(String what, Callable<T> source, Predicate<T> done) throws Exception {
-        long deadline = System.nanoTime() + POLL_LIMIT.toNanos();
-        T value;
-        do {
-            value = source.call();
-            if (done.test(value)) {
-                return value;
-            }
-            Thread.sleep(20);
-        } while (System.nanoTime() < deadline);
-        throw new AssertionError("waited " + POLL_LIMIT.toSeconds() + " s for " + what + "; last seen: " + value);
     }
 }

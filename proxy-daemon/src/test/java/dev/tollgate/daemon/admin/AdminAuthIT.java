@@ -2,6 +2,8 @@ package dev.tollgate.daemon.admin;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.store.Outcome;
+import dev.tollgate.testing.AdminClient;
+import dev.tollgate.testing.RawHttpConnection;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayInputStream;
@@ -37,11 +39,11 @@ class AdminAuthIT extends AdminApiTestBase {
     /** A call to a mutating route, and what its admin event must say when it is refused before it is read. */
     private record Mutation(String method, String path, String body, String action, String listener) {
 
-        AdminClient.Reply send(AdminClient api, String token) throws Exception {
+        AdminClient.Reply send(AdminClient caller) throws Exception {
             if (body != null) {
-                return api.postJson(path, token, body);
+                return caller.post(path, body);
             }
-            return api.send(method, path, token, Map.of(), HttpRequest.BodyPublishers.noBody());
+            return caller.send(method, path, Map.of(), HttpRequest.BodyPublishers.noBody());
         }
     }
 
@@ -57,33 +59,33 @@ class AdminAuthIT extends AdminApiTestBase {
     @Test
     void withoutATokenEveryRouteButHealthIs401WithABearerChallenge() throws Exception {
         for (String path : READ_ROUTES) {
-            assertUnauthorized(api.get(path, null));
+            assertUnauthorized(anonymous.get(path));
         }
         assertNoEventAfter(lastEventId());
         for (Mutation mutation : MUTATIONS) {
             long mark = lastEventId();
-            AdminClient.Reply reply = mutation.send(api, null);
+            AdminClient.Reply reply = mutation.send(anonymous);
             assertUnauthorized(reply);
             assertAudited(mark, reply, "NONE", mutation.action(), mutation.listener());
         }
         assertMainUntouched();
-        assertEquals(200, api.get("/api/v1/health", null).status());
+        assertEquals(200, anonymous.get("/api/v1/health").status());
     }
 
     @Test
     void aWrongTokenIs401WithABearerChallenge() throws Exception {
         String wrong = adminToken.substring(1) + "x";
         for (String path : READ_ROUTES) {
-            assertUnauthorized(api.get(path, wrong));
+            assertUnauthorized(withToken(wrong).get(path));
         }
         for (Mutation mutation : MUTATIONS) {
             long mark = lastEventId();
-            AdminClient.Reply reply = mutation.send(api, wrong);
+            AdminClient.Reply reply = mutation.send(withToken(wrong));
             assertUnauthorized(reply);
             assertAudited(mark, reply, "NONE", mutation.action(), mutation.listener());
         }
         // The right token under another scheme is no bearer token.
-        assertUnauthorized(api.send("GET", "/api/v1/stats", null, Map.of("Authorization", "Basic " + adminToken),
+        assertUnauthorized(anonymous.send("GET", "/api/v1/stats", Map.of("Authorization", "Basic " + adminToken),
                 HttpRequest.BodyPublishers.noBody()));
         assertMainUntouched();
     }
@@ -92,10 +94,10 @@ class AdminAuthIT extends AdminApiTestBase {
     void theAuditorReadsEveryReadRouteAndLeavesNoAdminEvent() throws Exception {
         long mark = lastEventId();
         for (String path : READ_ROUTES) {
-            AdminClient.Reply reply = api.get(path, auditorToken);
+            AdminClient.Reply reply = auditor.get(path);
             assertEquals(200, reply.status(), () -> path + ": " + reply);
         }
-        assertEquals(200, api.get("/api/v1/health", auditorToken).status());
+        assertEquals(200, auditor.get("/api/v1/health").status());
         assertNoEventAfter(mark);
     }
 
@@ -103,7 +105,7 @@ class AdminAuthIT extends AdminApiTestBase {
     void theAdminsReadsLeaveNoAdminEvent() throws Exception {
         long mark = lastEventId();
         for (String path : READ_ROUTES) {
-            AdminClient.Reply reply = api.get(path, adminToken);
+            AdminClient.Reply reply = admin.get(path);
             assertEquals(200, reply.status(), () -> path + ": " + reply);
         }
         assertNoEventAfter(mark);
@@ -113,33 +115,33 @@ class AdminAuthIT extends AdminApiTestBase {
     void theAuditorIsRefusedWith403OnEveryMutatingRoute() throws Exception {
         for (Mutation mutation : MUTATIONS) {
             long mark = lastEventId();
-            AdminClient.Reply reply = mutation.send(api, auditorToken);
+            AdminClient.Reply reply = mutation.send(auditor);
             assertError(403, reply);
             assertAudited(mark, reply, "AUDITOR", mutation.action(), mutation.listener());
         }
         assertMainUntouched();
-        assertError(404, api.get(LISTENERS + "/intruder", adminToken));
+        assertError(404, admin.get(LISTENERS + "/intruder"));
     }
 
     @Test
     void theAdminsMutationsAreEachAuditedOnce() throws Exception {
         long mark = lastEventId();
-        AdminClient.Reply created = api.postJson(LISTENERS, adminToken, "{\"name\": \"made\", \"port\": 0}");
+        AdminClient.Reply created = admin.post(LISTENERS, "{\"name\": \"made\", \"port\": 0}");
         assertEquals(201, created.status(), created::toString);
         assertAudited(mark, created, "ADMIN", "listener.create", "made");
 
         mark = lastEventId();
-        AdminClient.Reply stopped = api.post(LISTENERS + "/made/stop?drainMs=0", adminToken);
+        AdminClient.Reply stopped = admin.post(LISTENERS + "/made/stop?drainMs=0");
         assertEquals(200, stopped.status(), stopped::toString);
         assertAudited(mark, stopped, "ADMIN", "listener.stop", "made");
 
         mark = lastEventId();
-        AdminClient.Reply started = api.post(LISTENERS + "/made/start", adminToken);
+        AdminClient.Reply started = admin.post(LISTENERS + "/made/start");
         assertEquals(200, started.status(), started::toString);
         assertAudited(mark, started, "ADMIN", "listener.start", "made");
 
         mark = lastEventId();
-        AdminClient.Reply deleted = api.delete(LISTENERS + "/made?drainMs=0", adminToken);
+        AdminClient.Reply deleted = admin.delete(LISTENERS + "/made?drainMs=0");
         assertEquals(204, deleted.status(), deleted::toString);
         assertAudited(mark, deleted, "ADMIN", "listener.delete", "made");
     }
@@ -173,20 +175,20 @@ class AdminAuthIT extends AdminApiTestBase {
     void anUnknownPathIs404() throws Exception {
         for (String path : List.of("/", "/api", "/api/v1", "/api/v1/nothing", "/api/v2/listeners",
                 "/api/v1/listeners/main/restart", "/api/v1/stats/main", "/metrics/x")) {
-            assertError(404, api.get(path, adminToken));
-            assertError(404, api.get(path, null));
+            assertError(404, admin.get(path));
+            assertError(404, anonymous.get(path));
         }
     }
 
     @Test
     void anUnknownListenerIs404() throws Exception {
-        assertError(404, api.get(LISTENERS + "/nobody", auditorToken));
+        assertError(404, auditor.get(LISTENERS + "/nobody"));
         for (Mutation mutation : List.of(
                 new Mutation("POST", LISTENERS + "/nobody/stop", null, "listener.stop", "nobody"),
                 new Mutation("POST", LISTENERS + "/nobody/start", null, "listener.start", "nobody"),
                 new Mutation("DELETE", LISTENERS + "/nobody", null, "listener.delete", "nobody"))) {
             long mark = lastEventId();
-            AdminClient.Reply reply = mutation.send(api, adminToken);
+            AdminClient.Reply reply = mutation.send(admin);
             JsonNode error = assertError(404, reply);
             assertTrue(error.get("error").textValue().contains("nobody"), error::toString);
             assertAudited(mark, reply, "ADMIN", mutation.action(), "nobody");
@@ -195,20 +197,20 @@ class AdminAuthIT extends AdminApiTestBase {
 
     @Test
     void aMethodTheRouteDoesNotHaveIs405WithAllow() throws Exception {
-        assertNotAllowed(Set.of("GET"), api.send("PUT", "/api/v1/stats", adminToken,
+        assertNotAllowed(Set.of("GET"), admin.send("PUT", "/api/v1/stats",
                 Map.of("Content-Type", "application/json"), HttpRequest.BodyPublishers.ofString("{}")));
-        assertNotAllowed(Set.of("GET", "POST"), api.delete(LISTENERS, adminToken));
-        assertNotAllowed(Set.of("GET", "DELETE"), api.post(LISTENERS + "/main", adminToken));
-        assertNotAllowed(Set.of("POST"), api.get(LISTENERS + "/main/stop", adminToken));
-        assertNotAllowed(Set.of("GET"), api.post("/api/v1/health", null));
-        assertNotAllowed(Set.of("GET"), api.delete("/metrics", auditorToken));
+        assertNotAllowed(Set.of("GET", "POST"), admin.delete(LISTENERS));
+        assertNotAllowed(Set.of("GET", "DELETE"), admin.post(LISTENERS + "/main"));
+        assertNotAllowed(Set.of("POST"), admin.get(LISTENERS + "/main/stop"));
+        assertNotAllowed(Set.of("GET"), anonymous.post("/api/v1/health"));
+        assertNotAllowed(Set.of("GET"), auditor.delete("/metrics"));
         assertMainUntouched();
     }
 
     @Test
     void aTakenNameIs409() throws Exception {
         long mark = lastEventId();
-        AdminClient.Reply reply = api.postJson(LISTENERS, adminToken, "{\"name\": \"main\", \"port\": 0}");
+        AdminClient.Reply reply = admin.post(LISTENERS, "{\"name\": \"main\", \"port\": 0}");
 
         JsonNode error = assertError(409, reply);
         assertTrue(error.get("error").textValue().contains("main"), error::toString);
@@ -218,9 +220,9 @@ class AdminAuthIT extends AdminApiTestBase {
 
     @Test
     void aPortInUseIs409AndLeavesNoListenerBehind() throws Exception {
-        try (ServerSocket taken = new ServerSocket(0, 1, RawHttp.loopback())) {
+        try (ServerSocket taken = new ServerSocket(0, 1, RawHttpConnection.loopback())) {
             long mark = lastEventId();
-            AdminClient.Reply reply = api.postJson(LISTENERS, adminToken,
+            AdminClient.Reply reply = admin.post(LISTENERS,
                     "{\"name\": \"clash\", \"port\": " + taken.getLocalPort() + "}");
 
             JsonNode error = assertError(409, reply);
@@ -228,22 +230,22 @@ class AdminAuthIT extends AdminApiTestBase {
                     error::toString);
             assertAudited(mark, reply, "ADMIN", "listener.create", "clash");
         }
-        assertError(404, api.get(LISTENERS + "/clash", adminToken));
+        assertError(404, admin.get(LISTENERS + "/clash"));
     }
 
     @Test
     void startingARunningOrStoppingAStoppedListenerIs409() throws Exception {
         long mark = lastEventId();
-        AdminClient.Reply start = api.post(LISTENERS + "/main/start", adminToken);
+        AdminClient.Reply start = admin.post(LISTENERS + "/main/start");
         assertError(409, start);
         assertAudited(mark, start, "ADMIN", "listener.start", "main");
 
-        assertEquals(200, api.post(LISTENERS + "/main/stop?drainMs=0", adminToken).status());
+        assertEquals(200, admin.post(LISTENERS + "/main/stop?drainMs=0").status());
         mark = lastEventId();
-        AdminClient.Reply stop = api.post(LISTENERS + "/main/stop?drainMs=0", adminToken);
+        AdminClient.Reply stop = admin.post(LISTENERS + "/main/stop?drainMs=0");
         assertError(409, stop);
         assertAudited(mark, stop, "ADMIN", "listener.stop", "main");
-        assertEquals("STOPPED", api.get(LISTENERS + "/main", adminToken).json().get("state").textValue());
+        assertEquals("STOPPED", admin.get(LISTENERS + "/main").json().get("state").textValue());
     }
 
     @Test
@@ -260,29 +262,29 @@ class AdminAuthIT extends AdminApiTestBase {
                 "upstreamProxy.port", "{\"name\": \"bad\", \"port\": 0, \"upstreamProxy\": {\"host\": \"p\"}}",
                 "maxConnections", "{\"name\": \"bad\", \"port\": 0, \"maxConnections\": 0}").entrySet()) {
             long mark = lastEventId();
-            AdminClient.Reply reply = api.postJson(LISTENERS, adminToken, bad.getValue());
+            AdminClient.Reply reply = admin.post(LISTENERS, bad.getValue());
             JsonNode error = assertError(400, reply);
             assertTrue(error.get("error").textValue().contains(bad.getKey()),
                     () -> bad.getKey() + " not named in " + error);
             assertAudited(mark, reply, "ADMIN", "listener.create", "bad");
         }
         long mark = lastEventId();
-        AdminClient.Reply badName = api.postJson(LISTENERS, adminToken, "{\"name\": \"../etc\", \"port\": 0}");
+        AdminClient.Reply badName = admin.post(LISTENERS, "{\"name\": \"../etc\", \"port\": 0}");
         JsonNode error = assertError(400, badName);
         assertTrue(error.get("error").textValue().contains("name"), error::toString);
         assertAudited(mark, badName, "ADMIN", "listener.create", "../etc");
-        assertError(404, api.get(LISTENERS + "/bad", adminToken));
+        assertError(404, admin.get(LISTENERS + "/bad"));
     }
 
     @Test
     void anUnknownKeyInTheBodyIs400NamingIt() throws Exception {
         long mark = lastEventId();
-        AdminClient.Reply reply = api.postJson(LISTENERS, adminToken, "{\"name\": \"typo\", \"prot\": 3128}");
+        AdminClient.Reply reply = admin.post(LISTENERS, "{\"name\": \"typo\", \"prot\": 3128}");
 
         JsonNode error = assertError(400, reply);
         assertTrue(error.get("error").textValue().contains("prot"), error::toString);
         assertAudited(mark, reply, "ADMIN", "listener.create", "typo");
-        assertError(404, api.get(LISTENERS + "/typo", adminToken));
+        assertError(404, admin.get(LISTENERS + "/typo"));
     }
 
     @Test
@@ -291,7 +293,7 @@ class AdminAuthIT extends AdminApiTestBase {
         for (String body : List.of("{\"name\": ", "name=x", "{\"name\": \"x\", \"port\": 0} trailing",
                 "{\"name\": \"x\", \"port\": 0}}", "{\"name\": \"x\", \"port\": 0} {}", "")) {
             long mark = lastEventId();
-            AdminClient.Reply reply = api.postJson(LISTENERS, adminToken, body);
+            AdminClient.Reply reply = admin.post(LISTENERS, body);
             assertError(400, reply);
             assertAudited(mark, reply, "ADMIN", "listener.create", null);
         }
@@ -300,25 +302,25 @@ class AdminAuthIT extends AdminApiTestBase {
     @Test
     void aDuplicateKeyIs400AsInTollgateJson() throws Exception {
         long mark = lastEventId();
-        AdminClient.Reply reply = api.postJson(LISTENERS, adminToken,
+        AdminClient.Reply reply = admin.post(LISTENERS,
                 "{\"name\": \"first\", \"port\": 0, \"name\": \"second\"}");
 
         JsonNode error = assertError(400, reply);
         assertTrue(error.get("error").textValue().contains("name"), error::toString);
         assertAudited(mark, reply, "ADMIN", "listener.create", null);
-        assertError(404, api.get(LISTENERS + "/first", adminToken));
-        assertError(404, api.get(LISTENERS + "/second", adminToken));
+        assertError(404, admin.get(LISTENERS + "/first"));
+        assertError(404, admin.get(LISTENERS + "/second"));
     }
 
     @Test
     void aBodyThatIsNotAnObjectIs400() throws Exception {
         for (String body : List.of("[]", "[{\"name\": \"x\"}]", "\"x\"", "42", "true", "null")) {
             long mark = lastEventId();
-            AdminClient.Reply reply = api.postJson(LISTENERS, adminToken, body);
+            AdminClient.Reply reply = admin.post(LISTENERS, body);
             assertError(400, reply);
             assertAudited(mark, reply, "ADMIN", "listener.create", null);
         }
-        assertEquals(1, api.get(LISTENERS, adminToken).json().get("listeners").size());
+        assertEquals(1, admin.get(LISTENERS).json().get("listeners").size());
     }
 
     @Test
@@ -326,11 +328,11 @@ class AdminAuthIT extends AdminApiTestBase {
         for (String path : List.of(LISTENERS + "?verbose=1", LISTENERS + "/main?verbose=1",
                 "/api/v1/stats?verbose=1", "/api/v1/tunnels?verbose=1", "/api/v1/access-log?verbose=1",
                 "/api/v1/admin-events?verbose=1", "/metrics?verbose=1")) {
-            JsonNode error = assertError(400, api.get(path, auditorToken));
+            JsonNode error = assertError(400, auditor.get(path));
             assertTrue(error.get("error").textValue().contains("verbose"), () -> path + ": " + error);
         }
         long mark = lastEventId();
-        AdminClient.Reply stop = api.post(LISTENERS + "/main/stop?drain=0", adminToken);
+        AdminClient.Reply stop = admin.post(LISTENERS + "/main/stop?drain=0");
         JsonNode error = assertError(400, stop);
         assertTrue(error.get("error").textValue().contains("drain"), error::toString);
         assertAudited(mark, stop, "ADMIN", "listener.stop", "main");
@@ -343,7 +345,7 @@ class AdminAuthIT extends AdminApiTestBase {
             for (String method : List.of("POST", "DELETE")) {
                 String path = LISTENERS + "/main" + (method.equals("POST") ? "/stop" : "") + "?drainMs=" + value;
                 long mark = lastEventId();
-                AdminClient.Reply reply = api.send(method, path, adminToken, Map.of(),
+                AdminClient.Reply reply = admin.send(method, path, Map.of(),
                         HttpRequest.BodyPublishers.noBody());
                 JsonNode error = assertError(400, reply);
                 assertTrue(error.get("error").textValue().contains("drainMs"), () -> path + ": " + error);
@@ -362,19 +364,19 @@ class AdminAuthIT extends AdminApiTestBase {
         big[big.length - 1] = '}';
 
         long mark = lastEventId();
-        AdminClient.Reply declared = api.send("POST", LISTENERS, adminToken,
+        AdminClient.Reply declared = admin.send("POST", LISTENERS,
                 Map.of("Content-Type", "application/json"), HttpRequest.BodyPublishers.ofByteArray(big));
         assertError(413, declared);
         assertAudited(mark, declared, "ADMIN", "listener.create", null);
 
         // Chunked: no declared length, so the limit is found while reading.
         mark = lastEventId();
-        AdminClient.Reply chunked = api.send("POST", LISTENERS, adminToken,
+        AdminClient.Reply chunked = admin.send("POST", LISTENERS,
                 Map.of("Content-Type", "application/json"),
                 HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(big)));
         assertError(413, chunked);
         assertAudited(mark, chunked, "ADMIN", "listener.create", null);
-        assertEquals(1, api.get(LISTENERS, adminToken).json().get("listeners").size());
+        assertEquals(1, admin.get(LISTENERS).json().get("listeners").size());
     }
 
     @Test
@@ -382,12 +384,12 @@ class AdminAuthIT extends AdminApiTestBase {
         for (Map<String, String> headers : List.of(Map.of("Content-Type", "text/plain"),
                 Map.of("Content-Type", "application/x-www-form-urlencoded"), Map.<String, String>of())) {
             long mark = lastEventId();
-            AdminClient.Reply reply = api.send("POST", LISTENERS, adminToken, headers,
+            AdminClient.Reply reply = admin.send("POST", LISTENERS, headers,
                     HttpRequest.BodyPublishers.ofString("{\"name\": \"plain\", \"port\": 0}"));
             assertError(415, reply);
             assertAudited(mark, reply, "ADMIN", "listener.create", null);
         }
-        assertError(404, api.get(LISTENERS + "/plain", adminToken));
+        assertError(404, admin.get(LISTENERS + "/plain"));
     }
 
     @Test
@@ -419,16 +421,16 @@ class AdminAuthIT extends AdminApiTestBase {
     void theAdminApiIsNotReachableThroughTheProxy() throws Exception {
         int adminPort = tollgate.adminPort();
         for (String authority : List.of("127.0.0.1:" + adminPort, "localhost:" + adminPort)) {
-            AdminClient.Reply reply = RawHttp.exchange(tollgate.port(), RawHttp.head("GET",
-                    "http://" + authority + "/api/v1/health", authority));
-            assertEquals(508, reply.status(), () -> authority + ": " + reply);
-            assertFalse(reply.text().contains("\"status\""), reply::toString);
+            RawHttpConnection.Response reply = RawHttpConnection.exchange(tollgate.port(),
+                    RawHttpConnection.head("GET", "http://" + authority + "/api/v1/health", authority));
+            assertEquals(508, reply.status(), () -> authority + ": " + reply.bodyText());
+            assertFalse(reply.bodyText().contains("\"status\""), reply::bodyText);
         }
         long mark = lastEventId();
-        AdminClient.Reply stop = RawHttp.exchange(tollgate.port(), RawHttp.head("POST",
+        RawHttpConnection.Response stop = RawHttpConnection.exchange(tollgate.port(), RawHttpConnection.head("POST",
                 "http://127.0.0.1:" + adminPort + LISTENERS + "/main/stop?drainMs=0", "127.0.0.1:" + adminPort,
                 "Authorization: Bearer " + adminToken, "Content-Length: 0"));
-        assertEquals(508, stop.status(), stop::toString);
+        assertEquals(508, stop.status(), stop::bodyText);
         assertTrue(eventsAfter(mark).isEmpty(), "an admin call got through the proxy");
         assertMainUntouched();
         assertEquals(3, tollgate.awaitRows(3, r -> r.outcome() == Outcome.LOOP).size());
@@ -442,8 +444,7 @@ class AdminAuthIT extends AdminApiTestBase {
         if (!method.equals("GET")) {
             headers.add("Content-Length: 0");
         }
-        return RawHttp.exchange(tollgate.adminPort(), RawHttp.head(method, path, host,
-                headers.toArray(String[]::new)));
+        return anonymous.sendRaw(RawHttpConnection.head(method, path, host, headers.toArray(String[]::new)));
     }
 
     private static void assertUnauthorized(AdminClient.Reply reply) {
@@ -463,10 +464,10 @@ class AdminAuthIT extends AdminApiTestBase {
 
     /** Listener main is still there, running, as the config made it. */
     private void assertMainUntouched() throws Exception {
-        JsonNode main = assertOk(200, api.get(LISTENERS + "/main", adminToken));
+        JsonNode main = assertOk(200, admin.get(LISTENERS + "/main"));
         assertEquals("RUNNING", main.get("state").textValue(), main::toString);
         assertEquals(tollgate.port(), main.get("boundPort").intValue());
-        assertEquals(1, api.get(LISTENERS, adminToken).json().get("listeners").size());
+        assertEquals(1, admin.get(LISTENERS).json().get("listeners").size());
     }
 
     /**
@@ -502,7 +503,7 @@ class AdminAuthIT extends AdminApiTestBase {
      * exist. Waiting for the marker's event makes sure any event an earlier call left has been written too.
      */
     private void assertNoEventAfter(long mark) throws Exception {
-        assertUnauthorized(api.post(LISTENERS + "/no-event-marker/stop", null));
+        assertUnauthorized(anonymous.post(LISTENERS + "/no-event-marker/stop"));
         List<JsonNode> events = awaitEventsAfter(mark, 1);
         assertEquals(1, events.size(), () -> "events other than the marker: " + events);
         assertEquals("no-event-marker", events.get(0).get("listener").textValue(), events::toString);

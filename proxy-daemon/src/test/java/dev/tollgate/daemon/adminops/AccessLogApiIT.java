@@ -4,11 +4,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.daemon.EchoServer;
 import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.daemon.TestOrigin;
-import dev.tollgate.daemon.adminops.AdminCalls.Reply;
 import dev.tollgate.store.AccessLogWriter;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
+import dev.tollgate.testing.AdminClient.Reply;
+import dev.tollgate.testing.AdminClient;
+import dev.tollgate.testing.RawHttpConnection;
+import dev.tollgate.testing.RawTunnel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -63,7 +66,7 @@ class AccessLogApiIT {
     private EchoServer echo;
     private TestOrigin origin;
     private RunningTollgate tollgate;
-    private AdminCalls auditor;
+    private AdminClient auditor;
 
     @BeforeEach
     void start() throws Exception {
@@ -76,7 +79,7 @@ class AccessLogApiIT {
                 + " \"store\": {\"retentionDays\": 0}, \"listeners\": ["
                 + "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true, \"connectPorts\": [" + echo.port()
                 + "]}, {\"name\": \"strict\", \"port\": 0}]}");
-        auditor = AdminCalls.asAuditor(dir, tollgate.adminPort());
+        auditor = AdminClient.asAuditor(dir, tollgate.adminPort());
     }
 
     @AfterEach
@@ -272,11 +275,11 @@ class AccessLogApiIT {
         Reply csv = auditor.get(ACCESS_LOG, "text/csv").expect(200);
 
         assertTrue(csv.header("Content-Type").startsWith("text/csv"), csv.header("Content-Type"));
-        assertTrue(csv.body().startsWith(String.join(",", COLUMNS) + "\r\n"), csv.body());
-        List<List<String>> records = CsvRecords.parse(csv.body());
+        assertTrue(csv.text().startsWith(String.join(",", COLUMNS) + "\r\n"), csv.text());
+        List<List<String>> records = CsvRecords.parse(csv.text());
         assertEquals(COLUMNS, records.get(0));
         JsonNode json = auditor.get(ACCESS_LOG + "?limit=10000").expect(200).json().get("records");
-        assertEquals(json.size() + 1, records.size(), csv.body());
+        assertEquals(json.size() + 1, records.size(), csv.text());
         for (int i = 0; i < json.size(); i++) {
             JsonNode row = json.get(i);
             List<String> fields = records.get(i + 1);
@@ -298,14 +301,14 @@ class AccessLogApiIT {
 
         Reply csv = auditor.get(ACCESS_LOG + "?listener=quoting", "text/csv").expect(200);
 
-        List<List<String>> records = CsvRecords.parse(csv.body());
-        assertEquals(2, records.size(), csv.body());
+        List<List<String>> records = CsvRecords.parse(csv.text());
+        assertEquals(2, records.size(), csv.text());
         List<String> row = records.get(1);
         assertEquals(path, row.get(COLUMNS.indexOf("path")));
         assertEquals(reason, row.get(COLUMNS.indexOf("reason")));
-        assertTrue(csv.body().contains(",\"/search,with \"\"quotes\"\"\nand a second line\","), csv.body());
-        assertTrue(csv.body().contains(",\"refused, because \"\"policy\"\" said so\r\nthen \"\"\"\" twice\"\r\n"),
-                csv.body());
+        assertTrue(csv.text().contains(",\"/search,with \"\"quotes\"\"\nand a second line\","), csv.text());
+        assertTrue(csv.text().contains(",\"refused, because \"\"policy\"\" said so\r\nthen \"\"\"\" twice\"\r\n"),
+                csv.text());
     }
 
     @Test
@@ -315,8 +318,8 @@ class AccessLogApiIT {
 
         Reply csv = auditor.get(ACCESS_LOG + "?limit=10&after=" + ids.get(19), "text/csv").expect(200);
 
-        List<List<String>> records = CsvRecords.parse(csv.body());
-        assertEquals(11, records.size(), csv.body());
+        List<List<String>> records = CsvRecords.parse(csv.text());
+        assertEquals(11, records.size(), csv.text());
         for (int i = 0; i < 10; i++) {
             assertEquals(Long.toString(ids.get(20 + i)), records.get(i + 1).get(0));
         }
@@ -367,21 +370,21 @@ class AccessLogApiIT {
         int main = tollgate.port();
         int strict = tollgate.daemon().listenerPort("strict");
         for (int i = 0; i < 3; i++) {
-            assertEquals(200, ProxyRequests.get(main, origin.base() + "/hello").status());
+            assertEquals(200, RawHttpConnection.getVia(main, origin.base() + "/hello").status());
         }
         for (int i = 0; i < 2; i++) {
-            assertEquals(200, ProxyRequests.post(main, origin.base() + "/echo", "posted " + i).status());
+            assertEquals(200, RawHttpConnection.postVia(main, origin.base() + "/echo", "posted " + i).status());
         }
         for (int i = 0; i < 2; i++) {
-            assertEquals(404, ProxyRequests.get(main, origin.base() + "/missing/" + i).status());
+            assertEquals(404, RawHttpConnection.getVia(main, origin.base() + "/missing/" + i).status());
         }
-        assertEquals(502, ProxyRequests.get(main, "http://127.0.0.1:" + closedPort() + "/gone").status());
-        try (ProxyTunnel tunnel = ProxyTunnel.open(main, echo.port())) {
+        assertEquals(502, RawHttpConnection.getVia(main, "http://127.0.0.1:" + closedPort() + "/gone").status());
+        try (RawTunnel tunnel = RawTunnel.established(main, echo.port())) {
             tunnel.roundTrip("through the tunnel");
         }
-        assertEquals(403, ProxyTunnel.refusedStatus(main, origin.port()));
+        assertEquals(403, RawTunnel.refusedStatus(main, origin.port()));
         for (int i = 0; i < 2; i++) {
-            assertEquals(403, ProxyRequests.get(strict, origin.base() + "/hello").status());
+            assertEquals(403, RawHttpConnection.getVia(strict, origin.base() + "/hello").status());
         }
         tollgate.awaitRows(TRAFFIC_ROWS);
     }
@@ -426,7 +429,7 @@ class AccessLogApiIT {
     /** A port on 127.0.0.1 where nothing listens (bound, then released). */
     private static int closedPort() throws Exception {
         try (ServerSocket socket = new ServerSocket()) {
-            socket.bind(new InetSocketAddress(ProxyTunnel.loopback(), 0));
+            socket.bind(new InetSocketAddress(RawHttpConnection.loopback(), 0));
             return socket.getLocalPort();
         }
     }

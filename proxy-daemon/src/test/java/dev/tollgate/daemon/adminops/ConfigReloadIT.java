@@ -4,8 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.daemon.EchoServer;
 import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.daemon.TollgateProcess;
-import dev.tollgate.daemon.adminops.AdminCalls.Reply;
+import dev.tollgate.testing.AdminClient.Reply;
+import dev.tollgate.testing.AdminClient;
 import dev.tollgate.testing.Poll;
+import dev.tollgate.testing.RawHttpConnection;
+import dev.tollgate.testing.RawTunnel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -61,11 +64,11 @@ class ConfigReloadIT {
         Path config = writeConfig(echo, 60_000, "", listener("kept", echo.port()), listener("changed", echo.port()),
                 listener("removed", echo.port()));
         RunningTollgate tollgate = open(RunningTollgate.startFromFile(config));
-        AdminCalls admin = AdminCalls.asAdmin(dir.resolve("state"), tollgate.adminPort());
+        AdminClient admin = AdminClient.asAdmin(dir.resolve("state"), tollgate.adminPort());
         admin.post(LISTENERS, listener("made-by-api", echo.port())).expect(201);
         int keptPort = boundPort(admin, "kept");
         int removedPort = boundPort(admin, "removed");
-        ProxyTunnel tunnel = open(ProxyTunnel.open(removedPort, echo.port()));
+        RawTunnel tunnel = open(RawTunnel.established(removedPort, echo.port()));
         tunnel.roundTrip("before the reload");
 
         // "changed" may no longer tunnel to the echo server's port; "removed" goes; "added" comes.
@@ -73,12 +76,12 @@ class ConfigReloadIT {
                 listener("added", echo.port()));
         Future<Reply> reload = background.submit(() -> admin.post("/api/v1/reload", null));
 
-        Poll.until("the removed listener refusing new connections", () -> ProxyTunnel.connectionRefused(removedPort));
+        Poll.until("the removed listener refusing new connections", () -> RawHttpConnection.connectionRefused(removedPort));
         tunnel.roundTrip("during the drain");
         assertFalse(reload.isDone(), "the reload answered before the removed listener's tunnel ended: "
                 + (reload.isDone() ? reload.get() : ""));
         tunnel.shutdownOutput();
-        assertEquals(ProxyTunnel.Ending.EOF, tunnel.awaitEnd(), "the open tunnel was cut instead of finishing");
+        assertEquals(RawTunnel.Ending.EOF, tunnel.awaitEnd(), "the open tunnel was cut instead of finishing");
 
         JsonNode report = reload.get(2, TimeUnit.MINUTES).expect(200).json();
         assertEquals("applied", report.get("outcome").asText(), report.toString());
@@ -91,10 +94,10 @@ class ConfigReloadIT {
         assertEquals(List.of("kept", "changed", "made-by-api", "added"), listenerNames(admin));
         admin.get(LISTENERS + "/removed").expect(404);
         assertEquals(keptPort, boundPort(admin, "kept"), "an unchanged listener was restarted");
-        assertEquals(403, ProxyTunnel.refusedStatus(boundPort(admin, "changed"), echo.port()),
+        assertEquals(403, RawTunnel.refusedStatus(boundPort(admin, "changed"), echo.port()),
                 "the changed listener's new connectPorts did not apply");
-        try (ProxyTunnel viaAdded = ProxyTunnel.open(boundPort(admin, "added"), echo.port());
-             ProxyTunnel viaApiListener = ProxyTunnel.open(boundPort(admin, "made-by-api"), echo.port())) {
+        try (RawTunnel viaAdded = RawTunnel.established(boundPort(admin, "added"), echo.port());
+             RawTunnel viaApiListener = RawTunnel.established(boundPort(admin, "made-by-api"), echo.port())) {
             viaAdded.roundTrip("through the added listener");
             viaApiListener.roundTrip("through the API-made listener");
         }
@@ -119,7 +122,7 @@ class ConfigReloadIT {
         EchoServer echo = open(EchoServer.start());
         Path config = writeConfig(echo, 2_000, "", listener("main", echo.port()));
         RunningTollgate tollgate = open(RunningTollgate.startFromFile(config));
-        AdminCalls admin = AdminCalls.asAdmin(dir.resolve("state"), tollgate.adminPort());
+        AdminClient admin = AdminClient.asAdmin(dir.resolve("state"), tollgate.adminPort());
         int port = boundPort(admin, "main");
 
         Files.writeString(config, Files.readString(config).replace("\"port\": 0", "\"port\": 70000"));
@@ -127,7 +130,7 @@ class ConfigReloadIT {
         String reason = refused.json().get("error").asText();
         assertTrue(reason.contains("port") && reason.contains("70000"), reason);
         assertEquals(port, boundPort(admin, "main"), "a refused reload touched the listener");
-        try (ProxyTunnel tunnel = ProxyTunnel.open(port, echo.port())) {
+        try (RawTunnel tunnel = RawTunnel.established(port, echo.port())) {
             tunnel.roundTrip("still served after a refused reload");
         }
         JsonNode event = lastReloadEvent(admin);
@@ -152,7 +155,7 @@ class ConfigReloadIT {
         Files.writeString(config, "{ broken while starting");
         sighup(child);
 
-        AdminCalls admin = AdminCalls.asAdmin(dir.resolve("state"),
+        AdminClient admin = AdminClient.asAdmin(dir.resolve("state"),
                 Integer.parseInt(child.awaitLine(ADMIN, START_LIMIT).group(1)));
         JsonNode refused = Poll.forValue("the reload asked for while starting, in the admin-event trail",
                 () -> reloadEvent(admin, 1));
@@ -167,7 +170,7 @@ class ConfigReloadIT {
         Path config = writeConfig(echo, 2_000, "", listener("main", echo.port()));
         TollgateProcess child = launchReceivingSighup(config);
         int adminPort = Integer.parseInt(child.awaitLine(ADMIN, START_LIMIT).group(1));
-        AdminCalls admin = AdminCalls.asAdmin(dir.resolve("state"), adminPort);
+        AdminClient admin = AdminClient.asAdmin(dir.resolve("state"), adminPort);
         int mainPort = Poll.forValue("listener main running", () -> {
             Reply view = admin.get(LISTENERS + "/main");
             return view.status() == 200 && view.json().get("boundPort").isInt() ? view.json().get("boundPort").asInt()
@@ -181,7 +184,7 @@ class ConfigReloadIT {
         assertEquals("SIGNAL", refused.get("role").asText(), refused.toString());
         assertTrue(refused.get("detail").asText().contains(config.toString()), refused.toString());
         assertTrue(child.isAlive(), "SIGHUP ended the daemon: " + child.output());
-        try (ProxyTunnel tunnel = ProxyTunnel.open(mainPort, echo.port())) {
+        try (RawTunnel tunnel = RawTunnel.established(mainPort, echo.port())) {
             tunnel.roundTrip("served after a refused reload");
         }
 
@@ -190,7 +193,7 @@ class ConfigReloadIT {
         JsonNode applied = Poll.forValue("the applied reload in the admin-event trail", () -> reloadEvent(admin, 2));
         assertEquals("OK", applied.get("result").asText(), applied.toString());
         assertEquals("applied: added added", applied.get("detail").asText(), applied.toString());
-        try (ProxyTunnel tunnel = ProxyTunnel.open(boundPort(admin, "added"), echo.port())) {
+        try (RawTunnel tunnel = RawTunnel.established(boundPort(admin, "added"), echo.port())) {
             tunnel.roundTrip("through the listener SIGHUP added");
         }
         assertEquals(mainPort, boundPort(admin, "main"));
@@ -213,13 +216,13 @@ class ConfigReloadIT {
                 + connectPort + "]}";
     }
 
-    private static int boundPort(AdminCalls admin, String name) throws Exception {
+    private static int boundPort(AdminClient admin, String name) throws Exception {
         JsonNode view = admin.get(LISTENERS + "/" + name).expect(200).json();
         assertEquals("RUNNING", view.get("state").asText(), view.toString());
         return view.get("boundPort").asInt();
     }
 
-    private static List<String> listenerNames(AdminCalls admin) throws Exception {
+    private static List<String> listenerNames(AdminClient admin) throws Exception {
         List<String> names = new ArrayList<>();
         admin.get(LISTENERS).expect(200).json().get("listeners").forEach(l -> names.add(l.get("name").asText()));
         return names;
@@ -231,7 +234,7 @@ class ConfigReloadIT {
         return texts;
     }
 
-    private static JsonNode lastReloadEvent(AdminCalls admin) throws Exception {
+    private static JsonNode lastReloadEvent(AdminClient admin) throws Exception {
         JsonNode event = null;
         for (JsonNode e : admin.get("/api/v1/admin-events?limit=1000").expect(200).json().get("events")) {
             if ("config.reload".equals(e.get("action").asText())) {
@@ -243,7 +246,7 @@ class ConfigReloadIT {
     }
 
     /** The {@code n}th config.reload event (1-based), or null while there are fewer. */
-    private static JsonNode reloadEvent(AdminCalls admin, int n) throws Exception {
+    private static JsonNode reloadEvent(AdminClient admin, int n) throws Exception {
         int seen = 0;
         for (JsonNode e : admin.get("/api/v1/admin-events?limit=1000").expect(200).json().get("events")) {
             if ("config.reload".equals(e.get("action").asText()) && ++seen == n) {

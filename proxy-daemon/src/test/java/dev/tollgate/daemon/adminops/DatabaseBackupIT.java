@@ -4,7 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.daemon.TestOrigin;
 import dev.tollgate.store.AccessLog;
+import dev.tollgate.testing.AdminClient;
 import dev.tollgate.testing.Poll;
+import dev.tollgate.testing.RawHttpConnection;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -49,9 +51,9 @@ class DatabaseBackupIT {
         try (TestOrigin origin = TestOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.startWithConfig(stateDir, "{\"listeners\": [{\"name\":"
                      + " \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true}]}")) {
-            AdminCalls admin = AdminCalls.asAdmin(stateDir, tollgate.adminPort());
+            AdminClient admin = AdminClient.asAdmin(stateDir, tollgate.adminPort());
             for (int i = 0; i < BEFORE; i++) {
-                assertEquals(200, ProxyRequests.get(tollgate.port(), origin.base() + "/hello").status());
+                assertEquals(200, RawHttpConnection.getVia(tollgate.port(), origin.base() + "/hello").status());
             }
             long lastIdBefore = Poll.forValue("the first " + BEFORE + " rows stored", () -> {
                 JsonNode records = admin.get("/api/v1/access-log?limit=1000").expect(200).json().get("records");
@@ -62,7 +64,7 @@ class DatabaseBackupIT {
             AtomicLong during = new AtomicLong();
             Future<?> traffic = load.submit(() -> {
                 while (!stop.get()) {
-                    assertEquals(200, ProxyRequests.get(tollgate.port(), origin.base() + "/bytes?n=10").status());
+                    assertEquals(200, RawHttpConnection.getVia(tollgate.port(), origin.base() + "/bytes?n=10").status());
                     during.incrementAndGet();
                 }
                 return null;

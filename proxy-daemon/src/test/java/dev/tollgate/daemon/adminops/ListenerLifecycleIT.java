@@ -3,8 +3,11 @@ package dev.tollgate.daemon.adminops;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.daemon.EchoServer;
 import dev.tollgate.daemon.RunningTollgate;
-import dev.tollgate.daemon.adminops.AdminCalls.Reply;
+import dev.tollgate.testing.AdminClient.Reply;
+import dev.tollgate.testing.AdminClient;
 import dev.tollgate.testing.Poll;
+import dev.tollgate.testing.RawHttpConnection;
+import dev.tollgate.testing.RawTunnel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -57,15 +60,15 @@ class ListenerLifecycleIT {
     void stopRefusesNewConnectionsAtOnceKeepsAQuietTunnelOpenAndCutsItWhenTheDrainRunsOut() throws Exception {
         EchoServer echo = open(EchoServer.start());
         RunningTollgate tollgate = open(startDaemon(echo));
-        AdminCalls admin = AdminCalls.asAdmin(dir, tollgate.adminPort());
+        AdminClient admin = AdminClient.asAdmin(dir, tollgate.adminPort());
         int port = createListener(admin, "drained", echo.port());
-        ProxyTunnel tunnel = open(ProxyTunnel.open(port, echo.port()));
+        RawTunnel tunnel = open(RawTunnel.established(port, echo.port()));
         tunnel.roundTrip("before the stop");
 
         Future<Reply> stop = background.submit(() -> admin.post(LISTENERS + "/drained/stop?drainMs=" + DRAIN_MS,
                 null));
         Poll.until("port " + port + " refuses new connections once the stop has begun",
-                () -> ProxyTunnel.connectionRefused(port));
+                () -> RawHttpConnection.connectionRefused(port));
 
         tunnel.roundTrip("while the listener drains");
         long quietSince = System.nanoTime();
@@ -75,13 +78,13 @@ class ListenerLifecycleIT {
         });
         tunnel.roundTrip("after a quiet second and a half");
 
-        ProxyTunnel.Ending ending = tunnel.awaitEnd();
-        assertNotEquals(ProxyTunnel.Ending.STILL_OPEN, ending, "the tunnel outlived the drain");
+        RawTunnel.Ending ending = tunnel.awaitEnd();
+        assertNotEquals(RawTunnel.Ending.STILL_OPEN, ending, "the tunnel outlived the drain");
         Reply stopped = stop.get(Poll.DEADLINE.toSeconds(), TimeUnit.SECONDS).expect(200);
         assertEquals("STOPPED", stopped.json().get("state").asText(), stopped.toString());
         assertTrue(stopped.json().get("boundPort").isNull(), stopped.toString());
         assertEquals("STOPPED", admin.get(LISTENERS + "/drained").expect(200).json().get("state").asText());
-        assertTrue(ProxyTunnel.connectionRefused(port), "a stopped listener's port must refuse connections");
+        assertTrue(RawHttpConnection.connectionRefused(port), "a stopped listener's port must refuse connections");
 
         JsonNode row = awaitOneTunnelRow(admin, "drained");
         assertEquals(200, row.get("status").asInt(), row.toString());
@@ -101,20 +104,20 @@ class ListenerLifecycleIT {
             throws Exception {
         EchoServer echo = open(EchoServer.start());
         RunningTollgate tollgate = open(startDaemon(echo));
-        AdminCalls admin = AdminCalls.asAdmin(dir, tollgate.adminPort());
+        AdminClient admin = AdminClient.asAdmin(dir, tollgate.adminPort());
         int port = createListener(admin, "finishing", echo.port());
-        ProxyTunnel tunnel = open(ProxyTunnel.open(port, echo.port()));
+        RawTunnel tunnel = open(RawTunnel.established(port, echo.port()));
         tunnel.roundTrip("before the stop");
 
         Future<Reply> stop = background.submit(() -> admin.post(LISTENERS + "/finishing/stop?drainMs=" + HOUR_MS,
                 null));
         Poll.until("port " + port + " refuses new connections once the stop has begun",
-                () -> ProxyTunnel.connectionRefused(port));
+                () -> RawHttpConnection.connectionRefused(port));
         tunnel.roundTrip("the last words");
         tunnel.shutdownOutput();
 
         // The echo server half-closes in turn once it has read the client's end of stream.
-        assertEquals(ProxyTunnel.Ending.EOF, tunnel.awaitEnd());
+        assertEquals(RawTunnel.Ending.EOF, tunnel.awaitEnd());
         tunnel.close();
         // With an hour to drain, an answer at all means the stop saw its last tunnel end and did not wait.
         Reply stopped = stop.get(Poll.DEADLINE.toSeconds(), TimeUnit.SECONDS).expect(200);
@@ -132,7 +135,7 @@ class ListenerLifecycleIT {
     void aStoppedListenerStartsAgainAndCarriesTraffic() throws Exception {
         EchoServer echo = open(EchoServer.start());
         RunningTollgate tollgate = open(startDaemon(echo));
-        AdminCalls admin = AdminCalls.asAdmin(dir, tollgate.adminPort());
+        AdminClient admin = AdminClient.asAdmin(dir, tollgate.adminPort());
         createListener(admin, "again", echo.port());
         admin.post(LISTENERS + "/again/stop?drainMs=0", null).expect(200);
         admin.post(LISTENERS + "/again/stop?drainMs=0", null).expect(409);
@@ -145,7 +148,7 @@ class ListenerLifecycleIT {
         assertFalse(view.get("startedAt").isNull(), started.toString());
         int port = view.get("boundPort").asInt();
         assertEquals(port, admin.get(LISTENERS + "/again").expect(200).json().get("boundPort").asInt());
-        try (ProxyTunnel tunnel = ProxyTunnel.open(port, echo.port())) {
+        try (RawTunnel tunnel = RawTunnel.established(port, echo.port())) {
             tunnel.roundTrip("served again");
         }
         admin.post(LISTENERS + "/again/start", null).expect(409);
@@ -155,18 +158,18 @@ class ListenerLifecycleIT {
     void deleteAnswers204AndTheListenerIsGoneWithItsPort() throws Exception {
         EchoServer echo = open(EchoServer.start());
         RunningTollgate tollgate = open(startDaemon(echo));
-        AdminCalls admin = AdminCalls.asAdmin(dir, tollgate.adminPort());
+        AdminClient admin = AdminClient.asAdmin(dir, tollgate.adminPort());
         int port = createListener(admin, "doomed", echo.port());
-        try (ProxyTunnel tunnel = ProxyTunnel.open(port, echo.port())) {
+        try (RawTunnel tunnel = RawTunnel.established(port, echo.port())) {
             tunnel.roundTrip("one exchange before it goes");
         }
 
         Reply deleted = admin.delete(LISTENERS + "/doomed?drainMs=0").expect(204);
 
-        assertEquals("", deleted.body());
-        assertFalse(listenerNames(admin).contains("doomed"), admin.get(LISTENERS).body());
+        assertEquals("", deleted.text());
+        assertFalse(listenerNames(admin).contains("doomed"), admin.get(LISTENERS).text());
         admin.get(LISTENERS + "/doomed").expect(404);
-        assertTrue(ProxyTunnel.connectionRefused(port), "a deleted listener's port must refuse connections");
+        assertTrue(RawHttpConnection.connectionRefused(port), "a deleted listener's port must refuse connections");
         admin.delete(LISTENERS + "/doomed").expect(404);
         assertTrue(listenerNames(admin).contains("main"), "deleting one listener left the others alone");
     }
@@ -177,7 +180,7 @@ class ListenerLifecycleIT {
         String main = listenerJson("main", echo.port());
         try (RunningTollgate first = RunningTollgate.startWithConfig(dir, "{\"drainTimeoutMs\": 2000,"
                 + " \"listeners\": [" + main + ", " + listenerJson("retired", echo.port()) + "]}")) {
-            AdminCalls admin = AdminCalls.asAdmin(dir, first.adminPort());
+            AdminClient admin = AdminClient.asAdmin(dir, first.adminPort());
             createListener(admin, "left-running", echo.port());
             createListener(admin, "left-stopped", echo.port());
             createListener(admin, "deleted", echo.port());
@@ -193,17 +196,17 @@ class ListenerLifecycleIT {
                 + echo.port() + ", " + otherPort + "]}";
         try (RunningTollgate second = RunningTollgate.startWithConfig(dir, "{\"drainTimeoutMs\": 2000,"
                 + " \"listeners\": [" + changedMain + "]}")) {
-            AdminCalls admin = AdminCalls.asAdmin(dir, second.adminPort());
+            AdminClient admin = AdminClient.asAdmin(dir, second.adminPort());
 
             assertEquals(List.of("main", "left-running", "left-stopped"), listenerNames(admin),
-                    admin.get(LISTENERS).body());
+                    admin.get(LISTENERS).text());
 
             JsonNode mainView = admin.get(LISTENERS + "/main").expect(200).json();
             assertEquals("CONFIG", mainView.get("origin").asText(), mainView.toString());
             assertEquals("RUNNING", mainView.get("state").asText(), mainView.toString());
             assertEquals(List.of(echo.port(), otherPort), ints(mainView.get("definition").get("connectPorts")),
                     "main must be made from this start's config: " + mainView);
-            try (ProxyTunnel tunnel = ProxyTunnel.open(mainView.get("boundPort").asInt(), echo.port())) {
+            try (RawTunnel tunnel = RawTunnel.established(mainView.get("boundPort").asInt(), echo.port())) {
                 tunnel.roundTrip("through the config listener");
             }
 
@@ -212,7 +215,7 @@ class ListenerLifecycleIT {
             assertEquals("RUNNING", running.get("state").asText(), running.toString());
             assertEquals(List.of(echo.port()), ints(running.get("definition").get("connectPorts")),
                     running.toString());
-            try (ProxyTunnel tunnel = ProxyTunnel.open(running.get("boundPort").asInt(), echo.port())) {
+            try (RawTunnel tunnel = RawTunnel.established(running.get("boundPort").asInt(), echo.port())) {
                 tunnel.roundTrip("through the restored listener");
             }
 
@@ -230,10 +233,10 @@ class ListenerLifecycleIT {
 
         try (RunningTollgate third = RunningTollgate.startWithConfig(dir, "{\"drainTimeoutMs\": 2000,"
                 + " \"listeners\": [" + main + "]}")) {
-            AdminCalls admin = AdminCalls.asAdmin(dir, third.adminPort());
+            AdminClient admin = AdminClient.asAdmin(dir, third.adminPort());
             JsonNode restarted = admin.get(LISTENERS + "/left-stopped").expect(200).json();
             assertEquals("RUNNING", restarted.get("state").asText(), restarted.toString());
-            try (ProxyTunnel tunnel = ProxyTunnel.open(restarted.get("boundPort").asInt(), echo.port())) {
+            try (RawTunnel tunnel = RawTunnel.established(restarted.get("boundPort").asInt(), echo.port())) {
                 tunnel.roundTrip("through the listener started before the restart");
             }
             assertEquals(List.of(echo.port()), ints(admin.get(LISTENERS + "/main").expect(200).json()
@@ -244,19 +247,19 @@ class ListenerLifecycleIT {
     @Test
     void aDaemonStopCutsAnOpenTunnelAtItsDrainDeadlineAndKeepsItsRow() throws Exception {
         EchoServer echo = open(EchoServer.start());
-        ProxyTunnel tunnel;
+        RawTunnel tunnel;
         try (RunningTollgate first = startDaemon(echo)) {
-            tunnel = open(ProxyTunnel.open(first.port(), echo.port()));
+            tunnel = open(RawTunnel.established(first.port(), echo.port()));
             tunnel.roundTrip("before the daemon stops");
 
             Future<?> closing = background.submit(first::close);
 
-            assertNotEquals(ProxyTunnel.Ending.STILL_OPEN, tunnel.awaitEnd(), "the tunnel outlived the drain");
+            assertNotEquals(RawTunnel.Ending.STILL_OPEN, tunnel.awaitEnd(), "the tunnel outlived the drain");
             closing.get(Poll.DEADLINE.toSeconds(), TimeUnit.SECONDS);
         }
 
         try (RunningTollgate second = startDaemon(echo)) {
-            JsonNode row = awaitOneTunnelRow(AdminCalls.asAuditor(dir, second.adminPort()), "main");
+            JsonNode row = awaitOneTunnelRow(AdminClient.asAuditor(dir, second.adminPort()), "main");
             assertEquals(tunnel.bytesSent(), row.get("bytes_from_client").asLong(), row.toString());
             assertEquals(tunnel.bytesReceived(), row.get("bytes_to_client").asLong(), row.toString());
             assertEquals("OK", row.get("outcome").asText(), "cut by the stop, not by the upstream: " + row);
@@ -283,7 +286,7 @@ class ListenerLifecycleIT {
     }
 
     /** Creates a listener through the API (201, RUNNING, origin API) and returns the port it bound. */
-    private static int createListener(AdminCalls admin, String name, int connectPort) throws Exception {
+    private static int createListener(AdminClient admin, String name, int connectPort) throws Exception {
         Reply created = admin.post(LISTENERS, listenerJson(name, connectPort)).expect(201);
         JsonNode view = created.json();
         assertEquals(name, view.get("name").asText(), created.toString());
@@ -294,7 +297,7 @@ class ListenerLifecycleIT {
         return port;
     }
 
-    private static List<String> listenerNames(AdminCalls admin) throws Exception {
+    private static List<String> listenerNames(AdminClient admin) throws Exception {
         List<String> names = new ArrayList<>();
         for (JsonNode listener : admin.get(LISTENERS).expect(200).json().get("listeners")) {
             names.add(listener.get("name").asText());
@@ -302,7 +305,7 @@ class ListenerLifecycleIT {
         return names;
     }
 
-    private static long openTunnels(AdminCalls admin, String listener) throws Exception {
+    private static long openTunnels(AdminClient admin, String listener) throws Exception {
         long count = 0;
         for (JsonNode tunnel : admin.get("/api/v1/tunnels").expect(200).json().get("tunnels")) {
             if (listener.equals(tunnel.get("listener").asText())) {
@@ -313,7 +316,7 @@ class ListenerLifecycleIT {
     }
 
     /** Polls the access-log API until the listener's one tunnel row is there, and returns it. */
-    private static JsonNode awaitOneTunnelRow(AdminCalls admin, String listener) throws Exception {
+    private static JsonNode awaitOneTunnelRow(AdminClient admin, String listener) throws Exception {
         JsonNode records = Poll.forValue("the tunnel row of listener " + listener + " in the access log", () -> {
             JsonNode found = admin.get("/api/v1/access-log?kind=TUNNEL&listener=" + listener).expect(200).json()
                     .get("records");

@@ -4,9 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.daemon.EchoServer;
 import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.daemon.TestOrigin;
-import dev.tollgate.daemon.adminops.AdminCalls.Reply;
 import dev.tollgate.daemon.adminops.PrometheusText.Sample;
+import dev.tollgate.testing.AdminClient.Reply;
+import dev.tollgate.testing.AdminClient;
 import dev.tollgate.testing.Poll;
+import dev.tollgate.testing.RawHttpConnection;
+import dev.tollgate.testing.RawTunnel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -50,8 +53,8 @@ class MetricsIT {
     private EchoServer echo;
     private TestOrigin origin;
     private RunningTollgate tollgate;
-    private AdminCalls admin;
-    private AdminCalls auditor;
+    private AdminClient admin;
+    private AdminClient auditor;
 
     @BeforeEach
     void start() throws Exception {
@@ -62,8 +65,8 @@ class MetricsIT {
         tollgate = RunningTollgate.startWithConfig(dir, "{\"drainTimeoutMs\": 2000, \"listeners\": ["
                 + "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true, \"connectPorts\": [" + echo.port()
                 + "]}, {\"name\": \"strict\", \"port\": 0}]}");
-        admin = AdminCalls.asAdmin(dir, tollgate.adminPort());
-        auditor = AdminCalls.asAuditor(dir, tollgate.adminPort());
+        admin = AdminClient.asAdmin(dir, tollgate.adminPort());
+        auditor = AdminClient.asAuditor(dir, tollgate.adminPort());
     }
 
     @AfterEach
@@ -138,7 +141,7 @@ class MetricsIT {
 
     @Test
     void theActiveTunnelsGaugeFollowsTheTunnelsOpenNow() throws Exception {
-        try (ProxyTunnel tunnel = ProxyTunnel.open(tollgate.port(), echo.port())) {
+        try (RawTunnel tunnel = RawTunnel.established(tollgate.port(), echo.port())) {
             tunnel.roundTrip(TUNNEL_PAYLOAD);
             Poll.until("the stats count the open tunnel",
                     () -> stats().get("totals").get("activeTunnels").asLong() == 1);
@@ -224,7 +227,7 @@ class MetricsIT {
         Reply reply = auditor.get("/metrics").expect(200);
 
         assertEquals("text/plain; version=0.0.4; charset=utf-8", reply.header("Content-Type"));
-        PrometheusText metrics = PrometheusText.parse(reply.body());
+        PrometheusText metrics = PrometheusText.parse(reply.text());
         for (String family : List.of(REQUESTS, BYTES, TUNNELS_ACTIVE, DURATION, WRITTEN)) {
             assertNotNull(metrics.family(family), family + " has no TYPE line: " + metrics.families().keySet());
             assertNotNull(metrics.family(family).help(), family + " has no HELP line");
@@ -236,10 +239,10 @@ class MetricsIT {
         auditor.get("/metrics").expect(200);
         admin.get("/metrics").expect(200);
 
-        Reply anonymous = AdminCalls.withoutToken(tollgate.adminPort()).get("/metrics").expect(401);
+        Reply anonymous = AdminClient.withoutToken(tollgate.adminPort()).get("/metrics").expect(401);
         assertTrue(anonymous.header("WWW-Authenticate").startsWith("Bearer"), anonymous.toString());
         assertTrue(anonymous.json().has("error"), anonymous.toString());
-        AdminCalls.withToken(tollgate.adminPort(), "not-a-token-of-this-daemon-0123456789abcdef").get("/metrics")
+        AdminClient.withToken(tollgate.adminPort(), "not-a-token-of-this-daemon-0123456789abcdef").get("/metrics")
                 .expect(401);
     }
 
@@ -252,14 +255,14 @@ class MetricsIT {
      */
     private long sendKnownTraffic() throws Exception {
         for (int i = 0; i < FORWARDED; i++) {
-            assertEquals(200, ProxyRequests.get(tollgate.port(), origin.base() + "/hello").status());
+            assertEquals(200, RawHttpConnection.getVia(tollgate.port(), origin.base() + "/hello").status());
         }
         int strict = tollgate.daemon().listenerPort("strict");
         for (int i = 0; i < REFUSED; i++) {
-            assertEquals(403, ProxyRequests.get(strict, origin.base() + "/hello").status());
+            assertEquals(403, RawHttpConnection.getVia(strict, origin.base() + "/hello").status());
         }
         long tunnelBytes;
-        try (ProxyTunnel tunnel = ProxyTunnel.open(tollgate.port(), echo.port())) {
+        try (RawTunnel tunnel = RawTunnel.established(tollgate.port(), echo.port())) {
             tunnel.roundTrip(TUNNEL_PAYLOAD);
             tunnelBytes = tunnel.bytesSent();
         }
@@ -274,7 +277,7 @@ class MetricsIT {
     }
 
     private PrometheusText scrape() throws Exception {
-        return PrometheusText.parse(auditor.get("/metrics").expect(200).body());
+        return PrometheusText.parse(auditor.get("/metrics").expect(200).text());
     }
 
     private static double le(String value) {

@@ -1,13 +1,15 @@
 package dev.tollgate.daemon.audit;
 
 import dev.tollgate.daemon.EchoServer;
-import dev.tollgate.daemon.RawHttpConnection;
 import dev.tollgate.daemon.TestOrigin;
 import dev.tollgate.daemon.intercept.CaTrust;
 import dev.tollgate.daemon.tls.LocalCa;
 import dev.tollgate.store.AccessLog;
 import dev.tollgate.store.StoreConfig;
+import dev.tollgate.testing.AdminClient;
 import dev.tollgate.testing.PgTestDatabase;
+import dev.tollgate.testing.Poll;
+import dev.tollgate.testing.RawHttpConnection;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -44,10 +46,10 @@ import java.util.regex.Pattern;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 
+import static dev.tollgate.testing.AdminClient.HEALTH;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The access log's durability contract (docs/access-log.md, "Durability") against real daemon processes and
@@ -106,8 +108,8 @@ class AccessLogDurabilityIT {
                 daemon.awaitLine(DRAINING, STOP_DEADLINE);
                 origin.release();
 
-                assertTrue(clients.awaitAllEnded(STOP_DEADLINE), clients.ended() + " of " + clients.opened()
-                        + " requests ended; " + daemon.output());
+                Poll.until(() -> clients.ended() + " of " + clients.opened() + " requests ended; " + daemon.output(),
+                        STOP_DEADLINE, clients::allEnded);
                 responses = clients.responses();
             }
             assertEquals(0, daemon.awaitExit(STOP_DEADLINE), daemon.output());
@@ -157,7 +159,9 @@ class AccessLogDurabilityIT {
                     worker.start();
                     workers.add(worker);
                 }
-                awaitCompleted(completedAtNanos, KILL_AFTER_COMPLETED, first);
+                Poll.until(() -> completedAtNanos.size() + " of " + KILL_AFTER_COMPLETED + " requests completed; "
+                        + first.output(), LOAD_DEADLINE,
+                        () -> completedAtNanos.size() >= KILL_AFTER_COMPLETED);
 
                 killAtNanos = System.nanoTime();
                 killed.set(true);
@@ -174,8 +178,8 @@ class AccessLogDurabilityIT {
             // The database opens as it is: the daemon starts on the same state directory, with no repair step,
             // answers and records a new request, and stops cleanly.
             ChildDaemon second = start("256m");
-            AdminClient admin = new AdminClient(second.adminPort(), stateDir());
-            assertEquals("UP", admin.health().path("status").asText(), admin.health().toString());
+            AdminClient admin = AdminClient.asAdmin(stateDir(), second.adminPort());
+            assertEquals("UP", admin.getJson(HEALTH).path("status").asText(), admin.getJson(HEALTH).toString());
             HttpResponseBytes afterRestart = exchange(second.port(), get(origin.port(), "/hello?i=-1"));
             assertEquals(200, afterRestart.status(), "a request after the restart");
             second.sigterm();
@@ -451,18 +455,6 @@ class AccessLogDurabilityIT {
         byte[] body = in.readNBytes(Integer.parseInt(length.group(1)));
         if (!"hello".equals(new String(body, StandardCharsets.UTF_8))) {
             throw new IOException("body cut short: " + new String(body, StandardCharsets.UTF_8));
-        }
-    }
-
-    private static void awaitCompleted(Map<Integer, Long> completed, int count, ChildDaemon daemon)
-            throws InterruptedException {
-        long deadline = System.nanoTime() + LOAD_DEADLINE.toNanos();
-        while (completed.size() < count) {
-            if (System.nanoTime() > deadline) {
-                fail(completed.size() + " of " + count + " requests completed within " + LOAD_DEADLINE + "; "
-                        + daemon.output());
-            }
-            Thread.sleep(20);
         }
     }
 

@@ -9,7 +9,6 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.Map;
 import java.util.Queue;
 import java.util.TreeMap;
@@ -66,20 +65,9 @@ final class ConcurrentRequests implements AutoCloseable {
         return opened.get();
     }
 
-    /**
-     * Waits until every connection opened has ended, or the deadline passes.
-     *
-     * @return whether they all ended
-     */
-    boolean awaitAllEnded(Duration within) throws InterruptedException {
-        long deadline = System.nanoTime() + within.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (toOpen.isEmpty() && finished.size() == opened.get()) {
-                return true;
-            }
-            Thread.sleep(20);
-        }
-        return false;
+    /** Whether every connection opened has ended. */
+    boolean allEnded() {
+        return toOpen.isEmpty() && finished.size() == opened.get();
     }
 
     /** What each ended request received, by request number. */

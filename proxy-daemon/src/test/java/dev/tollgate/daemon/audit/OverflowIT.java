@@ -5,6 +5,8 @@ import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.daemon.TestOrigin;
 import dev.tollgate.store.AccessLogWriter;
 import dev.tollgate.store.AccessRecord;
+import dev.tollgate.testing.AdminClient;
+import dev.tollgate.testing.Poll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -18,10 +20,11 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import static dev.tollgate.testing.AdminClient.HEALTH;
+import static dev.tollgate.testing.AdminClient.STATS;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -63,15 +66,16 @@ class OverflowIT {
         try (TestOrigin origin = TestOrigin.plain()) {
             tollgate = start("{\"queueCapacity\": " + QUEUE_CAPACITY + "}");
             AccessLogWriter writer = tollgate.daemon().accessLog().writer();
-            AdminClient admin = new AdminClient(tollgate.adminPort(), dir);
+            AdminClient admin = AdminClient.asAdmin(dir, tollgate.adminPort());
             Set<Integer> forwarded = new TreeSet<>();
             int refused = 0;
 
             renameTable("access_log", "access_log_away");
             assertEquals(200, ProxyExchange.get(tollgate.port(), origin.port(), "/hello?i=0").status());
             forwarded.add(0);
-            JsonNode degraded = admin.awaitHealth(h -> "DEGRADED".equals(h.path("status").asText()), DEADLINE,
-                    "DEGRADED while the table is away");
+            JsonNode degraded = Poll.forMatch("health DEGRADED while the table is away", DEADLINE,
+                    () -> admin.getJson(HEALTH),
+                    h -> "DEGRADED".equals(h.path("status").asText()));
             assertTrue(degraded.path("reason").asText().contains("ACCESS_LOG"), "the reason names the failure: "
                     + degraded);
             for (int i = 1; i < MAX_REQUESTS && !writer.isFull(); i++) {
@@ -84,7 +88,7 @@ class OverflowIT {
                     fail("request " + i + " answered " + response.status() + ": " + response.bodyText());
                 }
             }
-            awaitTrue(writer::isFull, "the writer's queue full");
+            Poll.until("the writer's queue full", DEADLINE, () -> writer.isFull());
 
             HttpResponseBytes overloaded = ProxyExchange.get(tollgate.port(), origin.port(), "/never?i=refused");
             refused++;
@@ -99,17 +103,19 @@ class OverflowIT {
             assertEquals(0, origin.hits("/never"), "nothing of the refused request reached the origin");
             assertEquals(forwarded.size(), origin.hits("/hello"), "only the requests answered 200 reached it");
             int refusals = refused;
-            JsonNode stats = admin.awaitStats(s -> overloadedRefusals(s) == refusals, DEADLINE,
-                    refusals + " OVERLOADED refusals");
+            JsonNode stats = Poll.forMatch("stats showing " + refusals + " OVERLOADED refusals", DEADLINE,
+                    () -> admin.getJson(STATS),
+                    s -> overloadedRefusals(s) == refusals);
             // Each refusal's own record found the queue full: not stored, and counted as dropped.
             assertEquals(refusals, stats.path("accessLog").path("dropped").asLong(), stats.toString());
-            JsonNode health = admin.health();
+            JsonNode health = admin.getJson(HEALTH);
             assertEquals("DEGRADED", health.path("status").asText(), health.toString());
             assertFalse(health.path("reason").asText().isBlank(), health.toString());
 
             renameTable("access_log_away", "access_log");
 
-            admin.awaitHealth(h -> "UP".equals(h.path("status").asText()), DEADLINE, "UP after the repair");
+            Poll.forMatch("health UP after the repair", DEADLINE, () -> admin.getJson(HEALTH),
+                    h -> "UP".equals(h.path("status").asText()));
             Map<Integer, Integer> rows = rowsById();
             for (int i : forwarded) {
                 assertEquals(1, rows.getOrDefault(i, 0), "rows for forwarded request " + i + " of "
@@ -125,13 +131,13 @@ class OverflowIT {
     void forwardLetsRequestsThroughWhileTheQueueIsFullAndCountsThemUnlogged() throws Exception {
         try (TestOrigin origin = TestOrigin.plain()) {
             tollgate = start("{\"queueCapacity\": " + QUEUE_CAPACITY + ", \"onOverflow\": \"forward\"}");
-            AdminClient admin = new AdminClient(tollgate.adminPort(), dir);
+            AdminClient admin = AdminClient.asAdmin(dir, tollgate.adminPort());
             int requests = 0;
 
             renameTable("access_log", "access_log_away");
             assertEquals(200, ProxyExchange.get(tollgate.port(), origin.port(), "/hello?i=" + requests++).status());
-            admin.awaitHealth(h -> "DEGRADED".equals(h.path("status").asText()), DEADLINE,
-                    "DEGRADED while the table is away");
+            Poll.forMatch("health DEGRADED while the table is away", DEADLINE, () -> admin.getJson(HEALTH),
+                    h -> "DEGRADED".equals(h.path("status").asText()));
             for (int n = 0; n < QUEUE_CAPACITY + 30; n++) {
                 HttpResponseBytes response = ProxyExchange.get(tollgate.port(), origin.port(), "/hello?i="
                         + requests);
@@ -142,19 +148,20 @@ class OverflowIT {
             int sent = requests;
             // The stats count a record after the sink has taken (or turned away) it: once all are counted,
             // unlogged is final.
-            JsonNode stats = admin.awaitStats(s -> s.path("totals").path("requests").asLong() == sent, DEADLINE,
-                    sent + " requests");
+            JsonNode stats = Poll.forMatch("stats showing " + sent + " requests", DEADLINE, () -> admin.getJson(STATS),
+                    s -> s.path("totals").path("requests").asLong() == sent);
             long unlogged = stats.path("accessLog").path("unlogged").asLong();
             assertTrue(unlogged > 0, "requests forwarded without their record are counted: " + stats);
             assertEquals(sent, origin.hits("/hello"), "every request was forwarded");
-            assertEquals((double) unlogged, AdminClient.sample(admin.metrics(),
+            assertEquals((double) unlogged, sample(admin.get("/metrics").expect(200).text(),
                     "tollgate_access_log_unlogged_total"), "the metric counts the same as the stats");
             assertEquals(0, stats.path("totals").path("refusalsByOutcome").path("OVERLOADED").asLong(),
                     stats.toString());
 
             renameTable("access_log_away", "access_log");
 
-            admin.awaitHealth(h -> "UP".equals(h.path("status").asText()), DEADLINE, "UP after the repair");
+            Poll.forMatch("health UP after the repair", DEADLINE, () -> admin.getJson(HEALTH),
+                    h -> "UP".equals(h.path("status").asText()));
             Map<Integer, Integer> rows = rowsById();
             rows.forEach((i, count) -> assertEquals(1, count, "rows for request " + i));
             assertEquals(sent, rows.size() + unlogged, "every forwarded request is either stored or counted"
@@ -196,13 +203,13 @@ class OverflowIT {
         return rows;
     }
 
-    private static void awaitTrue(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + DEADLINE.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                fail(what + " within " + DEADLINE);
-            }
-            Thread.sleep(10);
+    /** The value of an unlabelled sample in the Prometheus text, or fails when it is not there. */
+    private static double sample(String metrics, String name) {
+        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + "(?:\\{[^}]*\\})? ([0-9.eE+-]+)$")
+                .matcher(metrics);
+        if (!m.find()) {
+            fail("no sample " + name + " in:\n" + metrics);
         }
+        return Double.parseDouble(m.group(1));
     }
 }

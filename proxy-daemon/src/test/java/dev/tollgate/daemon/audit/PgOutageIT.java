@@ -1,10 +1,11 @@
 package dev.tollgate.daemon.audit;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.daemon.TestOrigin;
-
-import com.fasterxml.jackson.databind.JsonNode;
+import dev.tollgate.testing.AdminClient;
 import dev.tollgate.testing.PgTestDatabase;
+import dev.tollgate.testing.Poll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -30,11 +31,11 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 
+import static dev.tollgate.testing.AdminClient.HEALTH;
+import static dev.tollgate.testing.AdminClient.STATS;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -97,25 +98,28 @@ class PgOutageIT {
     void postgresqlAwayForTenSecondsUnderLoadLosesNoAcceptedRowOnEitherPolicy() throws Exception {
         nodes.put(REFUSING, start(REFUSING, "refuse"));
         nodes.put(FORWARDING, start(FORWARDING, "forward"));
-        AdminClient refusingAdmin = new AdminClient(nodes.get(REFUSING).adminPort(), dir.resolve(REFUSING));
-        AdminClient forwardingAdmin = new AdminClient(nodes.get(FORWARDING).adminPort(), dir.resolve(FORWARDING));
+        AdminClient refusingAdmin = AdminClient.asAdmin(dir.resolve(REFUSING), nodes.get(REFUSING).adminPort());
+        AdminClient forwardingAdmin = AdminClient.asAdmin(dir.resolve(FORWARDING), nodes.get(FORWARDING).adminPort());
         Load load = new Load();
         load.start();
         try {
-            awaitTrue(() -> written(REFUSING) >= 50 && written(FORWARDING) >= 50, "rows stored before the outage");
+            Poll.until("rows stored before the outage", DEADLINE,
+                    () -> written(REFUSING) >= 50 && written(FORWARDING) >= 50);
 
             pgCtlCluster("stop", "-m", "fast");
             long outageEnds = System.nanoTime() + TimeUnit.SECONDS.toNanos(OUTAGE_SECONDS);
-            refusingAdmin.awaitHealth(h -> "DEGRADED".equals(h.path("status").asText()), DEADLINE,
-                    "DEGRADED while PostgreSQL is down");
-            forwardingAdmin.awaitHealth(h -> "DEGRADED".equals(h.path("status").asText()), DEADLINE,
-                    "DEGRADED while PostgreSQL is down");
-            awaitTrue(() -> !load.refused.isEmpty(), "503s from the refusing node once its queue is full");
-            awaitTrue(() -> System.nanoTime() >= outageEnds, OUTAGE_SECONDS + " s of outage under load");
+            Poll.forMatch("health DEGRADED while PostgreSQL is down", DEADLINE, () -> refusingAdmin.getJson(HEALTH),
+                    h -> "DEGRADED".equals(h.path("status").asText()));
+            Poll.forMatch("health DEGRADED while PostgreSQL is down", DEADLINE, () -> forwardingAdmin.getJson(HEALTH),
+                    h -> "DEGRADED".equals(h.path("status").asText()));
+            Poll.until("503s from the refusing node once its queue is full", DEADLINE, () -> !load.refused.isEmpty());
+            Poll.until(OUTAGE_SECONDS + " s of outage under load", DEADLINE, () -> System.nanoTime() >= outageEnds);
             pgCtlCluster("start");
 
-            refusingAdmin.awaitHealth(h -> "UP".equals(h.path("status").asText()), DEADLINE, "UP again");
-            forwardingAdmin.awaitHealth(h -> "UP".equals(h.path("status").asText()), DEADLINE, "UP again");
+            Poll.forMatch("health UP again", DEADLINE, () -> refusingAdmin.getJson(HEALTH),
+                    h -> "UP".equals(h.path("status").asText()));
+            Poll.forMatch("health UP again", DEADLINE, () -> forwardingAdmin.getJson(HEALTH),
+                    h -> "UP".equals(h.path("status").asText()));
         } finally {
             load.stop();
         }
@@ -142,8 +146,9 @@ class PgOutageIT {
         Set<Integer> forwarded = load.forwarded.get(FORWARDING);
         assertTrue(forwarded.containsAll(forwardingRows.keySet()), "rows only for requests it forwarded");
         int sent = forwarded.size();
-        JsonNode stats = forwardingAdmin.awaitStats(s -> s.path("totals").path("requests").asLong() == sent,
-                DEADLINE, sent + " requests");
+        JsonNode stats = Poll.forMatch("stats showing " + sent + " requests", DEADLINE,
+                () -> forwardingAdmin.getJson(STATS),
+                    s -> s.path("totals").path("requests").asLong() == sent);
         long unlogged = stats.path("accessLog").path("unlogged").asLong();
         assertEquals(sent, forwardingRows.size() + unlogged, "every request the forwarding node forwarded is"
                 + " stored or counted unlogged (" + forwardingRows.size() + " stored, " + unlogged + " unlogged)");
@@ -188,16 +193,6 @@ class PgOutageIT {
             }
         }
         return stored;
-    }
-
-    private static void awaitTrue(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + DEADLINE.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                fail(what + " within " + DEADLINE);
-            }
-            Thread.sleep(10);
-        }
     }
 
     /** Client threads sending GETs to both nodes in turn, each numbered, until stopped. */

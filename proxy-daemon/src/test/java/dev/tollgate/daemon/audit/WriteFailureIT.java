@@ -5,6 +5,8 @@ import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.daemon.TestOrigin;
 import dev.tollgate.store.AccessLogWriter;
 import dev.tollgate.store.AccessRecord;
+import dev.tollgate.testing.AdminClient;
+import dev.tollgate.testing.Poll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -19,6 +21,7 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import static dev.tollgate.testing.AdminClient.HEALTH;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -73,7 +76,7 @@ class WriteFailureIT {
                     + QUEUE_CAPACITY + "}, \"listeners\": [{\"name\": \"main\", \"port\": 0,"
                     + " \"denyDestinations\": [], \"allowLocalHost\": true, \"logQuery\": true}]}");
             AccessLogWriter writer = tollgate.daemon().accessLog().writer();
-            AdminClient admin = new AdminClient(tollgate.adminPort(), tmpfs.dir());
+            AdminClient admin = AdminClient.asAdmin(tmpfs.dir(), tollgate.adminPort());
             Set<Integer> forwarded = new TreeSet<>();
             assertEquals(200, ProxyExchange.get(tollgate.port(), origin.port(), "/hello?i=0").status());
             forwarded.add(0);
@@ -93,8 +96,9 @@ class WriteFailureIT {
                     fail("request " + i + " answered " + response.status() + ": " + response.bodyText());
                 }
             }
-            JsonNode degraded = admin.awaitHealth(h -> "DEGRADED".equals(h.path("status").asText()), DEADLINE,
-                    "DEGRADED with the disk full");
+            JsonNode degraded = Poll.forMatch("health DEGRADED with the disk full", DEADLINE,
+                    () -> admin.getJson(HEALTH),
+                    h -> "DEGRADED".equals(h.path("status").asText()));
             String reason = degraded.path("reason").asText();
             assertTrue(reason.contains("No space left on device"), "the reason names the failure: " + degraded);
             assertTrue(i < MAX_REQUESTS, "the queue filled while the disk was full");
@@ -116,15 +120,13 @@ class WriteFailureIT {
             // The writer stores again by itself. The journal, whose appends failed on the full disk too (the records
             // went on from memory), learns that there is room with its next append: one request once the queue
             // has room, then health is UP.
-            admin.awaitHealth(h -> "UP".equals(h.path("store").asText()), DEADLINE, "the store UP with room again");
-            long queueDeadline = System.nanoTime() + DEADLINE.toNanos();
-            while (writer.isFull()) {
-                assertTrue(System.nanoTime() < queueDeadline, "the queue still full after " + DEADLINE);
-                Thread.sleep(10);
-            }
+            Poll.forMatch("health the store UP with room again", DEADLINE, () -> admin.getJson(HEALTH),
+                    h -> "UP".equals(h.path("store").asText()));
+            Poll.until("the queue with room again", DEADLINE, () -> !writer.isFull());
             assertEquals(200, ProxyExchange.get(tollgate.port(), origin.port(), "/hello?i=" + i).status());
             forwarded.add(i++);
-            admin.awaitHealth(h -> "UP".equals(h.path("status").asText()), DEADLINE, "UP with room again");
+            Poll.forMatch("health UP with room again", DEADLINE, () -> admin.getJson(HEALTH),
+                    h -> "UP".equals(h.path("status").asText()));
             Map<Integer, Integer> rows = rowsById();
             for (int f : forwarded) {
                 assertEquals(1, rows.getOrDefault(f, 0), "rows for forwarded request " + f + " of "

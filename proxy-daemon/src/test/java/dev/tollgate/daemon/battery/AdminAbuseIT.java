@@ -3,8 +3,9 @@ package dev.tollgate.daemon.battery;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tollgate.admin.AdminTokens;
-import dev.tollgate.daemon.RawHttpConnection;
 import dev.tollgate.daemon.RunningTollgate;
+import dev.tollgate.testing.Poll;
+import dev.tollgate.testing.RawHttpConnection;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -201,11 +202,11 @@ class AdminAbuseIT {
             lastPort = cycle("cycle-" + i);
         }
 
-        Battery.await(() -> listeningSocketInodes().equals(listeningBefore), Duration.ofSeconds(30),
-                () -> "listening sockets back to " + listeningBefore + ", now " + listeningSocketInodes());
-        Battery.await(() -> ManagementFactory.getThreadMXBean().getThreadCount() <= threadsBefore + THREAD_TOLERANCE,
-                Duration.ofSeconds(60), () -> "threads back to " + threadsBefore + ", now "
-                        + ManagementFactory.getThreadMXBean().getThreadCount());
+        Poll.until(() -> "listening sockets back to " + listeningBefore + ", now " + listeningSocketInodes(),
+                Duration.ofSeconds(30), () -> listeningSocketInodes().equals(listeningBefore));
+        Poll.until(() -> "threads back to " + threadsBefore + ", now "
+                        + ManagementFactory.getThreadMXBean().getThreadCount(), Duration.ofSeconds(60),
+                () -> ManagementFactory.getThreadMXBean().getThreadCount() <= threadsBefore + THREAD_TOLERANCE);
         int closedPort = lastPort;
         assertThrows(ConnectException.class, () -> {
             try (Socket socket = new Socket()) {

@@ -1,22 +1,18 @@
 package dev.tollgate.daemon.battery;
 
-import dev.tollgate.daemon.RawHttpConnection;
 import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Outcome;
+import dev.tollgate.testing.RawHttpConnection;
 
 import java.io.IOException;
-import java.time.Duration;
 import java.util.List;
-import java.util.function.BooleanSupplier;
-import java.util.function.Supplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.fail;
 
-/** What every battery case checks the same way: the one access-log row, a connection's state, a deadline. */
+/** What every battery case checks the same way: the one access-log row and a connection's state. */
 final class Battery {
 
     private Battery() {
@@ -59,21 +55,5 @@ final class Battery {
         RawHttpConnection.Response response = connection.readResponse();
         assertEquals(200, response.status(), "a second request on the same connection");
         assertEquals("ok", response.bodyText());
-    }
-
-    /** Polls {@code condition} until it holds; fails naming {@code what} after {@code within}. */
-    static void await(BooleanSupplier condition, Duration within, String what) throws InterruptedException {
-        await(condition, within, () -> what);
-    }
-
-    /** As {@link #await(BooleanSupplier, Duration, String)}, the failure's text made when it fails. */
-    static void await(BooleanSupplier condition, Duration within, Supplier<String> what) throws InterruptedException {
-        long deadline = System.nanoTime() + within.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                fail("not within " + within + ": " + what.get());
-            }
-            Thread.sleep(20);
-        }
     }
 }

@@ -1,9 +1,9 @@
 package dev.tollgate.daemon.battery;
 
-import dev.tollgate.daemon.RawHttpConnection;
 import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Outcome;
+import dev.tollgate.testing.RawHttpConnection;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

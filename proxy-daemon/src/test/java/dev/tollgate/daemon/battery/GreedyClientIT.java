@@ -2,11 +2,12 @@ package dev.tollgate.daemon.battery;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tollgate.daemon.RawHttpConnection;
 import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.daemon.TollgateProcess;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Outcome;
+import dev.tollgate.testing.Poll;
+import dev.tollgate.testing.RawHttpConnection;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -87,11 +88,11 @@ class GreedyClientIT {
                     held.add(RawHttpConnection.open(port));
                 }
                 AtomicLong active = new AtomicLong();
-                Battery.await(() -> {
+                Poll.until(() -> "the daemon holds all " + IDLE_CONNECTIONS + " connections, it has "
+                        + active, Duration.ofSeconds(60), () -> {
                     active.set(activeConnections(adminPort, token));
                     return active.get() >= IDLE_CONNECTIONS;
-                }, Duration.ofSeconds(60), () -> "the daemon holds all " + IDLE_CONNECTIONS + " connections, it has "
-                        + active);
+                });
 
                 assertServed(port, origin);
                 // A sample of the idle ones is served too: accepted by the daemon, not just by the kernel.
@@ -103,8 +104,8 @@ class GreedyClientIT {
                     connection.close();
                 }
             }
-            Battery.await(() -> activeConnections(adminPort, token) == 0, Duration.ofSeconds(60),
-                    "the daemon lets go of every closed connection");
+            Poll.until("the daemon lets go of every closed connection", Duration.ofSeconds(60),
+                    () -> activeConnections(adminPort, token) == 0);
             assertServed(port, origin);
             assertTrue(child.isAlive(), child.output());
             assertFalse(child.output().contains("OutOfMemoryError"), child.output());

@@ -1,6 +1,6 @@
 package dev.tollgate.daemon.battery;
 
-import dev.tollgate.daemon.RawHttpConnection;
+import dev.tollgate.testing.RawHttpConnection;
 
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;

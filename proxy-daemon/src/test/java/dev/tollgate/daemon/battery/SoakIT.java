@@ -2,10 +2,11 @@ package dev.tollgate.daemon.battery;
 
 import dev.tollgate.admin.AdminTokens;
 import dev.tollgate.daemon.EchoServer;
-import dev.tollgate.daemon.RawHttpConnection;
 import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.daemon.TollgateProcess;
 import dev.tollgate.store.AccessLog;
+import dev.tollgate.testing.Poll;
+import dev.tollgate.testing.RawHttpConnection;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -141,8 +142,8 @@ class SoakIT {
                 // to a few KiB of heap: bounded, but it comes and goes with the writer's lag. The last sample is
                 // taken once the writer has caught up, so that it shows what the daemon keeps, not what is in
                 // flight.
-                Battery.await(() -> queued(adminPort, token) == 0, Duration.ofMinutes(2),
-                        "the writer catching up after the load");
+                Poll.until("the writer catching up after the load", Duration.ofMinutes(2),
+                        () -> queued(adminPort, token) == 0);
                 Sample last = sample(pid, adminPort, token, started, requests, tunnels, adminCalls);
                 samples.add(last);
                 System.out.println("soak " + last.line() + " (load stopped, writer caught up)");

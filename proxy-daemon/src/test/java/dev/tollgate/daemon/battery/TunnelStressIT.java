@@ -1,11 +1,12 @@
 package dev.tollgate.daemon.battery;
 
 import dev.tollgate.daemon.EchoServer;
-import dev.tollgate.daemon.RawHttpConnection;
 import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
+import dev.tollgate.testing.Poll;
+import dev.tollgate.testing.RawHttpConnection;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -63,8 +64,8 @@ class TunnelStressIT {
                 for (int i = 0; i < TUNNELS; i++) {
                     tunnels.add(Tunnel.open(i, tollgate.port(), echo.port()));
                 }
-                Battery.await(() -> echo.connections().size() == TUNNELS, Duration.ofSeconds(60),
-                        "all " + TUNNELS + " tunnels reach the echo server");
+                Poll.until("all " + TUNNELS + " tunnels reach the echo server", Duration.ofSeconds(60),
+                        () -> echo.connections().size() == TUNNELS);
                 pump(selector, tunnels);
             } finally {
                 for (Tunnel tunnel : tunnels) {
@@ -126,11 +127,11 @@ class TunnelStressIT {
             client.getOutputStream().flush();
             client.shutdownOutput();
 
-            Battery.await(() -> {
+            Poll.until("the upstream receives everything sent after its half-close", Duration.ofSeconds(30), () -> {
                 synchronized (heardByUpstream) {
                     return heardByUpstream.size() == reply.length;
                 }
-            }, Duration.ofSeconds(30), "the upstream receives everything sent after its half-close");
+            });
             assertArrayEquals(reply, heardByUpstream.toByteArray());
             AccessRecord row = Battery.onlyRow(tollgate);
             Battery.assertRow(row, 200, Outcome.OK);

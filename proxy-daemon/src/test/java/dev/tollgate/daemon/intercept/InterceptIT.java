@@ -1,19 +1,15 @@
 package dev.tollgate.daemon.intercept;
 
-import dev.tollgate.daemon.RawHttpConnection;
 import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.daemon.TestOrigin;
 import dev.tollgate.daemon.tls.LocalCa;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
+import dev.tollgate.testing.RawHttpConnection;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import javax.net.ssl.SNIHostName;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLParameters;
-import javax.net.ssl.SSLSocket;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
@@ -32,6 +28,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,4 +1,4 @@
-package dev.tollgate.daemon;
+package dev.tollgate.testing;
 
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
@@ -6,10 +6,12 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -53,6 +55,66 @@ public final class RawHttpConnection implements AutoCloseable {
     /** 127.0.0.1, whatever the JVM's IPv6 preference. */
     public static InetAddress loopback() throws IOException {
         return InetAddress.getByAddress(new byte[] {127, 0, 0, 1});
+    }
+
+    /**
+     * A request head for {@code method target} with the given Host and {@code extraHeaders} (each a whole field
+     * line without its CRLF), no body, ending with {@code Connection: close}.
+     */
+    public static String head(String method, String target, String host, String... extraHeaders) {
+        StringBuilder head = new StringBuilder(method + " " + target + " HTTP/1.1\r\nHost: " + host + "\r\n");
+        for (String header : extraHeaders) {
+            head.append(header).append("\r\n");
+        }
+        return head.append("Connection: close\r\n\r\n").toString();
+    }
+
+    /**
+     * Sends {@code request} (ISO-8859-1, as written) to 127.0.0.1:{@code port} on a connection of its own and
+     * reads the one response to it; the connection is closed afterwards.
+     */
+    public static Response exchange(int port, String request) throws IOException {
+        try (RawHttpConnection connection = open(port)) {
+            connection.send(request);
+            return connection.readResponse();
+        }
+    }
+
+    /**
+     * {@code GET url} in absolute form through the proxy listener on 127.0.0.1:{@code proxyPort}, on a
+     * connection of its own that the request closes, so that the exchange, and its access record, is over when
+     * the answer has been read.
+     */
+    public static Response getVia(int proxyPort, String url) throws IOException {
+        return exchange(proxyPort, head("GET", url, URI.create(url).getRawAuthority()));
+    }
+
+    /** As {@link #getVia}, a {@code POST url} with {@code text} as its text/plain body. */
+    public static Response postVia(int proxyPort, String url, String text) throws IOException {
+        byte[] content = text.getBytes(StandardCharsets.UTF_8);
+        String head = head("POST", url, URI.create(url).getRawAuthority(), "Content-Type: text/plain",
+                "Content-Length: " + content.length);
+        try (RawHttpConnection connection = open(proxyPort)) {
+            connection.send(head);
+            connection.out.write(content);
+            connection.out.flush();
+            return connection.readResponse();
+        }
+    }
+
+    /** Whether a TCP connection to 127.0.0.1:{@code port} is refused now (nothing listens there). */
+    public static boolean connectionRefused(int port) throws IOException {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(loopback(), port), READ_LIMIT_MS);
+            return false;
+        } catch (ConnectException refused) {
+            return true;
+        }
+    }
+
+    /** The socket, for a tunnel that carries its own payload after the head. */
+    Socket socket() {
+        return socket;
     }
 
     /** This end's port: the access log's client_port. */
