@@ -59,6 +59,12 @@ public final class AccessJournal implements AutoCloseable {
     private final AtomicLong released = new AtomicLong();
     private volatile String failure;
     private volatile boolean closed;
+    // The read-back cursor (readBack), used by the writer thread alone: a segment and the byte after its last frame
+    // read, and a buffer for the frames.
+    private JournalSegment readSegment;
+    private long readOffset;
+    private ByteBuffer readBuffer;
+    private final CRC32C readCrc = new CRC32C();
 
     private AccessJournal(Path dir, int segmentBytes, boolean fsync) {
         this.dir = dir;
@@ -174,6 +180,77 @@ public final class AccessJournal implements AutoCloseable {
         if (entry != null && entry.getValue().release(seq)) {
             delete(entry.getValue());
         }
+    }
+
+    /** The number the next append will hand out: every record below it has been appended (or failed to be). */
+    public long nextSeq() {
+        appendLock.lock();
+        try {
+            return nextSeq;
+        } finally {
+            appendLock.unlock();
+        }
+    }
+
+    /**
+     * Reads back up to {@code max} records numbered {@code fromSeq} or above, in order, from the segments, into
+     * {@code into}; returns how many it added (0 when it has reached the end of what is written). For one reader,
+     * the writer storing what waited here while the database was slow or down: it keeps its place between calls
+     * (a segment and a byte offset), so reading on from where the last call ended costs no rescan. Numbers whose
+     * append failed are not there (their records live in memory). A frame that fails its checksum ends its
+     * segment's read-back, with an ERROR: the rest of that file is skipped.
+     */
+    public int readBack(long fromSeq, int max, List<JournaledRecord> into) throws IOException {
+        if (readBuffer == null) {
+            readBuffer = ByteBuffer.allocateDirect(4 * JournalCodec.MAX_FRAME_BYTES);
+        }
+        if (readSegment == null || readSegment.firstSeq() > fromSeq || readSegment.lastSeq() < fromSeq - 1
+                || !live.containsKey(readSegment.firstSeq())) {
+            Map.Entry<Long, JournalSegment> start = live.floorEntry(fromSeq);
+            readSegment = start != null ? start.getValue() : firstAfter(fromSeq - 1);
+            readOffset = 0;
+        }
+        int added = 0;
+        while (readSegment != null && added < max) {
+            long end = readSegment.bytes();
+            boolean ended = false;
+            if (readOffset < end) {
+                readSegment.read(readOffset, end, readBuffer);
+                while (readBuffer.hasRemaining() && added < max) {
+                    int length = JournalCodec.validFrameLength(readBuffer, readCrc);
+                    if (length < 0) {
+                        if (readBuffer.remaining() >= JournalCodec.MAX_FRAME_BYTES
+                                || readOffset + readBuffer.remaining() >= end) {
+                            LOG.error("journal {} - the record at byte {} of {} fails its checksum; the rest of that"
+                                    + " file is not read back", dir, readOffset, readSegment.file());
+                            readOffset = end;
+                            ended = true;
+                        }
+                        break; // else a frame cut by the buffer's end: read on from it next time round
+                    }
+                    JournalCodec.DecodedRecord decoded = JournalCodec.decode(readBuffer);
+                    readOffset += length;
+                    if (decoded.seq() >= fromSeq) {
+                        into.add(new JournaledRecord(decoded.seq(), decoded.record()));
+                        added++;
+                    }
+                }
+                if (!ended && readOffset < readSegment.bytes()) {
+                    continue;
+                }
+            }
+            if (!readSegment.isSealed()) {
+                break; // the segment being appended to: nothing more is written yet
+            }
+            readSegment = firstAfter(readSegment.firstSeq());
+            readOffset = 0;
+        }
+        return added;
+    }
+
+    private JournalSegment firstAfter(long seq) {
+        Map.Entry<Long, JournalSegment> next = live.higherEntry(seq);
+        return next == null ? null : next.getValue();
     }
 
     /** Records appended (or read back at open) and not yet released: the journal's depth. */

@@ -9,11 +9,14 @@ import org.slf4j.LoggerFactory;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -71,8 +74,18 @@ public final class AccessLogWriter implements AutoCloseable {
     private final Thread thread;
     // Producers between their check of `closed` and the end of their put: the writer waits for them to land.
     private final AtomicInteger handingOver = new AtomicInteger();
-    // Held from a record's journal append to its place in the queue: the queue is in journal order.
+    // Held from a record's journal append to its place in the queue (or in the journal alone): records reach the
+    // database in journal order.
     private final ReentrantLock inJournalOrder = new ReentrantLock();
+    private final long journalMaxBytes;
+    // Whether records are left in the journal for the writer to read back (the queue was full): written under
+    // inJournalOrder, ended by the writer once it has read everything appended.
+    private volatile boolean spilling;
+    // Guarded by inJournalOrder while spilling: records whose journal append failed (a full disk) while spilling,
+    // held in memory, in order, for the read-back to merge at their numbers.
+    private final ConcurrentSkipListMap<Long, AccessRecord> unwritten = new ConcurrentSkipListMap<>();
+    // The writer thread's: the first number not yet read back, while spilling.
+    private long readBackFrom;
     private final CountDownLatch abandoned = new CountDownLatch(1);
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final LongAdder dropped = new LongAdder();
@@ -92,6 +105,7 @@ public final class AccessLogWriter implements AutoCloseable {
         this.flushIntervalNanos = TimeUnit.MILLISECONDS.toNanos(config.flushIntervalMs());
         this.closeTimeoutMs = closeTimeoutMs;
         this.journal = journal;
+        this.journalMaxBytes = config.journalMaxBytes();
         this.inserter = new AccessLogInserter(dataSource, vendor, journal::release);
         this.queue = new ArrayBlockingQueue<>(queueCapacity);
         this.thread = new Thread(this::run, THREAD_NAME);
@@ -108,9 +122,11 @@ public final class AccessLogWriter implements AutoCloseable {
     }
 
     /**
-     * Appends {@code r} to the journal and queues it for writing, waiting while the queue is full (the
-     * {@code block} overflow policy: the audit trail stays complete and the proxy slows down); returns its journal
-     * number. On return a crash cannot lose it. Records queue in journal order, so the wait for room holds up
+     * Appends {@code r} to the journal and queues it for writing; returns its journal number. On return a crash
+     * cannot lose it. When the queue is full (the database is slow or down) the record stays in the journal alone,
+     * on disk, and the writer reads it back once it has stored what the queue holds; only when the journal holds
+     * {@code store.journalMaxBytes} as well does this wait for room (the {@code block} overflow policy: the audit
+     * trail stays complete and the proxy slows down). Records are stored in journal order, so that wait holds up
      * every other record's append too. An interrupt does not end the wait, because the record would be lost; the
      * thread's interrupt status is restored on return.
      *
@@ -119,38 +135,22 @@ public final class AccessLogWriter implements AutoCloseable {
     public long append(AccessRecord r) {
         Objects.requireNonNull(r, "r");
         handingOver.incrementAndGet();
-        boolean interrupted = false;
         inJournalOrder.lock();
         try {
             checkOpen();
-            JournaledRecord entry = new JournaledRecord(journal.append(r), r);
-            while (true) {
-                try {
-                    if (queue.offer(entry, FULL_QUEUE_RECHECK_MS, TimeUnit.MILLISECONDS)) {
-                        return entry.seq();
-                    }
-                    if (abandoned.getCount() == 0) {
-                        throw new IllegalStateException(name + " - access-log writer gave up while closing");
-                    }
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
+            return place(r, true);
         } finally {
             inJournalOrder.unlock();
             handingOver.decrementAndGet();
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
         }
     }
 
     /**
-     * Appends {@code r} to the journal and queues it for writing if there is room (the {@code drop} overflow
-     * policy). A record turned away is not journaled (or, when the last place went to a flush in between, is
-     * released at once): it is not stored. Does not wait behind an {@link #append} that waits for room.
+     * Appends {@code r} to the journal and queues it for writing, or leaves it in the journal alone while the
+     * queue is full, as {@link #append} does; but where that would wait, turns the record away (the {@code drop}
+     * overflow policy): it is not journaled, and not stored. Does not wait behind an {@link #append} that waits.
      *
-     * @return false, without waiting for room, when the queue is full
+     * @return false, without waiting for room, when there is none (see {@link #isFull()})
      * @throws IllegalStateException once {@link #close()} has been called
      */
     public boolean offer(AccessRecord r) {
@@ -163,17 +163,11 @@ public final class AccessLogWriter implements AutoCloseable {
             }
             try {
                 checkOpen();
-                if (queue.remainingCapacity() == 0) {
+                if (place(r, false) < 0) {
                     dropped.increment();
                     return false;
                 }
-                long seq = journal.append(r);
-                if (queue.offer(new JournaledRecord(seq, r))) {
-                    return true;
-                }
-                dropped.increment();
-                journal.release(seq);
-                return false;
+                return true;
             } finally {
                 inJournalOrder.unlock();
             }
@@ -183,13 +177,89 @@ public final class AccessLogWriter implements AutoCloseable {
     }
 
     /**
-     * Takes the journal-order lock, or gives up when the queue is full: the lock may then be held by an
+     * Journals {@code r} and gives it its way to the database, under {@link #inJournalOrder}: the queue while it
+     * has room and nothing waits in the journal; else the journal alone (spilling), up to its size limit; a record
+     * whose append failed goes to the queue as before the journal, or, while spilling, to {@link #unwritten}. Where
+     * there is no room: waits when {@code wait}, else returns -1 with nothing journaled.
+     */
+    private long place(AccessRecord r, boolean wait) {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                boolean queueFull = spilling || queue.remainingCapacity() == 0;
+                if (queueFull && journal.depthBytes() >= journalMaxBytes) {
+                    if (!wait) {
+                        return -1;
+                    }
+                    interrupted |= pauseForRoom();
+                    continue;
+                }
+                long seq = journal.append(r);
+                boolean onDisk = journal.failure().isEmpty();
+                JournaledRecord entry = new JournaledRecord(seq, r);
+                if (!queueFull && queue.offer(entry)) {
+                    return seq;
+                }
+                if (onDisk) {
+                    if (!spilling) {
+                        readBackFrom = seq;
+                        spilling = true;
+                        LOG.warn("{} - access-log queue full ({} records): records wait in the journal on disk (up to"
+                                + " {} bytes) until the database takes them", name, queueCapacity, journalMaxBytes);
+                    }
+                    return seq;
+                }
+                if (spilling) {
+                    // Its append failed: held in memory at its number, up to as many records as the queue holds.
+                    while (unwritten.size() >= queueCapacity) {
+                        if (!wait) {
+                            journal.release(seq);
+                            return -1;
+                        }
+                        interrupted |= pauseForRoom();
+                    }
+                    unwritten.put(seq, r);
+                    return seq;
+                }
+                // Neither the queue nor the disk has room: wait for the queue, as before the journal.
+                while (!queue.offer(entry)) {
+                    if (!wait) {
+                        journal.release(seq);
+                        return -1;
+                    }
+                    interrupted |= pauseForRoom();
+                }
+                return seq;
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+
+    /** Waits a moment for the writer to make room; returns whether an interrupt came meanwhile. */
+    private boolean pauseForRoom() {
+        if (abandoned.getCount() == 0) {
+            throw new IllegalStateException(name + " - access-log writer gave up while closing");
+        }
+        try {
+            abandoned.await(FULL_QUEUE_RECHECK_MS, TimeUnit.MILLISECONDS);
+            return false;
+        } catch (InterruptedException e) {
+            return true;
+        }
+    }
+
+    /**
+     * Takes the journal-order lock, or gives up when there is no room: the lock may then be held by an
      * {@link #append} waiting for room, and an offer would find none either.
      */
     private boolean lockUnlessFull() {
         boolean interrupted = false;
         try {
-            while (queue.remainingCapacity() > 0) {
+            while (!isFull()) {
                 try {
                     if (inJournalOrder.tryLock(LOCK_RECHECK_MS, TimeUnit.MILLISECONDS)) {
                         return true;
@@ -275,9 +345,26 @@ public final class AccessLogWriter implements AutoCloseable {
         return dropped.sum();
     }
 
-    /** Whether the queue is full now: a new record would wait ({@link #append}) or be turned away ({@link #offer}). */
+    /**
+     * Whether there is no room now: the queue full or records waiting in the journal, and the journal at
+     * {@code store.journalMaxBytes} (or unwritable, with as many records held in memory as the queue holds). A new
+     * record would wait ({@link #append}) or be turned away ({@link #offer}).
+     */
     public boolean isFull() {
-        return queue.remainingCapacity() == 0;
+        boolean spill = spilling;
+        if (!spill && queue.remainingCapacity() > 0) {
+            return false;
+        }
+        if (journal.depthBytes() >= journalMaxBytes) {
+            return true;
+        }
+        // The journal cannot be written (a full disk): records go on from memory, up to the queue's capacity.
+        return journal.failure().isPresent() && (!spill || unwritten.size() >= queueCapacity);
+    }
+
+    /** Whether records wait in the journal on disk for the writer to read them back (the queue filled up). */
+    public boolean isSpilling() {
+        return spilling;
     }
 
     /**
@@ -346,19 +433,31 @@ public final class AccessLogWriter implements AutoCloseable {
         try {
             while (abandoned.getCount() > 0) {
                 try {
-                    if (batch.isEmpty() && flushes.isEmpty()) {
-                        if (drained()) {
-                            break;
+                    if (batch.isEmpty()) {
+                        if (spilling && queue.isEmpty()) {
+                            // What the queue held is stored: on to what waits in the journal, in order.
+                            readBack(batch);
+                            if (batch.isEmpty() && !tryEndSpilling()) {
+                                LockSupport.parkNanos(GATHER_TICK_NANOS);
+                                continue;
+                            }
+                        } else if (flushes.isEmpty() || !queue.isEmpty()) {
+                            if (drained()) {
+                                break;
+                            }
+                            gather(batch, flushes);
                         }
-                        gather(batch, flushes);
                     }
                     if (!batch.isEmpty()) {
                         inserter.insert(batch);
                     }
                     inHand = 0;
                     oldestInHand = null;
-                    flushes.forEach(f -> f.done.countDown());
-                    flushes.clear();
+                    if (!spilling) {
+                        // A flush waits for what was appended before it, in the journal too.
+                        flushes.forEach(f -> f.done.countDown());
+                        flushes.clear();
+                    }
                     if (failures > 0) {
                         LOG.info("{} - access-log writer storing again after {} failed attempts", name, failures);
                         failures = 0;
@@ -380,6 +479,51 @@ public final class AccessLogWriter implements AutoCloseable {
         } finally {
             inserter.close();
             stopped.countDown();
+        }
+    }
+
+    /**
+     * Reads the next records that wait in the journal into {@code batch}, in journal order, with those of
+     * {@link #unwritten} (appends that failed while spilling) merged in at their numbers.
+     */
+    private void readBack(List<JournaledRecord> batch) throws java.io.IOException {
+        journal.readBack(readBackFrom, batchSize, batch);
+        long limit = batch.size() >= batchSize ? batch.get(batch.size() - 1).seq() : Long.MAX_VALUE;
+        boolean merged = false;
+        for (Map.Entry<Long, AccessRecord> held = unwritten.firstEntry(); held != null && held.getKey() <= limit;
+             held = unwritten.firstEntry()) {
+            unwritten.remove(held.getKey());
+            batch.add(new JournaledRecord(held.getKey(), held.getValue()));
+            merged = true;
+        }
+        if (merged) {
+            batch.sort(Comparator.comparingLong(JournaledRecord::seq));
+        }
+        if (!batch.isEmpty()) {
+            readBackFrom = batch.get(batch.size() - 1).seq() + 1;
+            oldestInHand = batch.get(0);
+            inHand = batch.size();
+        }
+    }
+
+    /**
+     * Ends spilling once everything appended has been read back: under the journal-order lock, so that no append
+     * comes in between; but without waiting for it (an append may hold it while it waits for the journal to have
+     * room, which only this thread makes). Returns whether spilling has ended.
+     */
+    private boolean tryEndSpilling() {
+        if (!inJournalOrder.tryLock()) {
+            return false;
+        }
+        try {
+            if (readBackFrom < journal.nextSeq() || !unwritten.isEmpty()) {
+                return false;
+            }
+            spilling = false;
+            LOG.info("{} - access-log writer caught up with the journal: records queue again", name);
+            return true;
+        } finally {
+            inJournalOrder.unlock();
         }
     }
 

@@ -31,6 +31,9 @@ import java.nio.file.Path;
  *                        back and checks against the database
  * @param fsync           whether each journal append is also forced to the disk (fdatasync) before the client's
  *                        answer completes: survives power loss, at the price of a disk flush per request
+ * @param journalMaxBytes how much the journal may hold while the database is slow or down: records that find the
+ *                        writer's queue full wait in the journal on disk, up to this many bytes of segments; only
+ *                        then does {@code onOverflow} apply
  */
 public record StoreConfig(
         String url,
@@ -44,7 +47,8 @@ public record StoreConfig(
         Integer retentionDays,
         Integer sqlPort,
         Integer journalSegmentBytes,
-        Boolean fsync) {
+        Boolean fsync,
+        Long journalMaxBytes) {
 
     public static final String DEFAULT_USER = "tollgate";
     public static final String DEFAULT_PASSWORD = "";
@@ -64,6 +68,8 @@ public record StoreConfig(
     public static final int MIN_JOURNAL_SEGMENT_BYTES = 64 * 1024;
     public static final int MAX_JOURNAL_SEGMENT_BYTES = 1024 * 1024 * 1024;
     public static final boolean DEFAULT_FSYNC = false;
+    public static final long DEFAULT_JOURNAL_MAX_BYTES = 1024L * 1024 * 1024;
+    public static final long MAX_JOURNAL_MAX_BYTES = 1024L * 1024 * 1024 * 1024;
 
     public StoreConfig {
         if (url != null && !url.startsWith("jdbc:")) {
@@ -93,6 +99,20 @@ public record StoreConfig(
         journalSegmentBytes = inRange("journalSegmentBytes", journalSegmentBytes, DEFAULT_JOURNAL_SEGMENT_BYTES,
                 MIN_JOURNAL_SEGMENT_BYTES, MAX_JOURNAL_SEGMENT_BYTES);
         fsync = fsync == null ? DEFAULT_FSYNC : fsync;
+        journalMaxBytes = journalMaxBytes == null ? DEFAULT_JOURNAL_MAX_BYTES : journalMaxBytes;
+        if (journalMaxBytes < 4L * journalSegmentBytes || journalMaxBytes > MAX_JOURNAL_MAX_BYTES) {
+            throw new IllegalArgumentException("journalMaxBytes: " + journalMaxBytes + " is out of range: at least 4"
+                    + " journal segments (4 x journalSegmentBytes = " + 4L * journalSegmentBytes + ") and at most "
+                    + MAX_JOURNAL_MAX_BYTES);
+        }
+    }
+
+    /** The settings of the keys before journalMaxBytes, which is left at its default. */
+    public StoreConfig(String url, String user, String password, String passwordFile, Integer batchSize,
+                       Integer flushIntervalMs, Integer queueCapacity, String onOverflow, Integer retentionDays,
+                       Integer sqlPort, Integer journalSegmentBytes, Boolean fsync) {
+        this(url, user, password, passwordFile, batchSize, flushIntervalMs, queueCapacity, onOverflow, retentionDays,
+                sqlPort, journalSegmentBytes, fsync, null);
     }
 
     /** The settings of the keys before the journal's, the journal's at their defaults. */
@@ -156,7 +176,7 @@ public record StoreConfig(
     /** This config with another database: the same user, password and writer settings. */
     public StoreConfig withUrl(String otherUrl) {
         return new StoreConfig(otherUrl, user, password, passwordFile, batchSize, flushIntervalMs, queueCapacity,
-                onOverflow, retentionDays, sqlPort, journalSegmentBytes, fsync);
+                onOverflow, retentionDays, sqlPort, journalSegmentBytes, fsync, journalMaxBytes);
     }
 
     /**

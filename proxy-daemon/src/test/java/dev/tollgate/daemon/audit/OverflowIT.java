@@ -33,14 +33,17 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The overflow policies (docs/access-log.md, "Overflow") with a writer that really cannot store: its table is
- * renamed away under it, and back for the recovery. {@code refuse} answers new requests 503 before anything
- * is forwarded while the queue is full; {@code forward} lets them through unlogged and counts them.
+ * renamed away under it, and back for the recovery. Records past the queue wait in the journal on disk; once the
+ * journal holds {@code store.journalMaxBytes} too, {@code refuse} answers new requests 503 before anything is
+ * forwarded, and {@code forward} lets them through unlogged and counts them.
  */
 class OverflowIT {
 
     private static final int QUEUE_CAPACITY = 20;
-    /** Bounds the loops that fill the queue; far more than the queue and a batch in hand hold. */
-    private static final int MAX_REQUESTS = 500;
+    /** The smallest journal allowed: four segments of 64 KiB, some 1,000 records past the queue. */
+    private static final String SMALL_JOURNAL = "\"journalSegmentBytes\": 65536, \"journalMaxBytes\": 262144";
+    /** Bounds the loops that fill the queue and the journal; far more than they hold. */
+    private static final int MAX_REQUESTS = 5_000;
     private static final Duration DEADLINE = Duration.ofSeconds(60);
     private static final Pattern HELLO_PATH = Pattern.compile("^/hello\\?i=(\\d+)$");
 
@@ -61,10 +64,40 @@ class OverflowIT {
     }
 
     @Test
-    void refuseAnswers503WithRetryAfterBeforeForwardingWhileTheQueueIsFullAndLosesNoForwardedRow()
-            throws Exception {
+    void anOutageLongerThanTheQueueRefusesNothingTheRecordsWaitInTheJournalAndAreStoredOnce() throws Exception {
         try (TestOrigin origin = TestOrigin.plain()) {
             tollgate = start("{\"queueCapacity\": " + QUEUE_CAPACITY + "}");
+            AccessLogWriter writer = tollgate.daemon().accessLog().writer();
+            AdminClient admin = AdminClient.asAdmin(dir, tollgate.adminPort());
+            int sent = 20 * QUEUE_CAPACITY;
+
+            renameTable("access_log", "access_log_away");
+            for (int i = 0; i < sent; i++) {
+                HttpResponseBytes response = ProxyExchange.get(tollgate.port(), origin.port(), "/hello?i=" + i);
+                assertEquals(200, response.status(), "request " + i + ": " + response.bodyText());
+            }
+            assertTrue(writer.isSpilling(), "records past the queue wait in the journal");
+            JsonNode stats = admin.getJson(STATS);
+            assertEquals(0, overloadedRefusals(stats), stats.toString());
+            assertEquals(0, stats.path("accessLog").path("dropped").asLong(), stats.toString());
+
+            renameTable("access_log_away", "access_log");
+
+            Poll.until("every row stored", DEADLINE, () -> tollgate.rows().size() >= sent);
+            Map<Integer, Integer> rows = rowsById();
+            for (int i = 0; i < sent; i++) {
+                assertEquals(1, rows.getOrDefault(i, 0), "rows for request " + i);
+            }
+            Poll.until("the writer caught up with the journal", DEADLINE, () -> !writer.isSpilling());
+            System.out.printf("outage past the queue: %d requests forwarded, none refused, all stored once%n", sent);
+        }
+    }
+
+    @Test
+    void refuseAnswers503WithRetryAfterBeforeForwardingWhileTheJournalIsFullAndLosesNoForwardedRow()
+            throws Exception {
+        try (TestOrigin origin = TestOrigin.plain()) {
+            tollgate = start("{\"queueCapacity\": " + QUEUE_CAPACITY + ", " + SMALL_JOURNAL + "}");
             AccessLogWriter writer = tollgate.daemon().accessLog().writer();
             AdminClient admin = AdminClient.asAdmin(dir, tollgate.adminPort());
             Set<Integer> forwarded = new TreeSet<>();
@@ -88,7 +121,7 @@ class OverflowIT {
                     fail("request " + i + " answered " + response.status() + ": " + response.bodyText());
                 }
             }
-            Poll.until("the writer's queue full", DEADLINE, () -> writer.isFull());
+            Poll.until("the writer's queue and journal full", DEADLINE, () -> writer.isFull());
 
             HttpResponseBytes overloaded = ProxyExchange.get(tollgate.port(), origin.port(), "/never?i=refused");
             refused++;
@@ -106,7 +139,7 @@ class OverflowIT {
             JsonNode stats = Poll.forMatch("stats showing " + refusals + " OVERLOADED refusals", DEADLINE,
                     () -> admin.getJson(STATS),
                     s -> overloadedRefusals(s) == refusals);
-            // Each refusal's own record found the queue full: not stored, and counted as dropped.
+            // Each refusal's own record found no room: not stored, and counted as dropped.
             assertEquals(refusals, stats.path("accessLog").path("dropped").asLong(), stats.toString());
             JsonNode health = admin.getJson(HEALTH);
             assertEquals("DEGRADED", health.path("status").asText(), health.toString());
@@ -128,9 +161,11 @@ class OverflowIT {
     }
 
     @Test
-    void forwardLetsRequestsThroughWhileTheQueueIsFullAndCountsThemUnlogged() throws Exception {
+    void forwardLetsRequestsThroughWhileTheJournalIsFullAndCountsThemUnlogged() throws Exception {
         try (TestOrigin origin = TestOrigin.plain()) {
-            tollgate = start("{\"queueCapacity\": " + QUEUE_CAPACITY + ", \"onOverflow\": \"forward\"}");
+            tollgate = start("{\"queueCapacity\": " + QUEUE_CAPACITY + ", \"onOverflow\": \"forward\", "
+                    + SMALL_JOURNAL + "}");
+            AccessLogWriter writer = tollgate.daemon().accessLog().writer();
             AdminClient admin = AdminClient.asAdmin(dir, tollgate.adminPort());
             int requests = 0;
 
@@ -138,7 +173,9 @@ class OverflowIT {
             assertEquals(200, ProxyExchange.get(tollgate.port(), origin.port(), "/hello?i=" + requests++).status());
             Poll.forMatch("health DEGRADED while the table is away", DEADLINE, () -> admin.getJson(HEALTH),
                     h -> "DEGRADED".equals(h.path("status").asText()));
-            for (int n = 0; n < QUEUE_CAPACITY + 30; n++) {
+            int pastFull = 0;
+            while (pastFull < 30 && requests < MAX_REQUESTS) {
+                pastFull += writer.isFull() ? 1 : 0;
                 HttpResponseBytes response = ProxyExchange.get(tollgate.port(), origin.port(), "/hello?i="
                         + requests);
                 assertEquals(200, response.status(), "request " + requests + ": " + response.bodyText());

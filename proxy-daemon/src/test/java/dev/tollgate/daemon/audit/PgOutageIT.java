@@ -39,11 +39,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * PostgreSQL stopped for {@value #OUTAGE_SECONDS} s in the middle of a load on two nodes, then started again
- * (docs/fleet.md, "When PostgreSQL is down"): node "refusing" ({@code onOverflow: refuse}) answers 503 once its
- * queue is full and stores every request it forwarded; node "forwarding" ({@code onOverflow: forward}) keeps
- * forwarding and stores every request but those it counted unlogged. Both report DEGRADED while the database
- * is away, reconnect by themselves, and lose nothing they accepted.
+ * PostgreSQL stopped in the middle of a load on two nodes, then started again (docs/fleet.md, "When PostgreSQL is
+ * down"). With the journal as shipped, the records wait in it on disk: nothing is refused and every request has
+ * exactly one row afterwards ({@code -Dtollgate.test.pgOutageSeconds=120} makes that outage two minutes; 10 s by
+ * default). With the smallest journal, which fills within seconds: node "refusing" ({@code onOverflow: refuse})
+ * answers 503 once its queue and journal are full and stores every request it forwarded; node "forwarding"
+ * ({@code onOverflow: forward}) keeps forwarding and stores every request but those it counted unlogged. Both
+ * report DEGRADED while the database is away, reconnect by themselves, and lose nothing they accepted.
  * <p>
  * Stops and starts the cluster named by {@value #CLUSTER_VARIABLE} ("15 main") with pg_ctlcluster, so it
  * needs root, as .ci/run has; skipped unless that and {@value PgTestDatabase#URL_VARIABLE} are set.
@@ -52,6 +54,9 @@ class PgOutageIT {
 
     static final String CLUSTER_VARIABLE = "TOLLGATE_TEST_PG_CLUSTER";
     private static final int OUTAGE_SECONDS = 10;
+    private static final int LONG_OUTAGE_SECONDS = Integer.getInteger("tollgate.test.pgOutageSeconds", OUTAGE_SECONDS);
+    /** The smallest journal: four segments of 64 KiB, some 1,000 records past the queue. */
+    private static final String SMALL_JOURNAL = ", \"journalSegmentBytes\": 65536, \"journalMaxBytes\": 262144";
     private static final int QUEUE_CAPACITY = 200;
     private static final int CLIENT_THREADS = 4;
     private static final Duration DEADLINE = Duration.ofSeconds(90);
@@ -95,9 +100,51 @@ class PgOutageIT {
     }
 
     @Test
-    void postgresqlAwayForTenSecondsUnderLoadLosesNoAcceptedRowOnEitherPolicy() throws Exception {
-        nodes.put(REFUSING, start(REFUSING, "refuse"));
-        nodes.put(FORWARDING, start(FORWARDING, "forward"));
+    void postgresqlAwayUnderLoadRefusesNothingAndEveryRowArrivesOnceFromTheJournal() throws Exception {
+        nodes.put(REFUSING, start(REFUSING, "refuse", ""));
+        nodes.put(FORWARDING, start(FORWARDING, "forward", ""));
+        AdminClient refusingAdmin = AdminClient.asAdmin(dir.resolve(REFUSING), nodes.get(REFUSING).adminPort());
+        Load load = new Load();
+        load.start();
+        try {
+            Poll.until("rows stored before the outage", DEADLINE,
+                    () -> written(REFUSING) >= 50 && written(FORWARDING) >= 50);
+            pgCtlCluster("stop", "-m", "fast");
+            long outageEnds = System.nanoTime() + TimeUnit.SECONDS.toNanos(LONG_OUTAGE_SECONDS);
+            Poll.forMatch("health DEGRADED while PostgreSQL is down", DEADLINE, () -> refusingAdmin.getJson(HEALTH),
+                    h -> "DEGRADED".equals(h.path("status").asText()));
+            Poll.until("records past the queue waiting in the journal", DEADLINE,
+                    () -> nodes.get(REFUSING).daemon().accessLog().writer().isSpilling());
+            Poll.until(LONG_OUTAGE_SECONDS + " s of outage under load", Duration.ofSeconds(LONG_OUTAGE_SECONDS + 60),
+                    () -> System.nanoTime() >= outageEnds);
+            pgCtlCluster("start");
+        } finally {
+            load.stop();
+        }
+        for (RunningTollgate node : nodes.values()) {
+            assertTrue(node.daemon().accessLog().writer().flush(DEADLINE.toMillis() * 3),
+                    "the writer stored its queue and journal");
+        }
+
+        assertEquals(List.of(), List.copyOf(load.errors), "every answer was 200");
+        assertEquals(Set.of(), load.refused, "no request refused");
+        Map<String, Map<Integer, Integer>> stored = storedRequests("OK");
+        for (String node : List.of(REFUSING, FORWARDING)) {
+            Map<Integer, Integer> rows = stored.getOrDefault(node, Map.of());
+            List<Integer> notOnce = rows.entrySet().stream().filter(e -> e.getValue() != 1).map(Map.Entry::getKey)
+                    .toList();
+            assertEquals(List.of(), notOnce, node + ": requests with more than one row");
+            assertEquals(load.forwarded.get(node), rows.keySet(), node + ": one row for each request it forwarded");
+        }
+        System.out.printf("outage of %d s riding on the journal: %d and %d requests forwarded, all stored once, none"
+                + " refused%n", LONG_OUTAGE_SECONDS, load.forwarded.get(REFUSING).size(),
+                load.forwarded.get(FORWARDING).size());
+    }
+
+    @Test
+    void postgresqlAwayForTenSecondsUnderLoadWithASmallJournalLosesNoAcceptedRowOnEitherPolicy() throws Exception {
+        nodes.put(REFUSING, start(REFUSING, "refuse", SMALL_JOURNAL));
+        nodes.put(FORWARDING, start(FORWARDING, "forward", SMALL_JOURNAL));
         AdminClient refusingAdmin = AdminClient.asAdmin(dir.resolve(REFUSING), nodes.get(REFUSING).adminPort());
         AdminClient forwardingAdmin = AdminClient.asAdmin(dir.resolve(FORWARDING), nodes.get(FORWARDING).adminPort());
         Load load = new Load();
@@ -112,7 +159,8 @@ class PgOutageIT {
                     h -> "DEGRADED".equals(h.path("status").asText()));
             Poll.forMatch("health DEGRADED while PostgreSQL is down", DEADLINE, () -> forwardingAdmin.getJson(HEALTH),
                     h -> "DEGRADED".equals(h.path("status").asText()));
-            Poll.until("503s from the refusing node once its queue is full", DEADLINE, () -> !load.refused.isEmpty());
+            Poll.until("503s from the refusing node once its queue and journal are full", DEADLINE,
+                    () -> !load.refused.isEmpty());
             Poll.until(OUTAGE_SECONDS + " s of outage under load", DEADLINE, () -> System.nanoTime() >= outageEnds);
             pgCtlCluster("start");
 
@@ -156,11 +204,12 @@ class PgOutageIT {
                 + " %d unlogged%n", refusingRows.size(), load.refused.size(), forwardingRows.size(), sent, unlogged);
     }
 
-    private RunningTollgate start(String node, String onOverflow) throws Exception {
+    private RunningTollgate start(String node, String onOverflow, String moreStoreKeys) throws Exception {
         Path stateDir = Files.createDirectories(dir.resolve(node));
         return RunningTollgate.startWithConfig(stateDir, "{\"nodeName\": \"" + node + "\", \"store\": {"
                 + db.storeKeys() + ", \"batchSize\": 50, \"queueCapacity\": " + QUEUE_CAPACITY
-                + ", \"onOverflow\": \"" + onOverflow + "\"}, \"listeners\": [{\"name\": \"main\", \"port\": 0,"
+                + ", \"onOverflow\": \"" + onOverflow + "\"" + moreStoreKeys
+                + "}, \"listeners\": [{\"name\": \"main\", \"port\": 0,"
                 + " \"denyDestinations\": [], \"allowLocalHost\": true, \"logQuery\": true}]}");
     }
 

@@ -65,6 +65,7 @@ class ConfigLoaderTest {
         assertEquals(500, store.batchSize());
         assertEquals(200, store.flushIntervalMs());
         assertEquals(65_536, store.queueCapacity());
+        assertEquals(1024L * 1024 * 1024, store.journalMaxBytes());
     }
 
     @Test
@@ -386,6 +387,13 @@ class ConfigLoaderTest {
         String message = failure("{\"store\": {\"queueCapacity\": 0}}");
 
         assertMentions(message, "store.queueCapacity", "0", "1 to 10000000");
+    }
+
+    @Test
+    void aJournalLimitBelowFourSegmentsIsRefusedWithTheFloor() {
+        String message = failure("{\"store\": {\"journalSegmentBytes\": 65536, \"journalMaxBytes\": 100000}}");
+
+        assertMentions(message, "store.journalMaxBytes", "100000", "262144");
     }
 
     @Test

@@ -174,6 +174,28 @@ public final class JournalSegment {
         }
     }
 
+    /** Whether appends to it have ended (it may still hold unreleased records). */
+    public boolean isSealed() {
+        return sealed;
+    }
+
+    /**
+     * Reads the frames between byte {@code from} and {@code to} of this segment's file into {@code buffer}
+     * (cleared first, filled as far as it holds), flipped for reading.
+     */
+    public void read(long from, long to, ByteBuffer buffer) throws IOException {
+        buffer.clear();
+        buffer.limit((int) Math.min(buffer.capacity(), to - from));
+        try (FileChannel c = FileChannel.open(file, StandardOpenOption.READ)) {
+            while (buffer.hasRemaining()) {
+                if (c.read(buffer, from + buffer.position()) < 0) {
+                    break;
+                }
+            }
+        }
+        buffer.flip();
+    }
+
     public Path file() {
         return file;
     }
