@@ -28,6 +28,7 @@ final class AccessLogSink {
     private final AccessLogWriter writer;
     private final boolean refuseOnOverflow;
     private final LongAdder unlogged = new LongAdder();
+    private final LongAdder dropped = new LongAdder();
     private final AtomicLong lastWarnNanos = new AtomicLong(System.nanoTime() - WARN_EVERY_NANOS);
 
     AccessLogSink(AccessLogWriter writer, boolean refuseOnOverflow) {
@@ -41,7 +42,12 @@ final class AccessLogSink {
             writer.append(record);
             return;
         }
-        if (!writer.offer(record) && !refuseOnOverflow) {
+        if (writer.offer(record)) {
+            return;
+        }
+        if (refuseOnOverflow) {
+            dropped.increment();
+        } else {
             unlogged.increment();
             warnAtMostOncePerMinute();
         }
@@ -52,9 +58,17 @@ final class AccessLogSink {
         return refuseOnOverflow && writer.isFull();
     }
 
-    /** Requests forwarded without their record ({@code forward} policy, queue full). */
+    /** Requests forwarded without their record ({@code forward} policy, queue and journal full). */
     long unlogged() {
         return unlogged.sum();
+    }
+
+    /**
+     * Records of 503 refusals ({@code refuse} policy) that found no room and are not stored: the requests were not
+     * forwarded. Never one of {@link #unlogged()}'s: the two count different requests.
+     */
+    long dropped() {
+        return dropped.sum();
     }
 
     private void warnAtMostOncePerMinute() {

@@ -87,7 +87,7 @@ public final class Daemon implements AutoCloseable {
         metrics.bindWriter(accessLog.writer());
         TrafficStats stats = new TrafficStats();
         AccessLogSink sink = new AccessLogSink(accessLog.writer(), config.store().refusesOnOverflow());
-        metrics.bindUnlogged(sink, AccessLogSink::unlogged);
+        metrics.bindOverflow(sink, AccessLogSink::dropped, AccessLogSink::unlogged);
         AccessEvents events = new AccessEvents(sink, List.of(stats, metrics.accessMetrics()));
         LoopGuard loopGuard = new LoopGuard(config.nodeName());
         listeners = new ListenerManager(config.nodeName(), loopGuard, events, config.drainTimeoutMs(),

@@ -216,7 +216,7 @@ final class DaemonControl implements ProxyControl {
         return new StatsView(node, startedAt.toString(), Instant.now().toEpochMilli() - startedAt.toEpochMilli(),
                 stats.totals(connections, listeners.openTunnels().count()), perListener,
                 new StatsView.AccessLogStats(writer.queueDepth(), writer.written(), writer.failed(),
-                        writer.dropped(), sink.unlogged()));
+                        sink.dropped(), sink.unlogged()));
     }
 
     @Override

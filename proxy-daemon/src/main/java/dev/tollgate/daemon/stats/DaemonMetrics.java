@@ -50,8 +50,6 @@ public final class DaemonMetrics implements AutoCloseable {
                 .description("Access records stored").register(registry);
         FunctionCounter.builder("tollgate.access_log.failed", writer, AccessLogWriter::failed)
                 .description("Access records the database refused").register(registry);
-        FunctionCounter.builder("tollgate.access_log.dropped", writer, AccessLogWriter::dropped)
-                .description("Access records not stored because the queue was full").register(registry);
         AccessJournal journal = writer.journal();
         Gauge.builder("tollgate.journal.depth.records", journal, AccessJournal::depthRecords)
                 .description("Access records in the audit journal not yet stored in the database").register(registry);
@@ -61,11 +59,17 @@ public final class DaemonMetrics implements AutoCloseable {
                 .description("How long the oldest access record not yet stored has waited").register(registry);
     }
 
-    /** Exposes the requests forwarded without their record (overflow policy {@code forward}). */
-    public <T> void bindUnlogged(T source, ToLongFunction<T> unlogged) {
-        FunctionCounter.builder("tollgate.access_log.unlogged", source, s -> unlogged.applyAsLong(s))
-                .description("Requests forwarded without their access record because the queue was full")
+    /**
+     * Exposes what the overflow policy did without a row: refusals' records turned away (policy {@code refuse}) and
+     * requests forwarded without their record (policy {@code forward}), two disjoint counts.
+     */
+    public <T> void bindOverflow(T source, ToLongFunction<T> dropped, ToLongFunction<T> unlogged) {
+        FunctionCounter.builder("tollgate.access_log.dropped", source, s -> dropped.applyAsLong(s))
+                .description("Records of 503 refusals not stored because the queue and journal were full")
                 .register(registry);
+        FunctionCounter.builder("tollgate.access_log.unlogged", source, s -> unlogged.applyAsLong(s))
+                .description("Requests forwarded without their access record because the queue and journal were"
+                        + " full").register(registry);
     }
 
     /** Exposes a listener's open tunnels as {@code tollgate_tunnels_active{listener}}. */

@@ -194,6 +194,8 @@ class OverflowIT {
                     "tollgate_access_log_unlogged_total"), "the metric counts the same as the stats");
             assertEquals(0, stats.path("totals").path("refusalsByOutcome").path("OVERLOADED").asLong(),
                     stats.toString());
+            // Disjoint counts: an unlogged request is not also a dropped record (issue #23).
+            assertEquals(0, stats.path("accessLog").path("dropped").asLong(), stats.toString());
 
             renameTable("access_log_away", "access_log");
 
