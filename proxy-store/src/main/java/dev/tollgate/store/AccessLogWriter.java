@@ -6,6 +6,7 @@ import dev.tollgate.store.internal.DatabaseUrl;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -237,7 +238,6 @@ public final class AccessLogWriter implements AutoCloseable {
             }
         }
     }
-
 
     /** Waits a moment for the writer to make room; returns whether an interrupt came meanwhile. */
     private boolean pauseForRoom() {
@@ -486,7 +486,7 @@ public final class AccessLogWriter implements AutoCloseable {
      * Reads the next records that wait in the journal into {@code batch}, in journal order, with those of
      * {@link #unwritten} (appends that failed while spilling) merged in at their numbers.
      */
-    private void readBack(List<JournaledRecord> batch) throws java.io.IOException {
+    private void readBack(List<JournaledRecord> batch) throws IOException {
         journal.readBack(readBackFrom, batchSize, batch);
         long limit = batch.size() >= batchSize ? batch.get(batch.size() - 1).seq() : Long.MAX_VALUE;
         boolean merged = false;
