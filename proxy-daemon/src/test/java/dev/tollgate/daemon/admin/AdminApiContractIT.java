@@ -286,7 +286,7 @@ class AdminApiContractIT extends AdminApiTestBase {
         ApiContract.lastPage("records", ApiContract.ACCESS_RECORD_FORWARD_OK).assertMatches(page);
         assertEquals(List.of("id", "ts", "duration_ms", "node", "listener", "client_addr", "client_port",
                 "username", "kind", "protocol", "method", "host", "port", "path", "status", "bytes_from_client",
-                "bytes_to_client", "upstream_addr", "sni", "outcome", "reason"),
+                "bytes_to_client", "upstream_addr", "sni", "outcome", "reason", "alpn", "tls_version", "ja4"),
                 ApiContract.ACCESS_RECORD_FORWARD_OK.fieldNames());
         assertEquals(1, page.get("records").size(), page::toString);
         JsonNode record = page.get("records").get(0);

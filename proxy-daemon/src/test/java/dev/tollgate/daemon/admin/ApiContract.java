@@ -139,7 +139,10 @@ final class ApiContract {
             .field("upstream_addr", string())
             .field("sni", nul())
             .field("outcome", string())
-            .field("reason", nul());
+            .field("reason", nul())
+            .field("alpn", nul())
+            .field("tls_version", nul())
+            .field("ja4", nul());
 
     /** An admin event for a call that succeeded (no detail). */
     static final JsonShape ADMIN_EVENT_OK = object()
