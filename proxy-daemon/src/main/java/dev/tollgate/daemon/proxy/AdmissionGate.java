@@ -1,5 +1,7 @@
 package dev.tollgate.daemon.proxy;
 
+import dev.tollgate.daemon.tls.ClientHello;
+
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 
@@ -33,12 +35,17 @@ public final class AdmissionGate {
 
     /** What the request asks for: a request forwarded (plain or decrypted) or a tunnel (CONNECT). */
     public enum Exchange {
-        FORWARD, TUNNEL
+        FORWARD, TUNNEL, INTERCEPTED_TUNNEL;
+
+        boolean isTunnel() {
+            return this != FORWARD;
+        }
     }
 
     /**
      * Step 1, on what the request says, before anything is resolved or dialled.
      *
+     * @param method             the request's method ({@code CONNECT} for a tunnel)
      * @param via                the request's {@code Via} field values
      * @param client             the client's socket address
      * @param proxyAuthorization the request's {@code Proxy-Authorization}, or null
@@ -47,11 +54,15 @@ public final class AdmissionGate {
      * @param exchange           a forwarded request or a tunnel (which {@code connectPorts} applies to)
      * @return the authenticated user name, or null when the listener does not authenticate
      */
-    public String admit(Iterable<String> via, InetAddress client, String proxyAuthorization, String host, int port,
-                        Exchange exchange) throws RequestRefusedException {
+    public String admit(String method, Iterable<String> via, InetAddress client, String proxyAuthorization,
+                        String host, int port, Exchange exchange) throws RequestRefusedException {
         loopGuard.checkVia(via);
         policy.checkClient(client);
         String username = authenticator.authenticate(proxyAuthorization);
+        if (exchange == Exchange.FORWARD) {
+            policy.checkMethod(method);
+        }
+        policy.checkIpLiteral(host);
         policy.checkDestinationName(host);
         if (parent.appliesTo(host)) {
             // The parent resolves the name: the rules see the name, and the address of a literal.
@@ -69,10 +80,27 @@ public final class AdmissionGate {
         if (address != null) {
             loopGuard.checkDestination(new InetSocketAddress(address, port));
         }
-        if (exchange == Exchange.TUNNEL) {
+        if (exchange.isTunnel()) {
             policy.checkConnectPort(port);
         }
-        policy.checkDestination(host, address);
+        policy.checkDestination(host, address, exchange == Exchange.TUNNEL && policy.sniDecides(host));
+    }
+
+    /**
+     * Whether a tunnel (not intercepted) to {@code host} must hold its client's first bytes until its ClientHello
+     * is read, because a rule looks at it ({@link #checkClientHello}).
+     */
+    public boolean holdsClientHello(String host) {
+        return policy.rulesOnClientHello(host);
+    }
+
+    /**
+     * Step 3, tunnels that are not intercepted: the client's ClientHello ({@code hello} null when none came in time),
+     * against {@code tls.requireSniMatch} and, for an address literal, the domain patterns
+     * ({@code tls.domainRulesOnSni}).
+     */
+    public void checkClientHello(String host, ClientHello hello) throws RequestRefusedException {
+        policy.checkClientHello(host, hello);
     }
 
     /** Before the parent proxy itself is dialled: never one of this proxy's own sockets (508). */

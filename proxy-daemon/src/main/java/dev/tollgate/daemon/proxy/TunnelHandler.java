@@ -85,10 +85,12 @@ public class TunnelHandler extends ConnectHandler {
                 throw new RequestRefusedException(BAD_REQUEST, Outcome.BAD_REQUEST, "CONNECT needs host:port as its"
                         + " target (RFC 9110 9.3.6), got \"" + serverAddress + "\"");
             }
-            session.username = gate.admit(request.getHeaders().getValuesList(HttpHeader.VIA),
+            boolean intercepted = interception.intercepts(target.host());
+            session.username = gate.admit(request.getMethod(), request.getHeaders().getValuesList(HttpHeader.VIA),
                     ClientAddress.of(request), request.getHeaders().get(HttpHeader.PROXY_AUTHORIZATION), target.host(),
-                    target.port(), AdmissionGate.Exchange.TUNNEL);
-            if (interception.intercepts(target.host())) {
+                    target.port(), intercepted ? AdmissionGate.Exchange.INTERCEPTED_TUNNEL
+                            : AdmissionGate.Exchange.TUNNEL);
+            if (intercepted) {
                 checkInterceptedDestination(target, session);
                 openTunnels.add(session, drain);
                 interception.begin(request, response, callback, session, openTunnels::remove);
@@ -98,6 +100,8 @@ public class TunnelHandler extends ConnectHandler {
             refuse(request, response, callback, session, refused);
             return;
         }
+        session.clientHelloWatch = new ClientHelloWatch(target.host(), gate, session,
+                config.tls().clientHelloTimeoutMs());
         super.handleConnect(request, response, new EstablishedResponseCallback(response, callback), serverAddress);
     }
 
@@ -150,7 +154,7 @@ public class TunnelHandler extends ConnectHandler {
         try {
             InetAddress address = InetAddress.getByName(target.host());
             session.upstreamAddr = address.getHostAddress();
-            gate.checkDial(target.host(), address, target.port(), AdmissionGate.Exchange.TUNNEL);
+            gate.checkDial(target.host(), address, target.port(), AdmissionGate.Exchange.INTERCEPTED_TUNNEL);
         } catch (IOException e) {
             throw UpstreamFailures.classify(e, target.host() + ":" + target.port(), false);
         }
@@ -242,6 +246,7 @@ public class TunnelHandler extends ConnectHandler {
     }
 
     private void closed(TunnelSession session, boolean upstreamSide, Throwable cause) {
+        session.clientHelloDone();
         // Past the drain's deadline the listener closes the tunnel itself (its connections then see a closed
         // channel): that is how a stop ends a tunnel, not an upstream reset or a client abort.
         session.connectionClosed(upstreamSide, drain.isOver() ? null : cause);
@@ -288,26 +293,106 @@ public class TunnelHandler extends ConnectHandler {
     /** The client side: counts bytes from the client, including those that arrived with the CONNECT. */
     private final class CountingDownstreamConnection extends DownstreamConnection {
         private final TunnelSession session;
+        /** The look at the ClientHello, or null (an intercepted tunnel has none). */
+        private final ClientHelloWatch watch;
+        /** The refusal of a ClientHello that came whole with the CONNECT: the tunnel closes as it opens. */
+        private RequestRefusedException refusedEarly;
 
         CountingDownstreamConnection(EndPoint endPoint, ConcurrentMap<String, Object> context) {
             super(endPoint, TunnelHandler.this.getExecutor(), TunnelHandler.this.getByteBufferPool(),
                     context);
             this.session = session(context);
+            this.watch = session.clientHelloWatch;
             if (endPoint instanceof ResetReportingEndPoint client) {
                 client.beforeClientSeesEnd(session::journalBeforeClientSeesEnd);
             }
         }
 
+        /**
+         * Bytes the client sent with its CONNECT, before the 200: the start of its ClientHello, maybe all of it. A
+         * holding tunnel keeps them back (and, when they are the whole ClientHello, is judged at once).
+         */
         @Override
         public void onUpgradeTo(ByteBuffer buffer) {
-            if (buffer != null) {
+            if (buffer != null && buffer.hasRemaining()) {
                 session.bytesFromClient.add(buffer.remaining());
+                if (watch != null && watch.holding()) {
+                    ByteBuffer held = watch.holdBuffer();
+                    int from = held.limit();
+                    org.eclipse.jetty.util.BufferUtil.append(held, buffer);
+                    if (watch.held(from, false)) {
+                        try {
+                            buffer = watch.release();
+                        } catch (RequestRefusedException refused) {
+                            refusedEarly = refused;
+                            buffer = null;
+                        }
+                    } else {
+                        buffer = null;
+                    }
+                } else if (watch != null) {
+                    watch.observe(buffer);
+                }
             }
             super.onUpgradeTo(buffer);
         }
 
         @Override
+        public void onOpen() {
+            if (refusedEarly != null) {
+                super.onOpen();
+                close(refusedEarly);
+                getConnection().close();
+                return;
+            }
+            if (watch != null && watch.holding()) {
+                long timeoutMs = config.tls().clientHelloTimeoutMs();
+                getScheduler().schedule(this::clientHelloTimedOut, timeoutMs,
+                        java.util.concurrent.TimeUnit.MILLISECONDS);
+            }
+            super.onOpen();
+        }
+
+        /** A holding tunnel whose ClientHello has not come in time is closed; one judged already goes on. */
+        private void clientHelloTimedOut() {
+            RequestRefusedException refused = watch.expire();
+            if (refused != null) {
+                close(refused);
+                getConnection().close();
+            }
+        }
+
+        /**
+         * Reads what the client sent. A holding tunnel reads into its hold buffer and hands nothing on (0 bytes read)
+         * until its ClientHello has been judged; then everything held at once, or, refused, nothing: the exception
+         * closes both sides.
+         */
+        @Override
         protected int read(EndPoint endPoint, ByteBuffer buffer) throws IOException {
+            if (watch != null && watch.holding()) {
+                ByteBuffer held = watch.holdBuffer();
+                int from = held.limit();
+                int read = count(endPoint, held);
+                if (read == 0 || !watch.held(from, read < 0)) {
+                    return read < 0 ? -1 : 0;
+                }
+                ByteBuffer released = watch.release();
+                if (released == null || !released.hasRemaining()) {
+                    return read < 0 ? -1 : 0;
+                }
+                return org.eclipse.jetty.util.BufferUtil.append(buffer, released);
+            }
+            int at = buffer.limit();
+            int read = count(endPoint, buffer);
+            if (read > 0 && watch != null) {
+                ByteBuffer fresh = buffer.duplicate();
+                fresh.position(at);
+                watch.observe(fresh);
+            }
+            return read;
+        }
+
+        private int count(EndPoint endPoint, ByteBuffer buffer) throws IOException {
             int read;
             try {
                 read = super.read(endPoint, buffer);

@@ -1,5 +1,6 @@
 package dev.tollgate.daemon.proxy;
 
+import dev.tollgate.daemon.tls.ClientHello;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
@@ -31,6 +32,10 @@ public final class TunnelSession {
     volatile String upstreamAddr;
     /** Intercepted tunnels: the TLS server name the client sent, or null (then the CONNECT host names it). */
     volatile String sni;
+    /** Tunnels not intercepted: what the client's ClientHello said, or null while nothing has been read. */
+    volatile ClientHello clientHello;
+    /** Tunnels not intercepted: the look at the client's first bytes, or null (refused, intercepted). */
+    volatile ClientHelloWatch clientHelloWatch;
     /** Intercepted tunnels: the decrypted requests recorded as INTERCEPT rows. */
     final LongAdder interceptedRequests = new LongAdder();
     /** The proxy-auth user: the authenticated one, or the one a failed attempt named. */
@@ -169,6 +174,30 @@ public final class TunnelSession {
                 : " (connection ended: " + cause + ")"));
     }
 
+    /** Called once the client's first bytes have been read (or waited for): the row's sni, alpn, tls_version, ja4. */
+    void sawClientHello(ClientHello hello) {
+        clientHello = hello;
+        if (hello != null && hello.sni() != null) {
+            sni = hello.sni();
+        }
+    }
+
+    /**
+     * Called when a rule on the ClientHello refuses an established tunnel, before it is closed: the row says DENIED
+     * with the rule, whatever the closing then makes either side see.
+     */
+    void deniedAfterEstablished(String reason) {
+        firstFailure.compareAndSet(null, new Failure(Outcome.DENIED, reason));
+    }
+
+    /** Ends the look at the ClientHello, if one is still going on: the row says what was seen. */
+    void clientHelloDone() {
+        ClientHelloWatch watch = clientHelloWatch;
+        if (watch != null) {
+            watch.closed();
+        }
+    }
+
     /** Records a tunnel that was refused or failed before it was established. */
     void refused(int status, Outcome outcome, String reason) {
         finish(status, outcome, reason);
@@ -184,6 +213,7 @@ public final class TunnelSession {
         if (recorded.get() || journaled != null) {
             return;
         }
+        clientHelloDone();
         Failure failure = firstFailure.get();
         journaled = failure == null ? newRecord(ESTABLISHED, Outcome.OK, null)
                 : newRecord(ESTABLISHED, failure.outcome(), failure.reason());
@@ -202,8 +232,11 @@ public final class TunnelSession {
     }
 
     private AccessRecord newRecord(int status, Outcome outcome, String reason) {
+        ClientHello hello = clientHello;
         return new AccessRecord(null, tsMs, Math.max(0, System.currentTimeMillis() - tsMs), node, listener,
                 clientAddr, clientPort, username, Kind.TUNNEL, protocol, "CONNECT", host, port, null, status,
-                bytesFromClient.sum(), bytesToClient.sum(), upstreamAddr, sni, outcome, reason);
+                bytesFromClient.sum(), bytesToClient.sum(), upstreamAddr, sni, outcome, reason,
+                hello == null ? null : hello.alpnText(), hello == null ? null : hello.tlsVersion(),
+                hello == null ? null : hello.ja4());
     }
 }
