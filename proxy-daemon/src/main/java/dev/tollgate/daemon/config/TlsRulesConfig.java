@@ -24,9 +24,8 @@ public record TlsRulesConfig(Long clientHelloTimeoutMs, Boolean requireSniMatch,
         clientHelloTimeoutMs = Checks.longInRange("clientHelloTimeoutMs", clientHelloTimeoutMs,
                 DEFAULT_CLIENT_HELLO_TIMEOUT_MS, 1, MAX_CLIENT_HELLO_TIMEOUT_MS);
         requireSniMatch = requireSniMatch != null && requireSniMatch;
-        if (allowMissingSni != null && !requireSniMatch) {
-            throw new IllegalArgumentException("allowMissingSni: " + allowMissingSni + " means nothing without"
-                    + " requireSniMatch: true");
+        if (allowMissingSni != null && allowMissingSni && !requireSniMatch) {
+            throw new IllegalArgumentException("allowMissingSni: true means nothing without requireSniMatch: true");
         }
         allowMissingSni = allowMissingSni != null && allowMissingSni;
         domainRulesOnSni = domainRulesOnSni != null && domainRulesOnSni;
