@@ -41,6 +41,10 @@ import java.util.regex.Pattern;
  *                                  are refused (403)
  * @param allowMethods              when not empty, the only methods forwarded (CONNECT is not one: tunnels have
  *                                  {@code connectPorts}); others are refused with 403
+ * @param mode                      {@code enforce} (the default) or {@code report}: in report mode the egress
+ *                                  rules ({@code allowDestinations}, {@code connectPorts}, {@code denyIpLiterals},
+ *                                  {@code allowMethods}, {@code tls}) let through what they would refuse, and the
+ *                                  row says {@code WOULD_DENY: <rule>}; the others still refuse
  */
 public record ListenerConfig(
         String name,
@@ -63,7 +67,8 @@ public record ListenerConfig(
         InterceptConfig intercept,
         TlsRulesConfig tls,
         Boolean denyIpLiterals,
-        List<String> allowMethods) {
+        List<String> allowMethods,
+        String mode) {
 
     public static final String DEFAULT_NAME = "default";
     public static final String DEFAULT_HOST = "127.0.0.1";
@@ -80,6 +85,8 @@ public record ListenerConfig(
     public static final String FORWARDED_FOR_OFF = "off";
     public static final String FORWARDED_FOR_ON = "on";
     public static final String FORWARDED_FOR_DELETE = "delete";
+    public static final String MODE_ENFORCE = "enforce";
+    public static final String MODE_REPORT = "report";
     public static final int DEFAULT_MAX_CONNECTIONS = 4096;
     public static final int MAX_MAX_CONNECTIONS = 1_000_000;
     public static final long DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -129,6 +136,15 @@ public record ListenerConfig(
         tls = tls == null ? TlsRulesConfig.defaults() : tls;
         denyIpLiterals = denyIpLiterals != null && denyIpLiterals;
         allowMethods = methods(allowMethods);
+        mode = mode == null ? MODE_ENFORCE : mode;
+        if (!List.of(MODE_ENFORCE, MODE_REPORT).contains(mode)) {
+            throw new IllegalArgumentException("mode: \"" + mode + "\" is not one of \"enforce\", \"report\"");
+        }
+    }
+
+    /** Whether the egress rules only report what they would refuse ({@code mode: "report"}). */
+    public boolean reportsOnly() {
+        return MODE_REPORT.equals(mode);
     }
 
     /** As the canonical constructor, without the egress keys of issue #22 (each then at its default). */
@@ -140,7 +156,7 @@ public record ListenerConfig(
                           InterceptConfig intercept) {
         this(name, host, port, connectPorts, allowClients, allowDestinations, denyDestinations, allowLocalHost, auth,
                 forwardedFor, upstreamProxy, maxConnections, connectTimeoutMs, idleTimeoutMs, requestHeaderTimeoutMs,
-                requestBodyStallTimeoutMs, logQuery, intercept, null, null, null);
+                requestBodyStallTimeoutMs, logQuery, intercept, null, null, null, null);
     }
 
     /** The listener the daemon runs when the config declares none. */

@@ -116,7 +116,7 @@ public final class AccessPolicy {
         if (sniDecides && allowDestinations.stream().anyMatch(DestinationRule::isDomain)) {
             return;
         }
-        throw new RequestRefusedException(FORBIDDEN, Outcome.DENIED, "destination " + describe(host, address)
+        throw RequestRefusedException.byEgressRule("destination " + describe(host, address)
                 + " matches no entry of allowDestinations");
     }
 
@@ -126,8 +126,8 @@ public final class AccessPolicy {
      */
     public void checkIpLiteral(String host) throws RequestRefusedException {
         if (denyIpLiterals && AddressLiterals.isLiteral(host)) {
-            throw new RequestRefusedException(FORBIDDEN, Outcome.DENIED, "destination " + host + " is an IP address"
-                    + " literal, not a name; denyIpLiterals is on");
+            throw RequestRefusedException.byEgressRule("destination " + host + " is an IP address literal, not a"
+                    + " name; denyIpLiterals is on");
         }
     }
 
@@ -138,8 +138,8 @@ public final class AccessPolicy {
      */
     public void checkMethod(String method) throws RequestRefusedException {
         if (!allowMethods.isEmpty() && !allowMethods.contains(method)) {
-            throw new RequestRefusedException(FORBIDDEN, Outcome.DENIED, "method " + method
-                    + " is not in allowMethods " + allowMethods);
+            throw RequestRefusedException.byEgressRule("method " + method + " is not in allowMethods "
+                    + allowMethods);
         }
     }
 
@@ -150,6 +150,18 @@ public final class AccessPolicy {
      */
     public boolean rulesOnClientHello(String host) {
         return requireSniMatch || sniDecides(host);
+    }
+
+    /**
+     * Whether a tunnel to {@code host} must hold its client's first bytes until its ClientHello is judged: when a
+     * rule on the ClientHello may refuse it. In report mode only {@code denyDestinations}' patterns on the SNI
+     * still refuse; the rest is reported, and nothing needs holding for that.
+     */
+    public boolean holdsClientHello(String host, boolean reportsOnly) {
+        if (!reportsOnly) {
+            return rulesOnClientHello(host);
+        }
+        return sniDecides(host) && denyDestinations.stream().anyMatch(DestinationRule::isDomain);
     }
 
     /** Whether the domain patterns are applied to the SNI of a tunnel to {@code host} ({@code tls.domainRulesOnSni}). */
@@ -171,22 +183,22 @@ public final class AccessPolicy {
         }
         String rule = requireSniMatch ? "tls.requireSniMatch" : "tls.domainRulesOnSni";
         if (hello == null) {
-            throw new RequestRefusedException(FORBIDDEN, Outcome.DENIED, rule + ": no TLS ClientHello within "
+            throw RequestRefusedException.byEgressRule(rule + ": no TLS ClientHello within "
                     + clientHelloTimeoutMs + " ms (tls.clientHelloTimeoutMs)");
         }
         if (!hello.isTls()) {
-            throw new RequestRefusedException(FORBIDDEN, Outcome.DENIED, rule + ": the tunnel does not start with a"
+            throw RequestRefusedException.byEgressRule(rule + ": the tunnel does not start with a"
                     + " readable TLS ClientHello (" + hello.problem() + ")");
         }
         String sni = hello.sni();
         if (requireSniMatch) {
             if (sni == null) {
                 if (!allowMissingSni) {
-                    throw new RequestRefusedException(FORBIDDEN, Outcome.DENIED, "tls.requireSniMatch: the"
+                    throw RequestRefusedException.byEgressRule("tls.requireSniMatch: the"
                             + " ClientHello names no server (no SNI) and tls.allowMissingSni is off");
                 }
             } else if (!canonicalName(sni).equals(canonicalName(host))) {
-                throw new RequestRefusedException(FORBIDDEN, Outcome.DENIED, "tls.requireSniMatch: the SNI " + sni
+                throw RequestRefusedException.byEgressRule("tls.requireSniMatch: the SNI " + sni
                         + " is not the CONNECT host " + host);
             }
         }
@@ -212,7 +224,7 @@ public final class AccessPolicy {
                 return;
             }
         }
-        throw new RequestRefusedException(FORBIDDEN, Outcome.DENIED, "tls.domainRulesOnSni: destination " + seen
+        throw RequestRefusedException.byEgressRule("tls.domainRulesOnSni: destination " + seen
                 + " matches no entry of allowDestinations");
     }
 
@@ -229,7 +241,7 @@ public final class AccessPolicy {
                 return;
             }
         }
-        throw new RequestRefusedException(FORBIDDEN, Outcome.DENIED,
+        throw RequestRefusedException.byEgressRule(
                 "CONNECT to port " + port + " is refused: not in connectPorts " + connectPortsText);
     }
 

@@ -151,7 +151,7 @@ final class ClientHelloWatch {
         reader = null;
         session.sawClientHello(hello);
         try {
-            gate.checkClientHello(host, hello);
+            gate.checkClientHello(host, hello, session::wouldDeny);
         } catch (RequestRefusedException refused) {
             refusal = refused;
             session.deniedAfterEstablished(refused.reason());

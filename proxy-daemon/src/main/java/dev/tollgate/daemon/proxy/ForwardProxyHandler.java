@@ -165,7 +165,12 @@ public class ForwardProxyHandler extends ProxyHandler.Forward {
         }
         facts.username = gate.admit(request.getMethod(), request.getHeaders().getValuesList(HttpHeader.VIA),
                 ClientAddress.of(request),
-                request.getHeaders().get(HttpHeader.PROXY_AUTHORIZATION), host, port, AdmissionGate.Exchange.FORWARD);
+                request.getHeaders().get(HttpHeader.PROXY_AUTHORIZATION), host, port, AdmissionGate.Exchange.FORWARD,
+                reason -> {
+                    if (facts.wouldDeny == null) {
+                        facts.wouldDeny = reason;
+                    }
+                });
     }
 
     /**

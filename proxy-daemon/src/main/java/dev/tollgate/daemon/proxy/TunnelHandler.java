@@ -89,7 +89,7 @@ public class TunnelHandler extends ConnectHandler {
             session.username = gate.admit(request.getMethod(), request.getHeaders().getValuesList(HttpHeader.VIA),
                     ClientAddress.of(request), request.getHeaders().get(HttpHeader.PROXY_AUTHORIZATION), target.host(),
                     target.port(), intercepted ? AdmissionGate.Exchange.INTERCEPTED_TUNNEL
-                            : AdmissionGate.Exchange.TUNNEL);
+                            : AdmissionGate.Exchange.TUNNEL, session::wouldDeny);
             if (intercepted) {
                 checkInterceptedDestination(target, session);
                 openTunnels.add(session, drain);
@@ -127,7 +127,7 @@ public class TunnelHandler extends ConnectHandler {
         SocketChannel channel = null;
         try {
             InetSocketAddress address = new InetSocketAddress(InetAddress.getByName(host), port);
-            gate.checkDial(host, address.getAddress(), port, AdmissionGate.Exchange.TUNNEL);
+            gate.checkDial(host, address.getAddress(), port, AdmissionGate.Exchange.TUNNEL, session::wouldDeny);
             session.upstreamAddr = address.getAddress().getHostAddress();
             channel = SocketChannel.open();
             channel.socket().setTcpNoDelay(true);
@@ -154,7 +154,8 @@ public class TunnelHandler extends ConnectHandler {
         try {
             InetAddress address = InetAddress.getByName(target.host());
             session.upstreamAddr = address.getHostAddress();
-            gate.checkDial(target.host(), address, target.port(), AdmissionGate.Exchange.INTERCEPTED_TUNNEL);
+            gate.checkDial(target.host(), address, target.port(), AdmissionGate.Exchange.INTERCEPTED_TUNNEL,
+                    session::wouldDeny);
         } catch (IOException e) {
             throw UpstreamFailures.classify(e, target.host() + ":" + target.port(), false);
         }

@@ -16,6 +16,8 @@ import java.util.concurrent.atomic.LongAdder;
 public final class TunnelSession {
 
     private static final int ESTABLISHED = 200;
+    /** How a row in report mode starts its reason: the exchange passed, a rule would have refused it. */
+    public static final String WOULD_DENY = "WOULD_DENY: ";
     /** Request attribute of each decrypted request of an intercepted tunnel: the tunnel's session. */
     static final String INTERCEPTED_ATTRIBUTE = TunnelSession.class.getName() + ".intercepted";
 
@@ -38,6 +40,9 @@ public final class TunnelSession {
     volatile ClientHelloWatch clientHelloWatch;
     /** Intercepted tunnels: the decrypted requests recorded as INTERCEPT rows. */
     final LongAdder interceptedRequests = new LongAdder();
+    /** Report mode: what the first egress rule to object would have refused, or null. */
+    private final java.util.concurrent.atomic.AtomicReference<String> wouldDeny =
+            new java.util.concurrent.atomic.AtomicReference<>();
     /** The proxy-auth user: the authenticated one, or the one a failed attempt named. */
     volatile String username;
     /** The first side to fail, as the row will say it, or null while none has. */
@@ -190,6 +195,11 @@ public final class TunnelSession {
         firstFailure.compareAndSet(null, new Failure(Outcome.DENIED, reason));
     }
 
+    /** Report mode: an egress rule would have refused this tunnel; the first one is the row's. */
+    void wouldDeny(String reason) {
+        wouldDeny.compareAndSet(null, reason);
+    }
+
     /** Ends the look at the ClientHello, if one is still going on: the row says what was seen. */
     void clientHelloDone() {
         ClientHelloWatch watch = clientHelloWatch;
@@ -233,6 +243,10 @@ public final class TunnelSession {
 
     private AccessRecord newRecord(int status, Outcome outcome, String reason) {
         ClientHello hello = clientHello;
+        String wouldHaveDenied = wouldDeny.get();
+        if (wouldHaveDenied != null && outcome == Outcome.OK) {
+            reason = WOULD_DENY + wouldHaveDenied + (reason == null ? "" : "; " + reason);
+        }
         return new AccessRecord(null, tsMs, Math.max(0, System.currentTimeMillis() - tsMs), node, listener,
                 clientAddr, clientPort, username, Kind.TUNNEL, protocol, "CONNECT", host, port, null, status,
                 bytesFromClient.sum(), bytesToClient.sum(), upstreamAddr, sni, outcome, reason,

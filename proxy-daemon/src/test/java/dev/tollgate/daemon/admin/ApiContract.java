@@ -75,7 +75,8 @@ final class ApiContract {
             .field("activeTunnels", integer())
             .field("tunnelsOpened", integer())
             .field("refusalsByOutcome", mapOf(integer(), OUTCOMES))
-            .field("upstreamFailures", integer());
+            .field("upstreamFailures", integer())
+            .field("wouldDeny", integer());
 
     /** A running listener: bound port and start time present. */
     static final JsonShape LISTENER_RUNNING = object()

@@ -249,6 +249,12 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aModeThatIsNeitherEnforceNorReportIsRefused() {
+        assertMentions(failure("{\"listeners\": [{\"mode\": \"audit\"}]}"), "listeners[0].mode", "\"audit\"",
+                "\"enforce\", \"report\"");
+    }
+
+    @Test
     void aNegativeIdleTimeoutIsRefused() {
         String message = failure("{\"listeners\": [{\"idleTimeoutMs\": -1}]}");
 

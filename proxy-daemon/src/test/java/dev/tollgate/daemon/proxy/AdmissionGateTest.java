@@ -183,6 +183,50 @@ class AdmissionGateTest {
         assertTrue(refused.reason().contains("matches no entry of allowDestinations"), refused.reason());
     }
 
+    /**
+     * {@code mode: "report"}: the egress rules note what they would refuse and let it through; loops, clients, this
+     * host and {@code denyDestinations} still refuse.
+     */
+    @ParameterizedTest(name = "report {0} {1} {2}:{3} dialling {4} -> {5}")
+    @CsvSource(delimiter = '|', value = {
+        "FORWARD | POST    | example.test  | 80   | 203.0.113.7 | WOULD method POST is not in allowMethods [GET]",
+        "FORWARD | GET     | 203.0.113.7   | 80   | 203.0.113.7 | WOULD denyIpLiterals is on",
+        "TUNNEL  | CONNECT | example.test  | 22   | 203.0.113.7 | WOULD not in connectPorts [443]",
+        "FORWARD | GET     | other.test    | 80   | 203.0.113.7 | WOULD matches no entry of allowDestinations",
+        "FORWARD | GET     | a.blocked.test | 80  | -           | 403 denyDestinations[0]",
+        "FORWARD | GET     | ok.test       | 80   | 169.254.169.254 | 403 denyDestinations[1]",
+        "FORWARD | GET     | localhost     | 80   | 127.0.0.1   | 403 allowLocalHost is off",
+        "FORWARD | GET     | ok.test       | 80   | 203.0.113.7 | ok",
+    })
+    void reportModeLetsTheEgressRulesThroughAndNothingElse(Exchange exchange, String method, String host, int port,
+                                                           String dialled, String expected) throws Throwable {
+        String json = "{\"mode\": \"report\", \"allowClients\": [\"10.0.0.0/8\"], \"denyIpLiterals\": true,"
+                + " \"allowMethods\": [\"GET\"], \"allowDestinations\": [\"ok.test\", \"a.blocked.test\"],"
+                + " \"denyDestinations\": [\"*.blocked.test\", \"169.254.0.0/16\"]}";
+        ListenerConfig config = ConfigLoader.parse("test", "{\"listeners\": [" + json + "]}").listeners().get(0);
+        AdmissionGate gate = new AdmissionGate(new AccessPolicy(config), new LoopGuard("node"),
+                ProxyAuthenticator.NONE, ParentProxy.of(config.upstreamProxy()), config.reportsOnly());
+        List<String> noted = new java.util.ArrayList<>();
+        AdmissionGate.WouldDeny sink = noted::add;
+        org.junit.jupiter.api.function.Executable request = () -> {
+            gate.admit(method, List.of(), InetAddress.getByName("10.1.2.3"), null, host, port, exchange, sink);
+            if (!dialled.equals("-")) {
+                gate.checkDial(host, InetAddress.getByName(dialled), port, exchange, sink);
+            }
+        };
+        if (expected.startsWith("403")) {
+            RequestRefusedException refused = assertThrows(RequestRefusedException.class, request);
+            assertTrue(refused.reason().contains(expected.substring(4)), refused.reason());
+            return;
+        }
+        request.execute();
+        if (expected.equals("ok")) {
+            assertEquals(List.of(), noted);
+        } else {
+            assertTrue(!noted.isEmpty() && noted.get(0).contains(expected.substring(6)), noted::toString);
+        }
+    }
+
     private static final String EGRESS = "{\"allowClients\": [\"10.0.0.0/8\"], \"denyIpLiterals\": true,"
             + " \"allowMethods\": [\"GET\", \"HEAD\"]}";
 
