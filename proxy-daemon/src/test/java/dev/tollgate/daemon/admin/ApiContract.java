@@ -60,7 +60,12 @@ final class ApiContract {
             .field("requestBodyStallTimeoutMs", integer())
             .field("logQuery", bool())
             .field("intercept", object().field("enabled", bool()).field("bypass", arrayOf(string()))
-                    .field("trustBundle", nul()));
+                    .field("trustBundle", nul()))
+            .field("tls", object().field("clientHelloTimeoutMs", integer()).field("requireSniMatch", bool())
+                    .field("allowMissingSni", bool()).field("domainRulesOnSni", bool()))
+            .field("denyIpLiterals", bool())
+            .field("allowMethods", arrayOf(string()))
+            .field("mode", string());
 
     static final Set<String> OUTCOMES = Arrays.stream(Outcome.values()).map(Enum::name)
             .collect(Collectors.toUnmodifiableSet());

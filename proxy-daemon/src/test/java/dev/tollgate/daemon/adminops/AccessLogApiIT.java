@@ -308,7 +308,7 @@ class AccessLogApiIT {
         assertEquals(path, row.get(COLUMNS.indexOf("path")));
         assertEquals(reason, row.get(COLUMNS.indexOf("reason")));
         assertTrue(csv.text().contains(",\"/search,with \"\"quotes\"\"\nand a second line\","), csv.text());
-        assertTrue(csv.text().contains(",\"refused, because \"\"policy\"\" said so\r\nthen \"\"\"\" twice\"\r\n"),
+        assertTrue(csv.text().contains(",\"refused, because \"\"policy\"\" said so\r\nthen \"\"\"\" twice\",,,\r\n"),
                 csv.text());
     }
 
