@@ -10,8 +10,10 @@ import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.handler.ConnectHandler;
+import org.eclipse.jetty.util.BufferUtil;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.Promise;
+import org.eclipse.jetty.util.thread.Scheduler;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -21,12 +23,15 @@ import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Tunnels CONNECT requests (RFC 9110 9.3.6) through Jetty's ConnectHandler, overriding only its hooks:
  * policy and loop checks before dialling, the destination resolved once and checked on the address actually
- * dialled, 502/504 instead of Jetty's 500 when dialling fails, payload bytes counted in each direction, and
+ * dialled, 502/504 instead of Jetty's 500 when dialling fails, payload bytes counted in each direction, the
+ * client's ClientHello read as it passes ({@link ClientHelloWatch}: held first only where a rule needs it), and
  * one access record per tunnel when it closes. Everything that is not CONNECT passes to the wrapped handler.
+ * Past the usual size: the client side's connection carries the hold, which is the pipe's own read.
  */
 public class TunnelHandler extends ConnectHandler {
 
@@ -298,6 +303,9 @@ public class TunnelHandler extends ConnectHandler {
         private final ClientHelloWatch watch;
         /** The refusal of a ClientHello that came whole with the CONNECT: the tunnel closes as it opens. */
         private RequestRefusedException refusedEarly;
+        /** Held bytes let through but not yet handed on (more than one read's buffer holds), or null. */
+        private ByteBuffer released;
+        private Scheduler.Task helloTimeout;
 
         CountingDownstreamConnection(EndPoint endPoint, ConcurrentMap<String, Object> context) {
             super(endPoint, TunnelHandler.this.getExecutor(), TunnelHandler.this.getByteBufferPool(),
@@ -320,7 +328,7 @@ public class TunnelHandler extends ConnectHandler {
                 if (watch != null && watch.holding()) {
                     ByteBuffer held = watch.holdBuffer();
                     int from = held.limit();
-                    org.eclipse.jetty.util.BufferUtil.append(held, buffer);
+                    BufferUtil.append(held, buffer);
                     if (watch.held(from, false)) {
                         try {
                             buffer = watch.release();
@@ -348,8 +356,8 @@ public class TunnelHandler extends ConnectHandler {
             }
             if (watch != null && watch.holding()) {
                 long timeoutMs = config.tls().clientHelloTimeoutMs();
-                getScheduler().schedule(this::clientHelloTimedOut, timeoutMs,
-                        java.util.concurrent.TimeUnit.MILLISECONDS);
+                helloTimeout = getScheduler().schedule(this::clientHelloTimedOut, timeoutMs,
+                        TimeUnit.MILLISECONDS);
             }
             super.onOpen();
         }
@@ -370,6 +378,9 @@ public class TunnelHandler extends ConnectHandler {
          */
         @Override
         protected int read(EndPoint endPoint, ByteBuffer buffer) throws IOException {
+            if (released != null) {
+                return handOn(buffer);
+            }
             if (watch != null && watch.holding()) {
                 ByteBuffer held = watch.holdBuffer();
                 int from = held.limit();
@@ -377,11 +388,15 @@ public class TunnelHandler extends ConnectHandler {
                 if (read == 0 || !watch.held(from, read < 0)) {
                     return read < 0 ? -1 : 0;
                 }
-                ByteBuffer released = watch.release();
+                if (helloTimeout != null) {
+                    helloTimeout.cancel();
+                }
+                released = watch.release();
                 if (released == null || !released.hasRemaining()) {
+                    released = null;
                     return read < 0 ? -1 : 0;
                 }
-                return org.eclipse.jetty.util.BufferUtil.append(buffer, released);
+                return handOn(buffer);
             }
             int at = buffer.limit();
             int read = count(endPoint, buffer);
@@ -391,6 +406,18 @@ public class TunnelHandler extends ConnectHandler {
                 watch.observe(fresh);
             }
             return read;
+        }
+
+        /**
+         * Hands on as much of the released bytes as {@code buffer} takes (all of them: a read's buffer,
+         * TUNNEL_BUFFER_BYTES, is larger than what is held); the pipe reads again once it has been written.
+         */
+        private int handOn(ByteBuffer buffer) {
+            int n = BufferUtil.append(buffer, released);
+            if (!released.hasRemaining()) {
+                released = null;
+            }
+            return n;
         }
 
         private int count(EndPoint endPoint, ByteBuffer buffer) throws IOException {
