@@ -160,6 +160,55 @@ class EgressRulesIT {
         }
     }
 
+    /**
+     * A client may send its ClientHello in the same segment as its CONNECT, before the 200 (Jetty hands those bytes
+     * over with the upgrade, not through a read): they are held and judged all the same.
+     */
+    @Test
+    void aClientHelloSentWithTheConnectIsJudgedBeforeAnyOfItIsForwarded() throws Exception {
+        ClientTool.assumeInstalled("curl", "curl");
+        byte[] hello;
+        try (CapturingOrigin origin = CapturingOrigin.clientHellos()) {
+            ClientTool.run(dir, Duration.ofSeconds(60), "curl", "-s", "-k", "--max-time", "20", "--noproxy", "*",
+                    "https://localhost:" + origin.port() + "/");
+            hello = origin.nextHello().record();
+        }
+        try (dev.tollgate.daemon.EchoServer echo = dev.tollgate.daemon.EchoServer.start();
+             CapturingOrigin capture = CapturingOrigin.clientHellos();
+             RunningTollgate tollgate = RunningTollgate.start(dir, listener(echo.port(), capture.port(),
+                     "\"tls\": {\"requireSniMatch\": true}"))) {
+            try (java.net.Socket socket = connectWith(tollgate.port(), "localhost:" + echo.port(), hello)) {
+                assertTrue(RawHttpConnection.readHead(socket.getInputStream()).startsWith("HTTP/1.1 200"));
+                assertEquals(java.util.HexFormat.of().formatHex(hello), java.util.HexFormat.of().formatHex(
+                        socket.getInputStream().readNBytes(hello.length)), "passed on whole once judged");
+            }
+            try (java.net.Socket socket = connectWith(tollgate.port(), "127.0.0.1:" + capture.port(), hello)) {
+                assertTrue(RawHttpConnection.readHead(socket.getInputStream()).startsWith("HTTP/1.1 200"));
+                assertEquals(-1, socket.getInputStream().read(), "closed");
+            }
+            AccessRecord denied = tollgate.awaitRows(1, r -> r.port() == capture.port()).get(0);
+            assertEquals(Outcome.DENIED, denied.outcome(), denied::toString);
+            assertEquals("tls.requireSniMatch: the SNI localhost is not the CONNECT host 127.0.0.1", denied.reason());
+            assertEquals(0, capture.bytesReceived());
+            AccessRecord passed = tollgate.awaitRows(1, r -> r.port() == echo.port()).get(0);
+            assertEquals(Outcome.OK, passed.outcome(), passed::toString);
+            assertEquals("localhost", passed.sni());
+        }
+    }
+
+    /** Opens a connection to the proxy and writes the CONNECT and {@code payload} in one write. */
+    private static java.net.Socket connectWith(int proxyPort, String target, byte[] payload) throws Exception {
+        java.net.Socket socket = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), proxyPort);
+        socket.setSoTimeout(30_000);
+        java.io.ByteArrayOutputStream request = new java.io.ByteArrayOutputStream();
+        request.writeBytes(("CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+        request.writeBytes(payload);
+        socket.getOutputStream().write(request.toByteArray());
+        socket.getOutputStream().flush();
+        return socket;
+    }
+
     private static String listener(int port, String keys) {
         return listener(port, port, keys);
     }
