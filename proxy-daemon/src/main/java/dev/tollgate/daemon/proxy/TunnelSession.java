@@ -34,7 +34,7 @@ public final class TunnelSession {
     volatile String upstreamAddr;
     /** Intercepted tunnels: the TLS server name the client sent, or null (then the CONNECT host names it). */
     volatile String sni;
-    /** Tunnels not intercepted: what the client's ClientHello said, or null while nothing has been read. */
+    /** What the client's ClientHello said (intercepted tunnels too), or null while nothing has been read. */
     volatile ClientHello clientHello;
     /** Tunnels not intercepted: the look at the client's first bytes, or null (refused, intercepted). */
     volatile ClientHelloWatch clientHelloWatch;

@@ -89,6 +89,10 @@ class InterceptIT {
             assertEquals("localhost", tunnel.sni());
             assertTrue(tunnel.reason().startsWith("intercepted"), tunnel.reason());
             assertTrue(tunnel.bytesFromClient() > 0 && tunnel.bytesToClient() > 0, tunnel.toString());
+            // The ClientHello Tollgate's own TLS server received, read as every tunnel's is (issue #22).
+            assertEquals("TLSv1.3", tunnel.tlsVersion());
+            assertTrue(tunnel.ja4().startsWith("t13d"), tunnel.ja4());
+            assertTrue(tunnel.alpn().contains("http/1.1"), tunnel.alpn());
             assertEquals(2, tollgate.rows().size(), "rows: " + tollgate.rows());
         }
     }
