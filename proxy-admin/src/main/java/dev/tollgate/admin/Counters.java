@@ -14,6 +14,8 @@ import java.util.Map;
  * @param tunnelsOpened         CONNECT tunnels established
  * @param refusalsByOutcome     requests not forwarded, by outcome (DENIED, LOOP, BAD_REQUEST, ...; only those seen)
  * @param upstreamFailures      requests that failed at the origin (UPSTREAM_UNREACHABLE, _TIMEOUT, _RESET)
+ * @param wouldDeny             requests and tunnels a listener in report mode let through that an egress rule
+ *                              would have refused (rows with outcome OK and reason {@code WOULD_DENY: ...})
  */
 public record Counters(
         long requests,
@@ -24,5 +26,6 @@ public record Counters(
         long activeTunnels,
         long tunnelsOpened,
         Map<String, Long> refusalsByOutcome,
-        long upstreamFailures) {
+        long upstreamFailures,
+        long wouldDeny) {
 }

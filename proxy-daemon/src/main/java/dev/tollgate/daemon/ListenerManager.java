@@ -464,7 +464,7 @@ final class ListenerManager implements AutoCloseable {
     private Handler newChain(ListenerConfig config, Drain drain) {
         ParentProxy parent = ParentProxy.of(config.upstreamProxy());
         AdmissionGate gate = new AdmissionGate(new AccessPolicy(config), loopGuard,
-                ProxyAuthenticator.of(config.auth()), parent);
+                ProxyAuthenticator.of(config.auth()), parent, config.reportsOnly());
         ForwardProxyHandler forward = new ForwardProxyHandler(config, gate, parent, loopGuard);
         Interception interception = config.intercept().enabled()
                 ? new TlsInterception(config.intercept(), leafCertificates.get()) : Interception.OFF;

@@ -25,9 +25,16 @@ import java.util.Objects;
  * @param bytesFromClient   body (tunnel: payload) bytes received from the client
  * @param bytesToClient     body (tunnel: payload) bytes sent to the client
  * @param upstreamAddr      the IP address actually dialled, or {@code null}
- * @param sni               the TLS server name the client sent (intercepted tunnels), or {@code null}
+ * @param sni               the TLS server name the client sent (tunnels and intercepted tunnels), or {@code null}
  * @param outcome           how it ended
  * @param reason            one line saying why, for anything but OK; {@code null} for OK
+ * @param alpn              tunnels: the ALPN protocols the client's ClientHello offered, comma-separated, or
+ *                          {@code null}
+ * @param tlsVersion        tunnels: the highest TLS version the ClientHello offered ({@code TLSv1.3}), {@code none}
+ *                          when the client's first bytes were not TLS, {@code unknown} when no whole ClientHello
+ *                          came within the bounds, {@code null} when the client sent nothing in time (or for a
+ *                          request)
+ * @param ja4               tunnels: the ClientHello's JA4 fingerprint, or {@code null}
  */
 public record AccessRecord(
         Long id,
@@ -50,7 +57,10 @@ public record AccessRecord(
         String upstreamAddr,
         String sni,
         Outcome outcome,
-        String reason) {
+        String reason,
+        String alpn,
+        String tlsVersion,
+        String ja4) {
 
     public AccessRecord {
         Objects.requireNonNull(node, "node");
@@ -59,10 +69,20 @@ public record AccessRecord(
         Objects.requireNonNull(outcome, "outcome");
     }
 
+    /** A record without what a ClientHello tells (requests, refusals, and every record made before V10). */
+    public AccessRecord(Long id, long tsMs, long durationMs, String node, String listener, String clientAddr,
+                        int clientPort, String username, Kind kind, String protocol, String method, String host,
+                        int port, String path, int status, long bytesFromClient, long bytesToClient,
+                        String upstreamAddr, String sni, Outcome outcome, String reason) {
+        this(id, tsMs, durationMs, node, listener, clientAddr, clientPort, username, kind, protocol, method, host,
+                port, path, status, bytesFromClient, bytesToClient, upstreamAddr, sni, outcome, reason, null, null,
+                null);
+    }
+
     /** This record as stored under the given row id. */
     public AccessRecord withId(long rowId) {
         return new AccessRecord(rowId, tsMs, durationMs, node, listener, clientAddr, clientPort, username, kind,
                 protocol, method, host, port, path, status, bytesFromClient, bytesToClient, upstreamAddr, sni,
-                outcome, reason);
+                outcome, reason, alpn, tlsVersion, ja4);
     }
 }

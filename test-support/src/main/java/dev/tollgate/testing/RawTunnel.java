@@ -110,6 +110,16 @@ public final class RawTunnel implements AutoCloseable {
         bytesSent += bytes.length;
     }
 
+    /** Reads exactly {@code n} bytes from the tunnel (failing at its end). */
+    public byte[] readExactly(int n) throws IOException {
+        byte[] bytes = socket.getInputStream().readNBytes(n);
+        bytesReceived += bytes.length;
+        if (bytes.length < n) {
+            throw new java.io.EOFException("the tunnel ended after " + bytes.length + " of " + n + " bytes");
+        }
+        return bytes;
+    }
+
     /** Half-closes: tells the far side that the client has nothing more to send (RFC 9112 9.6). */
     public void shutdownOutput() throws IOException {
         socket.shutdownOutput();

@@ -15,7 +15,7 @@ final class AccessRecordFields {
 
     static final List<String> COLUMNS = List.of("id", "ts", "duration_ms", "node", "listener", "client_addr",
             "client_port", "username", "kind", "protocol", "method", "host", "port", "path", "status",
-            "bytes_from_client", "bytes_to_client", "upstream_addr", "sni", "outcome", "reason");
+            "bytes_from_client", "bytes_to_client", "upstream_addr", "sni", "outcome", "reason", "alpn", "tls_version", "ja4");
 
     private AccessRecordFields() {
     }
@@ -25,7 +25,7 @@ final class AccessRecordFields {
         return new Object[] {r.id(), Instant.ofEpochMilli(r.tsMs()).toString(), r.durationMs(), r.node(),
                 r.listener(), r.clientAddr(), r.clientPort(), r.username(), r.kind().name(), r.protocol(),
                 r.method(), r.host(), r.port(), r.path(), r.status(), r.bytesFromClient(), r.bytesToClient(),
-                r.upstreamAddr(), r.sni(), r.outcome().name(), r.reason()};
+                r.upstreamAddr(), r.sni(), r.outcome().name(), r.reason(), r.alpn(), r.tlsVersion(), r.ja4()};
     }
 
     /** The record as a JSON object, every column present (null where the column is null). */

@@ -36,6 +36,15 @@ import java.util.regex.Pattern;
  * @param logQuery                  whether the access log keeps query strings (off: paths only, like Squid's
  *                                  strip_query_terms)
  * @param intercept                 TLS interception of CONNECT tunnels (off by default; docs/interception.md)
+ * @param tls                       what is read of, and required of, each tunnel's ClientHello
+ * @param denyIpLiterals            whether requests and CONNECTs naming an IP address literal rather than a name
+ *                                  are refused (403)
+ * @param allowMethods              when not empty, the only methods forwarded (CONNECT is not one: tunnels have
+ *                                  {@code connectPorts}); others are refused with 403
+ * @param mode                      {@code enforce} (the default) or {@code report}: in report mode the egress
+ *                                  rules ({@code allowDestinations}, {@code connectPorts}, {@code denyIpLiterals},
+ *                                  {@code allowMethods}, {@code tls}) let through what they would refuse, and the
+ *                                  row says {@code WOULD_DENY: <rule>}; the others still refuse
  */
 public record ListenerConfig(
         String name,
@@ -55,7 +64,11 @@ public record ListenerConfig(
         Long requestHeaderTimeoutMs,
         Long requestBodyStallTimeoutMs,
         Boolean logQuery,
-        InterceptConfig intercept) {
+        InterceptConfig intercept,
+        TlsRulesConfig tls,
+        Boolean denyIpLiterals,
+        List<String> allowMethods,
+        String mode) {
 
     public static final String DEFAULT_NAME = "default";
     public static final String DEFAULT_HOST = "127.0.0.1";
@@ -72,6 +85,8 @@ public record ListenerConfig(
     public static final String FORWARDED_FOR_OFF = "off";
     public static final String FORWARDED_FOR_ON = "on";
     public static final String FORWARDED_FOR_DELETE = "delete";
+    public static final String MODE_ENFORCE = "enforce";
+    public static final String MODE_REPORT = "report";
     public static final int DEFAULT_MAX_CONNECTIONS = 4096;
     public static final int MAX_MAX_CONNECTIONS = 1_000_000;
     public static final long DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -81,6 +96,8 @@ public record ListenerConfig(
     public static final long MAX_TIMEOUT_MS = 86_400_000;
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+    /** A method is a token (RFC 9110 9.1, 5.6.2). */
+    private static final Pattern METHOD = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}");
 
     public ListenerConfig {
         name = name == null ? DEFAULT_NAME : name;
@@ -116,6 +133,30 @@ public record ListenerConfig(
                 DEFAULT_REQUEST_BODY_STALL_TIMEOUT_MS, 1, MAX_TIMEOUT_MS);
         logQuery = logQuery != null && logQuery;
         intercept = intercept == null ? InterceptConfig.off() : intercept;
+        tls = tls == null ? TlsRulesConfig.defaults() : tls;
+        denyIpLiterals = denyIpLiterals != null && denyIpLiterals;
+        allowMethods = methods(allowMethods);
+        mode = mode == null ? MODE_ENFORCE : mode;
+        if (!List.of(MODE_ENFORCE, MODE_REPORT).contains(mode)) {
+            throw new IllegalArgumentException("mode: \"" + mode + "\" is not one of \"enforce\", \"report\"");
+        }
+    }
+
+    /** Whether the egress rules only report what they would refuse ({@code mode: "report"}). */
+    public boolean reportsOnly() {
+        return MODE_REPORT.equals(mode);
+    }
+
+    /** As the canonical constructor, without the egress keys of issue #22 (each then at its default). */
+    public ListenerConfig(String name, String host, Integer port, List<Object> connectPorts, List<String> allowClients,
+                          List<String> allowDestinations, List<String> denyDestinations, Boolean allowLocalHost,
+                          AuthConfig auth, String forwardedFor, UpstreamProxyConfig upstreamProxy,
+                          Integer maxConnections, Long connectTimeoutMs, Long idleTimeoutMs,
+                          Long requestHeaderTimeoutMs, Long requestBodyStallTimeoutMs, Boolean logQuery,
+                          InterceptConfig intercept) {
+        this(name, host, port, connectPorts, allowClients, allowDestinations, denyDestinations, allowLocalHost, auth,
+                forwardedFor, upstreamProxy, maxConnections, connectTimeoutMs, idleTimeoutMs, requestHeaderTimeoutMs,
+                requestBodyStallTimeoutMs, logQuery, intercept, null, null, null, null);
     }
 
     /** The listener the daemon runs when the config declares none. */
@@ -127,6 +168,24 @@ public record ListenerConfig(
     public static ListenerConfig named(String name) {
         return new ListenerConfig(name, null, null, null, null, null, null, null, null, null, null, null, null,
                 null, null, null, null, null);
+    }
+
+    private static List<String> methods(List<String> values) {
+        if (values == null) {
+            return List.of();
+        }
+        for (int i = 0; i < values.size(); i++) {
+            String value = values.get(i);
+            if (value == null || !METHOD.matcher(value).matches()) {
+                throw new IllegalArgumentException("allowMethods[" + i + "]: " + (value == null ? "null"
+                        : "\"" + value + "\"") + " is not a method (a token of 1 to 32 characters, e.g. GET)");
+            }
+            if ("CONNECT".equals(value)) {
+                throw new IllegalArgumentException("allowMethods[" + i + "]: CONNECT is not a forwarded method;"
+                        + " tunnels are governed by connectPorts");
+            }
+        }
+        return List.copyOf(values);
     }
 
     private static List<String> cidrs(String key, List<String> values, List<String> defaults) {

@@ -92,6 +92,9 @@ public final class AccessRecorder implements RequestLog {
         } else {
             outcome = facts.outcome;
             reason = facts.reason;
+            if (facts.wouldDeny != null && outcome == Outcome.OK) {
+                reason = TunnelSession.WOULD_DENY + facts.wouldDeny + (reason == null ? "" : "; " + reason);
+            }
         }
         TunnelSession intercepted = facts == null ? null : facts.intercepted;
         if (intercepted != null) {

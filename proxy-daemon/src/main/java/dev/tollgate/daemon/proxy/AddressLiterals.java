@@ -26,4 +26,21 @@ final class AddressLiterals {
             return null;
         }
     }
+
+    /**
+     * Whether a host names an address rather than a DNS name, in any spelling a resolver would read as one:
+     * IPv6 (it has a colon), or a last label that is all digits or starts with {@code 0x} ({@code 10.0.0.1},
+     * {@code 127.1}, {@code 2130706433}, {@code 0x7f.1}), since no top-level domain is numeric (RFC 3696 2).
+     */
+    static boolean isLiteral(String host) {
+        if (host == null || host.isEmpty()) {
+            return false;
+        }
+        if (host.indexOf(':') >= 0) {
+            return true;
+        }
+        String h = host.endsWith(".") ? host.substring(0, host.length() - 1) : host;
+        String last = h.substring(h.lastIndexOf('.') + 1).toLowerCase(java.util.Locale.ROOT);
+        return !last.isEmpty() && (last.chars().allMatch(Character::isDigit) || last.startsWith("0x"));
+    }
 }

@@ -1,5 +1,7 @@
 package dev.tollgate.daemon.proxy;
 
+import dev.tollgate.daemon.tls.ClientHello;
+
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 
@@ -22,23 +24,70 @@ public final class AdmissionGate {
     private final LoopGuard loopGuard;
     private final ProxyAuthenticator authenticator;
     private final ParentProxy parent;
+    private final boolean reportsOnly;
 
     public AdmissionGate(AccessPolicy policy, LoopGuard loopGuard, ProxyAuthenticator authenticator,
                          ParentProxy parent) {
+        this(policy, loopGuard, authenticator, parent, false);
+    }
+
+    /**
+     * @param reportsOnly the listener's {@code mode: "report"}: refusals by the egress rules
+     *                    ({@link RequestRefusedException#reportable()}) are handed to the exchange's
+     *                    {@link WouldDeny} instead of thrown
+     */
+    public AdmissionGate(AccessPolicy policy, LoopGuard loopGuard, ProxyAuthenticator authenticator,
+                         ParentProxy parent, boolean reportsOnly) {
         this.policy = policy;
         this.loopGuard = loopGuard;
         this.authenticator = authenticator;
         this.parent = parent;
+        this.reportsOnly = reportsOnly;
+    }
+
+    /**
+     * Where a listener in report mode notes what an egress rule would have refused: the exchange's row says
+     * {@code WOULD_DENY: <reason>} (the first such reason) with outcome OK.
+     */
+    @FunctionalInterface
+    public interface WouldDeny {
+        /** For checks whose exchange has no row to tell (a dial checked again): the reason is dropped. */
+        WouldDeny NONE = reason -> {
+        };
+
+        void wouldDeny(String reason);
+    }
+
+    @FunctionalInterface
+    private interface Check {
+        void run() throws RequestRefusedException;
+    }
+
+    /** Runs a check; in report mode an egress rule's refusal goes to {@code sink} instead. */
+    private void apply(Check check, WouldDeny sink) throws RequestRefusedException {
+        try {
+            check.run();
+        } catch (RequestRefusedException refused) {
+            if (!reportsOnly || !refused.reportable()) {
+                throw refused;
+            }
+            sink.wouldDeny(refused.reason());
+        }
     }
 
     /** What the request asks for: a request forwarded (plain or decrypted) or a tunnel (CONNECT). */
     public enum Exchange {
-        FORWARD, TUNNEL
+        FORWARD, TUNNEL, INTERCEPTED_TUNNEL;
+
+        boolean isTunnel() {
+            return this != FORWARD;
+        }
     }
 
     /**
      * Step 1, on what the request says, before anything is resolved or dialled.
      *
+     * @param method             the request's method ({@code CONNECT} for a tunnel)
      * @param via                the request's {@code Via} field values
      * @param client             the client's socket address
      * @param proxyAuthorization the request's {@code Proxy-Authorization}, or null
@@ -47,17 +96,45 @@ public final class AdmissionGate {
      * @param exchange           a forwarded request or a tunnel (which {@code connectPorts} applies to)
      * @return the authenticated user name, or null when the listener does not authenticate
      */
-    public String admit(Iterable<String> via, InetAddress client, String proxyAuthorization, String host, int port,
-                        Exchange exchange) throws RequestRefusedException {
+    public String admit(String method, Iterable<String> via, InetAddress client, String proxyAuthorization,
+                        String host, int port, Exchange exchange) throws RequestRefusedException {
+        return admit(method, via, client, proxyAuthorization, host, port, exchange, WouldDeny.NONE);
+    }
+
+    /** As {@link #admit(String, Iterable, InetAddress, String, String, int, Exchange)}, reporting to {@code sink}. */
+    public String admit(String method, Iterable<String> via, InetAddress client, String proxyAuthorization,
+                        String host, int port, Exchange exchange, WouldDeny sink) throws RequestRefusedException {
         loopGuard.checkVia(via);
         policy.checkClient(client);
         String username = authenticator.authenticate(proxyAuthorization);
+        if (exchange == Exchange.FORWARD) {
+            apply(() -> policy.checkMethod(method), sink);
+        }
+        apply(() -> policy.checkIpLiteral(host), sink);
         policy.checkDestinationName(host);
         if (parent.appliesTo(host)) {
             // The parent resolves the name: the rules see the name, and the address of a literal.
-            checkDial(host, AddressLiterals.parse(host), port, exchange);
+            checkDial(host, AddressLiterals.parse(host), port, exchange, sink);
+        } else if (reportsOnly && exchange == Exchange.FORWARD) {
+            previewDial(host, port, sink);
         }
         return username;
+    }
+
+    /**
+     * Report mode, forwarded requests: the address rules run again where Jetty's client dials
+     * ({@code GuardedResolver}), on a connection that may serve many requests, where no request's row can be told
+     * what they would have refused. So they are run here first, on the name resolved the same way, for this
+     * request's row. Only the reportable rules are noted; the others refuse at the dial as always.
+     */
+    private void previewDial(String host, int port, WouldDeny sink) {
+        try {
+            for (InetAddress address : InetAddress.getAllByName(host)) {
+                checkDial(host, address, port, Exchange.FORWARD, sink);
+            }
+        } catch (java.io.IOException refusedOrUnresolvable) {
+            // Refused for good, or not resolvable: the dial says so, as it would in enforce mode.
+        }
     }
 
     /**
@@ -66,13 +143,42 @@ public final class AdmissionGate {
      * is named a loop whatever its port.
      */
     public void checkDial(String host, InetAddress address, int port, Exchange exchange) throws RequestRefusedException {
+        checkDial(host, address, port, exchange, WouldDeny.NONE);
+    }
+
+    /** As {@link #checkDial(String, InetAddress, int, Exchange)}, reporting to {@code sink}. */
+    public void checkDial(String host, InetAddress address, int port, Exchange exchange, WouldDeny sink)
+            throws RequestRefusedException {
         if (address != null) {
             loopGuard.checkDestination(new InetSocketAddress(address, port));
         }
-        if (exchange == Exchange.TUNNEL) {
-            policy.checkConnectPort(port);
+        if (exchange.isTunnel()) {
+            apply(() -> policy.checkConnectPort(port), sink);
         }
-        policy.checkDestination(host, address);
+        apply(() -> policy.checkDestination(host, address, exchange == Exchange.TUNNEL && policy.sniDecides(host)),
+                sink);
+    }
+
+    /**
+     * Whether a tunnel (not intercepted) to {@code host} must hold its client's first bytes until its ClientHello
+     * is read, because a rule looks at it ({@link #checkClientHello}).
+     */
+    public boolean holdsClientHello(String host) {
+        return policy.holdsClientHello(host, reportsOnly);
+    }
+
+    /**
+     * Step 3, tunnels that are not intercepted: the client's ClientHello ({@code hello} null when none came in time),
+     * against {@code tls.requireSniMatch} and, for an address literal, the domain patterns
+     * ({@code tls.domainRulesOnSni}).
+     */
+    public void checkClientHello(String host, ClientHello hello) throws RequestRefusedException {
+        checkClientHello(host, hello, WouldDeny.NONE);
+    }
+
+    /** As {@link #checkClientHello(String, ClientHello)}, reporting to {@code sink}. */
+    public void checkClientHello(String host, ClientHello hello, WouldDeny sink) throws RequestRefusedException {
+        apply(() -> policy.checkClientHello(host, hello), sink);
     }
 
     /** Before the parent proxy itself is dialled: never one of this proxy's own sockets (508). */

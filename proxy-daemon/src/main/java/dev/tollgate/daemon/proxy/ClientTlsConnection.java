@@ -1,5 +1,7 @@
 package dev.tollgate.daemon.proxy;
 
+import dev.tollgate.daemon.tls.ClientHello;
+import dev.tollgate.daemon.tls.ClientHelloReader;
 import dev.tollgate.daemon.tls.LeafKeyManager;
 import org.eclipse.jetty.io.ByteBufferPool;
 import org.eclipse.jetty.io.EndPoint;
@@ -7,6 +9,8 @@ import org.eclipse.jetty.io.ssl.SslConnection;
 import org.eclipse.jetty.io.ssl.SslHandshakeListener;
 
 import javax.net.ssl.SSLEngine;
+import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 
@@ -21,6 +25,8 @@ final class ClientTlsConnection extends SslConnection {
     private volatile Throwable handshakeFailure;
     /** Whether Tollgate had sent its certificate when the handshake failed: then the client refused it. */
     private volatile boolean certificateSent;
+    /** Reads the client's ClientHello for the tunnel row's alpn, tls_version and ja4; null once it has. */
+    private ClientHelloReader helloReader = new ClientHelloReader();
 
     ClientTlsConnection(ByteBufferPool pool, Executor executor, EndPoint endPoint, SSLEngine engine,
                         TunnelSession session, Consumer<TunnelSession> closed) {
@@ -39,6 +45,26 @@ final class ClientTlsConnection extends SslConnection {
                 handshakeFailure = failure;
             }
         });
+    }
+
+    /**
+     * Reads what the client sent as Jetty's TLS engine receives it: the first record, the ClientHello, is also read
+     * by the reader tunnels use, so that an intercepted tunnel's row has the same columns as any tunnel's.
+     */
+    @Override
+    protected int networkFill(ByteBuffer input) throws IOException {
+        int from = input.limit();
+        int read = super.networkFill(input);
+        if (read > 0 && helloReader != null) {
+            ByteBuffer fresh = input.duplicate();
+            fresh.position(from);
+            ClientHello hello = helloReader.offer(fresh);
+            if (hello != null) {
+                session.clientHello = hello;
+                helloReader = null;
+            }
+        }
+        return read;
     }
 
     @Override

@@ -21,6 +21,8 @@ final class ExchangeFacts {
     volatile String username;
     /** The intercepted tunnel this request was decrypted from (an INTERCEPT row), or null. */
     volatile TunnelSession intercepted;
+    /** Report mode: what the first egress rule to object would have refused, or null. */
+    volatile String wouldDeny;
     /** Set when the client's request body failed: the answer and outcome, whatever the upstream did next. */
     volatile RequestRefusedException clientFailure;
 

@@ -163,8 +163,14 @@ public class ForwardProxyHandler extends ProxyHandler.Forward {
         if (intercepted == null) {
             checkTargetAuthority(request.getHttpURI());
         }
-        facts.username = gate.admit(request.getHeaders().getValuesList(HttpHeader.VIA), ClientAddress.of(request),
-                request.getHeaders().get(HttpHeader.PROXY_AUTHORIZATION), host, port, AdmissionGate.Exchange.FORWARD);
+        facts.username = gate.admit(request.getMethod(), request.getHeaders().getValuesList(HttpHeader.VIA),
+                ClientAddress.of(request),
+                request.getHeaders().get(HttpHeader.PROXY_AUTHORIZATION), host, port, AdmissionGate.Exchange.FORWARD,
+                reason -> {
+                    if (facts.wouldDeny == null) {
+                        facts.wouldDeny = reason;
+                    }
+                });
     }
 
     /**

@@ -13,6 +13,7 @@ public final class RequestRefusedException extends IOException {
     private final int status;
     private final Outcome outcome;
     private final String username;
+    private final boolean reportable;
 
     public RequestRefusedException(int status, Outcome outcome, String reason) {
         this(status, outcome, reason, null);
@@ -20,10 +21,29 @@ public final class RequestRefusedException extends IOException {
 
     /** A refusal that knows who asked: a failed proxy authentication names the user tried. */
     public RequestRefusedException(int status, Outcome outcome, String reason, String username) {
+        this(status, outcome, reason, username, false);
+    }
+
+    private RequestRefusedException(int status, Outcome outcome, String reason, String username,
+                                    boolean reportable) {
         super(reason);
         this.status = status;
         this.outcome = outcome;
         this.username = username;
+        this.reportable = reportable;
+    }
+
+    /**
+     * A refusal by an egress rule, which a listener in report mode lets through as {@code WOULD_DENY}
+     * (docs/policy.md, "Report mode").
+     */
+    static RequestRefusedException byEgressRule(String reason) {
+        return new RequestRefusedException(403, Outcome.DENIED, reason, null, true);
+    }
+
+    /** Whether a listener in report mode lets this refusal through ({@link #byEgressRule}). */
+    public boolean reportable() {
+        return reportable;
     }
 
     /** A refusal is an answer, not a bug: no stack trace to fill. */

@@ -10,8 +10,10 @@ import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.handler.ConnectHandler;
+import org.eclipse.jetty.util.BufferUtil;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.Promise;
+import org.eclipse.jetty.util.thread.Scheduler;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -21,12 +23,15 @@ import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Tunnels CONNECT requests (RFC 9110 9.3.6) through Jetty's ConnectHandler, overriding only its hooks:
  * policy and loop checks before dialling, the destination resolved once and checked on the address actually
- * dialled, 502/504 instead of Jetty's 500 when dialling fails, payload bytes counted in each direction, and
+ * dialled, 502/504 instead of Jetty's 500 when dialling fails, payload bytes counted in each direction, the
+ * client's ClientHello read as it passes ({@link ClientHelloWatch}: held first only where a rule needs it), and
  * one access record per tunnel when it closes. Everything that is not CONNECT passes to the wrapped handler.
+ * Past the usual size: the client side's connection carries the hold, which is the pipe's own read.
  */
 public class TunnelHandler extends ConnectHandler {
 
@@ -85,10 +90,12 @@ public class TunnelHandler extends ConnectHandler {
                 throw new RequestRefusedException(BAD_REQUEST, Outcome.BAD_REQUEST, "CONNECT needs host:port as its"
                         + " target (RFC 9110 9.3.6), got \"" + serverAddress + "\"");
             }
-            session.username = gate.admit(request.getHeaders().getValuesList(HttpHeader.VIA),
+            boolean intercepted = interception.intercepts(target.host());
+            session.username = gate.admit(request.getMethod(), request.getHeaders().getValuesList(HttpHeader.VIA),
                     ClientAddress.of(request), request.getHeaders().get(HttpHeader.PROXY_AUTHORIZATION), target.host(),
-                    target.port(), AdmissionGate.Exchange.TUNNEL);
-            if (interception.intercepts(target.host())) {
+                    target.port(), intercepted ? AdmissionGate.Exchange.INTERCEPTED_TUNNEL
+                            : AdmissionGate.Exchange.TUNNEL, session::wouldDeny);
+            if (intercepted) {
                 checkInterceptedDestination(target, session);
                 openTunnels.add(session, drain);
                 interception.begin(request, response, callback, session, openTunnels::remove);
@@ -98,6 +105,8 @@ public class TunnelHandler extends ConnectHandler {
             refuse(request, response, callback, session, refused);
             return;
         }
+        session.clientHelloWatch = new ClientHelloWatch(target.host(), gate, session,
+                config.tls().clientHelloTimeoutMs());
         super.handleConnect(request, response, new EstablishedResponseCallback(response, callback), serverAddress);
     }
 
@@ -123,7 +132,7 @@ public class TunnelHandler extends ConnectHandler {
         SocketChannel channel = null;
         try {
             InetSocketAddress address = new InetSocketAddress(InetAddress.getByName(host), port);
-            gate.checkDial(host, address.getAddress(), port, AdmissionGate.Exchange.TUNNEL);
+            gate.checkDial(host, address.getAddress(), port, AdmissionGate.Exchange.TUNNEL, session::wouldDeny);
             session.upstreamAddr = address.getAddress().getHostAddress();
             channel = SocketChannel.open();
             channel.socket().setTcpNoDelay(true);
@@ -150,7 +159,8 @@ public class TunnelHandler extends ConnectHandler {
         try {
             InetAddress address = InetAddress.getByName(target.host());
             session.upstreamAddr = address.getHostAddress();
-            gate.checkDial(target.host(), address, target.port(), AdmissionGate.Exchange.TUNNEL);
+            gate.checkDial(target.host(), address, target.port(), AdmissionGate.Exchange.INTERCEPTED_TUNNEL,
+                    session::wouldDeny);
         } catch (IOException e) {
             throw UpstreamFailures.classify(e, target.host() + ":" + target.port(), false);
         }
@@ -242,6 +252,7 @@ public class TunnelHandler extends ConnectHandler {
     }
 
     private void closed(TunnelSession session, boolean upstreamSide, Throwable cause) {
+        session.clientHelloDone();
         // Past the drain's deadline the listener closes the tunnel itself (its connections then see a closed
         // channel): that is how a stop ends a tunnel, not an upstream reset or a client abort.
         session.connectionClosed(upstreamSide, drain.isOver() ? null : cause);
@@ -288,26 +299,128 @@ public class TunnelHandler extends ConnectHandler {
     /** The client side: counts bytes from the client, including those that arrived with the CONNECT. */
     private final class CountingDownstreamConnection extends DownstreamConnection {
         private final TunnelSession session;
+        /** The look at the ClientHello, or null (an intercepted tunnel has none). */
+        private final ClientHelloWatch watch;
+        /** The refusal of a ClientHello that came whole with the CONNECT: the tunnel closes as it opens. */
+        private RequestRefusedException refusedEarly;
+        /** Held bytes let through but not yet handed on (more than one read's buffer holds), or null. */
+        private ByteBuffer released;
+        private Scheduler.Task helloTimeout;
 
         CountingDownstreamConnection(EndPoint endPoint, ConcurrentMap<String, Object> context) {
             super(endPoint, TunnelHandler.this.getExecutor(), TunnelHandler.this.getByteBufferPool(),
                     context);
             this.session = session(context);
+            this.watch = session.clientHelloWatch;
             if (endPoint instanceof ResetReportingEndPoint client) {
                 client.beforeClientSeesEnd(session::journalBeforeClientSeesEnd);
             }
         }
 
+        /**
+         * Bytes the client sent with its CONNECT, before the 200: the start of its ClientHello, maybe all of it. A
+         * holding tunnel keeps them back (and, when they are the whole ClientHello, is judged at once).
+         */
         @Override
         public void onUpgradeTo(ByteBuffer buffer) {
-            if (buffer != null) {
+            if (buffer != null && buffer.hasRemaining()) {
                 session.bytesFromClient.add(buffer.remaining());
+                if (watch != null && watch.holding()) {
+                    ByteBuffer held = watch.holdBuffer();
+                    int from = held.limit();
+                    BufferUtil.append(held, buffer);
+                    if (watch.held(from, false)) {
+                        try {
+                            buffer = watch.release();
+                        } catch (RequestRefusedException refused) {
+                            refusedEarly = refused;
+                            buffer = null;
+                        }
+                    } else {
+                        buffer = null;
+                    }
+                } else if (watch != null) {
+                    watch.observe(buffer);
+                }
             }
             super.onUpgradeTo(buffer);
         }
 
         @Override
+        public void onOpen() {
+            if (refusedEarly != null) {
+                super.onOpen();
+                close(refusedEarly);
+                getConnection().close();
+                return;
+            }
+            if (watch != null && watch.holding()) {
+                long timeoutMs = config.tls().clientHelloTimeoutMs();
+                helloTimeout = getScheduler().schedule(this::clientHelloTimedOut, timeoutMs,
+                        TimeUnit.MILLISECONDS);
+            }
+            super.onOpen();
+        }
+
+        /** A holding tunnel whose ClientHello has not come in time is closed; one judged already goes on. */
+        private void clientHelloTimedOut() {
+            RequestRefusedException refused = watch.expire();
+            if (refused != null) {
+                close(refused);
+                getConnection().close();
+            }
+        }
+
+        /**
+         * Reads what the client sent. A holding tunnel reads into its hold buffer and hands nothing on (0 bytes read)
+         * until its ClientHello has been judged; then everything held at once, or, refused, nothing: the exception
+         * closes both sides.
+         */
+        @Override
         protected int read(EndPoint endPoint, ByteBuffer buffer) throws IOException {
+            if (released != null) {
+                return handOn(buffer);
+            }
+            if (watch != null && watch.holding()) {
+                ByteBuffer held = watch.holdBuffer();
+                int from = held.limit();
+                int read = count(endPoint, held);
+                if (read == 0 || !watch.held(from, read < 0)) {
+                    return read < 0 ? -1 : 0;
+                }
+                if (helloTimeout != null) {
+                    helloTimeout.cancel();
+                }
+                released = watch.release();
+                if (released == null || !released.hasRemaining()) {
+                    released = null;
+                    return read < 0 ? -1 : 0;
+                }
+                return handOn(buffer);
+            }
+            int at = buffer.limit();
+            int read = count(endPoint, buffer);
+            if (read > 0 && watch != null) {
+                ByteBuffer fresh = buffer.duplicate();
+                fresh.position(at);
+                watch.observe(fresh);
+            }
+            return read;
+        }
+
+        /**
+         * Hands on as much of the released bytes as {@code buffer} takes (all of them: a read's buffer,
+         * TUNNEL_BUFFER_BYTES, is larger than what is held); the pipe reads again once it has been written.
+         */
+        private int handOn(ByteBuffer buffer) {
+            int n = BufferUtil.append(buffer, released);
+            if (!released.hasRemaining()) {
+                released = null;
+            }
+            return n;
+        }
+
+        private int count(EndPoint endPoint, ByteBuffer buffer) throws IOException {
             int read;
             try {
                 read = super.read(endPoint, buffer);

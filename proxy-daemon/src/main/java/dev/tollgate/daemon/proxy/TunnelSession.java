@@ -1,5 +1,6 @@
 package dev.tollgate.daemon.proxy;
 
+import dev.tollgate.daemon.tls.ClientHello;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
@@ -15,6 +16,8 @@ import java.util.concurrent.atomic.LongAdder;
 public final class TunnelSession {
 
     private static final int ESTABLISHED = 200;
+    /** How a row in report mode starts its reason: the exchange passed, a rule would have refused it. */
+    public static final String WOULD_DENY = "WOULD_DENY: ";
     /** Request attribute of each decrypted request of an intercepted tunnel: the tunnel's session. */
     static final String INTERCEPTED_ATTRIBUTE = TunnelSession.class.getName() + ".intercepted";
 
@@ -31,8 +34,15 @@ public final class TunnelSession {
     volatile String upstreamAddr;
     /** Intercepted tunnels: the TLS server name the client sent, or null (then the CONNECT host names it). */
     volatile String sni;
+    /** What the client's ClientHello said (intercepted tunnels too), or null while nothing has been read. */
+    volatile ClientHello clientHello;
+    /** Tunnels not intercepted: the look at the client's first bytes, or null (refused, intercepted). */
+    volatile ClientHelloWatch clientHelloWatch;
     /** Intercepted tunnels: the decrypted requests recorded as INTERCEPT rows. */
     final LongAdder interceptedRequests = new LongAdder();
+    /** Report mode: what the first egress rule to object would have refused, or null. */
+    private final java.util.concurrent.atomic.AtomicReference<String> wouldDeny =
+            new java.util.concurrent.atomic.AtomicReference<>();
     /** The proxy-auth user: the authenticated one, or the one a failed attempt named. */
     volatile String username;
     /** The first side to fail, as the row will say it, or null while none has. */
@@ -169,6 +179,35 @@ public final class TunnelSession {
                 : " (connection ended: " + cause + ")"));
     }
 
+    /** Called once the client's first bytes have been read (or waited for): the row's sni, alpn, tls_version, ja4. */
+    void sawClientHello(ClientHello hello) {
+        clientHello = hello;
+        if (hello != null && hello.sni() != null) {
+            sni = hello.sni();
+        }
+    }
+
+    /**
+     * Called when a rule on the ClientHello refuses an established tunnel, before it is closed: the row says DENIED
+     * with the rule, whatever the closing then makes either side see.
+     */
+    void deniedAfterEstablished(String reason) {
+        firstFailure.compareAndSet(null, new Failure(Outcome.DENIED, reason));
+    }
+
+    /** Report mode: an egress rule would have refused this tunnel; the first one is the row's. */
+    void wouldDeny(String reason) {
+        wouldDeny.compareAndSet(null, reason);
+    }
+
+    /** Ends the look at the ClientHello, if one is still going on: the row says what was seen. */
+    void clientHelloDone() {
+        ClientHelloWatch watch = clientHelloWatch;
+        if (watch != null) {
+            watch.closed();
+        }
+    }
+
     /** Records a tunnel that was refused or failed before it was established. */
     void refused(int status, Outcome outcome, String reason) {
         finish(status, outcome, reason);
@@ -184,6 +223,7 @@ public final class TunnelSession {
         if (recorded.get() || journaled != null) {
             return;
         }
+        clientHelloDone();
         Failure failure = firstFailure.get();
         journaled = failure == null ? newRecord(ESTABLISHED, Outcome.OK, null)
                 : newRecord(ESTABLISHED, failure.outcome(), failure.reason());
@@ -202,8 +242,15 @@ public final class TunnelSession {
     }
 
     private AccessRecord newRecord(int status, Outcome outcome, String reason) {
+        ClientHello hello = clientHello;
+        String wouldHaveDenied = wouldDeny.get();
+        if (wouldHaveDenied != null && outcome == Outcome.OK) {
+            reason = WOULD_DENY + wouldHaveDenied + (reason == null ? "" : "; " + reason);
+        }
         return new AccessRecord(null, tsMs, Math.max(0, System.currentTimeMillis() - tsMs), node, listener,
                 clientAddr, clientPort, username, Kind.TUNNEL, protocol, "CONNECT", host, port, null, status,
-                bytesFromClient.sum(), bytesToClient.sum(), upstreamAddr, sni, outcome, reason);
+                bytesFromClient.sum(), bytesToClient.sum(), upstreamAddr, sni, outcome, reason,
+                hello == null ? null : hello.alpnText(), hello == null ? null : hello.tlsVersion(),
+                hello == null ? null : hello.ja4());
     }
 }

@@ -20,6 +20,7 @@ final class ListenerStats {
     private final LongAdder tunnelsOpened = new LongAdder();
     private final Map<Outcome, LongAdder> refusals = new EnumMap<>(Outcome.class);
     private final LongAdder upstreamFailures = new LongAdder();
+    private final LongAdder wouldDeny = new LongAdder();
 
     ListenerStats() {
         for (int i = 0; i < byStatusClass.length; i++) {
@@ -43,6 +44,10 @@ final class ListenerStats {
         } else if (record.outcome() != Outcome.OK && record.outcome() != Outcome.CLIENT_ABORT) {
             refusals.get(record.outcome()).increment();
         }
+        if (record.outcome() == Outcome.OK && record.reason() != null
+                && record.reason().startsWith(WOULD_DENY)) {
+            wouldDeny.increment();
+        }
     }
 
     Counters snapshot(long activeConnections, long activeTunnels) {
@@ -58,8 +63,12 @@ final class ListenerStats {
             }
         });
         return new Counters(requests.sum(), statusClasses, bytesFromClients.sum(), bytesToClients.sum(),
-                activeConnections, activeTunnels, tunnelsOpened.sum(), refusalsByOutcome, upstreamFailures.sum());
+                activeConnections, activeTunnels, tunnelsOpened.sum(), refusalsByOutcome, upstreamFailures.sum(),
+                wouldDeny.sum());
     }
+
+    /** The start of a report-mode row's reason (TunnelSession.WOULD_DENY; stats does not depend on proxy). */
+    static final String WOULD_DENY = "WOULD_DENY: ";
 
     static boolean isUpstreamFailure(Outcome outcome) {
         return outcome == Outcome.UPSTREAM_UNREACHABLE || outcome == Outcome.UPSTREAM_TIMEOUT

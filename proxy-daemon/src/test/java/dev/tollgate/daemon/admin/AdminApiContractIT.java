@@ -34,8 +34,11 @@ class AdminApiContractIT extends AdminApiTestBase {
     private static final String DEFAULT_POLICY_KEYS = " \"allowDestinations\": [], \"auth\": {\"type\": \"none\","
             + " \"usersFile\": null}, \"forwardedFor\": \"off\", \"upstreamProxy\": null, \"maxConnections\": 4096,"
             + " \"requestHeaderTimeoutMs\": 30000, \"requestBodyStallTimeoutMs\": 30000,";
+    /** Interception off, then the egress keys of issue #22 at their defaults (they follow it in a definition). */
     private static final String INTERCEPT_OFF = " \"intercept\": {\"enabled\": false, \"bypass\": [],"
-            + " \"trustBundle\": null}";
+            + " \"trustBundle\": null}, \"tls\": {\"clientHelloTimeoutMs\": 5000, \"requireSniMatch\": false,"
+            + " \"allowMissingSni\": false, \"domainRulesOnSni\": false}, \"denyIpLiterals\": false,"
+            + " \"allowMethods\": [], \"mode\": \"enforce\"";
 
 
     private static final JsonShape LISTENER_LIST = object().field("listeners", arrayOf(ApiContract.LISTENER_RUNNING));
@@ -286,7 +289,7 @@ class AdminApiContractIT extends AdminApiTestBase {
         ApiContract.lastPage("records", ApiContract.ACCESS_RECORD_FORWARD_OK).assertMatches(page);
         assertEquals(List.of("id", "ts", "duration_ms", "node", "listener", "client_addr", "client_port",
                 "username", "kind", "protocol", "method", "host", "port", "path", "status", "bytes_from_client",
-                "bytes_to_client", "upstream_addr", "sni", "outcome", "reason"),
+                "bytes_to_client", "upstream_addr", "sni", "outcome", "reason", "alpn", "tls_version", "ja4"),
                 ApiContract.ACCESS_RECORD_FORWARD_OK.fieldNames());
         assertEquals(1, page.get("records").size(), page::toString);
         JsonNode record = page.get("records").get(0);
@@ -338,7 +341,7 @@ class AdminApiContractIT extends AdminApiTestBase {
         String[] lines = csv.text().split("\r\n");
         assertEquals(2, lines.length, csv::text);
         assertEquals(String.join(",", ApiContract.ACCESS_RECORD_FORWARD_OK.fieldNames()), lines[0]);
-        assertEquals(21, lines[1].split(",", -1).length, lines[1]);
+        assertEquals(24, lines[1].split(",", -1).length, lines[1]);
     }
 
     @Test

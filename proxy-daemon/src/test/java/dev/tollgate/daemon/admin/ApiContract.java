@@ -60,7 +60,12 @@ final class ApiContract {
             .field("requestBodyStallTimeoutMs", integer())
             .field("logQuery", bool())
             .field("intercept", object().field("enabled", bool()).field("bypass", arrayOf(string()))
-                    .field("trustBundle", nul()));
+                    .field("trustBundle", nul()))
+            .field("tls", object().field("clientHelloTimeoutMs", integer()).field("requireSniMatch", bool())
+                    .field("allowMissingSni", bool()).field("domainRulesOnSni", bool()))
+            .field("denyIpLiterals", bool())
+            .field("allowMethods", arrayOf(string()))
+            .field("mode", string());
 
     static final Set<String> OUTCOMES = Arrays.stream(Outcome.values()).map(Enum::name)
             .collect(Collectors.toUnmodifiableSet());
@@ -75,7 +80,8 @@ final class ApiContract {
             .field("activeTunnels", integer())
             .field("tunnelsOpened", integer())
             .field("refusalsByOutcome", mapOf(integer(), OUTCOMES))
-            .field("upstreamFailures", integer());
+            .field("upstreamFailures", integer())
+            .field("wouldDeny", integer());
 
     /** A running listener: bound port and start time present. */
     static final JsonShape LISTENER_RUNNING = object()
@@ -139,7 +145,10 @@ final class ApiContract {
             .field("upstream_addr", string())
             .field("sni", nul())
             .field("outcome", string())
-            .field("reason", nul());
+            .field("reason", nul())
+            .field("alpn", nul())
+            .field("tls_version", nul())
+            .field("ja4", nul());
 
     /** An admin event for a call that succeeded (no detail). */
     static final JsonShape ADMIN_EVENT_OK = object()

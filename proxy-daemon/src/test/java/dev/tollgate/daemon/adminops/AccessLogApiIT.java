@@ -52,7 +52,8 @@ class AccessLogApiIT {
     private static final String ACCESS_LOG = "/api/v1/access-log";
     private static final List<String> COLUMNS = List.of("id", "ts", "duration_ms", "node", "listener",
             "client_addr", "client_port", "username", "kind", "protocol", "method", "host", "port", "path", "status",
-            "bytes_from_client", "bytes_to_client", "upstream_addr", "sni", "outcome", "reason");
+            "bytes_from_client", "bytes_to_client", "upstream_addr", "sni", "outcome", "reason", "alpn", "tls_version",
+            "ja4");
     /** Rows {@link #sendMixedTraffic()} leaves. */
     private static final int TRAFFIC_ROWS = 12;
     /** Rows {@link #seedVariedRecords()} leaves. */
@@ -307,7 +308,7 @@ class AccessLogApiIT {
         assertEquals(path, row.get(COLUMNS.indexOf("path")));
         assertEquals(reason, row.get(COLUMNS.indexOf("reason")));
         assertTrue(csv.text().contains(",\"/search,with \"\"quotes\"\"\nand a second line\","), csv.text());
-        assertTrue(csv.text().contains(",\"refused, because \"\"policy\"\" said so\r\nthen \"\"\"\" twice\"\r\n"),
+        assertTrue(csv.text().contains(",\"refused, because \"\"policy\"\" said so\r\nthen \"\"\"\" twice\",,,\r\n"),
                 csv.text());
     }
 

@@ -228,6 +228,34 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aClientHelloTimeoutAboveAMinuteIsRefusedNamingItsKey() {
+        String message = failure("{\"listeners\": [{\"tls\": {\"clientHelloTimeoutMs\": 60001}}]}");
+
+        assertMentions(message, "listeners[0].tls.clientHelloTimeoutMs", "60001", "1 to 60000");
+    }
+
+    @Test
+    void allowMissingSniWithoutRequireSniMatchIsRefused() {
+        String message = failure("{\"listeners\": [{\"tls\": {\"allowMissingSni\": true}}]}");
+
+        assertMentions(message, "listeners[0].tls.allowMissingSni", "requireSniMatch");
+    }
+
+    @Test
+    void aMethodThatIsNotATokenOrIsConnectIsRefused() {
+        assertMentions(failure("{\"listeners\": [{\"allowMethods\": [\"GET\", \"BAD METHOD\"]}]}"),
+                "allowMethods[1]", "\"BAD METHOD\"", "1 to 32");
+        assertMentions(failure("{\"listeners\": [{\"allowMethods\": [\"CONNECT\"]}]}"),
+                "allowMethods[0]", "CONNECT", "connectPorts");
+    }
+
+    @Test
+    void aModeThatIsNeitherEnforceNorReportIsRefused() {
+        assertMentions(failure("{\"listeners\": [{\"mode\": \"audit\"}]}"), "listeners[0].mode", "\"audit\"",
+                "\"enforce\", \"report\"");
+    }
+
+    @Test
     void aNegativeIdleTimeoutIsRefused() {
         String message = failure("{\"listeners\": [{\"idleTimeoutMs\": -1}]}");
 

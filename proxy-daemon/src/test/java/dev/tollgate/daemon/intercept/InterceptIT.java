@@ -89,6 +89,10 @@ class InterceptIT {
             assertEquals("localhost", tunnel.sni());
             assertTrue(tunnel.reason().startsWith("intercepted"), tunnel.reason());
             assertTrue(tunnel.bytesFromClient() > 0 && tunnel.bytesToClient() > 0, tunnel.toString());
+            // The ClientHello Tollgate's own TLS server received, read as every tunnel's is (issue #22).
+            assertEquals("TLSv1.3", tunnel.tlsVersion());
+            assertTrue(tunnel.ja4().startsWith("t13d"), tunnel.ja4());
+            assertTrue(tunnel.alpn().contains("http/1.1"), tunnel.alpn());
             assertEquals(2, tollgate.rows().size(), "rows: " + tollgate.rows());
         }
     }
@@ -172,7 +176,9 @@ class InterceptIT {
                 AccessRecord row = tollgate.awaitRows(1, r -> r.kind() == Kind.TUNNEL).get(0);
                 assertEquals(Outcome.OK, row.outcome(), row.reason());
                 assertEquals(null, row.reason());
-                assertEquals(null, row.sni());
+                // Bypassed means tunnelled: its ClientHello is read as it passes (issue #22), never decrypted.
+                assertEquals("localhost", row.sni());
+                assertEquals("TLSv1.3", row.tlsVersion());
                 assertEquals(1, tollgate.rows().size(), "rows: " + tollgate.rows());
             }
         }

@@ -33,12 +33,17 @@ public final class AccessLogTable {
     public static final int SNI_WIDTH = 1024;
     public static final int OUTCOME_WIDTH = 32;
     public static final int REASON_WIDTH = 1024;
+    // V10__access_log_client_hello.sql.
+    public static final int ALPN_WIDTH = 255;
+    public static final int TLS_VERSION_WIDTH = 16;
+    public static final int JA4_WIDTH = 64;
 
     private static final String COLUMNS = "ts, duration_ms, node, listener, client_addr, client_port, username,"
             + " kind, protocol, method, host, port, path, status, bytes_from_client, bytes_to_client,"
-            + " upstream_addr, sni, outcome, reason";
+            + " upstream_addr, sni, outcome, reason, alpn, tls_version, ja4";
 
-    private static final String INSERT_VALUES = " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    private static final String INSERT_VALUES = " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+            + " ?, ?, ?)";
 
     /**
      * Stores one journaled record on H2. A second copy of the same (node, seq), replayed after a crash, violates
@@ -105,6 +110,9 @@ public final class AccessLogTable {
         insert.setString(i++, fit(r.sni(), SNI_WIDTH));
         insert.setString(i++, fit(r.outcome().name(), OUTCOME_WIDTH));
         insert.setString(i++, fit(r.reason(), REASON_WIDTH));
+        insert.setString(i++, fit(r.alpn(), ALPN_WIDTH));
+        insert.setString(i++, fit(r.tlsVersion(), TLS_VERSION_WIDTH));
+        insert.setString(i++, fit(r.ja4(), JA4_WIDTH));
         insert.setLong(i, seq);
     }
 
@@ -131,7 +139,10 @@ public final class AccessLogTable {
                 rs.getString("upstream_addr"),
                 rs.getString("sni"),
                 Outcome.valueOf(rs.getString("outcome")),
-                rs.getString("reason"));
+                rs.getString("reason"),
+                rs.getString("alpn"),
+                rs.getString("tls_version"),
+                rs.getString("ja4"));
     }
 
     /**

@@ -24,7 +24,12 @@ public final class JournalCodec {
     public static final int HEADER_BYTES = 8;
     /** Above any record: every string is cut to its column, at most 3 UTF-8 bytes per character. */
     public static final int MAX_FRAME_BYTES = 64 * 1024;
-    private static final byte VERSION = 1;
+    /**
+     * 2 since V10: the ClientHello's alpn, tls_version and ja4 follow the reason. A version 1 record (written
+     * before the upgrade, replayed after it) ends at the reason and is read with the three as null.
+     */
+    private static final byte VERSION = 2;
+    private static final byte VERSION_BEFORE_CLIENT_HELLO = 1;
     private static final int NULL = -1;
     private static final char REPLACEMENT = '\uFFFD';
 
@@ -60,6 +65,9 @@ public final class JournalCodec {
         putString(frame, r.sni(), AccessLogTable.SNI_WIDTH);
         putString(frame, r.outcome().name(), AccessLogTable.OUTCOME_WIDTH);
         putString(frame, r.reason(), AccessLogTable.REASON_WIDTH);
+        putString(frame, r.alpn(), AccessLogTable.ALPN_WIDTH);
+        putString(frame, r.tlsVersion(), AccessLogTable.TLS_VERSION_WIDTH);
+        putString(frame, r.ja4(), AccessLogTable.JA4_WIDTH);
         int end = frame.position();
         frame.flip();
         frame.position(HEADER_BYTES);
@@ -113,8 +121,9 @@ public final class JournalCodec {
         int length = buffer.getInt(start);
         buffer.position(start + HEADER_BYTES);
         byte version = buffer.get();
-        if (version != VERSION) {
-            throw new IllegalStateException("journal record version " + version + " is not " + VERSION);
+        if (version != VERSION && version != VERSION_BEFORE_CLIENT_HELLO) {
+            throw new IllegalStateException("journal record version " + version + " is not "
+                    + VERSION_BEFORE_CLIENT_HELLO + " or " + VERSION);
         }
         long seq = buffer.getLong();
         long tsMs = buffer.getLong();
@@ -137,10 +146,18 @@ public final class JournalCodec {
         String sni = getString(buffer);
         Outcome outcome = Outcome.valueOf(getString(buffer));
         String reason = getString(buffer);
+        String alpn = null;
+        String tlsVersion = null;
+        String ja4 = null;
+        if (version >= VERSION) {
+            alpn = getString(buffer);
+            tlsVersion = getString(buffer);
+            ja4 = getString(buffer);
+        }
         buffer.position(start + HEADER_BYTES + length);
         return new DecodedRecord(seq, new AccessRecord(null, tsMs, durationMs, node, listener, clientAddr, clientPort,
                 username, kind, protocol, method, host, port, path, status, bytesFromClient, bytesToClient,
-                upstreamAddr, sni, outcome, reason));
+                upstreamAddr, sni, outcome, reason, alpn, tlsVersion, ja4));
     }
 
     /** A record read back with its sequence number. */
