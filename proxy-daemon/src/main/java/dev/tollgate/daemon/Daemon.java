@@ -14,6 +14,7 @@ import dev.tollgate.store.AccessJournal;
 import dev.tollgate.store.AccessLog;
 import dev.tollgate.store.AdminEvent;
 import dev.tollgate.store.AuditorSqlServer;
+import dev.tollgate.store.CheckpointKey;
 import dev.tollgate.store.RetentionPurger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -79,9 +80,12 @@ public final class Daemon implements AutoCloseable {
         AuditorSqlServer.configureH2();
         accessLog = AccessLog.open(config.store(), config.stateDirPath().resolve(AccessJournal.DIRECTORY),
                 config.nodeName());
+        CheckpointKey checkpointKey = CheckpointKey.loadOrCreate(config.stateDirPath());
+        accessLog.signCheckpoints(checkpointKey, config.nodeName(), config.store().checkpointIntervalSeconds());
         sqlServer = AuditorSqlServer.start(accessLog, config.store(), config.stateDirPath());
         retention = RetentionPurger.start(accessLog.dataSource(), config.store().retentionDays())
-                .afterEachPurge(accessLog.keyIndexer()::deleteOrphanKeys);
+                .afterEachPurge(accessLog.keyIndexer()::deleteOrphanKeys)
+                .signAnchorsWith(checkpointKey);
         AdminTokens tokens = AdminTokens.loadOrCreate(config.stateDirPath());
         metrics = new DaemonMetrics();
         metrics.bindWriter(accessLog.writer());

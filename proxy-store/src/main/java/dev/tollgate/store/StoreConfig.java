@@ -31,6 +31,8 @@ import java.nio.file.Path;
  *                        back and checks against the database
  * @param fsync           whether each journal append is also forced to the disk (fdatasync) before the client's
  *                        answer completes: survives power loss, at the price of a disk flush per request
+ * @param checkpointIntervalSeconds how often the daemon signs a checkpoint of its hash chain's head (when rows were
+ *                        written since the last): rows deleted from the end of the log after a checkpoint show
  */
 public record StoreConfig(
         String url,
@@ -44,7 +46,8 @@ public record StoreConfig(
         Integer retentionDays,
         Integer sqlPort,
         Integer journalSegmentBytes,
-        Boolean fsync) {
+        Boolean fsync,
+        Integer checkpointIntervalSeconds) {
 
     public static final String DEFAULT_USER = "tollgate";
     public static final String DEFAULT_PASSWORD = "";
@@ -64,6 +67,8 @@ public record StoreConfig(
     public static final int MIN_JOURNAL_SEGMENT_BYTES = 64 * 1024;
     public static final int MAX_JOURNAL_SEGMENT_BYTES = 1024 * 1024 * 1024;
     public static final boolean DEFAULT_FSYNC = false;
+    public static final int DEFAULT_CHECKPOINT_INTERVAL_SECONDS = 60;
+    public static final int MAX_CHECKPOINT_INTERVAL_SECONDS = 86_400;
 
     public StoreConfig {
         if (url != null && !url.startsWith("jdbc:")) {
@@ -93,6 +98,16 @@ public record StoreConfig(
         journalSegmentBytes = inRange("journalSegmentBytes", journalSegmentBytes, DEFAULT_JOURNAL_SEGMENT_BYTES,
                 MIN_JOURNAL_SEGMENT_BYTES, MAX_JOURNAL_SEGMENT_BYTES);
         fsync = fsync == null ? DEFAULT_FSYNC : fsync;
+        checkpointIntervalSeconds = inRange("checkpointIntervalSeconds", checkpointIntervalSeconds,
+                DEFAULT_CHECKPOINT_INTERVAL_SECONDS, 1, MAX_CHECKPOINT_INTERVAL_SECONDS);
+    }
+
+    /** The settings of the keys before the checkpoints', the checkpoints' at their defaults. */
+    public StoreConfig(String url, String user, String password, String passwordFile, Integer batchSize,
+                       Integer flushIntervalMs, Integer queueCapacity, String onOverflow, Integer retentionDays,
+                       Integer sqlPort, Integer journalSegmentBytes, Boolean fsync) {
+        this(url, user, password, passwordFile, batchSize, flushIntervalMs, queueCapacity, onOverflow, retentionDays,
+                sqlPort, journalSegmentBytes, fsync, null);
     }
 
     /** The settings of the keys before the journal's, the journal's at their defaults. */
@@ -145,7 +160,7 @@ public record StoreConfig(
 
     /** The defaults for every key. */
     public static StoreConfig defaults() {
-        return new StoreConfig(null, null, null, null, null, null, null, null, null, null, null, null);
+        return new StoreConfig(null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /** This config with {@code url} filled in when it was left out. */
@@ -156,7 +171,7 @@ public record StoreConfig(
     /** This config with another database: the same user, password and writer settings. */
     public StoreConfig withUrl(String otherUrl) {
         return new StoreConfig(otherUrl, user, password, passwordFile, batchSize, flushIntervalMs, queueCapacity,
-                onOverflow, retentionDays, sqlPort, journalSegmentBytes, fsync);
+                onOverflow, retentionDays, sqlPort, journalSegmentBytes, fsync, checkpointIntervalSeconds);
     }
 
     /**

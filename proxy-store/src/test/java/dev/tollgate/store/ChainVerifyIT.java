@@ -14,6 +14,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -29,6 +30,7 @@ class ChainVerifyIT {
     private static final String NODE = "node-c";
     private static final long WAIT_MS = 30_000;
     private static final int ROWS = 10;
+    private static final long DAY_MS = 24L * 60 * 60 * 1000;
 
     @TempDir
     Path dir;
@@ -40,7 +42,9 @@ class ChainVerifyIT {
         try (AccessLog log = AccessLog.open(config(), dir.resolve("journal"), NODE)) {
             log.signCheckpoints(key, NODE, 3600);
             for (int i = 1; i <= ROWS; i++) {
-                log.writer().append(record("/" + i));
+                // Seq 1 to 4 and 7 (a long tunnel, ended among young rows) are past a retention of 90 days.
+                boolean old = i <= 4 || i == 7;
+                log.writer().append(record("/" + i, System.currentTimeMillis() - (old ? 100 : 0) * DAY_MS));
             }
             assertTrue(log.writer().flush(WAIT_MS));
         }
@@ -140,6 +144,35 @@ class ChainVerifyIT {
         assertTrue(problem.endsWith("has a bad signature: it was forged or altered"), problem);
     }
 
+    @Test
+    void theLogPassesAfterARetentionPurgeThanksToItsSignedAnchors() throws Exception {
+        assertEquals(5, purge(true));
+
+        ChainVerifier.Result result = verify();
+        assertEquals(List.of(), result.problems());
+        assertEquals(5, result.rowsChecked());
+        assertEquals(3, result.checkpointsVerified(), "the stop's, and the anchors of seq 4 and 7");
+    }
+
+    @Test
+    void aPurgeWithoutAnchorsWouldLookLikeADeletion() throws Exception {
+        assertEquals(5, purge(false));
+
+        assertEquals("rows of node " + NODE + " before seq 5 were deleted: the first row does not link to the start"
+                + " of the chain or to a signed checkpoint", firstProblem());
+    }
+
+    private long purge(boolean anchors) throws SQLException {
+        try (AccessLog log = AccessLog.open(config(), dir.resolve("journal"), NODE);
+             RetentionPurger purger = RetentionPurger.start(log.dataSource(), 90,
+                     RetentionPurger.Pacing.onlyWhenAsked(false), Clock.systemUTC(), () -> { })) {
+            if (anchors) {
+                purger.signAnchorsWith(key);
+            }
+            return purger.purgeNow();
+        }
+    }
+
     private String firstProblem() throws SQLException {
         ChainVerifier.Result result = verify();
         assertTrue(!result.intact(), "a problem is found");
@@ -212,8 +245,8 @@ class ChainVerifyIT {
         }
     }
 
-    static AccessRecord record(String path) {
-        return new AccessRecord(null, System.currentTimeMillis(), 12L, NODE, "public", "127.0.0.1", 40_000,
+    static AccessRecord record(String path, long tsMs) {
+        return new AccessRecord(null, tsMs, 12L, NODE, "public", "127.0.0.1", 40_000,
                 null, Kind.FORWARD, "HTTP/1.1", "GET", "example.org", 80, path, 200, 0L, 512L, "192.0.2.1",
                 null, Outcome.OK, null);
     }
