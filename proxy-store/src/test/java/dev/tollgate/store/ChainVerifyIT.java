@@ -1,253 +1,31 @@
 package dev.tollgate.store;
 
-import dev.tollgate.store.internal.AccessLogTable;
-import dev.tollgate.store.internal.RowChain;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
+import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
-import java.time.Clock;
-import java.util.ArrayList;
-import java.util.List;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+/** The chain's scenarios on a real H2 file, changed by hand as its owner. */
+class ChainVerifyIT extends ChainVerifyScenarios {
 
-/**
- * The hash chain on a real H2 file: rows written through the real writer, then changed by hand as the database's
- * owner (who can write anything), each change found by {@link ChainVerifier} with the message that names it.
- */
-class ChainVerifyIT {
-
-    private static final String NODE = "node-c";
-    private static final long WAIT_MS = 30_000;
-    private static final int ROWS = 10;
-    private static final long DAY_MS = 24L * 60 * 60 * 1000;
-
-    @TempDir
-    Path dir;
-    private CheckpointKey key;
-
-    @BeforeEach
-    void writeTenRowsAndAStopCheckpoint() throws Exception {
-        key = CheckpointKey.loadOrCreate(dir);
-        try (AccessLog log = AccessLog.open(config(), dir.resolve("journal"), NODE)) {
-            log.signCheckpoints(key, NODE, 3600);
-            for (int i = 1; i <= ROWS; i++) {
-                // Seq 1 to 4 and 7 (a long tunnel, ended among young rows) are past a retention of 90 days.
-                boolean old = i <= 4 || i == 7;
-                log.writer().append(record("/" + i, System.currentTimeMillis() - (old ? 100 : 0) * DAY_MS));
-            }
-            assertTrue(log.writer().flush(WAIT_MS));
-        }
-    }
-
-    @Test
-    void theUntouchedLogIsIntact() throws Exception {
-        ChainVerifier.Result result = verify();
-
-        assertEquals(List.of(), result.problems());
-        assertEquals(ROWS, result.rowsChecked());
-        assertEquals(1, result.checkpointsVerified(), "the checkpoint of the stop");
-        assertEquals(List.of(NODE + ": seq 1 to " + ROWS), result.ranges());
-    }
-
-    @Test
-    void anUpdateIsReportedAsThatRowAltered() throws Exception {
-        sql("UPDATE access_log SET status = 404 WHERE seq = 5");
-
-        assertEquals("row id " + idOf(5) + " (node " + NODE + ", seq 5) was altered: its hash does not match its"
-                + " content", firstProblem());
-    }
-
-    @Test
-    void aDeleteInTheMiddleIsReportedAsTheRowsDeleted() throws Exception {
-        sql("DELETE FROM access_log WHERE seq IN (5, 6)");
-
-        assertEquals("rows between seq 5 and 6 of node " + NODE + " were deleted: row id " + idOf(7) + " (seq 7) does"
-                + " not link to seq 4", firstProblem());
-    }
-
-    @Test
-    void aDeleteOfTheNewestRowsIsCaughtByTheCheckpoint() throws Exception {
-        sql("DELETE FROM access_log WHERE seq >= 9");
-
-        String problem = firstProblem();
-        assertTrue(problem.startsWith("rows of node " + NODE + " after seq 8 were deleted: checkpoint id "), problem);
-        assertTrue(problem.endsWith(" covers seq 10"), problem);
-    }
-
-    @Test
-    void aRowInsertedByHandWithoutAChainIsReported() throws Exception {
-        sql("INSERT INTO access_log (ts, node, listener, kind, outcome, host) VALUES (CURRENT_TIMESTAMP, '" + NODE
-                + "', 'public', 'FORWARD', 'OK', 'forged.example')");
-        long id = single("SELECT id FROM access_log WHERE host = 'forged.example'");
-
-        assertEquals("row id " + id + " (node " + NODE + ", seq none) was inserted: it has no journal number",
-                firstProblem());
-    }
-
-    @Test
-    void aRowInsertedByHandIntoTheChainIsReported() throws Exception {
-        // A copy of row 5 with another host, its number and even its chain: it does not hash to that chain, and
-        // row 6 links to row 5, past it.
-        sql("INSERT INTO access_log (ts, duration_ms, node, listener, client_addr, client_port, kind, protocol,"
-                + " method, host, port, path, status, bytes_from_client, bytes_to_client, outcome, seq, chain)"
-                + " SELECT ts, duration_ms, node, listener, client_addr, client_port, kind, protocol, method,"
-                + " 'forged.example', port, path, status, bytes_from_client, bytes_to_client, outcome, seq, chain"
-                + " FROM access_log WHERE seq = 5");
-        long id = single("SELECT id FROM access_log WHERE host = 'forged.example'");
-
-        assertEquals("row id " + id + " (node " + NODE + ", seq 5) was inserted: it is not in the chain",
-                firstProblem());
-    }
-
-    @Test
-    void twoRowsSwappedAreReportedAsReordered() throws Exception {
-        // Every column but the id swapped between seq 4 and 5: the chain in seq order holds, the order of ids not.
-        long id4 = idOf(4);
-        long id5 = idOf(5);
-        sql("UPDATE access_log SET id = -1 WHERE id = " + id4);
-        sql("UPDATE access_log SET id = " + id4 + " WHERE id = " + id5);
-        sql("UPDATE access_log SET id = " + id5 + " WHERE id = -1");
-
-        assertEquals("rows of node " + NODE + " were reordered: row id " + id4 + " (seq 5) is stored before row id "
-                + id5 + " (seq 4) but follows it in the chain", firstProblem());
-    }
-
-    @Test
-    void aHistoryRewrittenWithEveryHashRecomputedIsCaughtByTheSignedCheckpoint() throws Exception {
-        // The attacker can write the database and compute SHA-256, but has no private key.
-        sql("UPDATE access_log SET host = 'innocent.example' WHERE seq = 3");
-        recomputeEveryChain();
-        ChainVerifier.Result result = verify();
-
-        assertEquals(ROWS, result.rowsChecked());
-        assertTrue(result.problems().get(0).startsWith("the chain of node " + NODE + " was rewritten up to seq 10:"),
-                result.problems().toString());
-    }
-
-    @Test
-    void aForgedCheckpointIsReported() throws Exception {
-        sql("UPDATE chain_checkpoint SET seq = 7");
-
-        String problem = firstProblem();
-        assertTrue(problem.startsWith("checkpoint id "), problem);
-        assertTrue(problem.endsWith("has a bad signature: it was forged or altered"), problem);
-    }
-
-    @Test
-    void theLogPassesAfterARetentionPurgeThanksToItsSignedAnchors() throws Exception {
-        assertEquals(5, purge(true));
-
-        ChainVerifier.Result result = verify();
-        assertEquals(List.of(), result.problems());
-        assertEquals(5, result.rowsChecked());
-        assertEquals(3, result.checkpointsVerified(), "the stop's, and the anchors of seq 4 and 7");
-    }
-
-    @Test
-    void aPurgeWithoutAnchorsWouldLookLikeADeletion() throws Exception {
-        assertEquals(5, purge(false));
-
-        assertEquals("rows of node " + NODE + " before seq 5 were deleted: the first row does not link to the start"
-                + " of the chain or to a signed checkpoint", firstProblem());
-    }
-
-    private long purge(boolean anchors) throws SQLException {
-        try (AccessLog log = AccessLog.open(config(), dir.resolve("journal"), NODE);
-             RetentionPurger purger = RetentionPurger.start(log.dataSource(), 90,
-                     RetentionPurger.Pacing.onlyWhenAsked(false), Clock.systemUTC(), () -> { })) {
-            if (anchors) {
-                purger.signAnchorsWith(key);
-            }
-            return purger.purgeNow();
-        }
-    }
-
-    private String firstProblem() throws SQLException {
-        ChainVerifier.Result result = verify();
-        assertTrue(!result.intact(), "a problem is found");
-        return result.problems().get(0);
-    }
-
-    private ChainVerifier.Result verify() throws SQLException {
-        try (Connection c = connect()) {
-            return ChainVerifier.verify(c, key.publicKey(), null, null);
-        }
-    }
-
-    private void recomputeEveryChain() throws SQLException {
-        RowChain chain = new RowChain();
-        try (Connection c = connect()) {
-            List<long[]> ids = new ArrayList<>();
-            List<byte[]> chains = new ArrayList<>();
-            byte[] previous = RowChain.genesis();
-            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT id, seq, "
-                    + String.join(", ", AccessLogTable.CHAINED_COLUMNS.stream().map(col -> col.name()).toList())
-                    + " FROM access_log ORDER BY seq")) {
-                while (rs.next()) {
-                    previous = chain.next(previous, rs);
-                    ids.add(new long[] {rs.getLong("id")});
-                    chains.add(previous);
-                }
-            }
-            try (PreparedStatement update = c.prepareStatement("UPDATE access_log SET chain = ? WHERE id = ?")) {
-                for (int i = 0; i < ids.size(); i++) {
-                    update.setBytes(1, chains.get(i));
-                    update.setLong(2, ids.get(i)[0]);
-                    update.executeUpdate();
-                }
-            }
-        }
-    }
-
-    private long idOf(long seq) throws SQLException {
-        return single("SELECT id FROM access_log WHERE seq = " + seq);
-    }
-
-    private long single(String query) throws SQLException {
-        try (Connection c = connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(query)) {
-            assertTrue(rs.next(), query);
-            return rs.getLong(1);
-        }
-    }
-
-    private void sql(String statement) throws SQLException {
-        try (Connection c = connect(); Statement s = c.createStatement()) {
-            s.executeUpdate(statement);
-        }
-    }
-
-    private StoreConfig config() {
+    @Override
+    protected StoreConfig config() {
         return new StoreConfig(url(), null, null, null, 500, 60_000, null, null, null, null, null, null);
     }
 
-    private String url() {
-        return "jdbc:h2:file:" + dir.resolve("access");
-    }
-
     /** The owner, as anyone who can read the 0600 password file can be. */
-    private Connection connect() throws SQLException {
+    @Override
+    protected Connection connect() throws SQLException {
         try {
             return DriverManager.getConnection(url(), StoreConfig.DEFAULT_USER,
                     Files.readString(dir.resolve(AccessLog.OWNER_PASSWORD_FILE)).trim());
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new SQLException(e);
         }
     }
 
-    static AccessRecord record(String path, long tsMs) {
-        return new AccessRecord(null, tsMs, 12L, NODE, "public", "127.0.0.1", 40_000,
-                null, Kind.FORWARD, "HTTP/1.1", "GET", "example.org", 80, path, 200, 0L, 512L, "192.0.2.1",
-                null, Outcome.OK, null);
+    private String url() {
+        return "jdbc:h2:file:" + dir.resolve("access");
     }
 }
