@@ -14,6 +14,7 @@ import dev.tollgate.store.AccessJournal;
 import dev.tollgate.store.AccessLog;
 import dev.tollgate.store.AdminEvent;
 import dev.tollgate.store.AuditorSqlServer;
+import dev.tollgate.store.ChainCheckpoints;
 import dev.tollgate.store.CheckpointKey;
 import dev.tollgate.store.RetentionPurger;
 import org.slf4j.Logger;
@@ -80,12 +81,13 @@ public final class Daemon implements AutoCloseable {
         AuditorSqlServer.configureH2();
         accessLog = AccessLog.open(config.store(), config.stateDirPath().resolve(AccessJournal.DIRECTORY),
                 config.nodeName());
-        CheckpointKey checkpointKey = CheckpointKey.loadOrCreate(config.stateDirPath());
-        accessLog.signCheckpoints(checkpointKey, config.nodeName(), config.store().checkpointIntervalSeconds());
+        ChainCheckpoints checkpoints = new ChainCheckpoints(CheckpointKey.loadOrCreate(config.stateDirPath()),
+                config.nodeName());
+        accessLog.signCheckpoints(checkpoints, config.nodeName(), config.store().checkpointIntervalSeconds());
         sqlServer = AuditorSqlServer.start(accessLog, config.store(), config.stateDirPath());
         retention = RetentionPurger.start(accessLog.dataSource(), config.store().retentionDays())
                 .afterEachPurge(accessLog.keyIndexer()::deleteOrphanKeys)
-                .signAnchorsWith(checkpointKey);
+                .signAnchorsWith(checkpoints);
         AdminTokens tokens = AdminTokens.loadOrCreate(config.stateDirPath());
         metrics = new DaemonMetrics();
         metrics.bindWriter(accessLog.writer());

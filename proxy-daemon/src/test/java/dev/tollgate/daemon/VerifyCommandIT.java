@@ -91,6 +91,11 @@ class VerifyCommandIT {
         assertEquals(0, stopped.exit(), stopped.output());
         assertTrue(stopped.stdout().contains("intact: " + REQUESTS + " rows checked"), stopped.output());
         assertTrue(stopped.stdout().contains("1 checkpoints verified"), "the stop's: " + stopped.output());
+        assertTrue(stopped.stdout().contains("verify: newest checkpoint signed by "), stopped.output());
+        Verify expectingMore = verify(config, "--expect-checkpoint", "2");
+        assertEquals(1, expectingMore.exit(), expectingMore.output());
+        assertTrue(expectingMore.stdout().startsWith("verify: NOT INTACT: checkpoints signed by "),
+                expectingMore.output());
 
         Path updated = copyOf(state, "updated");
         sql(updated, "UPDATE access_log SET status = 204 WHERE seq = 3");
@@ -166,7 +171,8 @@ class VerifyCommandIT {
                 + "  \"stateDir\": \"" + state + "\",\n"
                 + "  \"admin\": {\"port\": 0},\n"
                 + "  \"store\": {\"sqlPort\": 0},\n"
-                + "  \"listeners\": [{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true}]\n"
+                + "  \"listeners\": [{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [],"
+                + " \"allowLocalHost\": true}]\n"
                 + "}\n");
         return config;
     }

@@ -290,15 +290,15 @@ public final class AccessLog implements AutoCloseable {
     }
 
     /**
-     * Signs a checkpoint of the node's chain head with {@code key} every {@code intervalSeconds} while rows are
+     * Signs a checkpoint of the node's chain head with {@code signer} every {@code intervalSeconds} while rows are
      * written, and once more at {@link #close()}, after the writer stored its last row (docs/access-log.md, "Tamper
      * evidence"). Called once, by the daemon after {@code open}.
      */
-    public synchronized void signCheckpoints(CheckpointKey key, String node, long intervalSeconds) {
+    public synchronized void signCheckpoints(ChainCheckpoints signer, String node, long intervalSeconds) {
         if (checkpointer != null || closed) {
             throw new IllegalStateException("checkpoints are signed already, or the access log is closed");
         }
-        checkpointer = ChainCheckpointer.start(dataSource, writer, key, node, intervalSeconds);
+        checkpointer = ChainCheckpointer.start(dataSource, writer, signer, node, intervalSeconds);
     }
 
     /**

@@ -6,9 +6,9 @@ import dev.tollgate.store.internal.ChainHead;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -28,7 +28,7 @@ public final class ChainCheckpointer implements AutoCloseable {
 
     private final DataSource dataSource;
     private final AccessLogWriter writer;
-    private final CheckpointKey key;
+    private final ChainCheckpoints signer;
     private final String node;
     private final Clock clock;
     private final ScheduledExecutorService thread;
@@ -36,25 +36,25 @@ public final class ChainCheckpointer implements AutoCloseable {
     private long lastSeq;
     private boolean closed;
 
-    private ChainCheckpointer(DataSource dataSource, AccessLogWriter writer, CheckpointKey key, String node,
+    private ChainCheckpointer(DataSource dataSource, AccessLogWriter writer, ChainCheckpoints signer, String node,
                               Clock clock, ScheduledExecutorService thread) {
         this.dataSource = dataSource;
         this.writer = writer;
-        this.key = key;
+        this.signer = signer;
         this.node = node;
         this.clock = clock;
         this.thread = thread;
     }
 
     /** Starts signing {@code writer}'s head every {@code intervalSeconds} (at least 1). */
-    static ChainCheckpointer start(DataSource dataSource, AccessLogWriter writer, CheckpointKey key, String node,
-                                   long intervalSeconds) {
+    static ChainCheckpointer start(DataSource dataSource, AccessLogWriter writer, ChainCheckpoints signer,
+                                   String node, long intervalSeconds) {
         ScheduledThreadPoolExecutor thread = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, THREAD_NAME);
             t.setDaemon(true);
             return t;
         });
-        ChainCheckpointer checkpointer = new ChainCheckpointer(dataSource, writer, key, node, Clock.systemUTC(),
+        ChainCheckpointer checkpointer = new ChainCheckpointer(dataSource, writer, signer, node, Clock.systemUTC(),
                 thread);
         thread.scheduleWithFixedDelay(checkpointer::onSchedule, intervalSeconds, intervalSeconds, TimeUnit.SECONDS);
         LOG.info("checkpoints - signing the access log's chain head every {} s", intervalSeconds);
@@ -72,11 +72,7 @@ public final class ChainCheckpointer implements AutoCloseable {
             if (head == null || head.seq() == lastSeq) {
                 return false;
             }
-            try (Connection c = dataSource.getConnection()) {
-                c.setAutoCommit(false);
-                ChainCheckpoints.write(c, key, node, head, clock.instant(), reason);
-                c.commit();
-            }
+            signer.sign(dataSource, List.of(new ChainCheckpoints.Head(node, head)), clock.instant(), reason);
             lastSeq = head.seq();
             return true;
         }

@@ -8,6 +8,7 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.security.PublicKey;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -18,57 +19,78 @@ import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
+import javax.sql.DataSource;
 
 /**
  * Table {@code chain_checkpoint} (migration V9): signed statements "the row numbered seq of node N had chain C at
- * time T". The daemon writes one every {@code store.checkpointIntervalSeconds} and at a graceful stop (the head
- * its writer committed, as it computed it, not as read back), and retention writes one for the last row of each
- * run of rows it deletes (an anchor, so that the row after it can still be checked). Without the private key no
- * one can make one, so a rewritten history before a checkpoint shows, even to an attacker who can write the
- * database and recompute every hash.
+ * time T", each the next of its signer's numbered series. The daemon writes one every
+ * {@code store.checkpointIntervalSeconds} and at a graceful stop (the head its writer committed, as it computed it,
+ * not as read back), and retention writes one for the last row of each run of rows it deletes (an anchor, so that
+ * the row after it can still be checked). Without the private key no one can make one, so a rewritten history
+ * before a checkpoint shows, even to an attacker who can write the database and recompute every hash; and since
+ * the numbers are signed and have no gap, neither can one be deleted from the middle of the series unseen.
+ * <p>
+ * One instance per daemon, shared by everything that signs (the checkpointer, retention): it hands out the numbers.
  */
 public final class ChainCheckpoints {
 
     /** Why a checkpoint was made. */
     public enum Reason { INTERVAL, STOP, RETENTION }
 
-    /** One stored checkpoint. */
-    public record Checkpoint(long id, String node, long seq, byte[] chain, Instant madeAt, String reason,
-                             byte[] signature) {
+    /** What a checkpoint says: row {@code head.seq()} of {@code node} had chain {@code head.chain()}. */
+    public record Head(String node, ChainHead head) {
+    }
 
-        /** Whether {@code signature} is the key's signature of this checkpoint's fields. */
-        public boolean signedBy(java.security.PublicKey key) {
-            return CheckpointKey.verify(key, signedBytes(node, seq, chain, madeAt, reason), signature);
+    /** One stored checkpoint. */
+    public record Checkpoint(long id, String signer, long number, String node, long seq, byte[] chain,
+                             Instant madeAt, String reason, byte[] signature) {
+
+        /** Whether {@code signature} is {@code key}'s signature of this checkpoint's fields. */
+        public boolean signedBy(PublicKey key) {
+            return CheckpointKey.verify(key, signedBytes(signer, number, node, seq, chain, madeAt, reason),
+                    signature);
         }
     }
 
-    private static final String INSERT_SQL = "INSERT INTO chain_checkpoint (node, seq, chain, made_at, reason,"
-            + " signature) VALUES (?, ?, ?, ?, ?, ?)";
-    private static final String SELECT_SQL = "SELECT id, node, seq, chain, made_at, reason, signature"
-            + " FROM chain_checkpoint WHERE node = ? ORDER BY seq, id";
+    private static final String INSERT_SQL = "INSERT INTO chain_checkpoint (signer, number, node, seq, chain,"
+            + " made_at, reason, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+    private static final String SELECT_SQL = "SELECT id, signer, number, node, seq, chain, made_at, reason,"
+            + " signature FROM chain_checkpoint ORDER BY signer, number";
+    private static final String HIGHEST_NUMBER_SQL = "SELECT MAX(number) FROM chain_checkpoint WHERE signer = ?";
 
-    private ChainCheckpoints() {
+    private final CheckpointKey key;
+    private final String signer;
+    // The signer's highest number stored; -1 when it must be read (at first, and after a failed write).
+    private long number = -1;
+
+    /**
+     * @param key    the daemon's signing key
+     * @param signer the daemon's node name: its checkpoints are numbered in a series of their own
+     */
+    public ChainCheckpoints(CheckpointKey key, String signer) {
+        this.key = Objects.requireNonNull(key, "key");
+        this.signer = AccessLogTable.fit(Objects.requireNonNull(signer, "signer"), AccessLogTable.NODE_WIDTH);
     }
 
     /**
-     * What a checkpoint's signature covers: a fixed label, the node, seq, chain, time (epoch ms) and reason, each
-     * with its length where it has one, so that no two checkpoints share these bytes.
+     * What a checkpoint's signature covers: a fixed label, then each field, strings and the chain with their
+     * length, so that no two checkpoints share these bytes.
      */
-    public static byte[] signedBytes(String node, long seq, byte[] chain, Instant madeAt, String reason) {
+    public static byte[] signedBytes(String signer, long number, String node, long seq, byte[] chain, Instant madeAt,
+                                     String reason) {
         try {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream(128);
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream(160);
             DataOutputStream out = new DataOutputStream(bytes);
             out.write("tollgate-checkpoint-v1".getBytes(StandardCharsets.US_ASCII));
-            byte[] nodeBytes = node.getBytes(StandardCharsets.UTF_8);
-            out.writeInt(nodeBytes.length);
-            out.write(nodeBytes);
+            writeString(out, signer);
+            out.writeLong(number);
+            writeString(out, node);
             out.writeLong(seq);
             out.writeInt(chain.length);
             out.write(chain);
             out.writeLong(madeAt.toEpochMilli());
-            byte[] reasonBytes = reason.getBytes(StandardCharsets.UTF_8);
-            out.writeInt(reasonBytes.length);
-            out.write(reasonBytes);
+            writeString(out, reason);
             return bytes.toByteArray();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -76,41 +98,81 @@ public final class ChainCheckpoints {
     }
 
     /**
-     * Signs and inserts a checkpoint of {@code head} for {@code node} on {@code c}, in its transaction (the
-     * caller commits). Does nothing for a head with no row (seq 0).
+     * Signs and stores one checkpoint per head of {@code heads} (those with no row, seq 0, are skipped), numbered on
+     * from this signer's highest, in one transaction of its own, committed before this returns. Synchronized, so
+     * that the numbers of the daemon's threads never interleave with a transaction that could still fail: a number
+     * is either stored or handed out again.
      */
-    public static void write(Connection c, CheckpointKey key, String node, ChainHead head, Instant at, Reason reason)
+    public synchronized void sign(DataSource dataSource, List<Head> heads, Instant at, Reason reason)
             throws SQLException {
-        if (head == null || head.seq() == 0) {
+        List<Head> real = heads.stream().filter(h -> h.head() != null && h.head().seq() > 0).toList();
+        if (real.isEmpty()) {
             return;
         }
-        String storedNode = AccessLogTable.fit(node, AccessLogTable.NODE_WIDTH);
         // Whole milliseconds, as made_at is stored, so that the signed time is the stored one.
         Instant madeAt = at.truncatedTo(ChronoUnit.MILLIS);
-        byte[] signature = key.sign(signedBytes(storedNode, head.seq(), head.chain(), madeAt, reason.name()));
-        try (PreparedStatement insert = c.prepareStatement(INSERT_SQL)) {
-            insert.setString(1, storedNode);
-            insert.setLong(2, head.seq());
-            insert.setBytes(3, head.chain());
-            insert.setObject(4, OffsetDateTime.ofInstant(madeAt, ZoneOffset.UTC));
-            insert.setString(5, reason.name());
-            insert.setBytes(6, signature);
-            insert.executeUpdate();
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try (PreparedStatement insert = c.prepareStatement(INSERT_SQL)) {
+                long next = highestNumber(c);
+                for (Head h : real) {
+                    next++;
+                    String node = AccessLogTable.fit(h.node(), AccessLogTable.NODE_WIDTH);
+                    ChainHead head = h.head();
+                    insert.setString(1, signer);
+                    insert.setLong(2, next);
+                    insert.setString(3, node);
+                    insert.setLong(4, head.seq());
+                    insert.setBytes(5, head.chain());
+                    insert.setObject(6, OffsetDateTime.ofInstant(madeAt, ZoneOffset.UTC));
+                    insert.setString(7, reason.name());
+                    insert.setBytes(8, key.sign(signedBytes(signer, next, node, head.seq(), head.chain(), madeAt,
+                            reason.name())));
+                    insert.addBatch();
+                }
+                insert.executeBatch();
+                c.commit();
+                number = next;
+            } catch (SQLException | RuntimeException e) {
+                number = -1;
+                try {
+                    c.rollback();
+                } catch (SQLException rollbackFailed) {
+                    e.addSuppressed(rollbackFailed);
+                }
+                throw e;
+            }
         }
     }
 
-    /** Every checkpoint of {@code node}, by seq. */
-    public static List<Checkpoint> read(Connection c, String node) throws SQLException {
+    /** Every checkpoint of every signer, by signer and number. */
+    public static List<Checkpoint> read(Connection c) throws SQLException {
         List<Checkpoint> all = new ArrayList<>();
-        try (PreparedStatement select = c.prepareStatement(SELECT_SQL)) {
-            select.setString(1, node);
-            try (ResultSet rs = select.executeQuery()) {
-                while (rs.next()) {
-                    all.add(new Checkpoint(rs.getLong(1), rs.getString(2), rs.getLong(3), rs.getBytes(4),
-                            rs.getObject(5, OffsetDateTime.class).toInstant(), rs.getString(6), rs.getBytes(7)));
-                }
+        try (PreparedStatement select = c.prepareStatement(SELECT_SQL); ResultSet rs = select.executeQuery()) {
+            while (rs.next()) {
+                all.add(new Checkpoint(rs.getLong(1), rs.getString(2), rs.getLong(3), rs.getString(4), rs.getLong(5),
+                        rs.getBytes(6), rs.getObject(7, OffsetDateTime.class).toInstant(), rs.getString(8),
+                        rs.getBytes(9)));
             }
         }
         return all;
+    }
+
+    private long highestNumber(Connection c) throws SQLException {
+        if (number >= 0) {
+            return number;
+        }
+        try (PreparedStatement select = c.prepareStatement(HIGHEST_NUMBER_SQL)) {
+            select.setString(1, signer);
+            try (ResultSet rs = select.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : 0;
+            }
+        }
+    }
+
+    private static void writeString(DataOutputStream out, String s) throws IOException {
+        byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+        out.writeInt(bytes.length);
+        out.write(bytes);
     }
 }

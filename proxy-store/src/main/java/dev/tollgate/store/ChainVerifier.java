@@ -15,8 +15,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.stream.Collectors;
 
 /**
@@ -78,10 +80,22 @@ public final class ChainVerifier {
      *              stored after that time is after it), or at the start when there is none
      */
     public static Result verify(Connection c, PublicKey key, String node, Instant since) throws SQLException {
+        return verify(c, key, node, since, Map.of());
+    }
+
+    /**
+     * As {@link #verify(Connection, PublicKey, String, Instant)}, and each signer named in {@code expected} must
+     * have signed checkpoints up to at least the number given: the newest number an earlier run printed, kept
+     * where the database's writers cannot change it. Only that shows checkpoints deleted from the end of a series.
+     */
+    public static Result verify(Connection c, PublicKey key, String node, Instant since, Map<String, Long> expected)
+            throws SQLException {
         ChainVerifier verifier = new ChainVerifier(c, key);
+        List<Checkpoint> all = ChainCheckpoints.read(c);
+        Map<String, List<Checkpoint>> good = verifier.checkSignaturesAndNumbers(all, expected);
         List<String> nodes = node != null ? List.of(node) : verifier.nodes();
         for (String n : nodes) {
-            verifier.verifyNode(n, since);
+            verifier.verifyNode(n, since, good.getOrDefault(n, List.of()));
         }
         return new Result(List.copyOf(verifier.problems), verifier.rowsChecked, verifier.rowsBeforeChain,
                 verifier.checkpointsVerified, List.copyOf(verifier.ranges), List.copyOf(verifier.notes));
@@ -210,16 +224,54 @@ public final class ChainVerifier {
         }
     }
 
-    private void verifyNode(String node, Instant since) throws SQLException {
-        TreeMap<Long, List<Checkpoint>> good = new TreeMap<>();
-        for (Checkpoint cp : ChainCheckpoints.read(connection, node)) {
+    /**
+     * Checks every checkpoint's signature and that each signer's numbers run from 1 without a gap (and up to the
+     * number {@code expected} names, if any); returns the good ones by the node whose chain they state.
+     */
+    private Map<String, List<Checkpoint>> checkSignaturesAndNumbers(List<Checkpoint> all, Map<String, Long> expected) {
+        Map<String, List<Checkpoint>> good = new TreeMap<>();
+        Map<String, TreeSet<Long>> numbers = new TreeMap<>();
+        Map<String, Checkpoint> newest = new TreeMap<>();
+        for (Checkpoint cp : all) {
+            numbers.computeIfAbsent(cp.signer(), s -> new TreeSet<>()).add(cp.number());
             if (cp.signedBy(key)) {
                 checkpointsVerified++;
-                good.computeIfAbsent(cp.seq(), s -> new ArrayList<>()).add(cp);
+                good.computeIfAbsent(cp.node(), n -> new ArrayList<>()).add(cp);
+                newest.merge(cp.signer(), cp, (a, b) -> a.number() >= b.number() ? a : b);
             } else {
-                problems.add("checkpoint id " + cp.id() + " (node " + node + ", seq " + cp.seq() + ", signed at "
-                        + cp.madeAt() + ") has a bad signature: it was forged or altered");
+                problems.add("checkpoint id " + cp.id() + " (number " + cp.number() + " signed by " + cp.signer()
+                        + ", node " + cp.node() + ", seq " + cp.seq() + ", signed at " + cp.madeAt()
+                        + ") has a bad signature: it was forged or altered");
             }
+        }
+        for (Map.Entry<String, TreeSet<Long>> series : numbers.entrySet()) {
+            long expectedNext = 1;
+            for (long n : series.getValue()) {
+                if (n > expectedNext) {
+                    problems.add("checkpoints number " + expectedNext + (n - 1 > expectedNext ? " to " + (n - 1) : "")
+                            + " signed by " + series.getKey() + " were deleted: the series goes on at " + n);
+                }
+                expectedNext = n + 1;
+            }
+        }
+        for (Map.Entry<String, Long> e : expected.entrySet()) {
+            long highest = numbers.getOrDefault(e.getKey(), new TreeSet<>(List.of(0L))).last();
+            if (highest < e.getValue()) {
+                problems.add("checkpoints signed by " + e.getKey() + " after number " + highest + " were deleted:"
+                        + " number " + e.getValue() + " was expected");
+            }
+        }
+        for (Checkpoint cp : newest.values()) {
+            notes.add("newest checkpoint signed by " + cp.signer() + ": number " + cp.number() + " (node "
+                    + cp.node() + ", seq " + cp.seq() + ", signed at " + cp.madeAt() + ")");
+        }
+        return good;
+    }
+
+    private void verifyNode(String node, Instant since, List<Checkpoint> checkpoints) throws SQLException {
+        TreeMap<Long, List<Checkpoint>> good = new TreeMap<>();
+        for (Checkpoint cp : checkpoints) {
+            good.computeIfAbsent(cp.seq(), s -> new ArrayList<>()).add(cp);
         }
         Walk walk = new Walk(node, good);
         long startSeq = Long.MIN_VALUE;

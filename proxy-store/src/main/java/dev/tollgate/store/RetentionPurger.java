@@ -66,7 +66,7 @@ public final class RetentionPurger implements AutoCloseable {
     private final Clock clock;
     private final Runnable beforeCommit;
     private volatile Runnable afterPurge = NO_HOOK;
-    private volatile CheckpointKey anchorKey;
+    private volatile ChainCheckpoints anchorSigner;
     private final ScheduledExecutorService thread;
     private final Object purging = new Object();
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -183,13 +183,14 @@ public final class RetentionPurger implements AutoCloseable {
     }
 
     /**
-     * Makes each batch sign, in its transaction and before it deletes, an anchor checkpoint for every chained row it
-     * deletes whose successor in its node's chain it does not delete (docs/access-log.md, "Tamper evidence"): the
-     * chain of the first row after a purged run can then still be checked, and {@code tollgate verify} tells the
-     * purge from a deletion by hand. Without a key (tests, the benchmark) no anchor is made.
+     * Makes each batch sign, before it deletes (committed first, so that a failed delete leaves an anchor of a row
+     * still there, which is harmless), an anchor checkpoint for every chained row it deletes whose successor in its
+     * node's chain it does not delete (docs/access-log.md, "Tamper evidence"): the chain of the first row after a
+     * purged run can then still be checked, and {@code tollgate verify} tells the purge from a deletion by hand.
+     * Without a signer (tests, the benchmark) no anchor is made.
      */
-    public RetentionPurger signAnchorsWith(CheckpointKey key) {
-        this.anchorKey = Objects.requireNonNull(key, "key");
+    public RetentionPurger signAnchorsWith(ChainCheckpoints signer) {
+        this.anchorSigner = Objects.requireNonNull(signer, "signer");
         return this;
     }
 
@@ -272,22 +273,22 @@ public final class RetentionPurger implements AutoCloseable {
      * chain are not, leaves a hole with an anchor of its own; an anchor whose successor a later batch deletes too is
      * merely not needed.
      */
-    private void signAnchors(Connection c, List<Chained> chained) throws SQLException {
-        CheckpointKey key = anchorKey;
-        if (key == null || chained.isEmpty()) {
+    private void signAnchors(List<Chained> chained) throws SQLException {
+        ChainCheckpoints signer = anchorSigner;
+        if (signer == null || chained.isEmpty()) {
             return;
         }
         Set<String> deleted = new HashSet<>();
         for (Chained r : chained) {
             deleted.add(r.seq() + "@" + r.node());
         }
-        Instant now = clock.instant();
+        List<ChainCheckpoints.Head> anchors = new ArrayList<>();
         for (Chained r : chained) {
             if (!deleted.contains((r.seq() + 1) + "@" + r.node())) {
-                ChainCheckpoints.write(c, key, r.node(), new ChainHead(r.seq(), r.chain()), now,
-                        ChainCheckpoints.Reason.RETENTION);
+                anchors.add(new ChainCheckpoints.Head(r.node(), new ChainHead(r.seq(), r.chain())));
             }
         }
+        signer.sign(dataSource, anchors, clock.instant(), ChainCheckpoints.Reason.RETENTION);
     }
 
     /**
@@ -295,9 +296,9 @@ public final class RetentionPurger implements AutoCloseable {
      * {@code chained}; returns how many rows went.
      */
     private int delete(Connection c, long[] ids, int count, List<Chained> chained) throws SQLException {
+        signAnchors(chained);
         c.setAutoCommit(false);
         try (PreparedStatement delete = c.prepareStatement(DELETE_SQL)) {
-            signAnchors(c, chained);
             for (int i = 0; i < count; i++) {
                 delete.setLong(1, ids[i]);
                 delete.addBatch();

@@ -15,6 +15,7 @@ import java.sql.Statement;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -54,11 +55,16 @@ public abstract class ChainVerifyScenarios {
         prepareDatabase();
         key = CheckpointKey.loadOrCreate(dir);
         try (AccessLog log = AccessLog.open(config(), dir.resolve("journal"), NODE)) {
-            log.signCheckpoints(key, NODE, 3600);
+            log.signCheckpoints(new ChainCheckpoints(key, NODE), NODE, 3600);
             for (int i = 1; i <= ROWS; i++) {
                 // Seq 1 to 4 and 7 (a long tunnel, ended among young rows) are past a retention of 90 days.
                 boolean old = i <= 4 || i == 7;
                 log.writer().append(record("/" + i, System.currentTimeMillis() - (old ? 100 : 0) * DAY_MS));
+                if (i == 5) {
+                    // Checkpoint number 1, at seq 5; the stop signs number 2, at seq 10.
+                    assertTrue(log.writer().flush(WAIT_MS));
+                    assertTrue(log.checkpointNow());
+                }
             }
             assertTrue(log.writer().flush(WAIT_MS));
         }
@@ -70,7 +76,7 @@ public abstract class ChainVerifyScenarios {
 
         assertEquals(List.of(), result.problems());
         assertEquals(ROWS, result.rowsChecked());
-        assertEquals(1, result.checkpointsVerified(), "the checkpoint of the stop");
+        assertEquals(2, result.checkpointsVerified(), "one at seq 5 and the stop's");
         assertEquals(List.of(NODE + ": seq 1 to " + ROWS), result.ranges());
     }
 
@@ -146,7 +152,7 @@ public abstract class ChainVerifyScenarios {
         ChainVerifier.Result result = verify();
 
         assertEquals(ROWS, result.rowsChecked());
-        assertTrue(result.problems().get(0).startsWith("the chain of node " + NODE + " was rewritten up to seq 10:"),
+        assertTrue(result.problems().get(0).startsWith("the chain of node " + NODE + " was rewritten up to seq 5:"),
                 result.problems().toString());
     }
 
@@ -166,7 +172,7 @@ public abstract class ChainVerifyScenarios {
         ChainVerifier.Result result = verify();
         assertEquals(List.of(), result.problems());
         assertEquals(5, result.rowsChecked());
-        assertEquals(3, result.checkpointsVerified(), "the stop's, and the anchors of seq 4 and 7");
+        assertEquals(4, result.checkpointsVerified(), "two before, and the anchors of seq 4 and 7");
     }
 
     @Test
@@ -177,12 +183,34 @@ public abstract class ChainVerifyScenarios {
                 + " of the chain or to a signed checkpoint", firstProblem());
     }
 
+    @Test
+    void aCheckpointDeletedFromTheMiddleOfItsSeriesIsReported() throws Exception {
+        sql("DELETE FROM chain_checkpoint WHERE number = 1");
+
+        assertEquals("checkpoints number 1 signed by " + NODE + " were deleted: the series goes on at 2",
+                firstProblem());
+    }
+
+    @Test
+    void theNewestRowsDeletedWithTheirCheckpointShowOnlyAgainstTheNumberNotedBefore() throws Exception {
+        sql("DELETE FROM access_log WHERE seq > 5");
+        sql("DELETE FROM chain_checkpoint WHERE number = 2");
+
+        assertEquals(List.of(), verify().problems(), "the database alone cannot show a cut end");
+        ChainVerifier.Result result;
+        try (Connection c = connect()) {
+            result = ChainVerifier.verify(c, key.publicKey(), null, null, Map.of(NODE, 2L));
+        }
+        assertEquals(List.of("checkpoints signed by " + NODE + " after number 1 were deleted: number 2 was expected"),
+                result.problems());
+    }
+
     private long purge(boolean anchors) throws SQLException {
         try (AccessLog log = AccessLog.open(config(), dir.resolve("journal"), NODE);
              RetentionPurger purger = RetentionPurger.start(log.dataSource(), 90,
                      RetentionPurger.Pacing.onlyWhenAsked(false), Clock.systemUTC(), () -> { })) {
             if (anchors) {
-                purger.signAnchorsWith(key);
+                purger.signAnchorsWith(new ChainCheckpoints(key, NODE));
             }
             return purger.purgeNow();
         }

@@ -4,6 +4,7 @@ import dev.tollgate.daemon.config.ConfigLoader;
 import dev.tollgate.daemon.config.TollgateConfig;
 import dev.tollgate.store.ChainVerifier;
 import dev.tollgate.store.CheckpointKey;
+import dev.tollgate.store.internal.AccessLogTable;
 import dev.tollgate.store.internal.DatabaseUrl;
 import dev.tollgate.store.internal.H2OwnerAccount;
 import picocli.CommandLine;
@@ -20,6 +21,7 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
@@ -59,6 +61,11 @@ public final class VerifyCommand implements Callable<Integer> {
     @Option(names = "--node", paramLabel = "NAME", description = "Check only this node's chain.")
     private String node;
 
+    @Option(names = "--expect-checkpoint", paramLabel = "NUMBER",
+            description = "The newest checkpoint number an earlier run printed for this config's node: fewer"
+                    + " checkpoints now means some were deleted from the end, which the database alone cannot show.")
+    private Long expectCheckpoint;
+
     @Option(names = "--public-key", paramLabel = "FILE",
             description = "The key checkpoints must be signed with; the default is <stateDir>/checkpoint.pub. Keep a"
                     + " copy where the database's writers cannot change it, and name it here.")
@@ -78,7 +85,8 @@ public final class VerifyCommand implements Callable<Integer> {
         }
         ChainVerifier.Result result;
         try (Connection c = open(config)) {
-            result = ChainVerifier.verify(c, key, node, from);
+            result = ChainVerifier.verify(c, key, node, from, expectCheckpoint == null ? Map.of()
+                    : Map.of(AccessLogTable.fit(config.nodeName(), AccessLogTable.NODE_WIDTH), expectCheckpoint));
         } catch (SQLException e) {
             throw new SqlCommandException("verifying failed: " + QueryErrors.oneLine(e), e);
         }
@@ -98,10 +106,8 @@ public final class VerifyCommand implements Callable<Integer> {
         }
     }
 
+    /** The verdict first (and the count of problems), then where the walk started and the newest checkpoints. */
     private static void print(ChainVerifier.Result result) {
-        for (String note : result.notes()) {
-            System.out.println("verify: " + note);
-        }
         String counts = result.rowsChecked() + " rows checked" + (result.ranges().isEmpty() ? ""
                 : " (" + String.join(", ", result.ranges()) + ")") + ", " + result.checkpointsVerified()
                 + " checkpoints verified" + (result.rowsBeforeChain() == 0 ? ""
@@ -112,6 +118,9 @@ public final class VerifyCommand implements Callable<Integer> {
             System.out.println("verify: NOT INTACT: " + result.problems().get(0));
             System.out.println("verify: " + result.problems().size() + " problem" + (result.problems().size() == 1
                     ? "" : "s") + " in all; " + counts);
+        }
+        for (String note : result.notes()) {
+            System.out.println("verify: " + note);
         }
     }
 
