@@ -31,7 +31,7 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 5, time = 1)
 public class RowChainBenchmark {
 
-    private final RowChain chain = new RowChain();
+    private final RowChain<AccessRecord> chain = RowChain.accessLog();
     private final AccessRecord record = new AccessRecord(null, 1_764_979_200_000L, 37L, "gate-1", "office",
             "10.20.3.4", 51_234, null, Kind.FORWARD, "HTTP/1.1", "GET", "api.cdn17.example.com", 443,
             "/v1/objects/7f3a9c?view=summary", 200, 0L, 4_812L, "192.0.2.44", null, Outcome.OK, null);

@@ -84,6 +84,7 @@ public final class Daemon implements AutoCloseable {
         ChainCheckpoints checkpoints = new ChainCheckpoints(CheckpointKey.loadOrCreate(config.stateDirPath()),
                 config.nodeName());
         accessLog.signCheckpoints(checkpoints, config.nodeName(), config.store().checkpointIntervalSeconds());
+        accessLog.adminEvents().signCheckpointsWith(checkpoints);
         sqlServer = AuditorSqlServer.start(accessLog, config.store(), config.stateDirPath());
         retention = RetentionPurger.start(accessLog.dataSource(), config.store().retentionDays())
                 .afterEachPurge(accessLog.keyIndexer()::deleteOrphanKeys)

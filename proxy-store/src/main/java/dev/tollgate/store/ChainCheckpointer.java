@@ -72,7 +72,8 @@ public final class ChainCheckpointer implements AutoCloseable {
             if (head == null || head.seq() == lastSeq) {
                 return false;
             }
-            signer.sign(dataSource, List.of(new ChainCheckpoints.Head(node, head)), clock.instant(), reason);
+            signer.sign(dataSource, List.of(new ChainCheckpoints.Head(ChainCheckpoints.ACCESS_LOG, node, head)),
+                    clock.instant(), reason);
             lastSeq = head.seq();
             return true;
         }

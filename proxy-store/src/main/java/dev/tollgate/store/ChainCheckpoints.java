@@ -23,8 +23,8 @@ import java.util.Objects;
 import javax.sql.DataSource;
 
 /**
- * Table {@code chain_checkpoint} (migration V9): signed statements "the row numbered seq of node N had chain C at
- * time T", each the next of its signer's numbered series. The daemon writes one every
+ * Table {@code chain_checkpoint} (migration V9): signed statements "the row numbered seq of node N in log L
+ * (access_log or admin_event) had chain C at time T", each the next of its signer's numbered series. The daemon writes one every
  * {@code store.checkpointIntervalSeconds} and at a graceful stop (the head its writer committed, as it computed it,
  * not as read back), and retention writes one for the last row of each run of rows it deletes (an anchor, so that
  * the row after it can still be checked). Without the private key no one can make one, so a rewritten history
@@ -36,27 +36,32 @@ import javax.sql.DataSource;
 public final class ChainCheckpoints {
 
     /** Why a checkpoint was made. */
-    public enum Reason { INTERVAL, STOP, RETENTION }
+    public enum Reason { INTERVAL, STOP, RETENTION, EVENT }
 
-    /** What a checkpoint says: row {@code head.seq()} of {@code node} had chain {@code head.chain()}. */
-    public record Head(String node, ChainHead head) {
+    /** The chain of {@code access_log}'s rows, per node. */
+    public static final String ACCESS_LOG = "access_log";
+    /** The chain of {@code admin_event}'s rows, per node. */
+    public static final String ADMIN_EVENTS = "admin_event";
+
+    /** What a checkpoint says: row {@code head.seq()} of {@code node} in {@code log} had chain {@code head.chain()}. */
+    public record Head(String log, String node, ChainHead head) {
     }
 
     /** One stored checkpoint. */
-    public record Checkpoint(long id, String signer, long number, String node, long seq, byte[] chain,
+    public record Checkpoint(long id, String signer, long number, String log, String node, long seq, byte[] chain,
                              Instant madeAt, String reason, byte[] signature) {
 
         /** Whether {@code signature} is {@code key}'s signature of this checkpoint's fields. */
         public boolean signedBy(PublicKey key) {
-            return CheckpointKey.verify(key, signedBytes(signer, number, node, seq, chain, madeAt, reason),
+            return CheckpointKey.verify(key, signedBytes(signer, number, log, node, seq, chain, madeAt, reason),
                     signature);
         }
     }
 
-    private static final String INSERT_SQL = "INSERT INTO chain_checkpoint (signer, number, node, seq, chain,"
-            + " made_at, reason, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
-    private static final String SELECT_SQL = "SELECT id, signer, number, node, seq, chain, made_at, reason,"
-            + " signature FROM chain_checkpoint ORDER BY signer, number";
+    private static final String INSERT_SQL = "INSERT INTO chain_checkpoint (signer, number, log_name, node, seq,"
+            + " chain, made_at, reason, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    private static final String SELECT_SQL = "SELECT id, signer, number, log_name, node, seq, chain, made_at,"
+            + " reason, signature FROM chain_checkpoint ORDER BY signer, number";
     private static final String HIGHEST_NUMBER_SQL = "SELECT MAX(number) FROM chain_checkpoint WHERE signer = ?";
 
     private final CheckpointKey key;
@@ -77,14 +82,15 @@ public final class ChainCheckpoints {
      * What a checkpoint's signature covers: a fixed label, then each field, strings and the chain with their
      * length, so that no two checkpoints share these bytes.
      */
-    public static byte[] signedBytes(String signer, long number, String node, long seq, byte[] chain, Instant madeAt,
-                                     String reason) {
+    public static byte[] signedBytes(String signer, long number, String log, String node, long seq, byte[] chain,
+                                     Instant madeAt, String reason) {
         try {
             ByteArrayOutputStream bytes = new ByteArrayOutputStream(160);
             DataOutputStream out = new DataOutputStream(bytes);
             out.write("tollgate-checkpoint-v1".getBytes(StandardCharsets.US_ASCII));
             writeString(out, signer);
             out.writeLong(number);
+            writeString(out, log);
             writeString(out, node);
             out.writeLong(seq);
             out.writeInt(chain.length);
@@ -121,13 +127,14 @@ public final class ChainCheckpoints {
                     ChainHead head = h.head();
                     insert.setString(1, signer);
                     insert.setLong(2, next);
-                    insert.setString(3, node);
-                    insert.setLong(4, head.seq());
-                    insert.setBytes(5, head.chain());
-                    insert.setObject(6, OffsetDateTime.ofInstant(madeAt, ZoneOffset.UTC));
-                    insert.setString(7, reason.name());
-                    insert.setBytes(8, key.sign(signedBytes(signer, next, node, head.seq(), head.chain(), madeAt,
-                            reason.name())));
+                    insert.setString(3, h.log());
+                    insert.setString(4, node);
+                    insert.setLong(5, head.seq());
+                    insert.setBytes(6, head.chain());
+                    insert.setObject(7, OffsetDateTime.ofInstant(madeAt, ZoneOffset.UTC));
+                    insert.setString(8, reason.name());
+                    insert.setBytes(9, key.sign(signedBytes(signer, next, h.log(), node, head.seq(), head.chain(),
+                            madeAt, reason.name())));
                     insert.addBatch();
                 }
                 insert.executeBatch();
@@ -150,9 +157,9 @@ public final class ChainCheckpoints {
         List<Checkpoint> all = new ArrayList<>();
         try (PreparedStatement select = c.prepareStatement(SELECT_SQL); ResultSet rs = select.executeQuery()) {
             while (rs.next()) {
-                all.add(new Checkpoint(rs.getLong(1), rs.getString(2), rs.getLong(3), rs.getString(4), rs.getLong(5),
-                        rs.getBytes(6), rs.getObject(7, OffsetDateTime.class).toInstant(), rs.getString(8),
-                        rs.getBytes(9)));
+                all.add(new Checkpoint(rs.getLong(1), rs.getString(2), rs.getLong(3), rs.getString(4),
+                        rs.getString(5), rs.getLong(6), rs.getBytes(7), rs.getObject(8, OffsetDateTime.class).toInstant(),
+                        rs.getString(9), rs.getBytes(10)));
             }
         }
         return all;

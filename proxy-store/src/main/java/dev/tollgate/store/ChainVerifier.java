@@ -36,21 +36,35 @@ import java.util.stream.Collectors;
  */
 public final class ChainVerifier {
 
-    private static final String CHAINED_COLUMNS = AccessLogTable.CHAINED_COLUMNS.stream().map(ChainedColumn::name)
-            .collect(Collectors.joining(", "));
+    /**
+     * A chained table: its name (also its {@code log_name} in chain_checkpoint), its chained columns, and what its
+     * problems start with.
+     */
+    private record Log(String table, RowChain<?> rowChain, String columns, String prefix) {
+
+        static <T> Log of(String table, List<ChainedColumn<T>> columns, String prefix) {
+            return new Log(table, new RowChain<>(columns), columns.stream().map(ChainedColumn::name)
+                    .collect(Collectors.joining(", ")), prefix);
+        }
+    }
+
+    private static final List<Log> LOGS = List.of(
+            Log.of(ChainCheckpoints.ACCESS_LOG, AccessLogTable.CHAINED_COLUMNS, ""),
+            Log.of(ChainCheckpoints.ADMIN_EVENTS, AdminEventLog.CHAINED_COLUMNS, "admin_event: "));
 
     /**
      * What a walk found.
      *
      * @param problems            one line each, the first found first; empty when the log is intact
-     * @param rowsChecked         rows whose chain was checked
-     * @param rowsBeforeChain     rows stored before the chain began (migration V9), not checked
+     * @param rowsChecked         access-log rows whose chain was checked
+     * @param eventsChecked       admin events whose chain was checked
+     * @param rowsBeforeChain     rows (of either table) stored before the chain began (migration V9), not checked
      * @param checkpointsVerified checkpoints whose signature is good
      * @param ranges              per node, "node: seq A to B"
      * @param notes               what else the reader should know (where the walk started)
      */
-    public record Result(List<String> problems, long rowsChecked, long rowsBeforeChain, int checkpointsVerified,
-                         List<String> ranges, List<String> notes) {
+    public record Result(List<String> problems, long rowsChecked, long eventsChecked, long rowsBeforeChain,
+                         int checkpointsVerified, List<String> ranges, List<String> notes) {
 
         public boolean intact() {
             return problems.isEmpty();
@@ -59,11 +73,11 @@ public final class ChainVerifier {
 
     private final Connection connection;
     private final PublicKey key;
-    private final RowChain rowChain = new RowChain();
     private final List<String> problems = new ArrayList<>();
     private final List<String> ranges = new ArrayList<>();
     private final List<String> notes = new ArrayList<>();
     private long rowsChecked;
+    private long eventsChecked;
     private long rowsBeforeChain;
     private int checkpointsVerified;
 
@@ -93,20 +107,26 @@ public final class ChainVerifier {
         ChainVerifier verifier = new ChainVerifier(c, key);
         List<Checkpoint> all = ChainCheckpoints.read(c);
         Map<String, List<Checkpoint>> good = verifier.checkSignaturesAndNumbers(all, expected);
-        List<String> nodes = node != null ? List.of(node) : verifier.nodes();
-        for (String n : nodes) {
-            verifier.verifyNode(n, since, good.getOrDefault(n, List.of()));
+        for (Log log : LOGS) {
+            List<String> nodes = node != null ? List.of(node) : verifier.nodes(log);
+            for (String n : nodes) {
+                verifier.verifyNode(log, n, since, good.getOrDefault(log.table() + "\0" + n, List.of()));
+            }
         }
-        return new Result(List.copyOf(verifier.problems), verifier.rowsChecked, verifier.rowsBeforeChain,
-                verifier.checkpointsVerified, List.copyOf(verifier.ranges), List.copyOf(verifier.notes));
+        return new Result(List.copyOf(verifier.problems), verifier.rowsChecked, verifier.eventsChecked,
+                verifier.rowsBeforeChain, verifier.checkpointsVerified, List.copyOf(verifier.ranges),
+                List.copyOf(verifier.notes));
     }
 
-    private List<String> nodes() throws SQLException {
+    private List<String> nodes(Log log) throws SQLException {
         List<String> nodes = new ArrayList<>();
-        try (PreparedStatement select = connection.prepareStatement("SELECT node FROM access_log UNION"
-                + " SELECT node FROM chain_checkpoint ORDER BY node"); ResultSet rs = select.executeQuery()) {
-            while (rs.next()) {
-                nodes.add(rs.getString(1));
+        try (PreparedStatement select = connection.prepareStatement("SELECT node FROM " + log.table() + " UNION"
+                + " SELECT node FROM chain_checkpoint WHERE log_name = ? ORDER BY node")) {
+            select.setString(1, log.table());
+            try (ResultSet rs = select.executeQuery()) {
+                while (rs.next()) {
+                    nodes.add(rs.getString(1));
+                }
             }
         }
         return nodes;
@@ -118,6 +138,7 @@ public final class ChainVerifier {
 
     /** The walk along one node's chain. */
     private final class Walk {
+        final Log log;
         final String node;
         final TreeMap<Long, List<Checkpoint>> checkpoints;
         final Set<Long> matched = new HashSet<>();
@@ -127,19 +148,24 @@ public final class ChainVerifier {
         long firstSeq = -1;
         long lastSeq = -1;
 
-        Walk(String node, TreeMap<Long, List<Checkpoint>> checkpoints) {
+        Walk(Log log, String node, TreeMap<Long, List<Checkpoint>> checkpoints) {
+            this.log = log;
             this.node = node;
             this.checkpoints = checkpoints;
         }
 
         void step(Row r, Row next) {
-            rowsChecked++;
+            if (log.table().equals(ChainCheckpoints.ACCESS_LOG)) {
+                rowsChecked++;
+            } else {
+                eventsChecked++;
+            }
             if (firstSeq < 0) {
                 firstSeq = r.seq;
             }
             lastSeq = r.seq;
             if (previousId >= 0 && r.id < previousId) {
-                problems.add("rows of node " + node + " were reordered: row id " + r.id + " (seq " + r.seq
+                problem("rows of node " + node + " were reordered: row id " + r.id + " (seq " + r.seq
                         + ") is stored before row id " + previousId + " (seq " + previousSeq
                         + ") but follows it in the chain");
             }
@@ -155,30 +181,34 @@ public final class ChainVerifier {
             }
             boolean missingBefore = r.seq > previousSeq + 1;
             if (next != null && links(previous, next)) {
-                problems.add("row id " + r.id + " (node " + node + ", seq " + r.seq + ") was inserted: it is not"
+                problem("row id " + r.id + " (node " + node + ", seq " + r.seq + ") was inserted: it is not"
                         + " in the chain");
                 return;
             }
             if (missingBefore && next == null && previousId >= 0) {
-                problems.add("row id " + r.id + " (node " + node + ", seq " + r.seq + "), the last, does not link"
+                problem("row id " + r.id + " (node " + node + ", seq " + r.seq + "), the last, does not link"
                         + " to seq " + previousSeq + ": it was inserted, or the rows between were deleted");
             } else if (missingBefore) {
-                problems.add(previousId < 0 && previousSeq == 0
+                problem(previousId < 0 && previousSeq == 0
                         ? "rows of node " + node + " before seq " + r.seq + " were deleted: the first row does not"
                                 + " link to the start of the chain or to a signed checkpoint"
                         : "rows between seq " + (previousSeq + 1) + " and " + (r.seq - 1) + " of node " + node
                                 + " were deleted: row id " + r.id + " (seq " + r.seq + ") does not link to seq "
                                 + previousSeq);
             } else {
-                problems.add("row id " + r.id + " (node " + node + ", seq " + r.seq + ") was altered: its hash"
+                problem("row id " + r.id + " (node " + node + ", seq " + r.seq + ") was altered: its hash"
                         + " does not match its content");
             }
             // Carry on from what it stores, so that one change is reported once, not at every row after it.
             accept(r);
         }
 
+        void problem(String line) {
+            problems.add(log.prefix() + line);
+        }
+
         boolean links(byte[] from, Row r) {
-            return Arrays.equals(rowChain.link(from, r.canonical), r.chain);
+            return Arrays.equals(log.rowChain().link(from, r.canonical), r.chain);
         }
 
         /** A good checkpoint between the previous row and {@code r} whose chain {@code r} links to. */
@@ -197,7 +227,7 @@ public final class ChainVerifier {
             for (Checkpoint cp : checkpoints.getOrDefault(r.seq, List.of())) {
                 matched.add(cp.id());
                 if (!Arrays.equals(cp.chain(), r.chain)) {
-                    problems.add("the chain of node " + node + " was rewritten up to seq " + r.seq + ": row id "
+                    problem("the chain of node " + node + " was rewritten up to seq " + r.seq + ": row id "
                             + r.id + " differs from checkpoint id " + cp.id() + " signed at " + cp.madeAt());
                 }
             }
@@ -213,7 +243,7 @@ public final class ChainVerifier {
                     if (matched.contains(cp.id()) || (firstSeq >= 0 && cp.seq() < firstSeq)) {
                         continue;
                     }
-                    problems.add(lastSeq < 0 || cp.seq() > lastSeq
+                    problem(lastSeq < 0 || cp.seq() > lastSeq
                             ? "rows of node " + node + " after seq " + (lastSeq < 0 ? startSeq : lastSeq)
                                     + " were deleted: checkpoint id " + cp.id() + " signed at " + cp.madeAt()
                                     + " covers seq " + cp.seq()
@@ -236,11 +266,11 @@ public final class ChainVerifier {
             numbers.computeIfAbsent(cp.signer(), s -> new TreeSet<>()).add(cp.number());
             if (cp.signedBy(key)) {
                 checkpointsVerified++;
-                good.computeIfAbsent(cp.node(), n -> new ArrayList<>()).add(cp);
+                good.computeIfAbsent(cp.log() + "\0" + cp.node(), n -> new ArrayList<>()).add(cp);
                 newest.merge(cp.signer(), cp, (a, b) -> a.number() >= b.number() ? a : b);
             } else {
                 problems.add("checkpoint id " + cp.id() + " (number " + cp.number() + " signed by " + cp.signer()
-                        + ", node " + cp.node() + ", seq " + cp.seq() + ", signed at " + cp.madeAt()
+                        + ", " + cp.log() + " of node " + cp.node() + ", seq " + cp.seq() + ", signed at " + cp.madeAt()
                         + ") has a bad signature: it was forged or altered");
             }
         }
@@ -262,18 +292,18 @@ public final class ChainVerifier {
             }
         }
         for (Checkpoint cp : newest.values()) {
-            notes.add("newest checkpoint signed by " + cp.signer() + ": number " + cp.number() + " (node "
-                    + cp.node() + ", seq " + cp.seq() + ", signed at " + cp.madeAt() + ")");
+            notes.add("newest checkpoint signed by " + cp.signer() + ": number " + cp.number() + " (" + cp.log()
+                    + " of node " + cp.node() + ", seq " + cp.seq() + ", signed at " + cp.madeAt() + ")");
         }
         return good;
     }
 
-    private void verifyNode(String node, Instant since, List<Checkpoint> checkpoints) throws SQLException {
+    private void verifyNode(Log log, String node, Instant since, List<Checkpoint> checkpoints) throws SQLException {
         TreeMap<Long, List<Checkpoint>> good = new TreeMap<>();
         for (Checkpoint cp : checkpoints) {
             good.computeIfAbsent(cp.seq(), s -> new ArrayList<>()).add(cp);
         }
-        Walk walk = new Walk(node, good);
+        Walk walk = new Walk(log, node, good);
         long startSeq = Long.MIN_VALUE;
         if (since != null) {
             Checkpoint start = good.values().stream().flatMap(List::stream)
@@ -284,19 +314,19 @@ public final class ChainVerifier {
                 walk.previous = start.chain();
                 walk.previousSeq = start.seq();
                 walk.matched.add(start.id());
-                notes.add("node " + node + ": starting at checkpoint id " + start.id() + " (seq " + start.seq()
+                notes.add(log.prefix() + "node " + node + ": starting at checkpoint id " + start.id() + " (seq " + start.seq()
                         + ", signed at " + start.madeAt() + ")");
             } else {
-                notes.add("node " + node + ": no checkpoint at or before " + since + ", starting at the first row");
+                notes.add(log.prefix() + "node " + node + ": no checkpoint at or before " + since + ", starting at the first row");
             }
         }
         if (startSeq == Long.MIN_VALUE) {
-            walk.previousSeq = unchainedRows(node);
+            walk.previousSeq = unchainedRows(walk);
         }
         walkRows(walk, startSeq);
         walk.finish(startSeq == Long.MIN_VALUE ? walk.previousSeq : startSeq);
         if (walk.firstSeq >= 0) {
-            ranges.add(node + ": seq " + walk.firstSeq + " to " + walk.lastSeq);
+            ranges.add(log.prefix() + node + ": seq " + walk.firstSeq + " to " + walk.lastSeq);
         }
     }
 
@@ -305,10 +335,12 @@ public final class ChainVerifier {
      * other row without a chain or number as inserted. Returns the highest number among the rows before the
      * chain (0 when none): the chain's first row follows it.
      */
-    private long unchainedRows(String node) throws SQLException {
+    private long unchainedRows(Walk walk) throws SQLException {
+        String node = walk.node;
+        String table = walk.log.table();
         long firstChainedId = Long.MAX_VALUE;
         try (PreparedStatement select = connection.prepareStatement(
-                "SELECT MIN(id) FROM access_log WHERE node = ? AND chain IS NOT NULL AND seq IS NOT NULL")) {
+                "SELECT MIN(id) FROM " + table + " WHERE node = ? AND chain IS NOT NULL AND seq IS NOT NULL")) {
             select.setString(1, node);
             try (ResultSet rs = select.executeQuery()) {
                 if (rs.next() && rs.getObject(1) != null) {
@@ -318,7 +350,7 @@ public final class ChainVerifier {
         }
         long highestBefore = 0;
         try (PreparedStatement select = connection.prepareStatement(
-                "SELECT id, seq FROM access_log WHERE node = ? AND (chain IS NULL OR seq IS NULL) ORDER BY id")) {
+                "SELECT id, seq FROM " + table + " WHERE node = ? AND (chain IS NULL OR seq IS NULL) ORDER BY id")) {
             select.setString(1, node);
             try (ResultSet rs = select.executeQuery()) {
                 while (rs.next()) {
@@ -329,7 +361,7 @@ public final class ChainVerifier {
                         rowsBeforeChain++;
                         highestBefore = hasSeq ? Math.max(highestBefore, seq) : highestBefore;
                     } else {
-                        problems.add("row id " + id + " (node " + node + ", seq " + (hasSeq ? seq : "none")
+                        walk.problem("row id " + id + " (node " + node + ", seq " + (hasSeq ? seq : "none")
                                 + ") was inserted: it has no " + (hasSeq ? "chain" : "journal number"));
                     }
                 }
@@ -339,8 +371,8 @@ public final class ChainVerifier {
     }
 
     private void walkRows(Walk walk, long startSeq) throws SQLException {
-        try (PreparedStatement select = connection.prepareStatement("SELECT id, seq, chain, " + CHAINED_COLUMNS
-                + " FROM access_log WHERE node = ? AND chain IS NOT NULL AND seq > ? ORDER BY seq, id")) {
+        try (PreparedStatement select = connection.prepareStatement("SELECT id, seq, chain, " + walk.log.columns()
+                + " FROM " + walk.log.table() + " WHERE node = ? AND chain IS NOT NULL AND seq > ? ORDER BY seq, id")) {
             select.setFetchSize(1000);
             select.setString(1, walk.node);
             select.setLong(2, startSeq);
@@ -348,7 +380,7 @@ public final class ChainVerifier {
                 Row held = null;
                 while (rs.next()) {
                     Row row = new Row(rs.getLong("id"), rs.getLong("seq"), rs.getBytes("chain"),
-                            rowChain.canonical(rs));
+                            walk.log.rowChain().canonical(rs));
                     if (held != null) {
                         walk.step(held, row);
                     }

@@ -285,7 +285,8 @@ public final class RetentionPurger implements AutoCloseable {
         List<ChainCheckpoints.Head> anchors = new ArrayList<>();
         for (Chained r : chained) {
             if (!deleted.contains((r.seq() + 1) + "@" + r.node())) {
-                anchors.add(new ChainCheckpoints.Head(r.node(), new ChainHead(r.seq(), r.chain())));
+                anchors.add(new ChainCheckpoints.Head(ChainCheckpoints.ACCESS_LOG, r.node(),
+                        new ChainHead(r.seq(), r.chain())));
             }
         }
         signer.sign(dataSource, anchors, clock.instant(), ChainCheckpoints.Reason.RETENTION);

@@ -205,6 +205,42 @@ public abstract class ChainVerifyScenarios {
                 result.problems());
     }
 
+    @Test
+    void theAdminEventTrailIsChainedAndAnEventAlteredIsReported() throws Exception {
+        recordThreeAdminEvents();
+        ChainVerifier.Result intact = verify();
+        assertEquals(List.of(), intact.problems());
+        assertEquals(3, intact.eventsChecked());
+        assertEquals(5, intact.checkpointsVerified(), "the access log's two and one per event");
+
+        sql("UPDATE admin_event SET result = 'OK', status = 201 WHERE seq = 2");
+
+        assertEquals("admin_event: row id " + single("SELECT id FROM admin_event WHERE seq = 2") + " (node " + NODE
+                + ", seq 2) was altered: its hash does not match its content", firstProblem());
+    }
+
+    @Test
+    void theNewestAdminEventDeletedIsCaughtByItsCheckpoint() throws Exception {
+        recordThreeAdminEvents();
+        sql("DELETE FROM admin_event WHERE seq = 3");
+
+        String problem = firstProblem();
+        assertTrue(problem.startsWith("admin_event: rows of node " + NODE + " after seq 2 were deleted: checkpoint"),
+                problem);
+    }
+
+    private void recordThreeAdminEvents() throws SQLException {
+        try (AccessLog log = AccessLog.open(config(), dir.resolve("journal"), NODE)) {
+            log.adminEvents().signCheckpointsWith(new ChainCheckpoints(key, NODE));
+            log.adminEvents().record(new AdminEvent(null, java.time.Instant.now(), NODE, "admin", "127.0.0.1",
+                    "listener.create", "lab", AdminEvent.OK, 201, null));
+            log.adminEvents().record(new AdminEvent(null, java.time.Instant.now(), NODE, "auditor", "127.0.0.1",
+                    "listener.stop", "lab", AdminEvent.REFUSED, 403, "the auditor may only read"));
+            log.adminEvents().record(new AdminEvent(null, java.time.Instant.now(), NODE, "admin", "127.0.0.1",
+                    "listener.delete", "lab", AdminEvent.OK, 204, null));
+        }
+    }
+
     private long purge(boolean anchors) throws SQLException {
         try (AccessLog log = AccessLog.open(config(), dir.resolve("journal"), NODE);
              RetentionPurger purger = RetentionPurger.start(log.dataSource(), 90,
@@ -229,7 +265,7 @@ public abstract class ChainVerifyScenarios {
     }
 
     private void recomputeEveryChain() throws SQLException {
-        RowChain chain = new RowChain();
+        RowChain<AccessRecord> chain = RowChain.accessLog();
         try (Connection c = connect()) {
             List<long[]> ids = new ArrayList<>();
             List<byte[]> chains = new ArrayList<>();

@@ -108,7 +108,8 @@ public final class VerifyCommand implements Callable<Integer> {
 
     /** The verdict first (and the count of problems), then where the walk started and the newest checkpoints. */
     private static void print(ChainVerifier.Result result) {
-        String counts = result.rowsChecked() + " rows checked" + (result.ranges().isEmpty() ? ""
+        String counts = result.rowsChecked() + " rows checked, " + result.eventsChecked() + " admin events checked"
+                + (result.ranges().isEmpty() ? ""
                 : " (" + String.join(", ", result.ranges()) + ")") + ", " + result.checkpointsVerified()
                 + " checkpoints verified" + (result.rowsBeforeChain() == 0 ? ""
                 : ", " + result.rowsBeforeChain() + " rows stored before the chain began (migration V9) not checked");

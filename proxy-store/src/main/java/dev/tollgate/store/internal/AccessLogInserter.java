@@ -1,5 +1,6 @@
 package dev.tollgate.store.internal;
 
+import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.JournaledRecord;
 
 import org.slf4j.Logger;
@@ -30,7 +31,7 @@ public final class AccessLogInserter implements AutoCloseable {
     private final DataSource dataSource;
     private final DatabaseUrl.Vendor vendor;
     private final LongConsumer released;
-    private final RowChain rowChain = new RowChain();
+    private final RowChain<AccessRecord> rowChain = RowChain.accessLog();
     // The newest stored row's chain and number: what the next row links to. Read from the database when null.
     private byte[] head;
     private volatile ChainHead committed;

@@ -43,7 +43,7 @@ public final class AccessLogTable {
      * these. A migration that adds a column to access_log adds it here, at the end (a new tag changes no older
      * row's hash, since a NULL column adds nothing to the canonical bytes), and to {@link #bind} and {@link #read}.
      */
-    public static final List<ChainedColumn> CHAINED_COLUMNS = List.of(
+    public static final List<ChainedColumn<AccessRecord>> CHAINED_COLUMNS = List.of(
             ChainedColumn.timestamp("ts", AccessRecord::tsMs),
             ChainedColumn.number("duration_ms", AccessRecord::durationMs),
             ChainedColumn.text("node", NODE_WIDTH, AccessRecord::node),

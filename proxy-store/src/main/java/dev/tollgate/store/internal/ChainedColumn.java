@@ -1,16 +1,14 @@
 package dev.tollgate.store.internal;
 
-import dev.tollgate.store.AccessRecord;
-
 import java.nio.charset.StandardCharsets;
 import java.util.function.Function;
 import java.util.function.ToLongFunction;
 
 /**
- * One column of {@code access_log} as its row hash sees it ({@link RowChain}): its name, how the writer takes its
- * value from a record (as the database will store it: strings {@link AccessLogTable#fit cut to the column}, a
- * timestamp as epoch milliseconds), and how the verifier reads it back from a stored row. The list of them is
- * {@link AccessLogTable#CHAINED_COLUMNS}.
+ * One column of a chained table as its row hash sees it ({@link RowChain}): its name, how the writer takes its
+ * value from what it stores ({@code T}: an access record, an admin event), as the database will store it (strings
+ * {@link AccessLogTable#fit cut to the column}, a timestamp as epoch milliseconds), and how the verifier reads it
+ * back from a stored row. The lists of them are {@link AccessLogTable#CHAINED_COLUMNS} and the admin-event log's.
  *
  * @param name   the column's name in SQL, also its tag in the row's canonical bytes
  * @param type   how its value is encoded
@@ -18,8 +16,8 @@ import java.util.function.ToLongFunction;
  * @param text   the value of a text column in a record
  * @param number the value of a number or timestamp column in a record
  */
-public record ChainedColumn(String name, Type type, int width, Function<AccessRecord, String> text,
-                            ToLongFunction<AccessRecord> number) {
+public record ChainedColumn<T>(String name, Type type, int width, Function<T, String> text,
+                               ToLongFunction<T> number) {
 
     /** How a column's value goes into the canonical bytes. */
     public enum Type {
@@ -31,16 +29,19 @@ public record ChainedColumn(String name, Type type, int width, Function<AccessRe
         TEXT
     }
 
-    static ChainedColumn number(String name, ToLongFunction<AccessRecord> value) {
-        return new ChainedColumn(name, Type.NUMBER, 0, null, value);
+    /** A BIGINT or INT column; a record's value is never NULL. */
+    public static <T> ChainedColumn<T> number(String name, ToLongFunction<T> value) {
+        return new ChainedColumn<>(name, Type.NUMBER, 0, null, value);
     }
 
-    static ChainedColumn timestamp(String name, ToLongFunction<AccessRecord> value) {
-        return new ChainedColumn(name, Type.TIMESTAMP, 0, null, value);
+    /** A TIMESTAMP(3) column, the record's value in epoch milliseconds; never NULL. */
+    public static <T> ChainedColumn<T> timestamp(String name, ToLongFunction<T> value) {
+        return new ChainedColumn<>(name, Type.TIMESTAMP, 0, null, value);
     }
 
-    static ChainedColumn text(String name, int width, Function<AccessRecord, String> value) {
-        return new ChainedColumn(name, Type.TEXT, width, value, null);
+    /** A VARCHAR({@code width}) column; a record's value may be null. */
+    public static <T> ChainedColumn<T> text(String name, int width, Function<T, String> value) {
+        return new ChainedColumn<>(name, Type.TEXT, width, value, null);
     }
 
     /** The tag that precedes a present value: the name's length and ASCII bytes. */

@@ -21,25 +21,27 @@ import java.util.List;
  * give the same bytes because both go through the same list. One instance per thread: it reuses its digest and
  * buffer, so that the writer allocates only the 32-byte result per row.
  */
-public final class RowChain {
+public final class RowChain<T> {
 
     /** Bytes of a chain value. */
     public static final int LENGTH = 32;
     static final byte VERSION = 1;
 
-    private static final byte[] SEQ_TAG = ChainedColumn.number("seq", r -> 0).tag();
+    private static final byte[] SEQ_TAG = ChainedColumn.<Object>number("seq", r -> 0).tag();
 
     private final MessageDigest sha256;
-    private final List<ChainedColumn> columns;
+    private final List<ChainedColumn<T>> columns;
     private final byte[][] tags;
     private byte[] buffer = new byte[4096];
     private int length;
 
-    public RowChain() {
-        this(AccessLogTable.CHAINED_COLUMNS);
+    /** The chain of access_log's rows. */
+    public static RowChain<AccessRecord> accessLog() {
+        return new RowChain<>(AccessLogTable.CHAINED_COLUMNS);
     }
 
-    RowChain(List<ChainedColumn> columns) {
+    /** The chain of a table whose chained columns are {@code columns}. */
+    public RowChain(List<ChainedColumn<T>> columns) {
         try {
             this.sha256 = MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
@@ -55,7 +57,7 @@ public final class RowChain {
     }
 
     /** The chain of a row that follows a row whose chain is {@code previous} and stores {@code r} under {@code seq}. */
-    public byte[] next(byte[] previous, long seq, AccessRecord r) {
+    public byte[] next(byte[] previous, long seq, T r) {
         encode(seq, r);
         return digest(previous);
     }
@@ -80,7 +82,7 @@ public final class RowChain {
     }
 
     /** The canonical bytes of {@code r} stored under {@code seq}: for tests. */
-    byte[] canonical(long seq, AccessRecord r) {
+    byte[] canonical(long seq, T r) {
         encode(seq, r);
         return Arrays.copyOf(buffer, length);
     }
@@ -91,10 +93,10 @@ public final class RowChain {
         return sha256.digest();
     }
 
-    private void encode(long seq, AccessRecord r) {
+    private void encode(long seq, T r) {
         start(seq);
         for (int i = 0; i < tags.length; i++) {
-            ChainedColumn column = columns.get(i);
+            ChainedColumn<T> column = columns.get(i);
             if (column.type() == ChainedColumn.Type.TEXT) {
                 String value = AccessLogTable.fit(column.text().apply(r), column.width());
                 if (value != null) {
@@ -109,7 +111,7 @@ public final class RowChain {
     private void encode(ResultSet row) throws SQLException {
         start(row.getLong("seq"));
         for (int i = 0; i < tags.length; i++) {
-            ChainedColumn column = columns.get(i);
+            ChainedColumn<T> column = columns.get(i);
             switch (column.type()) {
                 case TEXT -> {
                     String value = row.getString(column.name());

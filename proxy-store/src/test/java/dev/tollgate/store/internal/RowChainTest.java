@@ -16,7 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 /** The canonical bytes of a row and the chain over them. */
 class RowChainTest {
 
-    private final RowChain chain = new RowChain();
+    private final RowChain<AccessRecord> chain = RowChain.accessLog();
 
     @Test
     void aNullColumnDiffersFromAnEmptyOne() {
@@ -52,11 +52,11 @@ class RowChainTest {
 
     @Test
     void aColumnAddedLaterAndNullLeavesAnOlderRowsBytesAsTheyWere() {
-        List<ChainedColumn> withNewColumn = new ArrayList<>(AccessLogTable.CHAINED_COLUMNS);
+        List<ChainedColumn<AccessRecord>> withNewColumn = new ArrayList<>(AccessLogTable.CHAINED_COLUMNS);
         withNewColumn.add(ChainedColumn.text("future_column", 64, r -> null));
 
         assertArrayEquals(chain.canonical(3, record("u", "/")),
-                new RowChain(withNewColumn).canonical(3, record("u", "/")));
+                new RowChain<>(withNewColumn).canonical(3, record("u", "/")));
     }
 
     @Test
