@@ -24,10 +24,10 @@ import javax.sql.DataSource;
 
 /**
  * Table {@code chain_checkpoint} (migration V9): signed statements "the row numbered seq of node N in log L
- * (access_log or admin_event) had chain C at time T", each the next of its signer's numbered series. The daemon writes one every
- * {@code store.checkpointIntervalSeconds} and at a graceful stop (the head its writer committed, as it computed it,
- * not as read back), and retention writes one for the last row of each run of rows it deletes (an anchor, so that
- * the row after it can still be checked). Without the private key no one can make one, so a rewritten history
+ * (access_log or admin_event) had chain C at time T", each the next of its signer's numbered series. The daemon
+ * writes one every {@code store.checkpointIntervalSeconds} and at a graceful stop (the head its writer committed, as
+ * it computed it, not as read back), retention one for the last row of each run of rows it deletes (an anchor, so
+ * that the row after it can still be checked), and the admin-event log one for each event. Without the private key no one can make one, so a rewritten history
  * before a checkpoint shows, even to an attacker who can write the database and recompute every hash; and since
  * the numbers are signed and have no gap, neither can one be deleted from the middle of the series unseen.
  * <p>
@@ -158,8 +158,8 @@ public final class ChainCheckpoints {
         try (PreparedStatement select = c.prepareStatement(SELECT_SQL); ResultSet rs = select.executeQuery()) {
             while (rs.next()) {
                 all.add(new Checkpoint(rs.getLong(1), rs.getString(2), rs.getLong(3), rs.getString(4),
-                        rs.getString(5), rs.getLong(6), rs.getBytes(7), rs.getObject(8, OffsetDateTime.class).toInstant(),
-                        rs.getString(9), rs.getBytes(10)));
+                        rs.getString(5), rs.getLong(6), rs.getBytes(7),
+                        rs.getObject(8, OffsetDateTime.class).toInstant(), rs.getString(9), rs.getBytes(10)));
             }
         }
         return all;

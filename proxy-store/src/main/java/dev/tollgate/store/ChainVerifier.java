@@ -314,10 +314,11 @@ public final class ChainVerifier {
                 walk.previous = start.chain();
                 walk.previousSeq = start.seq();
                 walk.matched.add(start.id());
-                notes.add(log.prefix() + "node " + node + ": starting at checkpoint id " + start.id() + " (seq " + start.seq()
-                        + ", signed at " + start.madeAt() + ")");
+                notes.add(log.prefix() + "node " + node + ": starting at checkpoint id " + start.id() + " (seq "
+                        + start.seq() + ", signed at " + start.madeAt() + ")");
             } else {
-                notes.add(log.prefix() + "node " + node + ": no checkpoint at or before " + since + ", starting at the first row");
+                notes.add(log.prefix() + "node " + node + ": no checkpoint at or before " + since
+                        + ", starting at the first row");
             }
         }
         if (startSeq == Long.MIN_VALUE) {
