@@ -27,11 +27,13 @@ import javax.sql.DataSource;
  * (access_log or admin_event) had chain C at time T", each the next of its signer's numbered series. The daemon
  * writes one every {@code store.checkpointIntervalSeconds} and at a graceful stop (the head its writer committed, as
  * it computed it, not as read back), retention one for the last row of each run of rows it deletes (an anchor, so
- * that the row after it can still be checked), and the admin-event log one for each event. Without the private key no one can make one, so a rewritten history
- * before a checkpoint shows, even to an attacker who can write the database and recompute every hash; and since
- * the numbers are signed and have no gap, neither can one be deleted from the middle of the series unseen.
+ * that the row after it can still be checked), and the admin-event log one for each event. Without the private key
+ * no one can make one, so a rewritten history before a checkpoint shows, even to an attacker who can write the
+ * database and recompute every hash; and since the numbers are signed and have no gap, neither can one be deleted
+ * from the middle of the series unseen.
  * <p>
- * One instance per daemon, shared by everything that signs (the checkpointer, retention): it hands out the numbers.
+ * One instance per daemon, shared by everything that signs (the checkpointer, retention, the admin-event log): it
+ * hands out the numbers.
  */
 public final class ChainCheckpoints {
 
