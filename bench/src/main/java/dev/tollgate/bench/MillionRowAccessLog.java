@@ -73,6 +73,8 @@ final class MillionRowAccessLog {
     /** A fresh, empty access log in {@code dir}, whatever was there before, writing {@code batchSize} rows a commit. */
     static AccessLog openEmpty(Path dir, int batchSize) throws SQLException, IOException {
         deleteRecursively(dir);
+        // The owner's password file is made beside the database before H2 would make the directory.
+        Files.createDirectories(dir);
         return open(dir, batchSize);
     }
 

@@ -14,6 +14,8 @@ import dev.tollgate.store.AccessJournal;
 import dev.tollgate.store.AccessLog;
 import dev.tollgate.store.AdminEvent;
 import dev.tollgate.store.AuditorSqlServer;
+import dev.tollgate.store.ChainCheckpoints;
+import dev.tollgate.store.CheckpointKey;
 import dev.tollgate.store.RetentionPurger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -79,9 +81,14 @@ public final class Daemon implements AutoCloseable {
         AuditorSqlServer.configureH2();
         accessLog = AccessLog.open(config.store(), config.stateDirPath().resolve(AccessJournal.DIRECTORY),
                 config.nodeName());
+        ChainCheckpoints checkpoints = new ChainCheckpoints(CheckpointKey.loadOrCreate(config.stateDirPath()),
+                config.nodeName());
+        accessLog.signCheckpoints(checkpoints, config.nodeName(), config.store().checkpointIntervalSeconds());
+        accessLog.adminEvents().signCheckpointsWith(checkpoints);
         sqlServer = AuditorSqlServer.start(accessLog, config.store(), config.stateDirPath());
         retention = RetentionPurger.start(accessLog.dataSource(), config.store().retentionDays())
-                .afterEachPurge(accessLog.keyIndexer()::deleteOrphanKeys);
+                .afterEachPurge(accessLog.keyIndexer()::deleteOrphanKeys)
+                .signAnchorsWith(checkpoints);
         AdminTokens tokens = AdminTokens.loadOrCreate(config.stateDirPath());
         metrics = new DaemonMetrics();
         metrics.bindWriter(accessLog.writer());

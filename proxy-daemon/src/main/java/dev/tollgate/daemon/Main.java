@@ -4,6 +4,7 @@ import dev.tollgate.daemon.config.ConfigException;
 import dev.tollgate.daemon.config.ConfigLoader;
 import dev.tollgate.daemon.config.TollgateConfig;
 import dev.tollgate.daemon.sql.SqlCommand;
+import dev.tollgate.daemon.sql.VerifyCommand;
 import dev.tollgate.store.SchemaTooNewException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,7 +24,7 @@ import java.util.concurrent.atomic.AtomicReference;
 /** The {@code tollgate} command line. Exit codes: 0 done, 1 could not start or run, 2 bad usage or config. */
 @Command(name = "tollgate", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "An auditing HTTP/HTTPS forward proxy.",
-        subcommands = {Main.Run.class, CheckCommand.class, SqlCommand.class, CaCommand.class,
+        subcommands = {Main.Run.class, CheckCommand.class, SqlCommand.class, VerifyCommand.class, CaCommand.class,
                 Main.PrintVersion.class})
 public final class Main implements Runnable {
 
@@ -68,7 +69,8 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a command is needed: run, check, sql, ca or version");
+        throw new CommandLine.ParameterException(spec.commandLine(),
+                "a command is needed: run, check, sql, verify, ca or version");
     }
 
     /**

@@ -195,8 +195,9 @@ final class ManPage {
             .TP
             .B 1
             The daemon could not start or run (e.g. a port in use, the state directory not writable), or \
-            \\fBtollgate sql\\fR could not reach the daemon or its statement failed. One line on standard error \
-            says why.
+            \\fBtollgate sql\\fR could not reach the daemon or its statement failed, or \\fBtollgate verify\\fR \
+            found the access log not intact (its first problem is printed on standard output, then the count) or \
+            could not check it. One line says why.
             .TP
             .B 2
             A bad command line or configuration: one line on standard error names the file, the key, the value and \
@@ -241,6 +242,14 @@ final class ManPage {
             .RS
             .nf
             tollgate sql \\-\\-config /etc/tollgate/tollgate.json \\-c "SELECT COUNT(*) FROM access_log"
+            .fi
+            .RE
+            .PP
+            Check that no access-log row was altered, deleted, inserted or reordered (exit 0 when intact):
+            .PP
+            .RS
+            .nf
+            tollgate verify \\-\\-config /etc/tollgate/tollgate.json
             .fi
             .RE
             .PP

@@ -110,6 +110,13 @@ class CheckCommandIT {
     }
 
     @Test
+    void aCheckpointIntervalOutOfRangeExitsTwoNamingFileKeyValueAndLimit() throws Exception {
+        Path config = write("{\"store\": {\"checkpointIntervalSeconds\": 0}}");
+
+        assertOneLineError(config, config + ": store.checkpointIntervalSeconds: 0 is out of range (1 to 86400)");
+    }
+
+    @Test
     void anUnknownOverflowPolicyExitsTwoNamingTheChoices() throws Exception {
         Path config = write("{\"store\": {\"onOverflow\": \"drop\"}}");
 

@@ -96,7 +96,7 @@ class PgCommandsIT {
 
         assertEquals(2, refused.awaitExit(DEADLINE), refused.output());
         String reason = refused.stderr().stream().filter(l -> l.startsWith("tollgate: ")).findFirst().orElse("");
-        assertTrue(reason.contains("schema is at version 99") && reason.contains("up to version 7"),
+        assertTrue(reason.contains("schema is at version 99") && reason.contains("up to version 10"),
                 refused.output());
     }
 }

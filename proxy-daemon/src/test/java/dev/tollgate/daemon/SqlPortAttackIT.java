@@ -2,6 +2,7 @@ package dev.tollgate.daemon;
 
 import dev.tollgate.store.AccessLog;
 import dev.tollgate.store.AuditorSqlServer;
+import dev.tollgate.store.CheckpointKey;
 import dev.tollgate.testing.Poll;
 import dev.tollgate.testing.RawHttpConnection;
 import org.h2.api.ErrorCode;
@@ -230,6 +231,9 @@ class SqlPortAttackIT {
         assertMode(state.resolve("admin.token"), "rw-------");
         assertMode(state.resolve("auditor.token"), "rw-r-----");
         assertMode(state.resolve(AuditorSqlServer.PASSWORD_FILE), "rw-r-----");
+        // The key that signs the chain's checkpoints, and its public half, which verify reads as anyone.
+        assertMode(state.resolve(CheckpointKey.PRIVATE_FILE), "rw-------");
+        assertMode(state.resolve(CheckpointKey.PUBLIC_FILE), "rw-r--r--");
         // The audit journal: every column of every row, and what it holds is stored at the next start.
         assertMode(state.resolve("journal"), "rwx------");
         try (Stream<Path> segments = Files.list(state.resolve("journal"))) {

@@ -61,6 +61,7 @@ public final class AccessLog implements AutoCloseable {
     private final AccessLogReader reader;
     private final AdminEventLog adminEvents;
     private final ListenerStore listeners;
+    private ChainCheckpointer checkpointer;
     private boolean closed;
 
     private AccessLog(String name, DataSource dataSource, HikariDataSource queryPool, Connection keepOpen,
@@ -289,6 +290,28 @@ public final class AccessLog implements AutoCloseable {
     }
 
     /**
+     * Signs a checkpoint of the node's chain head with {@code signer} every {@code intervalSeconds} while rows are
+     * written, and once more at {@link #close()}, after the writer stored its last row (docs/access-log.md, "Tamper
+     * evidence"). Called once, by the daemon after {@code open}.
+     */
+    public synchronized void signCheckpoints(ChainCheckpoints signer, String node, long intervalSeconds) {
+        if (checkpointer != null || closed) {
+            throw new IllegalStateException("checkpoints are signed already, or the access log is closed");
+        }
+        checkpointer = ChainCheckpointer.start(dataSource, writer, signer, node, intervalSeconds);
+    }
+
+    /**
+     * Signs a checkpoint of the writer's head now (reason INTERVAL), unless one covers it already or checkpoints
+     * are not signed: for tests and tools.
+     *
+     * @return whether it wrote one
+     */
+    public synchronized boolean checkpointNow() throws SQLException {
+        return checkpointer != null && checkpointer.checkpointNow(ChainCheckpoints.Reason.INTERVAL);
+    }
+
+    /**
      * Stops the key indexer (what it has not indexed yet is indexed at the next open), closes the writer,
      * which stores everything queued (see {@link AccessLogWriter#close()}), then the
      * database: an H2 file closes with this, its last connection, and another process may open it. Calling it
@@ -301,7 +324,17 @@ public final class AccessLog implements AutoCloseable {
         }
         closed = true;
         keyIndexer.close();
+        if (checkpointer != null) {
+            checkpointer.close();
+        }
         writer.close();
+        if (checkpointer != null) {
+            try {
+                checkpointer.checkpointNow(ChainCheckpoints.Reason.STOP);
+            } catch (SQLException | RuntimeException e) {
+                LOG.warn("{} - the checkpoint at the stop failed: {}", name, e.toString());
+            }
+        }
         journal.close();
         if (deleteJournalOnClose) {
             deleteTemporaryJournal(journal.directory());

@@ -1,6 +1,7 @@
 package dev.tollgate.store;
 
 import dev.tollgate.store.internal.AccessLogInserter;
+import dev.tollgate.store.internal.ChainHead;
 import dev.tollgate.store.internal.DatabaseUrl;
 
 import org.slf4j.Logger;
@@ -328,6 +329,14 @@ public final class AccessLogWriter implements AutoCloseable {
     /** Entries in the queue now: the records waiting for the writer (a pending flush counts as one). */
     public int queueDepth() {
         return queue.size();
+    }
+
+    /**
+     * The newest row the writer committed and its chain as the writer computed it (what a checkpoint signs), or null
+     * before its first commit.
+     */
+    public ChainHead committedHead() {
+        return inserter.committed();
     }
 
     /** Records stored so far. */

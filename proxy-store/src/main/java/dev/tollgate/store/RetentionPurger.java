@@ -1,5 +1,6 @@
 package dev.tollgate.store;
 
+import dev.tollgate.store.internal.ChainHead;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -13,7 +14,11 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -48,8 +53,8 @@ public final class RetentionPurger implements AutoCloseable {
     // Two steps, not DELETE ... WHERE id IN (SELECT ... FETCH FIRST n ROWS ONLY): H2 2.5 evaluates that
     // subquery again for every row it deletes, and one batch of 10,000 took over a minute. The select walks
     // the ts index from its oldest end; the deletes go by primary key. Both run unchanged on PostgreSQL.
-    private static final String SELECT_OLDEST_SQL =
-            "SELECT id FROM access_log WHERE ts < ? ORDER BY ts FETCH FIRST " + BATCH_SIZE + " ROWS ONLY";
+    private static final String SELECT_OLDEST_SQL = "SELECT id, node, seq, chain FROM access_log WHERE ts < ?"
+            + " ORDER BY ts FETCH FIRST " + BATCH_SIZE + " ROWS ONLY";
     private static final String DELETE_SQL = "DELETE FROM access_log WHERE id = ?";
 
     private static final Logger LOG = LoggerFactory.getLogger(RetentionPurger.class);
@@ -61,6 +66,7 @@ public final class RetentionPurger implements AutoCloseable {
     private final Clock clock;
     private final Runnable beforeCommit;
     private volatile Runnable afterPurge = NO_HOOK;
+    private volatile ChainCheckpoints anchorSigner;
     private final ScheduledExecutorService thread;
     private final Object purging = new Object();
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -143,13 +149,14 @@ public final class RetentionPurger implements AutoCloseable {
             int batches = 0;
             try {
                 long[] ids = new long[BATCH_SIZE];
+                List<Chained> chained = new ArrayList<>();
                 boolean more = !closed.get();
                 while (more) {
                     long batchStartNanos = System.nanoTime();
                     int found;
                     try (Connection c = dataSource.getConnection()) {
-                        found = selectOldest(c, cutoff, ids);
-                        deleted += found == 0 ? 0 : delete(c, ids, found);
+                        found = selectOldest(c, cutoff, ids, chained);
+                        deleted += found == 0 ? 0 : delete(c, ids, found, chained);
                     }
                     batches++;
                     more = found == BATCH_SIZE && pauseForTheWriter(System.nanoTime() - batchStartNanos);
@@ -172,6 +179,18 @@ public final class RetentionPurger implements AutoCloseable {
      */
     public RetentionPurger afterEachPurge(Runnable hook) {
         this.afterPurge = Objects.requireNonNull(hook, "hook");
+        return this;
+    }
+
+    /**
+     * Makes each batch sign, before it deletes (committed first, so that a failed delete leaves an anchor of a row
+     * still there, which is harmless), an anchor checkpoint for every chained row it deletes whose successor in its
+     * node's chain it does not delete (docs/access-log.md, "Tamper evidence"): the chain of the first row after a
+     * purged run can then still be checked, and {@code tollgate verify} tells the purge from a deletion by hand.
+     * Without a signer (tests, the benchmark) no anchor is made.
+     */
+    public RetentionPurger signAnchorsWith(ChainCheckpoints signer) {
+        this.anchorSigner = Objects.requireNonNull(signer, "signer");
         return this;
     }
 
@@ -220,22 +239,65 @@ public final class RetentionPurger implements AutoCloseable {
         }
     }
 
-    /** Fills {@code ids} with the oldest rows before {@code cutoff}; returns how many it found. */
-    private static int selectOldest(Connection c, Instant cutoff, long[] ids) throws SQLException {
+    /** A chained row a batch deletes. */
+    private record Chained(String node, long seq, byte[] chain) {
+    }
+
+    /**
+     * Fills {@code ids} with the oldest rows before {@code cutoff}, and {@code chained} with those that have a
+     * chain; returns how many it found.
+     */
+    private static int selectOldest(Connection c, Instant cutoff, long[] ids, List<Chained> chained)
+            throws SQLException {
+        chained.clear();
         try (PreparedStatement select = c.prepareStatement(SELECT_OLDEST_SQL)) {
             select.setObject(1, OffsetDateTime.ofInstant(cutoff, ZoneOffset.UTC));
             int found = 0;
             try (ResultSet rs = select.executeQuery()) {
                 while (rs.next()) {
                     ids[found++] = rs.getLong(1);
+                    long seq = rs.getLong(3);
+                    byte[] chain = rs.wasNull() ? null : rs.getBytes(4);
+                    if (chain != null) {
+                        chained.add(new Chained(rs.getString(2), seq, chain));
+                    }
                 }
             }
             return found;
         }
     }
 
-    /** Deletes the first {@code count} of {@code ids} in one transaction; returns how many rows went. */
-    private int delete(Connection c, long[] ids, int count) throws SQLException {
+    /**
+     * Signs an anchor for each row of {@code chained} whose successor (the next number of its node) the batch does
+     * not delete. Rows are deleted by age, not by number, so a long tunnel's row, old when its neighbours in the
+     * chain are not, leaves a hole with an anchor of its own; an anchor whose successor a later batch deletes too is
+     * merely not needed.
+     */
+    private void signAnchors(List<Chained> chained) throws SQLException {
+        ChainCheckpoints signer = anchorSigner;
+        if (signer == null || chained.isEmpty()) {
+            return;
+        }
+        Set<String> deleted = new HashSet<>();
+        for (Chained r : chained) {
+            deleted.add(r.seq() + "@" + r.node());
+        }
+        List<ChainCheckpoints.Head> anchors = new ArrayList<>();
+        for (Chained r : chained) {
+            if (!deleted.contains((r.seq() + 1) + "@" + r.node())) {
+                anchors.add(new ChainCheckpoints.Head(ChainCheckpoints.ACCESS_LOG, r.node(),
+                        new ChainHead(r.seq(), r.chain())));
+            }
+        }
+        signer.sign(dataSource, anchors, clock.instant(), ChainCheckpoints.Reason.RETENTION);
+    }
+
+    /**
+     * Deletes the first {@code count} of {@code ids} in one transaction, after signing the anchors of
+     * {@code chained}; returns how many rows went.
+     */
+    private int delete(Connection c, long[] ids, int count, List<Chained> chained) throws SQLException {
+        signAnchors(chained);
         c.setAutoCommit(false);
         try (PreparedStatement delete = c.prepareStatement(DELETE_SQL)) {
             for (int i = 0; i < count; i++) {

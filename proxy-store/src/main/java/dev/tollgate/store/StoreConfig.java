@@ -34,6 +34,8 @@ import java.nio.file.Path;
  * @param journalMaxBytes how much the journal may hold while the database is slow or down: records that find the
  *                        writer's queue full wait in the journal on disk, up to this many bytes of segments; only
  *                        then does {@code onOverflow} apply
+ * @param checkpointIntervalSeconds how often the daemon signs a checkpoint of its hash chain's head (when rows were
+ *                        written since the last): rows deleted from the end of the log after a checkpoint show
  */
 public record StoreConfig(
         String url,
@@ -48,7 +50,8 @@ public record StoreConfig(
         Integer sqlPort,
         Integer journalSegmentBytes,
         Boolean fsync,
-        Long journalMaxBytes) {
+        Long journalMaxBytes,
+        Integer checkpointIntervalSeconds) {
 
     public static final String DEFAULT_USER = "tollgate";
     public static final String DEFAULT_PASSWORD = "";
@@ -70,6 +73,8 @@ public record StoreConfig(
     public static final boolean DEFAULT_FSYNC = false;
     public static final long DEFAULT_JOURNAL_MAX_BYTES = 1024L * 1024 * 1024;
     public static final long MAX_JOURNAL_MAX_BYTES = 1024L * 1024 * 1024 * 1024;
+    public static final int DEFAULT_CHECKPOINT_INTERVAL_SECONDS = 60;
+    public static final int MAX_CHECKPOINT_INTERVAL_SECONDS = 86_400;
 
     public StoreConfig {
         if (url != null && !url.startsWith("jdbc:")) {
@@ -105,14 +110,16 @@ public record StoreConfig(
                     + " journal segments (4 x journalSegmentBytes = " + 4L * journalSegmentBytes + ") and at most "
                     + MAX_JOURNAL_MAX_BYTES);
         }
+        checkpointIntervalSeconds = inRange("checkpointIntervalSeconds", checkpointIntervalSeconds,
+                DEFAULT_CHECKPOINT_INTERVAL_SECONDS, 1, MAX_CHECKPOINT_INTERVAL_SECONDS);
     }
 
-    /** The settings of the keys before journalMaxBytes, which is left at its default. */
+    /** The settings of the keys before journalMaxBytes and the checkpoints', those at their defaults. */
     public StoreConfig(String url, String user, String password, String passwordFile, Integer batchSize,
                        Integer flushIntervalMs, Integer queueCapacity, String onOverflow, Integer retentionDays,
                        Integer sqlPort, Integer journalSegmentBytes, Boolean fsync) {
         this(url, user, password, passwordFile, batchSize, flushIntervalMs, queueCapacity, onOverflow, retentionDays,
-                sqlPort, journalSegmentBytes, fsync, null);
+                sqlPort, journalSegmentBytes, fsync, null, null);
     }
 
     /** The settings of the keys before the journal's, the journal's at their defaults. */
@@ -165,7 +172,7 @@ public record StoreConfig(
 
     /** The defaults for every key. */
     public static StoreConfig defaults() {
-        return new StoreConfig(null, null, null, null, null, null, null, null, null, null, null, null);
+        return new StoreConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /** This config with {@code url} filled in when it was left out. */
@@ -176,7 +183,8 @@ public record StoreConfig(
     /** This config with another database: the same user, password and writer settings. */
     public StoreConfig withUrl(String otherUrl) {
         return new StoreConfig(otherUrl, user, password, passwordFile, batchSize, flushIntervalMs, queueCapacity,
-                onOverflow, retentionDays, sqlPort, journalSegmentBytes, fsync, journalMaxBytes);
+                onOverflow, retentionDays, sqlPort, journalSegmentBytes, fsync, journalMaxBytes,
+                checkpointIntervalSeconds);
     }
 
     /**

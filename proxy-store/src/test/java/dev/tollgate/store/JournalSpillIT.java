@@ -38,7 +38,7 @@ class JournalSpillIT {
 
     private StoreConfig config(long journalMaxBytes) {
         return new StoreConfig("jdbc:h2:file:" + dir.resolve("access"), null, null, null, BATCH_SIZE, 10,
-                QUEUE_CAPACITY, null, null, null, StoreConfig.MIN_JOURNAL_SEGMENT_BYTES, null, journalMaxBytes);
+                QUEUE_CAPACITY, null, null, null, StoreConfig.MIN_JOURNAL_SEGMENT_BYTES, null, journalMaxBytes, null);
     }
 
     @Test

@@ -101,6 +101,8 @@ class StoreConfigTest {
             "queueCapacity, 10000001, (1 to 10000000)",
             "journalSegmentBytes, 65535, (65536 to 1073741824)",
             "journalSegmentBytes, 1073741825, (65536 to 1073741824)",
+            "checkpointIntervalSeconds, 0, (1 to 86400)",
+            "checkpointIntervalSeconds, 86401, (1 to 86400)",
     })
     void anOutOfRangeValueIsRejectedNamingKeyValueAndLimits(String key, int value, String limits) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> configWith(key, value));
@@ -136,6 +138,8 @@ class StoreConfigTest {
             case "queueCapacity" -> new StoreConfig(null, null, null, null, null, value);
             case "journalSegmentBytes" -> new StoreConfig(null, null, null, null, null, null, null, null, null, null,
                     value, null);
+            case "checkpointIntervalSeconds" -> new StoreConfig(null, null, null, null, null, null, null, null, null,
+                    null, null, null, null, value);
             default -> throw new IllegalArgumentException(key);
         };
     }

@@ -1,5 +1,6 @@
 package dev.tollgate.store.internal;
 
+import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.JournaledRecord;
 
 import org.slf4j.Logger;
@@ -17,6 +18,11 @@ import javax.sql.DataSource;
  * The JDBC side of the access-log writer: one connection (autocommit off) and one reused insert statement,
  * opened on first use and again after any failure. Used by the writer thread only, so nothing here is
  * synchronized; the two counters are volatile so that other threads can read them as gauges.
+ * <p>
+ * It also keeps the node's hash chain ({@link RowChain}): each row is stored with the chain of the row before it
+ * (the last one stored, the head) and its own bytes. The head moves only when a commit returns, so a rejected row
+ * is not in the chain (the next row links to the last stored one). It is read from the database on the first
+ * insert and again after any failure, when what the last commit stored is not known.
  */
 public final class AccessLogInserter implements AutoCloseable {
 
@@ -25,10 +31,14 @@ public final class AccessLogInserter implements AutoCloseable {
     private final DataSource dataSource;
     private final DatabaseUrl.Vendor vendor;
     private final LongConsumer released;
+    private final RowChain<AccessRecord> rowChain = RowChain.accessLog();
+    // The newest stored row's chain and number: what the next row links to. Read from the database when null.
+    private byte[] head;
+    private volatile ChainHead committed;
     private Connection connection;
     private PreparedStatement insert;
     // Whether a connection was dropped after a failure: the next one first looks what its last commit stored.
-    private boolean failedBefore;
+    private boolean failedBefore = true;
     private volatile long written;
     private volatile long rejected;
 
@@ -55,12 +65,18 @@ public final class AccessLogInserter implements AutoCloseable {
             if (failedBefore) {
                 skipStoredAlready(pending);
             }
+            if (pending.isEmpty()) {
+                return;
+            }
+            byte[] chain = head;
             for (JournaledRecord r : pending) {
-                AccessLogTable.bind(insert, r.seq(), r.record());
+                chain = rowChain.next(chain, r.seq(), r.record());
+                AccessLogTable.bind(insert, r.seq(), r.record(), chain);
                 insert.addBatch();
             }
             insert.executeBatch();
             connection.commit();
+            advance(pending.get(pending.size() - 1).seq(), chain);
             written += pending.size();
             for (JournaledRecord r : pending) {
                 released.accept(r.seq());
@@ -92,6 +108,14 @@ public final class AccessLogInserter implements AutoCloseable {
         return rejected;
     }
 
+    /**
+     * The newest row this inserter committed, with its chain as computed here (not read back): what a checkpoint
+     * signs. Null before its first commit.
+     */
+    public ChainHead committed() {
+        return committed;
+    }
+
     /** Closes the connection; the writer calls this once, as it stops. */
     @Override
     public void close() {
@@ -103,10 +127,12 @@ public final class AccessLogInserter implements AutoCloseable {
         try {
             for (JournaledRecord r : pending) {
                 try {
-                    AccessLogTable.bind(insert, r.seq(), r.record());
+                    byte[] chain = rowChain.next(head, r.seq(), r.record());
+                    AccessLogTable.bind(insert, r.seq(), r.record(), chain);
                     insert.executeUpdate();
                     // One commit per row: PostgreSQL aborts the whole transaction at the first failed statement.
                     connection.commit();
+                    advance(r.seq(), chain);
                     written++;
                 } catch (SQLException e) {
                     if (!isBadData(e)) {
@@ -158,21 +184,31 @@ public final class AccessLogInserter implements AutoCloseable {
     }
 
     /**
-     * After a failure, drops from {@code pending} (releasing them) the records whose commit took effect although it
-     * reported a failure. H2 only: its table has no unique index on the journal number to turn the second copy
-     * away, but rows are stored in journal order, so those are the records at or below the highest number stored.
-     * PostgreSQL's insert skips them itself (ON CONFLICT DO NOTHING).
+     * On the first insert and after a failure: reads the chain's head, the newest stored row of the node, and drops
+     * from {@code pending} (releasing them) the records at or below its number. The writer stores records in journal
+     * order, so those are stored already: by a commit that reported a failure, or (PostgreSQL) by a batch whose
+     * commit answer was lost, which ON CONFLICT would skip but whose chain this inserter must not compute again.
      */
     private void skipStoredAlready(List<JournaledRecord> pending) throws SQLException {
-        if (vendor == DatabaseUrl.Vendor.H2 && !pending.isEmpty()) {
-            long floor = AccessLogTable.highestStoredSeq(connection, vendor, null);
-            connection.commit();
-            while (!pending.isEmpty() && pending.get(0).seq() <= floor) {
-                LOG.info("access record {} was stored by a commit that reported a failure", pending.get(0).seq());
-                released.accept(pending.remove(0).seq());
-            }
+        if (pending.isEmpty()) {
+            return;
         }
+        ChainHead stored = AccessLogTable.head(connection, vendor, pending.get(0).record().node());
+        connection.commit();
+        boolean first = head == null;
+        while (!pending.isEmpty() && pending.get(0).seq() <= stored.seq()) {
+            if (!first) {
+                LOG.info("access record {} was stored by a commit that reported a failure", pending.get(0).seq());
+            }
+            released.accept(pending.remove(0).seq());
+        }
+        head = stored.chain();
         failedBefore = false;
+    }
+
+    private void advance(long seq, byte[] chain) {
+        head = chain;
+        committed = new ChainHead(seq, chain);
     }
 
     private void discardConnection() {

@@ -11,6 +11,8 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.List;
+import java.util.stream.Collectors;
 
 /**
  * Table {@code access_log} as the Java side sees it: the column widths of {@code V1__access_log.sql}, the
@@ -38,12 +40,43 @@ public final class AccessLogTable {
     public static final int TLS_VERSION_WIDTH = 16;
     public static final int JA4_WIDTH = 64;
 
-    private static final String COLUMNS = "ts, duration_ms, node, listener, client_addr, client_port, username,"
-            + " kind, protocol, method, host, port, path, status, bytes_from_client, bytes_to_client,"
-            + " upstream_addr, sni, outcome, reason, alpn, tls_version, ja4";
+    /**
+     * The columns of a row that its chain covers ({@link RowChain}), in the order of its canonical bytes, which is
+     * also the order of the insert's parameters ({@link #bind}) and of {@link #SELECT_SQL}. Every column a record
+     * fills is here, so that no stored value escapes the chain; {@code seq} and {@code chain} itself come after
+     * these. A migration that adds a column to access_log adds it here, at the end (a new tag changes no older
+     * row's hash, since a NULL column adds nothing to the canonical bytes), and to {@link #bind} and {@link #read}.
+     */
+    public static final List<ChainedColumn<AccessRecord>> CHAINED_COLUMNS = List.of(
+            ChainedColumn.timestamp("ts", AccessRecord::tsMs),
+            ChainedColumn.number("duration_ms", AccessRecord::durationMs),
+            ChainedColumn.text("node", NODE_WIDTH, AccessRecord::node),
+            ChainedColumn.text("listener", LISTENER_WIDTH, AccessRecord::listener),
+            ChainedColumn.text("client_addr", CLIENT_ADDR_WIDTH, AccessRecord::clientAddr),
+            ChainedColumn.number("client_port", AccessRecord::clientPort),
+            ChainedColumn.text("username", USERNAME_WIDTH, AccessRecord::username),
+            ChainedColumn.text("kind", KIND_WIDTH, r -> r.kind().name()),
+            ChainedColumn.text("protocol", PROTOCOL_WIDTH, AccessRecord::protocol),
+            ChainedColumn.text("method", METHOD_WIDTH, AccessRecord::method),
+            ChainedColumn.text("host", HOST_WIDTH, AccessRecord::host),
+            ChainedColumn.number("port", AccessRecord::port),
+            ChainedColumn.text("path", PATH_WIDTH, AccessRecord::path),
+            ChainedColumn.number("status", AccessRecord::status),
+            ChainedColumn.number("bytes_from_client", AccessRecord::bytesFromClient),
+            ChainedColumn.number("bytes_to_client", AccessRecord::bytesToClient),
+            ChainedColumn.text("upstream_addr", UPSTREAM_ADDR_WIDTH, AccessRecord::upstreamAddr),
+            ChainedColumn.text("sni", SNI_WIDTH, AccessRecord::sni),
+            ChainedColumn.text("outcome", OUTCOME_WIDTH, r -> r.outcome().name()),
+            ChainedColumn.text("reason", REASON_WIDTH, AccessRecord::reason),
+            ChainedColumn.text("alpn", ALPN_WIDTH, AccessRecord::alpn),
+            ChainedColumn.text("tls_version", TLS_VERSION_WIDTH, AccessRecord::tlsVersion),
+            ChainedColumn.text("ja4", JA4_WIDTH, AccessRecord::ja4));
 
-    private static final String INSERT_VALUES = " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-            + " ?, ?, ?)";
+    private static final String COLUMNS = CHAINED_COLUMNS.stream().map(ChainedColumn::name)
+            .collect(Collectors.joining(", "));
+
+    // One parameter per chained column, then seq and chain.
+    private static final String INSERT_VALUES = " VALUES (" + "?, ".repeat(CHAINED_COLUMNS.size()) + "?, ?)";
 
     /**
      * Stores one journaled record on H2. A second copy of the same (node, seq), replayed after a crash, violates
@@ -52,7 +85,7 @@ public final class AccessLogTable {
      * per row (AllocationPerRequestIT), and a copy only ever arrives after a crash, where the start's replay
      * has already skipped the records the database holds. {@code id} is left to the identity column.
      */
-    public static final String INSERT_SQL_H2 = "INSERT INTO access_log (" + COLUMNS + ", seq)" + INSERT_VALUES;
+    public static final String INSERT_SQL_H2 = "INSERT INTO access_log (" + COLUMNS + ", seq, chain)" + INSERT_VALUES;
 
     /**
      * As {@link #INSERT_SQL_H2}, on PostgreSQL, where a second copy is skipped in the statement: a batch retried
@@ -85,10 +118,10 @@ public final class AccessLogTable {
     }
 
     /**
-     * Sets every parameter of {@link #insertSql}{@code (vendor)} from {@code r} and its journal sequence number
-     * {@code seq}, each string made to {@link #fit} its column.
+     * Sets every parameter of {@link #insertSql}{@code (vendor)} from {@code r}, its journal sequence number
+     * {@code seq} and its {@code chain} ({@link RowChain}), each string made to {@link #fit} its column.
      */
-    public static void bind(PreparedStatement insert, long seq, AccessRecord r) throws SQLException {
+    public static void bind(PreparedStatement insert, long seq, AccessRecord r, byte[] chain) throws SQLException {
         int i = 1;
         insert.setObject(i++, OffsetDateTime.ofInstant(Instant.ofEpochMilli(r.tsMs()), ZoneOffset.UTC));
         insert.setLong(i++, r.durationMs());
@@ -113,7 +146,8 @@ public final class AccessLogTable {
         insert.setString(i++, fit(r.alpn(), ALPN_WIDTH));
         insert.setString(i++, fit(r.tlsVersion(), TLS_VERSION_WIDTH));
         insert.setString(i++, fit(r.ja4(), JA4_WIDTH));
-        insert.setLong(i, seq);
+        insert.setLong(i++, seq);
+        insert.setBytes(i, chain);
     }
 
     /** The record in the current row of a result of {@link #SELECT_SQL}. */
@@ -181,6 +215,32 @@ public final class AccessLogTable {
             }
             try (ResultSet rs = select.executeQuery()) {
                 return rs.next() ? rs.getLong(1) : 0;
+            }
+        }
+    }
+
+    /**
+     * The newest stored row of {@code node}'s chain: its journal number and chain, or number 0 and the
+     * {@link RowChain#genesis} when the node has no row with a chain (none yet, or all stored before V9). On H2 (one
+     * node) the newest row by id, read backwards through the primary key; on PostgreSQL the node's highest number,
+     * through V7's (node, seq) index.
+     */
+    public static ChainHead head(Connection c, DatabaseUrl.Vendor vendor, String node) throws SQLException {
+        String sql = vendor == DatabaseUrl.Vendor.H2
+                ? "SELECT seq, chain FROM access_log WHERE seq IS NOT NULL ORDER BY id DESC LIMIT 1"
+                : "SELECT seq, chain FROM access_log WHERE node = ? AND seq ="
+                        + " (SELECT MAX(seq) FROM access_log WHERE node = ?)";
+        try (PreparedStatement select = c.prepareStatement(sql)) {
+            if (vendor != DatabaseUrl.Vendor.H2) {
+                select.setString(1, fit(node, NODE_WIDTH));
+                select.setString(2, fit(node, NODE_WIDTH));
+            }
+            try (ResultSet rs = select.executeQuery()) {
+                if (!rs.next()) {
+                    return new ChainHead(0, RowChain.genesis());
+                }
+                byte[] chain = rs.getBytes(2);
+                return new ChainHead(rs.getLong(1), chain == null ? RowChain.genesis() : chain);
             }
         }
     }

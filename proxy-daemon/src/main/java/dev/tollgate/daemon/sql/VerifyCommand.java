@@ -1,0 +1,158 @@
+package dev.tollgate.daemon.sql;
+
+import dev.tollgate.daemon.config.ConfigLoader;
+import dev.tollgate.daemon.config.TollgateConfig;
+import dev.tollgate.store.ChainVerifier;
+import dev.tollgate.store.CheckpointKey;
+import dev.tollgate.store.internal.AccessLogTable;
+import dev.tollgate.store.internal.DatabaseUrl;
+import dev.tollgate.store.internal.H2OwnerAccount;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.PublicKey;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code tollgate verify}: walks the access log's hash chains and signed checkpoints ({@link ChainVerifier}) and
+ * says whether the log is intact: exit 0 when it is, 1 when it is not (the first problem on one line, then how
+ * many there are) or cannot be checked, 2 for a bad command line.
+ * <p>
+ * It reads what {@code tollgate sql} reads, the same way: a running daemon's embedded H2 log through its SQL
+ * server as the read-only auditor (the file is locked while the daemon runs, and verifying the live log is what an
+ * auditor wants), a PostgreSQL store directly in a read-only session. With no daemon running, an H2 file is
+ * opened directly as its owner (which needs the owner's password file, readable by the daemon's user only). It
+ * writes nothing in either case.
+ */
+@Command(name = "verify", mixinStandardHelpOptions = true,
+        description = {"Check that no access-log row was altered, deleted, inserted or reordered since it was"
+                + " stored: walk each node's hash chain and check the signed checkpoints.",
+                "Exit 0 when intact, 1 when not (the first problem is printed, then the count), 2 for a bad"
+                        + " command line. Reads the running daemon's log as the auditor, like tollgate sql; with"
+                        + " the daemon stopped, opens its H2 file as the owner."})
+public final class VerifyCommand implements Callable<Integer> {
+
+    static final int EXIT_INTACT = 0;
+    static final int EXIT_NOT_INTACT = 1;
+
+    @CommandLine.Spec
+    private CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "The daemon's tollgate.json; without it the embedded defaults apply, as for run.")
+    private Path configFile;
+
+    @Option(names = "--since", paramLabel = "ISO-TIME",
+            description = "Check only from the newest checkpoint signed at or before this time (e.g."
+                    + " 2026-12-01T00:00:00Z), which covers every row stored after it; the default is the whole log.")
+    private String since;
+
+    @Option(names = "--node", paramLabel = "NAME", description = "Check only this node's chain.")
+    private String node;
+
+    @Option(names = "--expect-checkpoint", paramLabel = "NUMBER",
+            description = "The newest checkpoint number an earlier run printed for this config's node: fewer"
+                    + " checkpoints now means some were deleted from the end, which the database alone cannot show.")
+    private Long expectCheckpoint;
+
+    @Option(names = "--public-key", paramLabel = "FILE",
+            description = "The key checkpoints must be signed with; the default is <stateDir>/checkpoint.pub. Keep a"
+                    + " copy where the database's writers cannot change it, and name it here.")
+    private Path publicKeyFile;
+
+    @Override
+    public Integer call() throws Exception {
+        Instant from = parseSince();
+        TollgateConfig config = ConfigLoader.loadOrDefaults(configFile);
+        Path keyFile = publicKeyFile != null ? publicKeyFile
+                : config.stateDirPath().resolve(CheckpointKey.PUBLIC_FILE);
+        PublicKey key;
+        try {
+            key = CheckpointKey.readPublic(keyFile);
+        } catch (IOException e) {
+            throw new SqlCommandException("cannot read the checkpoints' public key: " + e.getMessage(), e);
+        }
+        ChainVerifier.Result result;
+        try (Connection c = open(config)) {
+            result = ChainVerifier.verify(c, key, node, from, expectCheckpoint == null ? Map.of()
+                    : Map.of(AccessLogTable.fit(config.nodeName(), AccessLogTable.NODE_WIDTH), expectCheckpoint));
+        } catch (SQLException e) {
+            throw new SqlCommandException("verifying failed: " + QueryErrors.oneLine(e), e);
+        }
+        print(result);
+        return result.intact() ? EXIT_INTACT : EXIT_NOT_INTACT;
+    }
+
+    private Instant parseSince() {
+        if (since == null) {
+            return null;
+        }
+        try {
+            return Instant.parse(since);
+        } catch (DateTimeParseException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--since: \"" + since + "\" is not an ISO"
+                    + " time such as 2026-12-01T00:00:00Z");
+        }
+    }
+
+    /** The verdict first (and the count of problems), then where the walk started and the newest checkpoints. */
+    private static void print(ChainVerifier.Result result) {
+        String counts = result.rowsChecked() + " rows checked, " + result.eventsChecked() + " admin events checked"
+                + (result.ranges().isEmpty() ? ""
+                : " (" + String.join(", ", result.ranges()) + ")") + ", " + result.checkpointsVerified()
+                + " checkpoints verified" + (result.rowsBeforeChain() == 0 ? ""
+                : ", " + result.rowsBeforeChain() + " rows stored before the chain began (migration V9) not checked");
+        if (result.intact()) {
+            System.out.println("verify: intact: " + counts);
+        } else {
+            System.out.println("verify: NOT INTACT: " + result.problems().get(0));
+            System.out.println("verify: " + result.problems().size() + " problem" + (result.problems().size() == 1
+                    ? "" : "s") + " in all; " + counts);
+        }
+        for (String note : result.notes()) {
+            System.out.println("verify: " + note);
+        }
+    }
+
+    /**
+     * The running daemon's log as the auditor, or PostgreSQL read-only; with an H2 file and no daemon serving it,
+     * the file itself as its owner.
+     */
+    private static Connection open(TollgateConfig config) throws SQLException {
+        String url = config.store().url();
+        try {
+            return AuditorConnection.open(config);
+        } catch (SqlCommandException notServed) {
+            if (!DatabaseUrl.isH2File(url)) {
+                throw notServed;
+            }
+            Path passwordFile = H2OwnerAccount.passwordFile(url);
+            String password;
+            try {
+                password = Files.readString(passwordFile, StandardCharsets.UTF_8).trim();
+            } catch (IOException e) {
+                throw new SqlCommandException(notServed.getMessage() + "; nor can the file be opened directly: "
+                        + "cannot read " + passwordFile + " (" + e + ")", e);
+            }
+            try {
+                Connection c = DriverManager.getConnection(url + ";IFEXISTS=TRUE", config.store().user(), password);
+                c.setReadOnly(true);
+                return c;
+            } catch (SQLException e) {
+                throw new SqlCommandException(notServed.getMessage() + "; nor can the file be opened directly: "
+                        + QueryErrors.oneLine(e), e);
+            }
+        }
+    }
+}
