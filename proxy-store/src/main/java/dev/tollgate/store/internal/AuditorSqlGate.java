@@ -16,6 +16,8 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -134,13 +136,9 @@ public final class AuditorSqlGate implements AutoCloseable {
             int maxVersion = in.readInt();
             String requested = readString(in);
             String url = readString(in);
+            List<String> passedOn;
             if (requested == null && url == null) {
-                h2 = connectToH2();
-                DataOutputStream out = new DataOutputStream(h2.getOutputStream());
-                out.writeInt(minVersion);
-                out.writeInt(maxVersion);
-                writeString(out, null);
-                writeString(out, null);
+                passedOn = Arrays.asList(null, null); // a statement's cancellation: no database, no login
             } else {
                 String user = readString(in);
                 String userName = user == null ? "" : user.toUpperCase(Locale.ENGLISH);
@@ -151,13 +149,14 @@ public final class AuditorSqlGate implements AutoCloseable {
                     return;
                 }
                 beforeEachSession.run();
-                h2 = connectToH2();
-                DataOutputStream out = new DataOutputStream(h2.getOutputStream());
-                out.writeInt(minVersion);
-                out.writeInt(maxVersion);
-                writeString(out, key);
-                writeString(out, url);
-                writeString(out, user);
+                passedOn = Arrays.asList(key, url, user);
+            }
+            h2 = connectToH2();
+            DataOutputStream out = new DataOutputStream(h2.getOutputStream());
+            out.writeInt(minVersion);
+            out.writeInt(maxVersion);
+            for (String text : passedOn) {
+                writeString(out, text);
             }
             client.setSoTimeout(0);
             Socket server = h2;
