@@ -267,6 +267,11 @@ public final class AccessJournal implements AutoCloseable {
         return bytes;
     }
 
+    /** Whether the last append failed: the next one tries again. */
+    public boolean isFailing() {
+        return failure != null;
+    }
+
     /** Why appending fails right now, or empty while it works. */
     public Optional<String> failure() {
         return Optional.ofNullable(failure);

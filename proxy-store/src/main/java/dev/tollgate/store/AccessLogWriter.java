@@ -188,18 +188,18 @@ public final class AccessLogWriter implements AutoCloseable {
         boolean interrupted = false;
         try {
             while (true) {
-                boolean queueFull = spilling || queue.remainingCapacity() == 0;
-                if (queueFull && journal.depthBytes() >= journalMaxBytes) {
+                if (spilling && journal.depthBytes() >= journalMaxBytes) {
                     if (!wait) {
                         return -1;
                     }
                     interrupted |= pauseForRoom();
                     continue;
                 }
+                // The common case costs the append and one offer: no look at the queue's capacity before.
                 long seq = journal.append(r);
-                boolean onDisk = journal.failure().isEmpty();
+                boolean onDisk = !journal.isFailing();
                 JournaledRecord entry = new JournaledRecord(seq, r);
-                if (!queueFull && queue.offer(entry)) {
+                if (!spilling && queue.offer(entry)) {
                     return seq;
                 }
                 if (onDisk) {
