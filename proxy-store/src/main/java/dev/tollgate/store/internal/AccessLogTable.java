@@ -203,19 +203,17 @@ public final class AccessLogTable {
     /**
      * The highest journal number stored for {@code node} (any node when null), or 0. On H2, a single node's
      * database whose rows the writer stores in journal order with no index on the number, it is the number of the
-     * newest row that has one (the primary key read backwards); on PostgreSQL, V7's (node, seq) index answers.
+     * newest row that has one (the primary key read backwards); on PostgreSQL, V7's (node, seq) index answers. The
+     * {@link #head} the inserter reads, without its chain.
      */
     public static long highestStoredSeq(Connection c, DatabaseUrl.Vendor vendor, String node) throws SQLException {
-        String sql = vendor == DatabaseUrl.Vendor.H2
-                ? "SELECT seq FROM access_log WHERE seq IS NOT NULL ORDER BY id DESC LIMIT 1"
-                : "SELECT MAX(seq) FROM access_log" + (node == null ? "" : " WHERE node = ?");
-        try (PreparedStatement select = c.prepareStatement(sql)) {
-            if (node != null && vendor != DatabaseUrl.Vendor.H2) {
-                select.setString(1, fit(node, NODE_WIDTH));
-            }
-            try (ResultSet rs = select.executeQuery()) {
-                return rs.next() ? rs.getLong(1) : 0;
-            }
+        if (vendor == DatabaseUrl.Vendor.H2 || node != null) {
+            return head(c, vendor, node).seq();
+        }
+        // PostgreSQL, any node's: a tool that opens the store for no node in particular.
+        try (PreparedStatement select = c.prepareStatement("SELECT MAX(seq) FROM access_log");
+             ResultSet rs = select.executeQuery()) {
+            return rs.next() ? rs.getLong(1) : 0;
         }
     }
 
