@@ -8,6 +8,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -32,7 +33,9 @@ import java.util.zip.CRC32C;
  * CRC32C and record ({@link JournalCodec}), numbered by a sequence that goes on across restarts (the last one
  * found here, or in the database, plus one). An append is one {@code write(2)} of the frame into the page cache
  * under one lock, nothing more: the kernel holds the record from then on, whatever becomes of the process. With
- * {@code fsync} it is also forced to the disk before the append returns (power loss). A segment is deleted once
+ * {@code fsync}, {@link #awaitDurable} then forces it to the disk (power loss) outside that lock, in groups: one
+ * fdatasync covers every record appended before it started, so threads that append while one forces share the
+ * next one (group commit) instead of queueing one fdatasync each behind the lock. A segment is deleted once
  * each of its records has been stored (or, with {@code onOverflow: forward}, given up), except the one being
  * appended to. The next start numbers on from the highest number found in the segments left or in the database.
  * <p>
@@ -59,6 +62,12 @@ public final class AccessJournal implements AutoCloseable {
     private final AtomicLong released = new AtomicLong();
     private volatile String failure;
     private volatile boolean closed;
+    // Group commit (fsync only): one thread at a time (the one that set syncing) forces the segment appended to,
+    // the others wait on syncMonitor; every number below durableBelow is on the disk.
+    private final Object syncMonitor = new Object();
+    private boolean syncing;
+    private volatile long durableBelow;
+    private final AtomicLong forces = new AtomicLong();
     // The read-back cursor (readBack), used by the writer thread alone: a segment and the byte after its last frame
     // read, and a buffer for the frames.
     private JournalSegment readSegment;
@@ -134,9 +143,9 @@ public final class AccessJournal implements AutoCloseable {
     }
 
     /**
-     * Appends {@code r} and returns its sequence number. On return the record is in the kernel's hands (and on the
-     * disk, with fsync); when the write fails the number is handed out all the same, {@link #failure()} says why,
-     * and the record lives in memory only.
+     * Appends {@code r} and returns its sequence number. On return the record is in the kernel's hands (and, with
+     * fsync, on the disk once {@link #awaitDurable} returns for it); when the write fails the number is handed out
+     * all the same, {@link #failure()} says why, and the record lives in memory only.
      */
     public long append(AccessRecord r) {
         appendLock.lock();
@@ -151,7 +160,7 @@ public final class AccessJournal implements AutoCloseable {
                 if (current == null || !current.fits(frame.remaining(), segmentBytes)) {
                     roll(seq);
                 }
-                current.write(frame, seq, r.tsMs(), fsync);
+                current.write(frame, seq);
                 if (failure != null) {
                     LOG.info("journal {} - writing again", dir);
                     failure = null;
@@ -166,6 +175,76 @@ public final class AccessJournal implements AutoCloseable {
             return seq;
         } finally {
             appendLock.unlock();
+        }
+    }
+
+    /**
+     * With {@code fsync}, returns once the record numbered {@code seq} is on the disk (at once without it). Called
+     * after {@link #append}, outside every lock a caller holds to keep appends in order: the thread that finds no
+     * fdatasync running starts one that covers everything appended so far, and the threads that appended meanwhile
+     * wait for it and then, at most, for one more, which the first of them to wake starts. An interrupt does not
+     * end the wait (the answer must not complete before its record is on the disk); it is restored on return. A segment sealed meanwhile was forced when it was sealed. A
+     * failing fdatasync is logged and reported by {@link #failure()}; the record stays in the page cache and on its
+     * way to the database.
+     */
+    public void awaitDurable(long seq) {
+        if (!fsync || seq < durableBelow) {
+            return;
+        }
+        boolean interrupted = false;
+        synchronized (syncMonitor) {
+            while (seq >= durableBelow) {
+                if (!syncing) {
+                    syncing = true;
+                    break; // this thread forces the next group
+                }
+                try {
+                    syncMonitor.wait();
+                } catch (InterruptedException e) {
+                    interrupted = true; // the record must be on the disk before the answer completes: wait on
+                }
+            }
+        }
+        if (seq >= durableBelow) {
+            forceGroup();
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Forces everything appended so far, publishes how far that reaches and wakes every waiting thread at once:
+     * those it covers return, and one of the others starts the next group.
+     */
+    private void forceGroup() {
+        long below = durableBelow;
+        try {
+            JournalSegment target;
+            appendLock.lock();
+            try {
+                target = current;
+                below = nextSeq;
+            } finally {
+                appendLock.unlock();
+            }
+            if (target != null) {
+                try {
+                    target.force();
+                    forces.incrementAndGet();
+                } catch (ClosedChannelException sealedMeanwhile) {
+                    // Forced as it was sealed (or the journal is closing): nothing of it is left unforced.
+                } catch (IOException e) {
+                    LOG.warn("journal {} - cannot force it to the disk: {}", dir, e.toString());
+                    failure = "forcing the journal " + dir + " to the disk failed: " + AccessLogWriter.rootCause(e);
+                }
+            }
+        } finally {
+            synchronized (syncMonitor) {
+                durableBelow = Math.max(durableBelow, below);
+                syncing = false;
+                syncMonitor.notifyAll();
+            }
         }
     }
 
@@ -258,6 +337,14 @@ public final class AccessJournal implements AutoCloseable {
         return Math.max(0, appended.get() - released.get());
     }
 
+    /**
+     * The fdatasyncs {@link #awaitDurable} has run (with {@code fsync}; those that seal a segment are not counted):
+     * against the records appended, how well the groups form.
+     */
+    public long forces() {
+        return forces.get();
+    }
+
     /** Bytes of the segments still on disk. */
     public long depthBytes() {
         long bytes = 0;
@@ -299,7 +386,7 @@ public final class AccessJournal implements AutoCloseable {
     /** Starts a new segment at {@code seq}; the one before is sealed and deleted if all of it is released. */
     private void roll(long seq) throws IOException {
         abandonCurrent();
-        JournalSegment next = JournalSegment.create(dir, seq);
+        JournalSegment next = JournalSegment.create(dir, seq, fsync);
         live.put(seq, next);
         current = next;
     }
@@ -308,7 +395,7 @@ public final class AccessJournal implements AutoCloseable {
     private void abandonCurrent() {
         JournalSegment previous = current;
         current = null;
-        if (previous != null && previous.seal()) {
+        if (previous != null && previous.seal(fsync)) {
             delete(previous);
         }
     }

@@ -125,7 +125,7 @@ public final class AccessLogWriter implements AutoCloseable {
 
     /**
      * Appends {@code r} to the journal and queues it for writing; returns its journal number. On return a crash
-     * cannot lose it. When the queue is full (the database is slow or down) the record stays in the journal alone,
+     * cannot lose it (with {@code store.fsync}, nor a power loss: the journal forces it in a group). When the queue is full (the database is slow or down) the record stays in the journal alone,
      * on disk, and the writer reads it back once it has stored what the queue holds; only when the journal holds
      * {@code store.journalMaxBytes} as well does this wait for room (the {@code block} overflow policy: the audit
      * trail stays complete and the proxy slows down). Records are stored in journal order, so that wait holds up
@@ -137,14 +137,17 @@ public final class AccessLogWriter implements AutoCloseable {
     public long append(AccessRecord r) {
         Objects.requireNonNull(r, "r");
         handingOver.incrementAndGet();
+        long seq;
         inJournalOrder.lock();
         try {
             checkOpen();
-            return place(r, true);
+            seq = place(r, true);
         } finally {
             inJournalOrder.unlock();
             handingOver.decrementAndGet();
         }
+        journal.awaitDurable(seq);
+        return seq;
     }
 
     /**
@@ -163,16 +166,19 @@ public final class AccessLogWriter implements AutoCloseable {
                 dropped.increment();
                 return false;
             }
+            long seq;
             try {
                 checkOpen();
-                if (place(r, false) < 0) {
-                    dropped.increment();
-                    return false;
-                }
-                return true;
+                seq = place(r, false);
             } finally {
                 inJournalOrder.unlock();
             }
+            if (seq < 0) {
+                dropped.increment();
+                return false;
+            }
+            journal.awaitDurable(seq);
+            return true;
         } finally {
             handingOver.decrementAndGet();
         }

@@ -30,7 +30,8 @@ import java.nio.file.Path;
  *                        deleted once all its records are stored, so this is also about the most a restart reads
  *                        back and checks against the database
  * @param fsync           whether each journal append is also forced to the disk (fdatasync) before the client's
- *                        answer completes: survives power loss, at the price of a disk flush per request
+ *                        answer completes: survives power loss; the requests that finish together share one
+ *                        disk flush (group commit, {@link AccessJournal#awaitDurable})
  * @param journalMaxBytes how much the journal may hold while the database is slow or down: records that find the
  *                        writer's queue full wait in the journal on disk, up to this many bytes of segments; only
  *                        then does {@code onOverflow} apply

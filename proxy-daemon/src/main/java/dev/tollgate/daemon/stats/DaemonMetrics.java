@@ -55,6 +55,9 @@ public final class DaemonMetrics implements AutoCloseable {
                 .description("Access records in the audit journal not yet stored in the database").register(registry);
         Gauge.builder("tollgate.journal.depth.bytes", journal, AccessJournal::depthBytes)
                 .description("Bytes of the audit journal's files on disk").register(registry);
+        FunctionCounter.builder("tollgate.journal.fsyncs", journal, AccessJournal::forces)
+                .description("fdatasyncs of the audit journal with store.fsync, each covering a group of records")
+                .register(registry);
         Gauge.builder("tollgate.journal.oldest.unstored.age.seconds", writer, w -> w.oldestUnstoredAgeMs() / 1000.0)
                 .description("How long the oldest access record not yet stored has waited").register(registry);
     }

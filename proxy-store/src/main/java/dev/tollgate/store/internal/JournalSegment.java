@@ -7,6 +7,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -36,7 +37,7 @@ public final class JournalSegment {
 
     private final Path file;
     private final long firstSeq;
-    private FileChannel channel;
+    private volatile FileChannel channel;
     private volatile long bytes;
     private volatile long lastSeq;
     private volatile int records;
@@ -59,11 +60,20 @@ public final class JournalSegment {
     }
 
     /** A new, empty segment for records from {@code firstSeq} on. */
-    public static JournalSegment create(Path dir, long firstSeq) throws IOException {
+    public static JournalSegment create(Path dir, long firstSeq, boolean syncDirectory) throws IOException {
         Path file = dir.resolve(String.format("%020d%s", firstSeq, SUFFIX));
         // Made with its final mode, the daemon's user's alone (docs/security.md).
         FileChannel channel = FileChannel.open(file, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING), OWNER_ONLY);
+        if (syncDirectory) {
+            // The file's name must survive a power loss as its frames do: fsync(2) of the directory.
+            try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+                d.force(true);
+            } catch (IOException e) {
+                channel.close();
+                throw e;
+            }
+        }
         return new JournalSegment(file, firstSeq, channel);
     }
 
@@ -124,15 +134,15 @@ public final class JournalSegment {
         return records == 0 || bytes + frameBytes <= segmentBytes;
     }
 
-    /** Writes {@code frame} (all of it) at the end of the segment; the caller holds the journal's lock. */
-    public void write(ByteBuffer frame, long seq, long tsMs, boolean force) throws IOException {
+    /**
+     * Writes {@code frame} (all of it) at the end of the segment, into the page cache; the caller holds the
+     * journal's lock. {@link #force} takes it to the disk.
+     */
+    public void write(ByteBuffer frame, long seq) throws IOException {
         long at = bytes;
         int length = frame.remaining();
         while (frame.hasRemaining()) {
             channel.write(frame, at + (length - frame.remaining()));
-        }
-        if (force) {
-            channel.force(false);
         }
         bytes = at + length;
         lastSeq = seq;
@@ -150,9 +160,32 @@ public final class JournalSegment {
         return released.incrementAndGet() >= records && sealed;
     }
 
-    /** No more appends; returns true when every record is already released: it may be deleted. */
-    public boolean seal() {
+    /**
+     * Forces what is written to the disk (fdatasync). May run beside an append: frames written meanwhile may or may
+     * not be forced with the rest. Throws {@link ClosedChannelException} once the segment is
+     * sealed or its journal closed.
+     */
+    public void force() throws IOException {
+        FileChannel c = channel;
+        if (c == null) {
+            throw new ClosedChannelException();
+        }
+        c.force(false);
+    }
+
+    /**
+     * No more appends; with {@code force}, what is written is forced to the disk first (a failure is logged: the
+     * frames stay in the page cache). Returns true when every record is already released: it may be deleted.
+     */
+    public boolean seal(boolean force) {
         sealed = true;
+        if (force) {
+            try {
+                force();
+            } catch (IOException e) {
+                LOG.warn("journal segment {} - cannot force it to the disk: {}", file, e.toString());
+            }
+        }
         closeChannel();
         return released.get() >= records;
     }
