@@ -11,7 +11,9 @@
 # in interleaved rounds (defaults: TESTS=http_small ROUNDS=3 DURATION=10). The idle one only polls its
 # database meanwhile. The harness names them "base" and "new".
 #
-# Environment: BASE_JAVA_OPTS and NEW_JAVA_OPTS (default: the packaged JAVA_OPTS), PEERS (default squid),
+# Environment: BASE_JAVA_OPTS and NEW_JAVA_OPTS (default: the packaged JAVA_OPTS), BASE_STORE_KEYS and
+# NEW_STORE_KEYS (store keys added to each one's config, e.g. NEW_STORE_KEYS='"fsync": true' to weigh an option
+# with one build given twice), PEERS (default squid),
 # HARNESS (default ../shared/bench), and everything peer-bench.sh reads. All traffic stays on loopback; both
 # daemons are stopped by their PIDs when the script ends, however it ends.
 set -euo pipefail
@@ -33,9 +35,9 @@ chmod 0755 "$WORK"
 . "$ROOT/bench/start-tollgate.sh"
 trap stop_tollgates EXIT
 
-JAVA_OPTS="${BASE_JAVA_OPTS:-$PACKAGED_JAVA_OPTS}" start_tollgate "$1" "$WORK/base"
+STORE_KEYS="${BASE_STORE_KEYS:-}" JAVA_OPTS="${BASE_JAVA_OPTS:-$PACKAGED_JAVA_OPTS}" start_tollgate "$1" "$WORK/base"
 BASE_TARGET="base=127.0.0.1:$TOLLGATE_PORT/$TOLLGATE_PID"
-JAVA_OPTS="${NEW_JAVA_OPTS:-$PACKAGED_JAVA_OPTS}" start_tollgate "$2" "$WORK/new"
+STORE_KEYS="${NEW_STORE_KEYS:-}" JAVA_OPTS="${NEW_JAVA_OPTS:-$PACKAGED_JAVA_OPTS}" start_tollgate "$2" "$WORK/new"
 NEW_TARGET="new=127.0.0.1:$TOLLGATE_PORT/$TOLLGATE_PID"
 echo "base: $1 ($BASE_TARGET), new: $2 ($NEW_TARGET); work folder $WORK" >&2
 

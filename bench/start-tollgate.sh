@@ -2,9 +2,10 @@
 #
 # start_tollgate DIST DIR: writes DIR/tollgate.json (durable access logging on, as shipped; loopback
 # destinations allowed because the harness's origin is on 127.0.0.1; CONNECT to ORIGIN_TLS_PORT; no auditors'
-# SQL server, its port may be taken here), starts DIST/bin/tollgate with the JAVA_OPTS in effect, logging to
-# DIR/tollgate.log, and adds its PID to TOLLGATE_PIDS at once (for the caller's EXIT trap). Sets TOLLGATE_PID,
-# and TOLLGATE_PORT once the listener is up; ends the script if it does not come up.
+# SQL server, its port may be taken here; STORE_KEYS, when set, adds store keys, e.g. '"fsync": true'), starts
+# DIST/bin/tollgate with the JAVA_OPTS in effect, logging to DIR/tollgate.log, and adds its PID to TOLLGATE_PIDS
+# at once (for the caller's EXIT trap). Sets TOLLGATE_PID, and TOLLGATE_PORT once the listener is up; ends the
+# script if it does not come up.
 start_tollgate() {
   local dist=$1 dir=$2 local_host=""
   mkdir -p "$dir"
@@ -15,7 +16,7 @@ start_tollgate() {
  "listeners": [{"name": "bench", "host": "127.0.0.1", "port": 0, "denyDestinations": [], $local_host
                 "connectPorts": [$ORIGIN_TLS_PORT]}],
  "admin": {"port": 0},
- "store": {"sqlPort": -1}}
+ "store": {"sqlPort": -1${STORE_KEYS:+, $STORE_KEYS}}}
 JSON
   "$dist/bin/tollgate" run --config "$dir/tollgate.json" > "$dir/tollgate.log" 2>&1 &
   TOLLGATE_PID=$!
