@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
@@ -72,7 +73,7 @@ public final class ChainVerifier {
     }
 
     private final Connection connection;
-    private final PublicKey key;
+    private final Function<String, PublicKey> keyOfSigner;
     private final List<String> problems = new ArrayList<>();
     private final List<String> ranges = new ArrayList<>();
     private final List<String> notes = new ArrayList<>();
@@ -81,9 +82,9 @@ public final class ChainVerifier {
     private long rowsBeforeChain;
     private int checkpointsVerified;
 
-    private ChainVerifier(Connection connection, PublicKey key) {
+    private ChainVerifier(Connection connection, Function<String, PublicKey> keyOfSigner) {
         this.connection = connection;
-        this.key = key;
+        this.keyOfSigner = keyOfSigner;
     }
 
     /**
@@ -104,7 +105,18 @@ public final class ChainVerifier {
      */
     public static Result verify(Connection c, PublicKey key, String node, Instant since, Map<String, Long> expected)
             throws SQLException {
-        ChainVerifier verifier = new ChainVerifier(c, key);
+        return verify(c, signer -> key, node, since, expected);
+    }
+
+    /**
+     * As {@link #verify(Connection, PublicKey, String, Instant, Map)} on a fleet's database, where each node signs
+     * its own checkpoints with its own key: {@code keyOfSigner} gives the key a signer's checkpoints must be signed
+     * with, or null when none was given, and then its checkpoints cannot be checked, which is reported as a problem
+     * (a log that could not be verified is not called intact).
+     */
+    public static Result verify(Connection c, Function<String, PublicKey> keyOfSigner, String node, Instant since,
+                                Map<String, Long> expected) throws SQLException {
+        ChainVerifier verifier = new ChainVerifier(c, keyOfSigner);
         List<Checkpoint> all = ChainCheckpoints.read(c);
         Map<String, List<Checkpoint>> good = verifier.checkSignaturesAndNumbers(all, expected);
         for (Log log : LOGS) {
@@ -262,9 +274,16 @@ public final class ChainVerifier {
         Map<String, List<Checkpoint>> good = new TreeMap<>();
         Map<String, TreeSet<Long>> numbers = new TreeMap<>();
         Map<String, Checkpoint> newest = new TreeMap<>();
+        Set<String> unkeyed = new TreeSet<>();
         for (Checkpoint cp : all) {
             numbers.computeIfAbsent(cp.signer(), s -> new TreeSet<>()).add(cp.number());
-            if (cp.signedBy(key)) {
+            PublicKey key = keyOfSigner.apply(cp.signer());
+            if (key == null) {
+                if (unkeyed.add(cp.signer())) {
+                    problems.add("checkpoints signed by " + cp.signer() + " cannot be checked: no public key was"
+                            + " given for that signer");
+                }
+            } else if (cp.signedBy(key)) {
                 checkpointsVerified++;
                 good.computeIfAbsent(cp.log() + "\0" + cp.node(), n -> new ArrayList<>()).add(cp);
                 newest.merge(cp.signer(), cp, (a, b) -> a.number() >= b.number() ? a : b);

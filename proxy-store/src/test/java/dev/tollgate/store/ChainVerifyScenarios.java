@@ -2,10 +2,12 @@ package dev.tollgate.store;
 
 import dev.tollgate.store.internal.AccessLogTable;
 import dev.tollgate.store.internal.RowChain;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -44,6 +46,11 @@ public abstract class ChainVerifyScenarios {
 
     /** Runs first before each test: makes the database when it is not a file made on open. */
     protected void prepareDatabase() throws SQLException {
+    }
+
+    /** Whether several nodes write this database (PostgreSQL); an H2 file is one node's alone. */
+    protected boolean sharedByNodes() {
+        return false;
     }
 
     /** Done by hand before a row with a number already stored is inserted: nothing on H2, which has no index. */
@@ -163,6 +170,43 @@ public abstract class ChainVerifyScenarios {
         String problem = firstProblem();
         assertTrue(problem.startsWith("checkpoint id "), problem);
         assertTrue(problem.endsWith("has a bad signature: it was forged or altered"), problem);
+    }
+
+    /**
+     * A fleet's shared database: a second node with its own key. Each signer's checkpoints are checked with that
+     * signer's key; with one key for all, the other node's checkpoints fail; with no key for it, they are reported
+     * as not checkable rather than passed.
+     */
+    @Test
+    void aFleetsCheckpointsAreEachCheckedWithTheirSignersKey() throws Exception {
+        Assumptions.assumeTrue(sharedByNodes(), "one node's database");
+        String other = "node-d";
+        CheckpointKey otherKey = CheckpointKey.loadOrCreate(Files.createDirectories(dir.resolve("d")));
+        try (AccessLog log = AccessLog.open(config(), dir.resolve("journal-d"), other)) {
+            log.signCheckpoints(new ChainCheckpoints(otherKey, other), other, 3600);
+            for (int i = 1; i <= 3; i++) {
+                log.writer().append(record("/d" + i, System.currentTimeMillis(), other));
+            }
+            assertTrue(log.writer().flush(WAIT_MS));
+        }
+
+        ChainVerifier.Result each;
+        ChainVerifier.Result oneKey;
+        ChainVerifier.Result missing;
+        try (Connection c = connect()) {
+            each = ChainVerifier.verify(c, Map.of(NODE, key.publicKey(), other, otherKey.publicKey())::get, null,
+                    null, Map.of());
+            oneKey = ChainVerifier.verify(c, key.publicKey(), null, null);
+            missing = ChainVerifier.verify(c, Map.of(NODE, key.publicKey())::get, null, null, Map.of());
+        }
+        assertEquals(List.of(), each.problems());
+        assertEquals(ROWS + 3, each.rowsChecked());
+        assertEquals(3, each.checkpointsVerified(), "node-c's two and node-d's stop checkpoint");
+        assertTrue(oneKey.problems().get(0).contains("signed by " + other + ", ")
+                && oneKey.problems().get(0).endsWith("has a bad signature: it was forged or altered"),
+                oneKey.problems().toString());
+        assertEquals("checkpoints signed by " + other + " cannot be checked: no public key was given for that"
+                + " signer", missing.problems().get(0));
     }
 
     @Test
@@ -307,7 +351,11 @@ public abstract class ChainVerifyScenarios {
     }
 
     static AccessRecord record(String path, long tsMs) {
-        return new AccessRecord(null, tsMs, 12L, NODE, "public", "127.0.0.1", 40_000,
+        return record(path, tsMs, NODE);
+    }
+
+    static AccessRecord record(String path, long tsMs, String node) {
+        return new AccessRecord(null, tsMs, 12L, node, "public", "127.0.0.1", 40_000,
                 null, Kind.FORWARD, "HTTP/1.1", "GET", "example.org", 80, path, 200, 0L, 512L, "192.0.2.1",
                 null, Outcome.OK, null);
     }

@@ -21,8 +21,12 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 
 /**
  * {@code tollgate verify}: walks the access log's hash chains and signed checkpoints ({@link ChainVerifier}) and
@@ -66,32 +70,68 @@ public final class VerifyCommand implements Callable<Integer> {
                     + " checkpoints now means some were deleted from the end, which the database alone cannot show.")
     private Long expectCheckpoint;
 
-    @Option(names = "--public-key", paramLabel = "FILE",
+    @Option(names = "--public-key", paramLabel = "[SIGNER=]FILE",
             description = "The key checkpoints must be signed with; the default is <stateDir>/checkpoint.pub. Keep a"
-                    + " copy where the database's writers cannot change it, and name it here.")
-    private Path publicKeyFile;
+                    + " copy where the database's writers cannot change it, and name it here. On a fleet's shared"
+                    + " database give each node's key as NODE=FILE (repeat the option); a plain FILE is the key for"
+                    + " every signer not named.")
+    private List<String> publicKeys = new ArrayList<>();
 
     @Override
     public Integer call() throws Exception {
         Instant from = parseSince();
         TollgateConfig config = ConfigLoader.loadOrDefaults(configFile);
-        Path keyFile = publicKeyFile != null ? publicKeyFile
-                : config.stateDirPath().resolve(CheckpointKey.PUBLIC_FILE);
-        PublicKey key;
-        try {
-            key = CheckpointKey.readPublic(keyFile);
-        } catch (IOException e) {
-            throw new SqlCommandException("cannot read the checkpoints' public key: " + e.getMessage(), e);
-        }
+        Function<String, PublicKey> keyOfSigner = keys(config);
         ChainVerifier.Result result;
         try (Connection c = open(config)) {
-            result = ChainVerifier.verify(c, key, node, from, expectCheckpoint == null ? Map.of()
+            result = ChainVerifier.verify(c, keyOfSigner, node, from, expectCheckpoint == null ? Map.of()
                     : Map.of(AccessLogTable.fit(config.nodeName(), AccessLogTable.NODE_WIDTH), expectCheckpoint));
         } catch (SQLException e) {
             throw new SqlCommandException("verifying failed: " + QueryErrors.oneLine(e), e);
         }
         print(result);
         return result.intact() ? EXIT_INTACT : EXIT_NOT_INTACT;
+    }
+
+    /**
+     * The key of each signer: those named SIGNER=FILE, and for the others the plain FILE given, else the state
+     * directory's own public key (which may be missing only when every signer is named).
+     */
+    private Function<String, PublicKey> keys(TollgateConfig config) {
+        Map<String, PublicKey> named = new HashMap<>();
+        Path plain = null;
+        for (String given : publicKeys) {
+            int eq = given.indexOf('=');
+            String signer = eq > 0 ? given.substring(0, eq) : null;
+            if (signer != null && !signer.contains("/")) {
+                Path file = Path.of(given.substring(eq + 1));
+                if (named.put(AccessLogTable.fit(signer, AccessLogTable.NODE_WIDTH), readKey(file)) != null) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), "--public-key: signer \""
+                            + signer + "\" is named twice");
+                }
+            } else if (plain != null) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--public-key: give one plain FILE"
+                        + " at most (" + plain + " and " + given + "); name the others' signers as NODE=FILE");
+            } else {
+                plain = Path.of(given);
+            }
+        }
+        PublicKey others;
+        if (plain != null) {
+            others = readKey(plain);
+        } else {
+            Path own = config.stateDirPath().resolve(CheckpointKey.PUBLIC_FILE);
+            others = named.isEmpty() || Files.exists(own) ? readKey(own) : null;
+        }
+        return signer -> named.getOrDefault(signer, others);
+    }
+
+    private static PublicKey readKey(Path file) {
+        try {
+            return CheckpointKey.readPublic(file);
+        } catch (IOException e) {
+            throw new SqlCommandException("cannot read the checkpoints' public key: " + e.getMessage(), e);
+        }
     }
 
     private Instant parseSince() {

@@ -43,6 +43,11 @@ class PgChainVerifyIT extends ChainVerifyScenarios {
 
     /** The owner may drop V7's unique index, as an attacker with its password would. */
     @Override
+    protected boolean sharedByNodes() {
+        return true;
+    }
+
+    @Override
     protected void allowADuplicateNumber() throws SQLException {
         try (Connection c = connect(); Statement s = c.createStatement()) {
             s.execute("DROP INDEX access_log_node_seq_idx");
