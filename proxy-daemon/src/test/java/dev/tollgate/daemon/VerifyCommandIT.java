@@ -1,5 +1,6 @@
 package dev.tollgate.daemon;
 
+import dev.tollgate.store.CheckpointKey;
 import dev.tollgate.testing.Poll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -92,6 +93,13 @@ class VerifyCommandIT {
         assertTrue(stopped.stdout().contains("intact: " + REQUESTS + " rows checked"), stopped.output());
         assertTrue(stopped.stdout().contains("1 checkpoints verified"), "the stop's: " + stopped.output());
         assertTrue(stopped.stdout().contains("verify: newest checkpoint signed by "), stopped.output());
+        String signer = stopped.stdout().replaceAll("(?s).*verify: newest checkpoint signed by ([^:]+):.*", "$1");
+        Verify named = verify(config, "--public-key", signer + "=" + state.resolve(CheckpointKey.PUBLIC_FILE));
+        assertEquals(0, named.exit(), "the node's key named for it: " + named.output());
+        Path strangerKey = newPublicKeyFile(dir.resolve("stranger"));
+        Verify wrongKey = verify(config, "--public-key", signer + "=" + strangerKey);
+        assertEquals(1, wrongKey.exit(), "another key named for the node: " + wrongKey.output());
+        assertTrue(wrongKey.stdout().contains("has a bad signature"), wrongKey.output());
         Verify expectingMore = verify(config, "--expect-checkpoint", "2");
         assertEquals(1, expectingMore.exit(), expectingMore.output());
         assertTrue(expectingMore.stdout().startsWith("verify: NOT INTACT: checkpoints signed by "),
@@ -119,6 +127,22 @@ class VerifyCommandIT {
 
         assertEquals(2, result.exit(), result.output());
         assertTrue(result.stderr().contains("--since: \"yesterday\" is not an ISO time"), result.output());
+    }
+
+    @Test
+    void aSignerNamedTwiceIsABadCommandLine() throws Exception {
+        Path key = newPublicKeyFile(dir.resolve("keys"));
+        Verify result = verify(writeConfig(dir.resolve("state")), "--public-key", "node-a=" + key,
+                "--public-key", "node-a=" + key);
+
+        assertEquals(2, result.exit(), result.output());
+        assertTrue(result.stderr().contains("--public-key: signer \"node-a\" is named twice"), result.output());
+    }
+
+    /** Makes a checkpoint key pair in {@code keyDir} and returns its public file. */
+    private static Path newPublicKeyFile(Path keyDir) throws IOException {
+        CheckpointKey.loadOrCreate(Files.createDirectories(keyDir));
+        return keyDir.resolve(CheckpointKey.PUBLIC_FILE);
     }
 
     private void assertBroken(Path state, String firstLine) throws Exception {
