@@ -98,10 +98,11 @@ public class ParentProxy {
      * most {@code timeoutMs} for each step. Returns the connected, non-blocking channel once the parent answered
      * 2xx; the bytes after its answer belong to the tunnel. Called on a pool thread, never a selector.
      *
-     * @param checkParent checks the parent's resolved address before it is dialled (the loop guard)
+     * @param checkParent checks the parent's resolved address before it is dialled (the loop guard); the tunnel
+     *                    also takes it as its upstream address there, so a failed dial still names it
      */
-    SocketChannel openTunnel(String target, int targetPort, long timeoutMs, AddressCheck checkParent,
-                             TunnelSession session) throws RequestRefusedException {
+    SocketChannel openTunnel(String target, int targetPort, long timeoutMs, AddressCheck checkParent)
+            throws RequestRefusedException {
         String forWhat = describe() + " (tunnel to " + target + ":" + targetPort + ")";
         InetSocketAddress address;
         try {
@@ -111,7 +112,6 @@ public class ParentProxy {
                     + ": the parent's name cannot be resolved");
         }
         checkParent.check(address);
-        session.upstreamAddr = address.getAddress().getHostAddress();
         SocketChannel channel = null;
         try {
             channel = SocketChannel.open();

@@ -121,8 +121,10 @@ public class TunnelHandler extends ConnectHandler {
         if (parent.appliesTo(host)) {
             getExecutor().execute(() -> {
                 try {
-                    promise.succeeded(parent.openTunnel(host, port, config.connectTimeoutMs(), gate::checkParentDial,
-                            session));
+                    promise.succeeded(parent.openTunnel(host, port, config.connectTimeoutMs(), parentAddress -> {
+                        gate.checkParentDial(parentAddress);
+                        session.upstreamAddr = parentAddress.getAddress().getHostAddress();
+                    }));
                 } catch (Throwable failure) {
                     promise.failed(failure);
                 }
