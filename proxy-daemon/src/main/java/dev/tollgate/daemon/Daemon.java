@@ -7,7 +7,7 @@ import dev.tollgate.admin.ReloadReport;
 import dev.tollgate.daemon.config.ListenerConfig;
 import dev.tollgate.daemon.tls.LeafCertificates;
 import dev.tollgate.daemon.config.TollgateConfig;
-import dev.tollgate.daemon.proxy.LoopGuard;
+import dev.tollgate.daemon.policy.LoopGuard;
 import dev.tollgate.daemon.stats.DaemonMetrics;
 import dev.tollgate.daemon.stats.TrafficStats;
 import dev.tollgate.store.AccessJournal;
