@@ -1,7 +1,6 @@
 package dev.tollgate.daemon.exchange;
 
 import dev.tollgate.store.AccessRecord;
-import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
 import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.http.HttpStatus;
@@ -83,45 +82,45 @@ public final class AccessRecorder implements RequestLog {
             uri = null;
             protocol = null;
         }
-        Outcome outcome;
-        String reason;
-        if (facts == null) {
-            outcome = status >= 400 ? Outcome.BAD_REQUEST : Outcome.OK;
-            reason = status >= 400 ? "rejected by the HTTP parser: " + status + " " + HttpStatus.getMessage(status)
-                    : null;
-        } else {
-            outcome = facts.outcome;
-            reason = facts.reason;
-            if (facts.wouldDeny != null && outcome == Outcome.OK) {
-                reason = TunnelSession.WOULD_DENY + facts.wouldDeny + (reason == null ? "" : "; " + reason);
-            }
-        }
         TunnelSession intercepted = facts == null ? null : facts.intercepted;
         if (intercepted != null) {
             intercepted.interceptedRequests.increment();
         }
-        return new AccessRecord(
-                null,
-                tsMs,
-                Math.max(0, System.currentTimeMillis() - tsMs),
-                node,
-                listenerName(request),
-                Request.getRemoteAddr(request),
-                Request.getRemotePort(request),
-                facts == null ? null : facts.username,
-                intercepted != null ? Kind.INTERCEPT : HttpMethod.CONNECT.is(method) ? Kind.TUNNEL : Kind.FORWARD,
-                protocol,
-                method,
-                uri == null ? null : uri.getHost(),
-                uri == null ? 0 : portOf(uri),
-                uri == null ? null : pathOf(uri, facts != null && facts.logQuery),
-                status,
-                Request.getContentBytesRead(request),
-                bytesToClient,
-                facts == null ? null : facts.upstreamAddr,
-                intercepted == null ? null : intercepted.sni,
-                outcome,
-                reason);
+        String listener = listenerName(request);
+        AccessRecord.Builder record;
+        if (facts == null && status >= 400) {
+            record = AccessRecord.parserRejection(node, listener, method, status,
+                    "rejected by the HTTP parser: " + status + " " + HttpStatus.getMessage(status));
+        } else if (intercepted != null) {
+            record = AccessRecord.intercepted(node, listener, intercepted.sni);
+        } else if (HttpMethod.CONNECT.is(method)) {
+            // A CONNECT refused before the tunnel handler took it (AdmissionHandler's 503): a TUNNEL row all the same.
+            record = AccessRecord.tunnel(node, listener).method(method);
+        } else {
+            record = AccessRecord.forwarded(node, listener);
+        }
+        if (facts == null) {
+            if (status < 400) {
+                record.outcome(Outcome.OK, null);
+            }
+        } else {
+            String reason = facts.reason;
+            if (facts.wouldDeny != null && facts.outcome == Outcome.OK) {
+                reason = TunnelSession.WOULD_DENY + facts.wouldDeny + (reason == null ? "" : "; " + reason);
+            }
+            record.outcome(facts.outcome, reason)
+                    .username(facts.username)
+                    .upstreamAddr(facts.upstreamAddr);
+        }
+        return record.timing(tsMs, System.currentTimeMillis())
+                .client(Request.getRemoteAddr(request), Request.getRemotePort(request))
+                .protocol(protocol)
+                .method(method)
+                .destination(uri == null ? null : uri.getHost(), uri == null ? 0 : portOf(uri))
+                .path(uri == null ? null : pathOf(uri, facts != null && facts.logQuery))
+                .status(status)
+                .bytes(Request.getContentBytesRead(request), bytesToClient)
+                .build();
     }
 
     public static String listenerName(Request request) {

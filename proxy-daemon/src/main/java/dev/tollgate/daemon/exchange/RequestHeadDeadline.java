@@ -1,8 +1,6 @@
 package dev.tollgate.daemon.exchange;
 
 import dev.tollgate.store.AccessRecord;
-import dev.tollgate.store.Kind;
-import dev.tollgate.store.Outcome;
 import org.eclipse.jetty.http.DateGenerator;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.util.Callback;
@@ -161,9 +159,10 @@ public final class RequestHeadDeadline {
                 // A response still being written (pipelining): just close.
                 endPoint.close();
             }
-            sink.accept(new AccessRecord(null, head.startedAtMs, Math.max(0, System.currentTimeMillis()
-                    - head.startedAtMs), node, listener, clientAddr, clientPort, null, Kind.FORWARD, null, null,
-                    null, 0, null, REQUEST_TIMEOUT, 0, 0, null, null, Outcome.CLIENT_TIMEOUT, reason));
+            sink.accept(AccessRecord.headTimeout(node, listener, reason)
+                    .timing(head.startedAtMs, System.currentTimeMillis())
+                    .client(clientAddr, clientPort)
+                    .build());
             return true;
         }
     }

@@ -2,7 +2,6 @@ package dev.tollgate.daemon.exchange;
 
 import dev.tollgate.daemon.tls.ClientHello;
 import dev.tollgate.store.AccessRecord;
-import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
 
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -247,10 +246,19 @@ public final class TunnelSession {
         if (wouldHaveDenied != null && outcome == Outcome.OK) {
             reason = WOULD_DENY + wouldHaveDenied + (reason == null ? "" : "; " + reason);
         }
-        return new AccessRecord(null, tsMs, Math.max(0, System.currentTimeMillis() - tsMs), node, listener,
-                clientAddr, clientPort, username, Kind.TUNNEL, protocol, "CONNECT", host, port, null, status,
-                bytesFromClient.sum(), bytesToClient.sum(), upstreamAddr, sni, outcome, reason,
-                hello == null ? null : hello.alpnText(), hello == null ? null : hello.tlsVersion(),
-                hello == null ? null : hello.ja4());
+        return AccessRecord.tunnel(node, listener)
+                .timing(tsMs, System.currentTimeMillis())
+                .client(clientAddr, clientPort)
+                .username(username)
+                .protocol(protocol)
+                .destination(host, port)
+                .status(status)
+                .bytes(bytesFromClient.sum(), bytesToClient.sum())
+                .upstreamAddr(upstreamAddr)
+                .sni(sni)
+                .outcome(outcome, reason)
+                .clientHello(hello == null ? null : hello.alpnText(), hello == null ? null : hello.tlsVersion(),
+                        hello == null ? null : hello.ja4())
+                .build();
     }
 }
