@@ -4,7 +4,6 @@ import dev.tollgate.daemon.config.ListenerConfig;
 import dev.tollgate.daemon.exchange.AccessRecorder;
 import dev.tollgate.daemon.exchange.ExchangeFacts;
 import dev.tollgate.daemon.exchange.OriginFormMarker;
-import dev.tollgate.daemon.exchange.RefusalResponse;
 import dev.tollgate.daemon.exchange.TunnelSession;
 import dev.tollgate.daemon.gate.AdmissionGate;
 import dev.tollgate.daemon.gate.ClientAddress;
@@ -20,32 +19,22 @@ import org.eclipse.jetty.client.Origin;
 import org.eclipse.jetty.client.Result;
 import org.eclipse.jetty.client.RoundRobinConnectionPool;
 import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
-import org.eclipse.jetty.http.HttpException;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.http.HttpURI;
 import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.io.ClientConnector;
-import org.eclipse.jetty.io.Connection;
-import org.eclipse.jetty.io.EndPoint;
-import org.eclipse.jetty.io.SocketChannelEndPoint;
 import org.eclipse.jetty.proxy.ProxyHandler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
-import org.eclipse.jetty.server.internal.HttpConnection;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.SocketAddressResolver;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.net.StandardSocketOptions;
-import java.nio.ByteBuffer;
 import java.security.KeyStore;
 import java.util.List;
 import java.util.concurrent.TimeoutException;
@@ -58,7 +47,6 @@ import java.util.concurrent.TimeoutException;
  */
 public class ForwardProxyHandler extends ProxyHandler.Forward {
 
-    private static final Logger LOG = LoggerFactory.getLogger(ForwardProxyHandler.class);
     private static final int BAD_REQUEST = 400;
     private static final int REQUEST_TIMEOUT = 408;
     private static final int BAD_GATEWAY = 502;
@@ -66,8 +54,6 @@ public class ForwardProxyHandler extends ProxyHandler.Forward {
     private static final int MAX_CONNECTIONS_PER_ORIGIN = 256;
     /** The largest buffer Jetty's pool keeps (larger ones would be allocated per read), as for tunnels. */
     private static final int ORIGIN_READ_BUFFER_BYTES = 64 * 1024;
-
-    private static final int MAX_PORT = 65_535;
 
     private final ListenerConfig config;
     private final AdmissionGate gate;
@@ -106,42 +92,14 @@ public class ForwardProxyHandler extends ProxyHandler.Forward {
         try {
             validateClientRequest(request, facts);
         } catch (RequestRefusedException refused) {
-            refuse(request, response, callback, refused);
+            ForwardRefusals.refuse(request, response, callback, refused);
             return true;
         }
-        if (answeredAsFinalRecipient(request, response, callback)) {
+        if (RequestForm.answeredAsFinalRecipient(request, response, callback)) {
             return true;
         }
         // Decided: the request is forwarded. An Expect: 100-continue is answered here, not by the origin.
         return super.handle(ContinueAnsweredRequest.of(request), response, callback);
-    }
-
-    /**
-     * RFC 9110 7.6.2: a TRACE or OPTIONS whose Max-Forwards is 0 "MUST NOT" be forwarded; this proxy answers it
-     * as the final recipient. OPTIONS gets 200 with what this proxy itself allows (Content-Length 0, RFC 9110
-     * 9.3.7); TRACE gets 405 with Allow (RFC 9110 15.5.6), not an echo, which would reflect the client's
-     * credentials and cookies (RFC 9110 9.3.8 has the final recipient leave those out).
-     */
-    private static boolean answeredAsFinalRecipient(Request request, Response response, Callback callback) {
-        String method = request.getMethod();
-        if (!HttpMethod.TRACE.is(method) && !HttpMethod.OPTIONS.is(method)
-                || maxForwards(request.getHeaders()) != 0) {
-            return false;
-        }
-        response.setStatus(HttpMethod.OPTIONS.is(method) ? 200 : 405);
-        response.getHeaders().put(HttpHeader.ALLOW, HttpMethod.OPTIONS.asString());
-        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, 0L);
-        response.write(true, null, callback);
-        return true;
-    }
-
-    /** The Max-Forwards value, or -1 when there is none or it is not a number. */
-    private static long maxForwards(HttpFields headers) {
-        String value = headers.get(HttpHeader.MAX_FORWARDS);
-        if (value == null || value.isEmpty() || value.length() > 9 || !value.chars().allMatch(Character::isDigit)) {
-            return -1;
-        }
-        return Long.parseLong(value);
     }
 
     private void validateClientRequest(Request request, ExchangeFacts facts) throws RequestRefusedException {
@@ -172,7 +130,7 @@ public class ForwardProxyHandler extends ProxyHandler.Forward {
                     + " is not forwarded: send https through a CONNECT tunnel");
         }
         if (intercepted == null) {
-            checkTargetAuthority(request.getHttpURI());
+            RequestForm.checkTargetAuthority(request.getHttpURI());
         }
         facts.username = gate.admit(request.getMethod(), request.getHeaders().getValuesList(HttpHeader.VIA),
                 ClientAddress.of(request),
@@ -185,41 +143,12 @@ public class ForwardProxyHandler extends ProxyHandler.Forward {
     }
 
     /**
-     * Refuses an absolute-form target whose authority is not a host with a port in range. Jetty's HttpClient
-     * builds the origin request from a {@link java.net.URI}, which has no host for spellings such as
-     * {@code 127.1}, {@code 0x7f.0.0.1} or {@code 127.0.0.1.} (a name's last label cannot start with a digit,
-     * RFC 2396 3.2.2): without this check such a request ended in Jetty's HTML 500 page. Only such numeric-looking
-     * hosts pay for the second parse.
-     */
-    private static void checkTargetAuthority(HttpURI uri) throws RequestRefusedException {
-        String host = uri.getHost();
-        int port = uri.getPort();
-        if (host == null || host.isEmpty() || port == 0 || port > MAX_PORT || !javaUriReadsHost(host)) {
-            throw new RequestRefusedException(BAD_REQUEST, Outcome.BAD_REQUEST, "the request target's authority is"
-                    + " not a host with an optional port from 1 to 65535 (RFC 3986 3.2.2): " + uri.getAuthority());
-        }
-    }
-
-    private static boolean javaUriReadsHost(String host) {
-        String name = host.endsWith(".") ? host.substring(0, host.length() - 1) : host;
-        int lastLabel = name.lastIndexOf('.') + 1;
-        if (host.startsWith("[") || lastLabel >= name.length() || !Character.isDigit(name.charAt(lastLabel))) {
-            return true;
-        }
-        try {
-            return java.net.URI.create("http://" + host + "/").getHost() != null;
-        } catch (IllegalArgumentException e) {
-            return false;
-        }
-    }
-
-    /**
      * The URI the request is sent to: for a decrypted request, its intercepted tunnel's origin with the request's
      * path and query (the request names the origin only by its Host header); otherwise the absolute-form target.
      */
     @Override
     protected HttpURI rewriteHttpURI(Request clientRequest) {
-        TunnelSession intercepted = facts(clientRequest).intercepted;
+        TunnelSession intercepted = ForwardRefusals.facts(clientRequest).intercepted;
         if (intercepted == null) {
             return clientRequest.getHttpURI();
         }
@@ -294,7 +223,7 @@ public class ForwardProxyHandler extends ProxyHandler.Forward {
     protected void copyRequestHeaders(Request clientRequest, org.eclipse.jetty.client.Request proxyRequest) {
         super.copyRequestHeaders(clientRequest, proxyRequest);
         proxyRequest.headers(headers -> headers.remove(HttpHeader.HOST));
-        long maxForwards = maxForwards(clientRequest.getHeaders());
+        long maxForwards = RequestForm.maxForwards(clientRequest.getHeaders());
         if (maxForwards > 0 && (HttpMethod.TRACE.is(clientRequest.getMethod())
                 || HttpMethod.OPTIONS.is(clientRequest.getMethod()))) {
             // RFC 9110 7.6.2: each intermediary decrements it before forwarding a TRACE or OPTIONS.
@@ -362,12 +291,12 @@ public class ForwardProxyHandler extends ProxyHandler.Forward {
      * answered and the row says, not the upstream's.
      */
     private void clientBodyFailed(Request clientRequest, Throwable failure) {
-        RequestRefusedException refused = clientBodyFailure(clientRequest, failure);
+        RequestRefusedException refused = ForwardRefusals.clientBodyFailure(clientRequest, failure);
         if (refused == null) {
             refused = new RequestRefusedException(failure instanceof TimeoutException ? REQUEST_TIMEOUT : BAD_REQUEST,
                     Outcome.CLIENT_ABORT, "client request body failed: " + failure);
         }
-        ExchangeFacts facts = facts(clientRequest);
+        ExchangeFacts facts = ForwardRefusals.facts(clientRequest);
         facts.clientFailure = refused;
         facts.refused(refused);
     }
@@ -377,8 +306,8 @@ public class ForwardProxyHandler extends ProxyHandler.Forward {
     protected org.eclipse.jetty.client.Response.CompleteListener newServerToProxyResponseListener(
             Request clientRequest, org.eclipse.jetty.client.Request proxyRequest, Response proxyResponse,
             Callback callback) {
-        return new ResponseRelay(clientRequest, proxyRequest, new WatchedClientResponse(clientRequest,
-                proxyResponse), callback);
+        return new ResponseRelay(clientRequest, proxyRequest,
+                new ForwardRefusals.WatchedClientResponse(clientRequest, proxyResponse), callback);
     }
 
     /**
@@ -398,14 +327,14 @@ public class ForwardProxyHandler extends ProxyHandler.Forward {
         if (parent.appliesTo(host)) {
             destination = parent.describe() + " (for " + destination + ")";
         }
-        ExchangeFacts known = facts(clientRequest);
+        ExchangeFacts known = ForwardRefusals.facts(clientRequest);
         // A failed client body aborts the upstream exchange, which then fails too: the client's fault stands.
         RequestRefusedException refused = known.clientFailure != null ? known.clientFailure
-                : clientBodyFailure(clientRequest, failure);
+                : ForwardRefusals.clientBodyFailure(clientRequest, failure);
         if (refused == null) {
             refused = UpstreamFailures.classify(failure, destination, upstreamBegun);
         }
-        refuse(clientRequest, proxyResponse, callback, refused);
+        ForwardRefusals.refuse(clientRequest, proxyResponse, callback, refused);
     }
 
     /** The last write to the client failed: the client left (noted by the write), the connection is cut. */
@@ -413,7 +342,7 @@ public class ForwardProxyHandler extends ProxyHandler.Forward {
     protected void onProxyToClientResponseFailure(Request clientRequest, org.eclipse.jetty.client.Request proxyRequest,
                                                   org.eclipse.jetty.client.Response serverResponse,
                                                   Response proxyResponse, Callback callback, Throwable failure) {
-        ExchangeFacts facts = facts(clientRequest);
+        ExchangeFacts facts = ForwardRefusals.facts(clientRequest);
         if (facts.clientFailure != null) {
             facts.refused(facts.clientFailure);
         }
@@ -421,110 +350,8 @@ public class ForwardProxyHandler extends ProxyHandler.Forward {
                 failure);
     }
 
-    /**
-     * The client's share of a failure, or null if it is not the client's: Jetty's server side reports a body it
-     * could not read as an {@link HttpException} (its parser turns a malformed chunk into an early EOF), whereas
-     * its HTTP client wraps an upstream's bad response in an exception of its own.
-     */
-    private static RequestRefusedException clientBodyFailure(Request request, Throwable failure) {
-        if (!(failure instanceof HttpException http) || http.getCode() < 400 || http.getCode() >= 500) {
-            return null;
-        }
-        if (clientInputClosed(request)) {
-            return new RequestRefusedException(BAD_REQUEST, Outcome.CLIENT_ABORT, "the client closed its"
-                    + " connection before its request body was complete");
-        }
-        return new RequestRefusedException(BAD_REQUEST, Outcome.BAD_REQUEST, "the request body's framing is"
-                + " invalid (RFC 9112 7.1): it was not forwarded whole");
-    }
-
-    private static boolean clientInputClosed(Request request) {
-        EndPoint endPoint = request.getConnectionMetaData().getConnection().getEndPoint();
-        return endPoint == null || endPoint.isInputShutdown();
-    }
-
-    /**
-     * Answers the refusal when nothing was sent to the client yet; the connection is kept for a 403 or 407 (the
-     * client may go on, or answer the challenge), closed otherwise. Once the response has begun, the client
-     * connection is cut instead, so that a truncated body never looks complete.
-     */
-    private static void refuse(Request request, Response response, Callback callback,
-                               RequestRefusedException refused) {
-        facts(request).refused(refused);
-        if (response.isCommitted()) {
-            resetIfCloseDelimited(request, response, refused);
-            callback.failed(refused);
-            return;
-        }
-        try {
-            response.reset();
-        } catch (IllegalStateException committedMeanwhile) {
-            LOG.debug("could not send refusal {}", refused.status(), committedMeanwhile);
-            callback.failed(refused);
-            return;
-        }
-        int status = refused.status();
-        boolean close = status >= 500 || status == BAD_REQUEST || status == REQUEST_TIMEOUT;
-        RefusalResponse.send(response, callback, refused, close);
-    }
-
-    /**
-     * Cuts a response that has begun, when its body is close-delimited (no Content-Length, not chunked: the client
-     * sent {@code Connection: close} or spoke HTTP/1.0), with a TCP reset instead of a FIN. A FIN is how such a
-     * body ends when it is whole (RFC 9112 6.3), so a truncated one would look complete; a reset is what RFC
-     * 9112 8 leaves the client to see as an incomplete message. A short Content-Length or a chunked body without
-     * its last chunk is already visibly cut by the close Jetty makes.
-     */
-    private static void resetIfCloseDelimited(Request request, Response response, Throwable cause) {
-        Connection connection = request.getConnectionMetaData().getConnection();
-        if (response.getHeaders().contains(HttpHeader.CONTENT_LENGTH)
-                || !(connection instanceof HttpConnection http) || http.getGenerator().isChunking()
-                || !(connection.getEndPoint() instanceof SocketChannelEndPoint socket)) {
-            return;
-        }
-        try {
-            // Linger 0: close() then discards what is unsent and sends RST. An intercepted tunnel's decrypted end
-            // point is not a socket and is left to Jetty's close (docs/reliability.md).
-            socket.getChannel().setOption(StandardSocketOptions.SO_LINGER, 0);
-        } catch (IOException | RuntimeException e) {
-            LOG.debug("could not set SO_LINGER 0 on {}", socket, e);
-        }
-        socket.close(cause);
-    }
-
     private static String unbracketed(String host) {
         return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
-    }
-
-    private static ExchangeFacts facts(Request request) {
-        return (ExchangeFacts) request.getAttribute(ExchangeFacts.ATTRIBUTE);
-    }
-
-    /**
-     * The response to the client, its writes watched: when one fails (a broken pipe: the client left
-     * mid-response), the exchange is the client's abort, not the upstream's failure that Jetty reports next.
-     */
-    private static final class WatchedClientResponse extends Response.Wrapper {
-
-        WatchedClientResponse(Request clientRequest, Response response) {
-            super(clientRequest, response);
-        }
-
-        @Override
-        public void write(boolean last, ByteBuffer content, Callback written) {
-            super.write(last, content, new Callback.Nested(written) {
-                @Override
-                public void failed(Throwable failure) {
-                    ExchangeFacts facts = facts(getRequest());
-                    if (facts.clientFailure == null) {
-                        facts.clientFailure = new RequestRefusedException(BAD_REQUEST, Outcome.CLIENT_ABORT, "the"
-                                + " client closed its connection before the response was complete (" + failure
-                                + ")");
-                    }
-                    super.failed(failure);
-                }
-            });
-        }
     }
 
     /**
@@ -555,7 +382,7 @@ public class ForwardProxyHandler extends ProxyHandler.Forward {
             if (serverResponse.getRequest().getConnection() != null) {
                 SocketAddress remote = serverResponse.getRequest().getConnection().getRemoteSocketAddress();
                 if (remote instanceof InetSocketAddress inet && inet.getAddress() != null) {
-                    facts(clientRequest).upstreamAddr = inet.getAddress().getHostAddress();
+                    ForwardRefusals.facts(clientRequest).upstreamAddr = inet.getAddress().getHostAddress();
                 }
             }
             ResponseHeaders.copy(serverResponse.getHeaders(), proxyResponse.getHeaders());
@@ -576,7 +403,7 @@ public class ForwardProxyHandler extends ProxyHandler.Forward {
         @Override
         public void onComplete(Result result) {
             if (answered && result.getResponseFailure() == null && result.getRequestFailure() != null
-                    && facts(clientRequest).clientFailure == null) {
+                    && ForwardRefusals.facts(clientRequest).clientFailure == null) {
                 super.onComplete(new Result(result.getRequest(), null, result.getResponse(), null));
                 return;
             }
