@@ -3,9 +3,9 @@ package dev.tollgate.daemon;
 import dev.tollgate.daemon.config.ConfigException;
 import dev.tollgate.daemon.config.ListenerConfig;
 import dev.tollgate.daemon.config.TollgateConfig;
-import dev.tollgate.daemon.upstream.ParentProxy;
 import dev.tollgate.daemon.gate.ProxyAuthenticator;
 import dev.tollgate.daemon.tls.UpstreamTrust;
+import dev.tollgate.daemon.upstream.ParentProxy;
 
 import java.nio.file.Path;
 

@@ -1,9 +1,9 @@
 package dev.tollgate.daemon.cli;
 
-import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Model.PositionalParamSpec;
+import picocli.CommandLine;
 
 import java.util.ArrayList;
 import java.util.List;
