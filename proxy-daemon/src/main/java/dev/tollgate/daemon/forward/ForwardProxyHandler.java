@@ -44,6 +44,10 @@ import java.util.concurrent.TimeoutException;
  * both ways as Jetty's own buffers, without blocking threads), after the listener's policy and the loop guard
  * have had their say. Every outcome, forwarded or refused, is left as {@link ExchangeFacts} for the
  * {@link AccessRecorder}.
+ * <p>
+ * A little over 400 lines: one override per Jetty hook, in the order Jetty calls them, plus the
+ * {@code ResponseRelay}, which extends {@code ProxyHandler}'s inner listener class and so cannot leave it. How
+ * refusals reach the client is in {@link ForwardRefusals}; the request's own form in {@link RequestForm}.
  */
 public class ForwardProxyHandler extends ProxyHandler.Forward {
 
