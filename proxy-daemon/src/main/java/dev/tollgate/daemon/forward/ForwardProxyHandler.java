@@ -46,8 +46,9 @@ import java.util.concurrent.TimeoutException;
  * {@link AccessRecorder}.
  * <p>
  * A little over 400 lines: one override per Jetty hook, in the order Jetty calls them, plus the
- * {@code ResponseRelay}, which extends {@code ProxyHandler}'s inner listener class and so cannot leave it. How
- * refusals reach the client is in {@link ForwardRefusals}; the request's own form in {@link RequestForm}.
+ * {@code ResponseRelay}, which extends {@code ProxyHandler}'s inner listener class and reads this handler's parent
+ * proxy, so it stays an inner class. How refusals reach the client is in {@link ForwardRefusals}; the request's
+ * own form in {@link RequestForm}.
  */
 public class ForwardProxyHandler extends ProxyHandler.Forward {
 
