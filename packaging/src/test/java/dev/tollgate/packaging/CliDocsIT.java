@@ -19,10 +19,10 @@ import java.util.zip.GZIPInputStream;
 
 import org.junit.jupiter.api.Test;
 
-import dev.tollgate.daemon.Main;
-import picocli.CommandLine;
+import dev.tollgate.daemon.cli.Main;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine;
 
 /**
  * The man page and the bash completion as the build installs them (in the distribution folder, the same files the

@@ -1,6 +1,6 @@
 package dev.tollgate.daemon;
 
-import dev.tollgate.daemon.proxy.AccessRecordSink;
+import dev.tollgate.daemon.exchange.AccessRecordSink;
 import dev.tollgate.store.AccessRecord;
 
 import java.util.List;

@@ -13,7 +13,7 @@ import dev.tollgate.admin.TunnelView;
 import dev.tollgate.daemon.config.ConfigException;
 import dev.tollgate.daemon.config.ConfigLoader;
 import dev.tollgate.daemon.config.ListenerConfig;
-import dev.tollgate.daemon.proxy.TunnelSession;
+import dev.tollgate.daemon.exchange.TunnelSession;
 import dev.tollgate.daemon.stats.DaemonMetrics;
 import dev.tollgate.daemon.stats.TrafficStats;
 import dev.tollgate.store.AccessJournal;

@@ -3,9 +3,9 @@ package dev.tollgate.daemon;
 import dev.tollgate.daemon.config.ConfigException;
 import dev.tollgate.daemon.config.ListenerConfig;
 import dev.tollgate.daemon.config.TollgateConfig;
-import dev.tollgate.daemon.proxy.ParentProxy;
-import dev.tollgate.daemon.proxy.ProxyAuthenticator;
+import dev.tollgate.daemon.gate.ProxyAuthenticator;
 import dev.tollgate.daemon.tls.UpstreamTrust;
+import dev.tollgate.daemon.upstream.ParentProxy;
 
 import java.nio.file.Path;
 
@@ -15,7 +15,7 @@ import java.nio.file.Path;
  * read once up front, so that {@code check}, {@code run} and a reload all refuse a config naming a file that
  * cannot be read, as a config error naming the key and the file, before anything starts.
  */
-final class ListenerFiles {
+public final class ListenerFiles {
 
     private ListenerFiles() {
     }
@@ -24,7 +24,7 @@ final class ListenerFiles {
      * @param source the config file, or null for the embedded defaults
      * @throws ConfigException naming the listener, the key, the file and why it cannot be used
      */
-    static void check(TollgateConfig config, Path source) {
+    public static void check(TollgateConfig config, Path source) {
         for (int i = 0; i < config.listeners().size(); i++) {
             ListenerConfig listener = config.listeners().get(i);
             try {

@@ -1,28 +1,13 @@
 package dev.tollgate.daemon;
 
 import dev.tollgate.daemon.config.ListenerConfig;
-import dev.tollgate.daemon.proxy.AccessPolicy;
-import dev.tollgate.daemon.proxy.AdmissionGate;
-import dev.tollgate.daemon.proxy.AdmissionHandler;
-import dev.tollgate.daemon.proxy.AccessRecordSink;
-import dev.tollgate.daemon.proxy.AccessRecorder;
-import dev.tollgate.daemon.proxy.Drain;
-import dev.tollgate.daemon.proxy.ForwardProxyHandler;
-import dev.tollgate.daemon.proxy.LoopGuard;
-import dev.tollgate.daemon.proxy.OpenTunnels;
-import dev.tollgate.daemon.proxy.OriginFormMarker;
-import dev.tollgate.daemon.proxy.ParentProxy;
-import dev.tollgate.daemon.proxy.ProxyAuthenticator;
-import dev.tollgate.daemon.proxy.RequestHeadDeadline;
-import dev.tollgate.daemon.proxy.ResetReportingConnector;
-import dev.tollgate.daemon.proxy.TunnelHandler;
-import dev.tollgate.daemon.proxy.Interception;
-import dev.tollgate.daemon.proxy.TlsInterception;
+import dev.tollgate.daemon.exchange.AccessRecordSink;
+import dev.tollgate.daemon.exchange.AccessRecorder;
+import dev.tollgate.daemon.policy.LoopGuard;
 import dev.tollgate.daemon.tls.LeafCertificates;
-import org.eclipse.jetty.http.HttpCompliance;
+import dev.tollgate.daemon.tunnel.Drain;
+import dev.tollgate.daemon.tunnel.OpenTunnels;
 import org.eclipse.jetty.server.Handler;
-import org.eclipse.jetty.server.HttpConfiguration;
-import org.eclipse.jetty.server.NetworkConnectionLimit;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
@@ -42,29 +27,19 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
- * All proxy listeners on one Jetty server: one connector per running listener, each routed to its own chain:
- * {@link AdmissionHandler} (503 while the access log is full), then {@link TunnelHandler} (CONNECT) in front of
- * a {@link ForwardProxyHandler} (everything else). Listeners
- * can be added, stopped, started and removed while the server runs; reads never wait for a change in
- * progress.
+ * All proxy listeners on one Jetty server: one connector per running listener, each routed to its own chain, both
+ * made by {@link ListenerAssembly}. Listeners can be added, stopped, started and removed while the server runs;
+ * reads never wait for a change in progress.
+ * <p>
+ * Past 400 lines on purpose: what is left is the listeners' lifecycle under this one lock (add, bind, stop,
+ * replace, retire), and {@link Retiring} finishes a drain under the same lock, on the same maps; split apart,
+ * the lock would have to be shared across classes.
  */
 final class ListenerManager implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ListenerManager.class);
     /** How long a stop waits, after the drain, for closed tunnels to hand over their records. */
     private static final long RECORD_WAIT_MS = 5_000;
-    /**
-     * Jetty's RFC 9110 mode with no violation allowed: its default still accepts a bare LF ending a request
-     * line or a field line, which RFC 9112 2.2 permits (MAY) but which is the stuff of request smuggling when
-     * two hops disagree on where a line ends. A proxy has no client that needs it.
-     */
-    private static final HttpCompliance STRICT_HTTP =
-            HttpCompliance.RFC9110.without("RFC9110_NO_BARE_LF", HttpCompliance.Violation.LF_HEADER_TERMINATION)
-                    // RFC 9112 3.2.2: a proxy given an absolute URI ignores Host and replaces it with the URI's
-                    // authority, which is what the forwarding does (docs/reliability.md). Jetty's strict default
-                    // would refuse the request instead, as an origin server may.
-                    .with("TOLLGATE_PROXY", HttpCompliance.Violation.MISMATCHED_AUTHORITY);
-
     /** A listener the manager knows: its definition and where it came from, and its connector while running. */
     record Listener(ListenerConfig config, String origin, ServerConnector connector, Drain drain, Instant startedAt) {
         boolean running() {
@@ -78,15 +53,10 @@ final class ListenerManager implements AutoCloseable {
     // Listeners whose stop is draining: no other change to them until it is done.
     private final Set<String> stopping = ConcurrentHashMap.newKeySet();
     private final List<String> order = new java.util.concurrent.CopyOnWriteArrayList<>();
-    private final String node;
     private final LoopGuard loopGuard;
-    private final AccessRecordSink sink;
-    private final AccessRecorder recorder;
     private final OpenTunnels openTunnels = new OpenTunnels();
+    private final ListenerAssembly assembly;
     private final long drainTimeoutMs;
-    private final BooleanSupplier accessLogFull;
-    /** This installation's interception CA and its leaf cache, shared by the listeners that intercept. */
-    private final Supplier<LeafCertificates> leafCertificates;
 
     /**
      * @param accessLogFull whether new requests must be refused (503) because the access log cannot take
@@ -94,18 +64,15 @@ final class ListenerManager implements AutoCloseable {
      */
     ListenerManager(String node, LoopGuard loopGuard, AccessRecordSink sink, long drainTimeoutMs,
                     BooleanSupplier accessLogFull, Supplier<LeafCertificates> leafCertificates) {
-        this.leafCertificates = leafCertificates;
-        this.node = node;
         this.loopGuard = loopGuard;
-        this.sink = sink;
         this.drainTimeoutMs = drainTimeoutMs;
-        this.accessLogFull = accessLogFull;
         QueuedThreadPool threads = new QueuedThreadPool(200, 8);
         threads.setName("tollgate-proxy");
         server = new Server(threads);
         server.setHandler(router);
-        recorder = new AccessRecorder(node, sink);
+        AccessRecorder recorder = new AccessRecorder(node, sink);
         server.setRequestLog(recorder);
+        assembly = new ListenerAssembly(node, loopGuard, sink, recorder, openTunnels, accessLogFull, leafCertificates);
         server.setStopTimeout(drainTimeoutMs);
         server.setStopAtShutdown(false);
     }
@@ -156,24 +123,11 @@ final class ListenerManager implements AutoCloseable {
 
     private Listener bind(ListenerConfig config, String origin) throws ListenerException {
         String name = config.name();
-        HttpConfiguration http = new HttpConfiguration();
-        http.setSendServerVersion(false);
-        http.setSendXPoweredBy(false);
-        http.setIdleTimeout(config.idleTimeoutMs());
-        http.setHttpCompliance(STRICT_HTTP);
-        ServerConnector connector = new ResetReportingConnector(server, new OriginFormMarker(http,
-                new RequestHeadDeadline(config.requestHeaderTimeoutMs(), node, config.name(), sink)));
-        connector.setName(config.name());
-        connector.setHost(config.host());
-        connector.setPort(config.port());
-        connector.setIdleTimeout(config.idleTimeoutMs());
-        // At maxConnections the connector stops accepting: the next connection waits in the kernel's accept
-        // queue (its TCP handshake done, nothing read) until an open one closes.
-        connector.addBean(new NetworkConnectionLimit(config.maxConnections(), connector));
+        ServerConnector connector = assembly.newConnector(server, config);
         Drain drain = new Drain();
         Handler chain;
         try {
-            chain = newChain(config, drain);
+            chain = assembly.newChain(config, drain);
         } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
             // The users file, the parent's password file, intercept.trustBundle or the interception CA cannot be
             // read (or the CA cannot be made).
@@ -459,17 +413,6 @@ final class ListenerManager implements AutoCloseable {
                     + " (draining) right now");
         }
         return listener;
-    }
-
-    private Handler newChain(ListenerConfig config, Drain drain) {
-        ParentProxy parent = ParentProxy.of(config.upstreamProxy());
-        AdmissionGate gate = new AdmissionGate(new AccessPolicy(config), loopGuard,
-                ProxyAuthenticator.of(config.auth()), parent, config.reportsOnly());
-        ForwardProxyHandler forward = new ForwardProxyHandler(config, gate, parent, loopGuard);
-        Interception interception = config.intercept().enabled()
-                ? new TlsInterception(config.intercept(), leafCertificates.get()) : Interception.OFF;
-        return new AdmissionHandler(new TunnelHandler(forward, config, gate, parent, node, sink, openTunnels, drain,
-                interception), accessLogFull, config.logQuery(), recorder);
     }
 
     private static String rootMessage(Throwable e) {

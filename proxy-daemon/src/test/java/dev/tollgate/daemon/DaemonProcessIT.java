@@ -1,5 +1,6 @@
 package dev.tollgate.daemon;
 
+import dev.tollgate.daemon.cli.Main;
 import dev.tollgate.store.AccessLog;
 import dev.tollgate.testing.RawHttpConnection;
 import org.junit.jupiter.api.AfterEach;

@@ -1,6 +1,8 @@
 package dev.tollgate.daemon;
 
 import ch.qos.logback.classic.Level;
+import dev.tollgate.daemon.logging.LinePrefixConverter;
+import dev.tollgate.daemon.logging.LinePrefixThrowableConverter;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,8 +1,9 @@
 package dev.tollgate.daemon;
 
+import dev.tollgate.daemon.cli.Main;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;

@@ -1,5 +1,7 @@
 package dev.tollgate.daemon;
 
+import dev.tollgate.daemon.cli.Main;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;

@@ -69,7 +69,10 @@ public record AccessRecord(
         Objects.requireNonNull(outcome, "outcome");
     }
 
-    /** A record without what a ClientHello tells (requests, refusals, and every record made before V10). */
+    /**
+     * A record without what a ClientHello tells, column by column: kept for the store's tests and benchmarks,
+     * which lay out rows of every kind. The daemon makes its records with the factory of their kind.
+     */
     public AccessRecord(Long id, long tsMs, long durationMs, String node, String listener, String clientAddr,
                         int clientPort, String username, Kind kind, String protocol, String method, String host,
                         int port, String path, int status, long bytesFromClient, long bytesToClient,
@@ -77,6 +80,170 @@ public record AccessRecord(
         this(id, tsMs, durationMs, node, listener, clientAddr, clientPort, username, kind, protocol, method, host,
                 port, path, status, bytesFromClient, bytesToClient, upstreamAddr, sni, outcome, reason, null, null,
                 null);
+    }
+
+    /**
+     * A forwarded request's record (kind FORWARD), made once by the daemon's request log when the exchange ends;
+     * also the kind of a request Jetty's parser rejected ({@link #parserRejection}) and of a head that timed out
+     * ({@link #headTimeout}).
+     */
+    public static Builder forwarded(String node, String listener) {
+        return new Builder(node, listener, Kind.FORWARD);
+    }
+
+    /**
+     * A request decrypted inside an intercepted tunnel (kind INTERCEPT), with the tunnel's SNI name; made once by
+     * the daemon's request log, like a forwarded one.
+     */
+    public static Builder intercepted(String node, String listener, String sni) {
+        return new Builder(node, listener, Kind.INTERCEPT).sni(sni);
+    }
+
+    /**
+     * A CONNECT tunnel's record (kind TUNNEL, method CONNECT), made once by its session when the tunnel closes or
+     * is refused; an intercepted tunnel's own row is one too.
+     */
+    public static Builder tunnel(String node, String listener) {
+        return new Builder(node, listener, Kind.TUNNEL).method("CONNECT");
+    }
+
+    /**
+     * A request whose head did not arrive in time: 408, CLIENT_TIMEOUT, nothing of the request line (it was not
+     * read). Made once by the connection's head deadline, which then keeps the parser from making a second.
+     */
+    public static Builder headTimeout(String node, String listener, String reason) {
+        return new Builder(node, listener, Kind.FORWARD).status(408).outcome(Outcome.CLIENT_TIMEOUT, reason);
+    }
+
+    /**
+     * A request Jetty's parser rejected before any handler saw it (400, 414, 431, 505): BAD_REQUEST, of kind TUNNEL
+     * when its method is CONNECT, else FORWARD. Made once by the daemon's request log.
+     *
+     * @param method the method as parsed, or {@code null} when the request line itself was not
+     */
+    public static Builder parserRejection(String node, String listener, String method, int status, String reason) {
+        Kind kind = "CONNECT".equals(method) ? Kind.TUNNEL : Kind.FORWARD;
+        return new Builder(node, listener, kind).method(method).status(status).outcome(Outcome.BAD_REQUEST, reason);
+    }
+
+    /**
+     * The columns of one record, set by name; {@link #build} makes the record. Obtained from the factory of its
+     * kind ({@link #forwarded}, {@link #intercepted}, {@link #tunnel}, {@link #headTimeout},
+     * {@link #parserRejection}); what a setter is not called for stays {@code null} or 0.
+     */
+    public static final class Builder {
+        private final String node;
+        private final String listener;
+        private final Kind kind;
+        private long tsMs;
+        private long endMs;
+        private String clientAddr;
+        private int clientPort;
+        private String username;
+        private String protocol;
+        private String method;
+        private String host;
+        private int port;
+        private String path;
+        private int status;
+        private long bytesFromClient;
+        private long bytesToClient;
+        private String upstreamAddr;
+        private String sni;
+        private Outcome outcome;
+        private String reason;
+        private String alpn;
+        private String tlsVersion;
+        private String ja4;
+
+        private Builder(String node, String listener, Kind kind) {
+            this.node = node;
+            this.listener = listener;
+            this.kind = kind;
+        }
+
+        /** When the exchange began and ended, epoch milliseconds: the row's ts and its duration (never negative). */
+        public Builder timing(long startMs, long endMs) {
+            this.tsMs = startMs;
+            this.endMs = endMs;
+            return this;
+        }
+
+        public Builder client(String clientAddr, int clientPort) {
+            this.clientAddr = clientAddr;
+            this.clientPort = clientPort;
+            return this;
+        }
+
+        public Builder username(String username) {
+            this.username = username;
+            return this;
+        }
+
+        public Builder protocol(String protocol) {
+            this.protocol = protocol;
+            return this;
+        }
+
+        public Builder method(String method) {
+            this.method = method;
+            return this;
+        }
+
+        /** The destination's host and port (0 when there is none). */
+        public Builder destination(String host, int port) {
+            this.host = host;
+            this.port = port;
+            return this;
+        }
+
+        public Builder path(String path) {
+            this.path = path;
+            return this;
+        }
+
+        public Builder status(int status) {
+            this.status = status;
+            return this;
+        }
+
+        /** Body (tunnel: payload) bytes received from and sent to the client. */
+        public Builder bytes(long bytesFromClient, long bytesToClient) {
+            this.bytesFromClient = bytesFromClient;
+            this.bytesToClient = bytesToClient;
+            return this;
+        }
+
+        public Builder upstreamAddr(String upstreamAddr) {
+            this.upstreamAddr = upstreamAddr;
+            return this;
+        }
+
+        public Builder sni(String sni) {
+            this.sni = sni;
+            return this;
+        }
+
+        /** How it ended, and the one line saying why ({@code null} for OK). */
+        public Builder outcome(Outcome outcome, String reason) {
+            this.outcome = outcome;
+            this.reason = reason;
+            return this;
+        }
+
+        /** Tunnels: what the client's ClientHello offered (alpn, tls_version, ja4), each {@code null} if unknown. */
+        public Builder clientHello(String alpn, String tlsVersion, String ja4) {
+            this.alpn = alpn;
+            this.tlsVersion = tlsVersion;
+            this.ja4 = ja4;
+            return this;
+        }
+
+        public AccessRecord build() {
+            return new AccessRecord(null, tsMs, Math.max(0, endMs - tsMs), node, listener, clientAddr, clientPort,
+                    username, kind, protocol, method, host, port, path, status, bytesFromClient, bytesToClient,
+                    upstreamAddr, sni, outcome, reason, alpn, tlsVersion, ja4);
+        }
     }
 
     /** This record as stored under the given row id. */

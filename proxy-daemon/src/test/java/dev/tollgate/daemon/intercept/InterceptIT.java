@@ -369,7 +369,7 @@ class InterceptIT {
 
     private static List<String> javaCommand(String... args) {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "-cp", System.getProperty("java.class.path"), "dev.tollgate.daemon.Main"));
+                .toString(), "-cp", System.getProperty("java.class.path"), "dev.tollgate.daemon.cli.Main"));
         command.addAll(List.of(args));
         return command;
     }

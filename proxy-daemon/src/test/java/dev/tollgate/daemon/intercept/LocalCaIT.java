@@ -66,7 +66,7 @@ class LocalCaIT {
         List<Process> processes = new ArrayList<>();
         for (int i = 0; i < 2; i++) {
             processes.add(new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                    .toString(), "-cp", System.getProperty("java.class.path"), "dev.tollgate.daemon.Main", "ca",
+                    .toString(), "-cp", System.getProperty("java.class.path"), "dev.tollgate.daemon.cli.Main", "ca",
                     "export", "--config", config.toString())).redirectError(ProcessBuilder.Redirect.INHERIT)
                     .start());
         }

@@ -2,7 +2,9 @@ package dev.tollgate.daemon.proxy;
 
 import dev.tollgate.daemon.config.ConfigLoader;
 import dev.tollgate.daemon.config.ListenerConfig;
+import dev.tollgate.daemon.gate.AccessPolicy;
 import dev.tollgate.daemon.policy.DomainPattern;
+import dev.tollgate.daemon.policy.RequestRefusedException;
 import dev.tollgate.daemon.policy.ThisHost;
 import dev.tollgate.store.Outcome;
 import org.junit.jupiter.api.Test;

@@ -2,8 +2,15 @@ package dev.tollgate.daemon.proxy;
 
 import dev.tollgate.daemon.config.ConfigLoader;
 import dev.tollgate.daemon.config.ListenerConfig;
-import dev.tollgate.daemon.proxy.AdmissionGate.Exchange;
+import dev.tollgate.daemon.gate.AccessPolicy;
+import dev.tollgate.daemon.gate.AdmissionGate.Exchange;
+import dev.tollgate.daemon.gate.AdmissionGate;
+import dev.tollgate.daemon.gate.ProxyAuthenticator;
+import dev.tollgate.daemon.policy.AddressLiterals;
+import dev.tollgate.daemon.policy.LoopGuard;
+import dev.tollgate.daemon.policy.RequestRefusedException;
 import dev.tollgate.daemon.tls.ClientHello;
+import dev.tollgate.daemon.upstream.ParentProxy;
 import dev.tollgate.store.Outcome;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;

@@ -1,5 +1,7 @@
 package dev.tollgate.daemon.proxy;
 
+import dev.tollgate.daemon.gate.BasicProxyAuthenticator;
+import dev.tollgate.daemon.policy.RequestRefusedException;
 import dev.tollgate.store.Outcome;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

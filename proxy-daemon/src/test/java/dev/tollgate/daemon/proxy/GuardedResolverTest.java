@@ -1,6 +1,13 @@
 package dev.tollgate.daemon.proxy;
 
 import dev.tollgate.daemon.config.ConfigLoader;
+import dev.tollgate.daemon.forward.GuardedResolver;
+import dev.tollgate.daemon.gate.AccessPolicy;
+import dev.tollgate.daemon.gate.AdmissionGate;
+import dev.tollgate.daemon.gate.ProxyAuthenticator;
+import dev.tollgate.daemon.policy.LoopGuard;
+import dev.tollgate.daemon.policy.RequestRefusedException;
+import dev.tollgate.daemon.upstream.ParentProxy;
 import org.eclipse.jetty.util.Promise;
 import org.eclipse.jetty.util.SocketAddressResolver;
 import org.junit.jupiter.api.Test;

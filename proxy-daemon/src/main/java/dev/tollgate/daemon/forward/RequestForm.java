@@ -1,0 +1,82 @@
+package dev.tollgate.daemon.forward;
+
+import dev.tollgate.daemon.policy.RequestRefusedException;
+import dev.tollgate.store.Outcome;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpMethod;
+import org.eclipse.jetty.http.HttpURI;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+
+/**
+ * What RFC 9110 and 3986 say of a forwarded request's own form, before any rule of the listener's: a TRACE or
+ * OPTIONS that may go no further is answered here, and a target whose authority Jetty's client could not dial is
+ * refused. Called by {@link ForwardProxyHandler#handle}.
+ */
+final class RequestForm {
+
+    private static final int BAD_REQUEST = 400;
+    private static final int MAX_PORT = 65_535;
+
+    private RequestForm() {
+    }
+
+    /**
+     * RFC 9110 7.6.2: a TRACE or OPTIONS whose Max-Forwards is 0 "MUST NOT" be forwarded; this proxy answers it
+     * as the final recipient. OPTIONS gets 200 with what this proxy itself allows (Content-Length 0, RFC 9110
+     * 9.3.7); TRACE gets 405 with Allow (RFC 9110 15.5.6), not an echo, which would reflect the client's
+     * credentials and cookies (RFC 9110 9.3.8 has the final recipient leave those out).
+     */
+    static boolean answeredAsFinalRecipient(Request request, Response response, Callback callback) {
+        String method = request.getMethod();
+        if (!HttpMethod.TRACE.is(method) && !HttpMethod.OPTIONS.is(method)
+                || maxForwards(request.getHeaders()) != 0) {
+            return false;
+        }
+        response.setStatus(HttpMethod.OPTIONS.is(method) ? 200 : 405);
+        response.getHeaders().put(HttpHeader.ALLOW, HttpMethod.OPTIONS.asString());
+        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, 0L);
+        response.write(true, null, callback);
+        return true;
+    }
+
+    /** The Max-Forwards value, or -1 when there is none or it is not a number. */
+    static long maxForwards(HttpFields headers) {
+        String value = headers.get(HttpHeader.MAX_FORWARDS);
+        if (value == null || value.isEmpty() || value.length() > 9 || !value.chars().allMatch(Character::isDigit)) {
+            return -1;
+        }
+        return Long.parseLong(value);
+    }
+
+    /**
+     * Refuses an absolute-form target whose authority is not a host with a port in range. Jetty's HttpClient
+     * builds the origin request from a {@link java.net.URI}, which has no host for spellings such as
+     * {@code 127.1}, {@code 0x7f.0.0.1} or {@code 127.0.0.1.} (a name's last label cannot start with a digit,
+     * RFC 2396 3.2.2): without this check such a request ended in Jetty's HTML 500 page. Only such numeric-looking
+     * hosts pay for the second parse.
+     */
+    static void checkTargetAuthority(HttpURI uri) throws RequestRefusedException {
+        String host = uri.getHost();
+        int port = uri.getPort();
+        if (host == null || host.isEmpty() || port == 0 || port > MAX_PORT || !javaUriReadsHost(host)) {
+            throw new RequestRefusedException(BAD_REQUEST, Outcome.BAD_REQUEST, "the request target's authority is"
+                    + " not a host with an optional port from 1 to 65535 (RFC 3986 3.2.2): " + uri.getAuthority());
+        }
+    }
+
+    private static boolean javaUriReadsHost(String host) {
+        String name = host.endsWith(".") ? host.substring(0, host.length() - 1) : host;
+        int lastLabel = name.lastIndexOf('.') + 1;
+        if (host.startsWith("[") || lastLabel >= name.length() || !Character.isDigit(name.charAt(lastLabel))) {
+            return true;
+        }
+        try {
+            return java.net.URI.create("http://" + host + "/").getHost() != null;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+}
