@@ -1,6 +1,7 @@
 package dev.tollgate.store;
 
 import dev.tollgate.store.internal.JournalCodec;
+import dev.tollgate.store.internal.JournalCursor;
 import dev.tollgate.store.internal.JournalSegment;
 
 import org.slf4j.Logger;
@@ -68,17 +69,14 @@ public final class AccessJournal implements AutoCloseable {
     private boolean syncing;
     private volatile long durableBelow;
     private final AtomicLong forces = new AtomicLong();
-    // The read-back cursor (readBack), used by the writer thread alone: a segment and the byte after its last frame
-    // read, and a buffer for the frames.
-    private JournalSegment readSegment;
-    private long readOffset;
-    private ByteBuffer readBuffer;
-    private final CRC32C readCrc = new CRC32C();
+    // The read-back cursor (readBack), used by the writer thread alone.
+    private final JournalCursor cursor;
 
     private AccessJournal(Path dir, int segmentBytes, boolean fsync) {
         this.dir = dir;
         this.segmentBytes = segmentBytes;
         this.fsync = fsync;
+        this.cursor = new JournalCursor(dir, live);
     }
 
     /**
@@ -280,56 +278,7 @@ public final class AccessJournal implements AutoCloseable {
      * segment's read-back, with an ERROR: the rest of that file is skipped.
      */
     public int readBack(long fromSeq, int max, List<JournaledRecord> into) throws IOException {
-        if (readBuffer == null) {
-            readBuffer = ByteBuffer.allocateDirect(4 * JournalCodec.MAX_FRAME_BYTES);
-        }
-        if (readSegment == null || readSegment.firstSeq() > fromSeq || readSegment.lastSeq() < fromSeq - 1
-                || !live.containsKey(readSegment.firstSeq())) {
-            Map.Entry<Long, JournalSegment> start = live.floorEntry(fromSeq);
-            readSegment = start != null ? start.getValue() : firstAfter(fromSeq - 1);
-            readOffset = 0;
-        }
-        int added = 0;
-        while (readSegment != null && added < max) {
-            long end = readSegment.bytes();
-            boolean ended = false;
-            if (readOffset < end) {
-                readSegment.read(readOffset, end, readBuffer);
-                while (readBuffer.hasRemaining() && added < max) {
-                    int length = JournalCodec.validFrameLength(readBuffer, readCrc);
-                    if (length < 0) {
-                        if (readBuffer.remaining() >= JournalCodec.MAX_FRAME_BYTES
-                                || readOffset + readBuffer.remaining() >= end) {
-                            LOG.error("journal {} - the record at byte {} of {} fails its checksum; the rest of that"
-                                    + " file is not read back", dir, readOffset, readSegment.file());
-                            readOffset = end;
-                            ended = true;
-                        }
-                        break; // else a frame cut by the buffer's end: read on from it next time round
-                    }
-                    JournalCodec.DecodedRecord decoded = JournalCodec.decode(readBuffer);
-                    readOffset += length;
-                    if (decoded.seq() >= fromSeq) {
-                        into.add(new JournaledRecord(decoded.seq(), decoded.record()));
-                        added++;
-                    }
-                }
-                if (!ended && readOffset < readSegment.bytes()) {
-                    continue;
-                }
-            }
-            if (!readSegment.isSealed()) {
-                break; // the segment being appended to: nothing more is written yet
-            }
-            readSegment = firstAfter(readSegment.firstSeq());
-            readOffset = 0;
-        }
-        return added;
-    }
-
-    private JournalSegment firstAfter(long seq) {
-        Map.Entry<Long, JournalSegment> next = live.higherEntry(seq);
-        return next == null ? null : next.getValue();
+        return cursor.read(fromSeq, max, into);
     }
 
     /** Records appended (or read back at open) and not yet released: the journal's depth. */

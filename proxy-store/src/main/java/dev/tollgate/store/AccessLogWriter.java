@@ -7,18 +7,14 @@ import dev.tollgate.store.internal.DatabaseUrl;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -46,6 +42,12 @@ import javax.sql.DataSource;
  * reading back what was just written. Because the queue is in journal order, rows are stored in that order, and
  * the highest number stored tells a restart which of the journal's records the database has: all of those at or
  * below it (see {@link AccessLog#open}). That is what lets H2 go without an index on the number.
+ * <p>
+ * Why one class of about 590 lines: its two sides, the request threads' (append, offer, the wait for room) and
+ * the writer thread's (gather, insert, flush, close), meet in the journal-order lock, the queue, the count of
+ * producers handing over and the close's latches; a split between them would pass those around between classes.
+ * What stands on its own is out already: the outage's read-back ({@link JournalSpill}), the insert
+ * ({@code AccessLogInserter}) and the journal's cursor.
  */
 public final class AccessLogWriter implements AutoCloseable {
 
@@ -80,14 +82,8 @@ public final class AccessLogWriter implements AutoCloseable {
     // database in journal order.
     private final ReentrantLock inJournalOrder = new ReentrantLock();
     private final long journalMaxBytes;
-    // Whether records are left in the journal for the writer to read back (the queue was full): written under
-    // inJournalOrder, ended by the writer once it has read everything appended.
-    private volatile boolean spilling;
-    // Guarded by inJournalOrder while spilling: records whose journal append failed (a full disk) while spilling,
-    // held in memory, in order, for the read-back to merge at their numbers.
-    private final ConcurrentSkipListMap<Long, AccessRecord> unwritten = new ConcurrentSkipListMap<>();
-    // The writer thread's: the first number not yet read back, while spilling.
-    private long readBackFrom;
+    // Records left in the journal for the writer to read back while the queue is full.
+    private final JournalSpill spill;
     private final CountDownLatch abandoned = new CountDownLatch(1);
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final LongAdder dropped = new LongAdder();
@@ -110,6 +106,7 @@ public final class AccessLogWriter implements AutoCloseable {
         this.journalMaxBytes = config.journalMaxBytes();
         this.inserter = new AccessLogInserter(dataSource, vendor, journal::release);
         this.queue = new ArrayBlockingQueue<>(queueCapacity);
+        this.spill = new JournalSpill(name, journal, batchSize, inJournalOrder);
         this.thread = new Thread(this::run, THREAD_NAME);
         // Daemon: a writer that close() gave up on must not keep the JVM alive.
         thread.setDaemon(true);
@@ -187,14 +184,14 @@ public final class AccessLogWriter implements AutoCloseable {
     /**
      * Journals {@code r} and gives it its way to the database, under {@link #inJournalOrder}: the queue while it
      * has room and nothing waits in the journal; else the journal alone (spilling), up to its size limit; a record
-     * whose append failed goes to the queue as before the journal, or, while spilling, to {@link #unwritten}. Where
+     * whose append failed goes to the queue as before the journal, or, while spilling, is held by the spill. Where
      * there is no room: waits when {@code wait}, else returns -1 with nothing journaled.
      */
     private long place(AccessRecord r, boolean wait) {
         boolean interrupted = false;
         try {
             while (true) {
-                if (spilling && journal.depthBytes() >= journalMaxBytes) {
+                if (spill.isOn() && journal.depthBytes() >= journalMaxBytes) {
                     if (!wait) {
                         return -1;
                     }
@@ -205,28 +202,27 @@ public final class AccessLogWriter implements AutoCloseable {
                 long seq = journal.append(r);
                 boolean onDisk = !journal.isFailing();
                 JournaledRecord entry = new JournaledRecord(seq, r);
-                if (!spilling && queue.offer(entry)) {
+                if (!spill.isOn() && queue.offer(entry)) {
                     return seq;
                 }
                 if (onDisk) {
-                    if (!spilling) {
-                        readBackFrom = seq;
-                        spilling = true;
+                    if (!spill.isOn()) {
+                        spill.start(seq);
                         LOG.warn("{} - access-log queue full ({} records): records wait in the journal on disk (up to"
                                 + " {} bytes) until the database takes them", name, queueCapacity, journalMaxBytes);
                     }
                     return seq;
                 }
-                if (spilling) {
+                if (spill.isOn()) {
                     // Its append failed: held in memory at its number, up to as many records as the queue holds.
-                    while (unwritten.size() >= queueCapacity) {
+                    while (spill.held() >= queueCapacity) {
                         if (!wait) {
                             journal.release(seq);
                             return -1;
                         }
                         interrupted |= pauseForRoom();
                     }
-                    unwritten.put(seq, r);
+                    spill.hold(seq, r);
                     return seq;
                 }
                 // Neither the queue nor the disk has room: wait for the queue, as before the journal.
@@ -366,20 +362,20 @@ public final class AccessLogWriter implements AutoCloseable {
      * record would wait ({@link #append}) or be turned away ({@link #offer}).
      */
     public boolean isFull() {
-        boolean spill = spilling;
-        if (!spill && queue.remainingCapacity() > 0) {
+        boolean spilling = spill.isOn();
+        if (!spilling && queue.remainingCapacity() > 0) {
             return false;
         }
         if (journal.depthBytes() >= journalMaxBytes) {
             return true;
         }
         // The journal cannot be written (a full disk): records go on from memory, up to the queue's capacity.
-        return journal.failure().isPresent() && (!spill || unwritten.size() >= queueCapacity);
+        return journal.failure().isPresent() && (!spilling || spill.held() >= queueCapacity);
     }
 
     /** Whether records wait in the journal on disk for the writer to read them back (the queue filled up). */
     public boolean isSpilling() {
-        return spilling;
+        return spill.isOn();
     }
 
     /**
@@ -449,10 +445,13 @@ public final class AccessLogWriter implements AutoCloseable {
             while (abandoned.getCount() > 0) {
                 try {
                     if (batch.isEmpty()) {
-                        if (spilling && queue.isEmpty()) {
+                        if (spill.isOn() && queue.isEmpty()) {
                             // What the queue held is stored: on to what waits in the journal, in order.
-                            readBack(batch);
-                            if (batch.isEmpty() && !tryEndSpilling()) {
+                            spill.readBack(batch);
+                            if (!batch.isEmpty()) {
+                                oldestInHand = batch.get(0);
+                                inHand = batch.size();
+                            } else if (!spill.tryEnd()) {
                                 LockSupport.parkNanos(GATHER_TICK_NANOS);
                                 continue;
                             }
@@ -468,7 +467,7 @@ public final class AccessLogWriter implements AutoCloseable {
                     }
                     inHand = 0;
                     oldestInHand = null;
-                    if (!spilling) {
+                    if (!spill.isOn()) {
                         // A flush waits for what was appended before it, in the journal too.
                         flushes.forEach(f -> f.done.countDown());
                         flushes.clear();
@@ -494,51 +493,6 @@ public final class AccessLogWriter implements AutoCloseable {
         } finally {
             inserter.close();
             stopped.countDown();
-        }
-    }
-
-    /**
-     * Reads the next records that wait in the journal into {@code batch}, in journal order, with those of
-     * {@link #unwritten} (appends that failed while spilling) merged in at their numbers.
-     */
-    private void readBack(List<JournaledRecord> batch) throws IOException {
-        journal.readBack(readBackFrom, batchSize, batch);
-        long limit = batch.size() >= batchSize ? batch.get(batch.size() - 1).seq() : Long.MAX_VALUE;
-        boolean merged = false;
-        for (Map.Entry<Long, AccessRecord> held = unwritten.firstEntry(); held != null && held.getKey() <= limit;
-             held = unwritten.firstEntry()) {
-            unwritten.remove(held.getKey());
-            batch.add(new JournaledRecord(held.getKey(), held.getValue()));
-            merged = true;
-        }
-        if (merged) {
-            batch.sort(Comparator.comparingLong(JournaledRecord::seq));
-        }
-        if (!batch.isEmpty()) {
-            readBackFrom = batch.get(batch.size() - 1).seq() + 1;
-            oldestInHand = batch.get(0);
-            inHand = batch.size();
-        }
-    }
-
-    /**
-     * Ends spilling once everything appended has been read back: under the journal-order lock, so that no append
-     * comes in between; but without waiting for it (an append may hold it while it waits for the journal to have
-     * room, which only this thread makes). Returns whether spilling has ended.
-     */
-    private boolean tryEndSpilling() {
-        if (!inJournalOrder.tryLock()) {
-            return false;
-        }
-        try {
-            if (readBackFrom < journal.nextSeq() || !unwritten.isEmpty()) {
-                return false;
-            }
-            spilling = false;
-            LOG.info("{} - access-log writer caught up with the journal: records queue again", name);
-            return true;
-        } finally {
-            inJournalOrder.unlock();
         }
     }
 
