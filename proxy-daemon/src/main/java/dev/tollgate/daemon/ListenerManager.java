@@ -17,6 +17,10 @@ import dev.tollgate.daemon.proxy.RequestHeadDeadline;
 import dev.tollgate.daemon.proxy.ResetReportingConnector;
 import dev.tollgate.daemon.proxy.TunnelHandler;
 import dev.tollgate.daemon.proxy.Interception;
+import dev.tollgate.daemon.proxy.Limits;
+import dev.tollgate.daemon.proxy.RequestRefusedException;
+import dev.tollgate.daemon.proxy.TunnelSession;
+import dev.tollgate.store.Outcome;
 import dev.tollgate.daemon.proxy.TlsInterception;
 import dev.tollgate.daemon.tls.LeafCertificates;
 import org.eclipse.jetty.http.HttpCompliance;
@@ -83,6 +87,14 @@ final class ListenerManager implements AutoCloseable {
     private final AccessRecordSink sink;
     private final AccessRecorder recorder;
     private final OpenTunnels openTunnels = new OpenTunnels();
+    /**
+     * Each listener's limits and their state (buckets, open tunnel counts), by name: they outlive a restart of the
+     * listener (a reload), so that a bucket whose limit did not change keeps its tokens and the tunnels of the
+     * old connector still count. Forgotten when the listener is removed.
+     */
+    private final Map<String, Limits> limits = new ConcurrentHashMap<>();
+    /** The admission gate of each running listener's newest chain, by name: whom its users file still knows. */
+    private final Map<String, AdmissionGate> gates = new ConcurrentHashMap<>();
     private final long drainTimeoutMs;
     private final BooleanSupplier accessLogFull;
     /** This installation's interception CA and its leaf cache, shared by the listeners that intercept. */
@@ -228,6 +240,8 @@ final class ListenerManager implements AutoCloseable {
             require(name);
             listeners.remove(name);
             order.remove(name);
+            limits.remove(name);
+            gates.remove(name);
         }
     }
 
@@ -363,6 +377,8 @@ final class ListenerManager implements AutoCloseable {
                     listeners.remove(name);
                     order.remove(name);
                     stopping.remove(name);
+                    limits.remove(name);
+                    gates.remove(name);
                 }
                 LOG.info("{} - stopped and removed", name);
             } else {
@@ -428,6 +444,34 @@ final class ListenerManager implements AutoCloseable {
         }
     }
 
+    /**
+     * Closes the open tunnels whose user has left its listener's users file (read afresh now), each recorded
+     * DENIED with the reason. A reload calls it, so that removing a user and reloading ends what that user has
+     * open; without a reload the user's next request is refused (407) but open tunnels go on.
+     *
+     * @return how many tunnels were closed
+     */
+    int closeTunnelsOfRemovedUsers() {
+        int closed = 0;
+        Map<String, Boolean> known = new java.util.HashMap<>();
+        for (TunnelSession session : openTunnels.snapshot()) {
+            String user = session.username();
+            AdmissionGate gate = gates.get(session.listener());
+            if (user == null || gate == null
+                    || known.computeIfAbsent(session.listener() + "\0" + user, k -> gate.knowsUser(user))) {
+                continue;
+            }
+            if (session.end(new RequestRefusedException(403, Outcome.DENIED, "auth: user \"" + user + "\" is no"
+                    + " longer in the users file (config reload): its open tunnel was closed"))) {
+                closed++;
+            }
+        }
+        if (closed > 0) {
+            LOG.info("closed {} tunnel(s) of user(s) removed from the users file", closed);
+        }
+        return closed;
+    }
+
     private void awaitTunnelRecords(Drain drain) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(RECORD_WAIT_MS);
         while (openTunnels.count(drain) > 0 && System.nanoTime() < deadline) {
@@ -463,8 +507,11 @@ final class ListenerManager implements AutoCloseable {
 
     private Handler newChain(ListenerConfig config, Drain drain) {
         ParentProxy parent = ParentProxy.of(config.upstreamProxy());
+        Limits listenerLimits = limits.computeIfAbsent(config.name(), name -> new Limits());
+        listenerLimits.configure(config.limits());
         AdmissionGate gate = new AdmissionGate(new AccessPolicy(config), loopGuard,
-                ProxyAuthenticator.of(config.auth()), parent, config.reportsOnly());
+                ProxyAuthenticator.of(config.auth()), parent, config.reportsOnly(), listenerLimits);
+        gates.put(config.name(), gate);
         ForwardProxyHandler forward = new ForwardProxyHandler(config, gate, parent, loopGuard);
         Interception interception = config.intercept().enabled()
                 ? new TlsInterception(config.intercept(), leafCertificates.get()) : Interception.OFF;

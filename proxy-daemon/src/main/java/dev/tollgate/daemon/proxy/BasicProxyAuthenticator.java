@@ -86,6 +86,12 @@ final class BasicProxyAuthenticator implements ProxyAuthenticator {
         return username;
     }
 
+    @Override
+    public boolean knows(String username) {
+        users.refreshNow();
+        return users.has(username);
+    }
+
     private static String printable(String text) {
         return text.replaceAll("\\p{Cntrl}", "?");
     }

@@ -95,6 +95,9 @@ public class TunnelHandler extends ConnectHandler {
                     ClientAddress.of(request), request.getHeaders().get(HttpHeader.PROXY_AUTHORIZATION), target.host(),
                     target.port(), intercepted ? AdmissionGate.Exchange.INTERCEPTED_TUNNEL
                             : AdmissionGate.Exchange.TUNNEL, session::wouldDeny);
+            // Released by the session when its record is made, on every way it ends from here on.
+            session.lease = gate.openTunnel(ClientAddress.of(request), session.username, target.host(),
+                    session::wouldDeny);
             if (intercepted) {
                 checkInterceptedDestination(target, session);
                 openTunnels.add(session, drain);
@@ -251,6 +254,20 @@ public class TunnelHandler extends ConnectHandler {
         }
     }
 
+    /**
+     * Runs a write on at once, or, over the user's {@code limits.perUser.bytesPerSecond}, later on the scheduler:
+     * the pipe reads the next bytes from that side only once this write has completed, so a delayed write slows
+     * the tunnel down without holding a thread.
+     */
+    private void throttled(TunnelSession session, ByteBuffer buffer, Runnable write) {
+        long waitNanos = gate.bandwidthWaitNanos(session.username, buffer.remaining(), session::wouldDeny);
+        if (waitNanos <= 0) {
+            write.run();
+        } else {
+            getScheduler().schedule(write, waitNanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
     private void closed(TunnelSession session, boolean upstreamSide, Throwable cause) {
         session.clientHelloDone();
         // Past the drain's deadline the listener closes the tunnel itself (its connections then see a closed
@@ -306,6 +323,7 @@ public class TunnelHandler extends ConnectHandler {
         /** Held bytes let through but not yet handed on (more than one read's buffer holds), or null. */
         private ByteBuffer released;
         private Scheduler.Task helloTimeout;
+        private volatile Scheduler.Task lifetime;
 
         CountingDownstreamConnection(EndPoint endPoint, ConcurrentMap<String, Object> context) {
             super(endPoint, TunnelHandler.this.getExecutor(), TunnelHandler.this.getByteBufferPool(),
@@ -314,6 +332,21 @@ public class TunnelHandler extends ConnectHandler {
             this.watch = session.clientHelloWatch;
             if (endPoint instanceof ResetReportingEndPoint client) {
                 client.beforeClientSeesEnd(session::journalBeforeClientSeesEnd);
+            }
+            session.closer = this::end;
+        }
+
+        /** Closes both sides of the tunnel (from any thread): a limit or a reload ended it. */
+        private void end(RequestRefusedException why) {
+            close(why);
+            getConnection().close();
+        }
+
+        /** {@code limits.maxTunnelLifetimeMs}: closes the tunnel, or in report mode only notes it. */
+        private void lifetimeOver() {
+            RequestRefusedException over = gate.tunnelLifetimeOver(session::wouldDeny);
+            if (over != null) {
+                session.end(over);
             }
         }
 
@@ -358,6 +391,11 @@ public class TunnelHandler extends ConnectHandler {
                 long timeoutMs = config.tls().clientHelloTimeoutMs();
                 helloTimeout = getScheduler().schedule(this::clientHelloTimedOut, timeoutMs,
                         TimeUnit.MILLISECONDS);
+            }
+            long lifetimeMs = gate.maxTunnelLifetimeMs();
+            if (lifetimeMs > 0) {
+                // One task on the handler's scheduler per tunnel, cancelled when it closes: no thread per tunnel.
+                lifetime = getScheduler().schedule(this::lifetimeOver, lifetimeMs, TimeUnit.MILLISECONDS);
             }
             super.onOpen();
         }
@@ -437,7 +475,8 @@ public class TunnelHandler extends ConnectHandler {
         /** Writes what the client sent to the upstream's socket: a failure there is the upstream's. */
         @Override
         protected void write(EndPoint endPoint, ByteBuffer buffer, Callback callback) {
-            super.write(endPoint, buffer, failureReporting(callback, session, true));
+            throttled(session, buffer, () -> super.write(endPoint, buffer, failureReporting(callback, session,
+                    true)));
         }
 
         /** While the listener drains, a quiet tunnel stays open until the drain's deadline. */
@@ -448,6 +487,10 @@ public class TunnelHandler extends ConnectHandler {
 
         @Override
         public void onClose(Throwable cause) {
+            Scheduler.Task task = lifetime;
+            if (task != null) {
+                task.cancel();
+            }
             super.onClose(cause);
             closed(session, false, cause);
         }
@@ -481,7 +524,8 @@ public class TunnelHandler extends ConnectHandler {
         /** Writes what the origin sent to the client's socket: a failure there is the client's. */
         @Override
         protected void write(EndPoint endPoint, ByteBuffer buffer, Callback callback) {
-            super.write(endPoint, buffer, failureReporting(callback, session, false));
+            throttled(session, buffer, () -> super.write(endPoint, buffer, failureReporting(callback, session,
+                    false)));
         }
 
         @Override

@@ -51,6 +51,10 @@ public final class TunnelSession {
 
     private record Failure(Outcome outcome, String reason) {
     }
+    /** The tunnel's place in the listener's {@code maxTunnels} counts, released with its record; or null. */
+    volatile Limits.Lease lease;
+    /** Ends an established tunnel (both sides) with the given refusal; null until established, or intercepted. */
+    volatile java.util.function.Consumer<RequestRefusedException> closer;
     private final AtomicInteger closedConnections = new AtomicInteger();
     private final AtomicBoolean recorded = new AtomicBoolean();
     private final AccessRecordSink sink;
@@ -195,6 +199,26 @@ public final class TunnelSession {
         firstFailure.compareAndSet(null, new Failure(Outcome.DENIED, reason));
     }
 
+    /**
+     * Ends an established tunnel from outside its connections (a limit, a user removed by a reload): the row says
+     * the refusal's outcome and reason, whatever the closing then makes either side see. False when the tunnel
+     * cannot be ended this way (not established yet, or intercepted).
+     */
+    public boolean end(RequestRefusedException why) {
+        java.util.function.Consumer<RequestRefusedException> close = closer;
+        if (close == null || recorded.get()) {
+            return false;
+        }
+        firstFailure.compareAndSet(null, new Failure(why.outcome(), why.reason()));
+        close.accept(why);
+        return true;
+    }
+
+    /** The user the tunnel was opened for, or null. */
+    public String username() {
+        return username;
+    }
+
     /** Report mode: an egress rule would have refused this tunnel; the first one is the row's. */
     void wouldDeny(String reason) {
         wouldDeny.compareAndSet(null, reason);
@@ -233,6 +257,11 @@ public final class TunnelSession {
     private synchronized void finish(int status, Outcome outcome, String reason) {
         if (!recorded.compareAndSet(false, true)) {
             return;
+        }
+        Limits.Lease taken = lease;
+        if (taken != null) {
+            // Every way a tunnel ends passes here once: refused, failed to dial, closed, intercepted.
+            taken.release();
         }
         if (journaled != null) {
             sink.ended(journaled);
