@@ -65,13 +65,13 @@ public final class Limits {
     }
 
     private KeyedBuckets requestBuckets(KeyedBuckets kept, KeyLimits before, KeyLimits now, int maxKeys) {
-        if (now.requestsPerSecond() == 0) {
+        if (now.requestsPerMinute() == 0) {
             return null;
         }
         if (kept != null && before.sameRateAs(now)) {
             return kept;
         }
-        return new KeyedBuckets(now.requestsPerSecond(), now.burst(), maxKeys, clock);
+        return new KeyedBuckets(now.requestsPerMinute() / 60.0, now.burst(), maxKeys, clock);
     }
 
     private KeyedBuckets byteBuckets(LimitsConfig config) {
@@ -122,8 +122,8 @@ public final class Limits {
         TokenBucket bucket = buckets.bucket(key, at);
         long waitNanos = bucket.tryTake(at);
         if (waitNanos > 0) {
-            throw RequestRefusedException.rateLimited("limits." + which + ".requestsPerSecond: " + who + " is over "
-                    + limits.requestsPerSecond() + " request(s) per second (burst " + limits.burst() + ")",
+            throw RequestRefusedException.rateLimited("limits." + which + ".requestsPerMinute: " + who + " is over "
+                    + limits.requestsPerMinute() + " request(s) a minute (burst " + limits.burst() + ")",
                     (waitNanos + NANOS_PER_SECOND - 1) / NANOS_PER_SECOND);
         }
         return bucket;
