@@ -123,6 +123,11 @@ public final class AdmissionGate {
         }
         apply(() -> policy.checkIpLiteral(host), sink);
         policy.checkDestinationName(host);
+        if (!exchange.isTunnel() || policy.connectPortAllowed(port)) {
+            // The name against allowDestinations, before it is resolved. A CONNECT to a port connectPorts refuses
+            // is left to checkDial, which names the loop guard (508) or connectPorts first, as docs/policy.md says.
+            apply(() -> policy.checkAllowedName(host), sink);
+        }
         if (parent.appliesTo(host)) {
             // The parent resolves the name: the rules see the name, and the address of a literal.
             checkDial(host, AddressLiterals.parse(host), port, exchange, sink);
