@@ -101,7 +101,7 @@ public class TunnelHandler extends ConnectHandler {
             if (intercepted) {
                 checkInterceptedDestination(target, session);
                 openTunnels.add(session, drain);
-                interception.begin(request, response, callback, session, openTunnels::remove);
+                beginInterception(request, response, callback, session);
                 return;
             }
         } catch (RequestRefusedException refused) {
@@ -111,6 +111,40 @@ public class TunnelHandler extends ConnectHandler {
         session.clientHelloWatch = new ClientHelloWatch(target.host(), gate, session,
                 config.tls().clientHelloTimeoutMs());
         super.handleConnect(request, response, new EstablishedResponseCallback(response, callback), serverAddress);
+    }
+
+    /**
+     * Hands an admitted CONNECT to the interception, with what ends it from outside: the client's endpoint closed (a
+     * limit, a user removed by a reload), and {@code limits.maxTunnelLifetimeMs} as one task on the scheduler,
+     * cancelled when the tunnel closes.
+     */
+    private void beginInterception(Request request, Response response, Callback callback, TunnelSession session) {
+        EndPoint client = request.getTunnelSupport().getEndPoint();
+        java.util.concurrent.atomic.AtomicReference<Scheduler.Task> lifetime =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        session.closer = client::close;
+        interception.begin(request, response, callback, session, closed -> {
+            Scheduler.Task task = lifetime.getAndSet(null);
+            if (task != null) {
+                task.cancel();
+            }
+            openTunnels.remove(closed);
+        });
+        long lifetimeMs = gate.maxTunnelLifetimeMs();
+        if (lifetimeMs > 0) {
+            lifetime.set(getScheduler().schedule(() -> {
+                RequestRefusedException over = gate.tunnelLifetimeOver(session::wouldDeny);
+                if (over != null) {
+                    session.end(over);
+                }
+            }, lifetimeMs, TimeUnit.MILLISECONDS));
+            if (session.isRecorded()) {
+                Scheduler.Task task = lifetime.getAndSet(null);
+                if (task != null) {
+                    task.cancel();
+                }
+            }
+        }
     }
 
     /**

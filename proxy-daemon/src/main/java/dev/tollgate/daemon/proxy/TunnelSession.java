@@ -160,6 +160,13 @@ public final class TunnelSession {
         bytesFromClient.add(Math.max(0, tlsBytesFromClient));
         bytesToClient.add(Math.max(0, tlsBytesToClient));
         String name = sni != null ? sni : host;
+        Failure ended = firstFailure.get();
+        if (ended != null) {
+            // Ended from outside (end): a limit or a reload closed it, whatever the TLS connection then saw.
+            finish(ESTABLISHED, ended.outcome(), ended.reason() + "; intercepted: " + interceptedRequests.sum()
+                    + " request(s) recorded as INTERCEPT rows");
+            return;
+        }
         if (handshakeFailure != null) {
             String message = String.valueOf(handshakeFailure.getMessage());
             if (certificateSent) {
@@ -202,7 +209,7 @@ public final class TunnelSession {
     /**
      * Ends an established tunnel from outside its connections (a limit, a user removed by a reload): the row says
      * the refusal's outcome and reason, whatever the closing then makes either side see. False when the tunnel
-     * cannot be ended this way (not established yet, or intercepted).
+     * cannot be ended this way (not established yet, or recorded already).
      */
     public boolean end(RequestRefusedException why) {
         java.util.function.Consumer<RequestRefusedException> close = closer;

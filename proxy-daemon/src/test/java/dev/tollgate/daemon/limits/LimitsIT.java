@@ -161,6 +161,24 @@ class LimitsIT {
     }
 
     @Test
+    void anInterceptedTunnelPastItsLifetimeIsClosedAndItsRowSaysSo() throws Exception {
+        try (EchoServer echo = EchoServer.start();
+             RunningTollgate tollgate = RunningTollgate.start(dir, listener(echo.port(),
+                     "\"maxTunnelLifetimeMs\": 1500", "\"intercept\": {\"enabled\": true}"));
+             RawTunnel tunnel = RawTunnel.open(tollgate.port(), "localhost:" + echo.port(), "")) {
+            assertEquals(200, tunnel.status(), tunnel.head());
+            // The client never starts its TLS handshake: only the lifetime ends the tunnel.
+            tunnel.awaitEnd();
+            AccessRecord row = tollgate.awaitRows(1).get(0);
+            assertEquals(200, row.status());
+            assertEquals(Outcome.RATE_LIMITED, row.outcome());
+            assertEquals("limits.maxTunnelLifetimeMs: the tunnel was open for 1500 ms, its limit; intercepted: 0"
+                    + " request(s) recorded as INTERCEPT rows", row.reason());
+            assertTrue(row.durationMs() >= 1500, row.durationMs() + " ms");
+        }
+    }
+
+    @Test
     void aUsersTunnelsAreHeldToItsBandwidthBothWaysTogether() throws Exception {
         Path users = dir.resolve("users");
         Files.writeString(users, htpasswd("alice", "s3cret"));
