@@ -291,6 +291,8 @@ final class ListenerManager implements AutoCloseable {
             if (!listener.running()) {
                 listeners.remove(name);
                 order.remove(name);
+                limits.remove(name);
+                gates.remove(name);
                 return null;
             }
             Retiring retiring = retire(name, drainMs);

@@ -117,7 +117,9 @@ public final class AdmissionGate {
         String username = authenticator.authenticate(proxyAuthorization);
         // Limits come after authentication (a user's bucket needs its name) and before every destination rule,
         // so that a client over its rate is not answered anything about where it may go.
-        apply(() -> limits.checkRequest(client, username, host), sink);
+        if (limits.checksRequests()) {
+            apply(() -> limits.checkRequest(client, username, host), sink);
+        }
         if (exchange == Exchange.FORWARD) {
             apply(() -> policy.checkMethod(method), sink);
         }

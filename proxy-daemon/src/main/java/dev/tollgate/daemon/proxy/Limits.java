@@ -83,6 +83,12 @@ public final class Limits {
         return rules.config;
     }
 
+    /** Whether any request rate is on: without one, {@link #checkRequest} has nothing to do. */
+    boolean checksRequests() {
+        Rules now = rules;
+        return now.clients != null || now.users != null || now.hosts != null;
+    }
+
     /**
      * A forwarded request or a CONNECT: takes a token from the client's, the user's and the host's bucket, or
      * none of them (a token taken is given back when a later bucket is empty).
