@@ -144,6 +144,68 @@ class LimitsIT {
     }
 
     @Test
+    void perUserAndPerHostLimitsHoldAtTheirBoundsUnderConcurrentLoad() throws Exception {
+        Path users = dir.resolve("users");
+        Files.writeString(users, htpasswd("alice", "a-secret") + htpasswd("bob", "b-secret"));
+        try (EchoServer echo = EchoServer.start();
+             TestOrigin origin = TestOrigin.plain();
+             RunningTollgate tollgate = RunningTollgate.start(dir, withLimits(RunningTollgate.loopbackListener(
+                     echo.port()), "\"perUser\": {\"requestsPerMinute\": 1, \"burst\": 10, \"maxTunnels\": 3},"
+                     + " \"perHost\": {\"maxTunnels\": 4}", "\"auth\": {\"type\": \"basic\", \"usersFile\": \""
+                     + users + "\"}"))) {
+            int port = tollgate.port();
+            String alice = "Proxy-Authorization: " + basic("alice", "a-secret") + "\r\n";
+            String bob = "Proxy-Authorization: " + basic("bob", "b-secret") + "\r\n";
+            long started = System.nanoTime();
+
+            // Bob's tunnels: five at once, three open (perUser.maxTunnels).
+            List<RawTunnel> bobs = inParallel(5, () -> RawTunnel.open(port, "127.0.0.1:" + echo.port(), bob));
+            assertEquals(3, bobs.stream().filter(t -> t.status() == 200).count());
+            assertEquals(2, bobs.stream().filter(t -> t.status() == 429).count());
+            // Alice's: the host has four open then (perHost.maxTunnels), whoever opens them.
+            try (RawTunnel first = RawTunnel.open(port, "127.0.0.1:" + echo.port(), alice);
+                 RawTunnel second = RawTunnel.open(port, "127.0.0.1:" + echo.port(), alice)) {
+                assertEquals(200, first.status(), first.head());
+                assertEquals(429, second.status(), second.head());
+                assertTrue(second.head().contains("Retry-After: 1"), second.head());
+            }
+            // Alice's requests: her bucket of ten, two of them taken by her CONNECTs, refills one a minute.
+            String hello = "http://localhost:" + origin.port() + "/hello";
+            List<Integer> statuses = inParallel(LOAD, () -> {
+                try (RawHttpConnection connection = RawHttpConnection.open(port)) {
+                    connection.send(RawHttpConnection.head("GET", hello, "localhost:" + origin.port(),
+                            alice.trim()));
+                    return connection.readResponse().status();
+                }
+            });
+            long minutes = (System.nanoTime() - started) / 60_000_000_000L;
+            long ok = statuses.stream().filter(s -> s == 200).count();
+            assertEquals(LOAD, ok + statuses.stream().filter(s -> s == 429).count(), statuses::toString);
+            assertTrue(ok >= 8 && ok <= 8 + minutes, ok + " passed");
+            // Bob's bucket is his own.
+            try (RawHttpConnection connection = RawHttpConnection.open(port)) {
+                connection.send(RawHttpConnection.head("GET", hello, "localhost:" + origin.port(), bob.trim()));
+                assertEquals(200, connection.readResponse().status());
+            }
+            for (RawTunnel tunnel : bobs) {
+                tunnel.close();
+            }
+
+            List<AccessRecord> rows = tollgate.awaitRows(5 + 2 + LOAD + 1);
+            assertEquals(2, rows.stream().filter(r -> r.outcome() == Outcome.RATE_LIMITED && r.reason()
+                    .equals("limits.perUser.maxTunnels: user \"bob\" has 3 tunnel(s) open already, its limit"))
+                    .count(), rows::toString);
+            assertEquals(1, rows.stream().filter(r -> r.outcome() == Outcome.RATE_LIMITED && r.reason()
+                    .equals("limits.perHost.maxTunnels: host 127.0.0.1 has 4 tunnel(s) open already, its limit"))
+                    .count(), rows::toString);
+            assertEquals(LOAD - ok, rows.stream().filter(r -> r.outcome() == Outcome.RATE_LIMITED && r.reason()
+                    .equals("limits.perUser.requestsPerMinute: user \"alice\" is over 1 request(s) a minute (burst"
+                            + " 10)")).count(), rows::toString);
+            assertEquals(LOAD - ok + 3, rows.stream().filter(r -> r.outcome() == Outcome.RATE_LIMITED).count());
+        }
+    }
+
+    @Test
     void aTunnelPastItsLifetimeIsClosedAndItsRowSaysSo() throws Exception {
         try (EchoServer echo = EchoServer.start();
              RunningTollgate tollgate = RunningTollgate.start(dir, listener(echo.port(),
