@@ -87,6 +87,11 @@ class LimitsIT {
                     .filter(r -> r.outcome() == Outcome.RATE_LIMITED && r.status() == 429).count());
             assertEquals(ok, rows.stream().filter(r -> r.outcome() == Outcome.OK).count() - (1 - curlLimited));
             assertEquals(ok + 1 - curlLimited, origin.hits("/hello"), "a 429 never reaches the origin");
+            // The admin API reads the same rows, filtered by the new outcome.
+            com.fasterxml.jackson.databind.JsonNode page = AdminClient.asAuditor(dir, tollgate.adminPort())
+                    .get("/api/v1/access-log?outcome=RATE_LIMITED&limit=1000").expect(200).json();
+            assertEquals(limited.size() + curlLimited, page.get("records").size(), page::toString);
+            page.get("records").forEach(r -> assertEquals(429, r.get("status").intValue(), r::toString));
         }
     }
 
@@ -261,6 +266,8 @@ class LimitsIT {
             assertArrayEquals(payload, echoed.get());
             reader.shutdown();
             long elapsedMs = (System.nanoTime() - started) / 1_000_000;
+            System.out.printf("1 MiB through a user's tunnel at %,d bytes/s took %,d ms (%,d bytes/s)%n", rate,
+                    elapsedMs, 2L * payload.length * 1000 / Math.max(1, elapsedMs));
             // 1 MiB through the user's bucket (512 KiB each way), which starts with one second's worth: the rest
             // cannot pass in less than (1 MiB - 256 KiB) / 256 KiB/s = 3 s. A lower bound only: it cannot flake.
             assertTrue(elapsedMs >= 2_900, "1 MiB at 256 KiB/s took " + elapsedMs + " ms");
