@@ -5,7 +5,6 @@ import dev.tollgate.daemon.config.LimitsConfig;
 
 import java.net.InetAddress;
 import java.util.Locale;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
 
@@ -208,10 +207,6 @@ public final class Limits {
     int trackedKeys() {
         Rules now = rules;
         return (now.clients == null ? 0 : now.clients.size()) + (now.hosts == null ? 0 : now.hosts.size());
-    }
-
-    static long nanosToMillis(long nanos) {
-        return TimeUnit.NANOSECONDS.toMillis(nanos);
     }
 
     private static String clientKey(InetAddress client) {

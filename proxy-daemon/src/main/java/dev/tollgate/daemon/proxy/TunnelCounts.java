@@ -23,8 +23,4 @@ final class TunnelCounts {
     int count(String key) {
         return counts.getOrDefault(key, 0);
     }
-
-    int keys() {
-        return counts.size();
-    }
 }

@@ -53,7 +53,7 @@ public final class TunnelSession {
     }
     /** The tunnel's place in the listener's {@code maxTunnels} counts, released with its record; or null. */
     volatile Limits.Lease lease;
-    /** Ends an established tunnel (both sides) with the given refusal; null until established, or intercepted. */
+    /** Closes the tunnel's client side (and so the tunnel) with a refusal; null until it is established or intercepted. */
     volatile java.util.function.Consumer<RequestRefusedException> closer;
     private final AtomicInteger closedConnections = new AtomicInteger();
     private final AtomicBoolean recorded = new AtomicBoolean();
