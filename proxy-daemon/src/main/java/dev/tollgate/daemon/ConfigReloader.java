@@ -114,6 +114,8 @@ final class ConfigReloader {
             }
         }
         finishAll(draining);
+        // Users files are re-read by themselves, but a reload is when a removed user's open tunnels are ended.
+        listeners.closeTunnelsOfRemovedUsers();
 
         String outcome = !failed.isEmpty() ? ReloadReport.PARTLY_APPLIED
                 : added.isEmpty() && removed.isEmpty() && restarted.isEmpty() ? ReloadReport.UNCHANGED

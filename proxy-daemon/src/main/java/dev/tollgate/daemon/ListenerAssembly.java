@@ -9,6 +9,7 @@ import dev.tollgate.daemon.exchange.RequestHeadDeadline;
 import dev.tollgate.daemon.forward.ForwardProxyHandler;
 import dev.tollgate.daemon.gate.AccessPolicy;
 import dev.tollgate.daemon.gate.AdmissionGate;
+import dev.tollgate.daemon.gate.Limits;
 import dev.tollgate.daemon.gate.ProxyAuthenticator;
 import dev.tollgate.daemon.intercept.TlsInterception;
 import dev.tollgate.daemon.policy.LoopGuard;
@@ -26,6 +27,8 @@ import org.eclipse.jetty.server.NetworkConnectionLimit;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
@@ -57,6 +60,14 @@ final class ListenerAssembly {
     private final BooleanSupplier accessLogFull;
     /** This installation's interception CA and its leaf cache, shared by the listeners that intercept. */
     private final Supplier<LeafCertificates> leafCertificates;
+    /**
+     * Each listener's limits and their state (buckets, open tunnel counts), by name: they outlive a restart of the
+     * listener (a reload), so that a bucket whose limit did not change keeps its tokens and the tunnels of the
+     * old connector still count. Forgotten when the listener is removed.
+     */
+    private final Map<String, Limits> limits = new ConcurrentHashMap<>();
+    /** The admission gate of each running listener's newest chain, by name. */
+    private final Map<String, AdmissionGate> gates = new ConcurrentHashMap<>();
 
     /**
      * @param accessLogFull whether new requests must be refused (503) because the access log cannot take
@@ -105,12 +116,26 @@ final class ListenerAssembly {
      */
     Handler newChain(ListenerConfig config, Drain drain) {
         ParentProxy parent = ParentProxy.of(config.upstreamProxy());
+        Limits listenerLimits = limits.computeIfAbsent(config.name(), name -> new Limits());
+        listenerLimits.configure(config.limits());
         AdmissionGate gate = new AdmissionGate(new AccessPolicy(config), loopGuard,
-                ProxyAuthenticator.of(config.auth()), parent, config.reportsOnly());
+                ProxyAuthenticator.of(config.auth()), parent, config.reportsOnly(), listenerLimits);
+        gates.put(config.name(), gate);
         ForwardProxyHandler forward = new ForwardProxyHandler(config, gate, parent, loopGuard);
         Interception interception = config.intercept().enabled()
                 ? new TlsInterception(config.intercept(), leafCertificates.get()) : Interception.OFF;
         return new AdmissionHandler(new TunnelHandler(forward, config, gate, parent, node, sink, openTunnels, drain,
                 interception), accessLogFull, config.logQuery(), recorder);
+    }
+
+    /** The admission gate of the listener's newest chain, or null: whom its users file knows now. */
+    AdmissionGate gate(String listener) {
+        return gates.get(listener);
+    }
+
+    /** Forgets a removed listener's limits (their buckets and counts) and its gate. */
+    void forget(String listener) {
+        limits.remove(listener);
+        gates.remove(listener);
     }
 }

@@ -3,7 +3,11 @@ package dev.tollgate.daemon;
 import dev.tollgate.daemon.config.ListenerConfig;
 import dev.tollgate.daemon.exchange.AccessRecordSink;
 import dev.tollgate.daemon.exchange.AccessRecorder;
+import dev.tollgate.daemon.exchange.TunnelSession;
+import dev.tollgate.daemon.gate.AdmissionGate;
 import dev.tollgate.daemon.policy.LoopGuard;
+import dev.tollgate.daemon.policy.RequestRefusedException;
+import dev.tollgate.store.Outcome;
 import dev.tollgate.daemon.tls.LeafCertificates;
 import dev.tollgate.daemon.tunnel.Drain;
 import dev.tollgate.daemon.tunnel.OpenTunnels;
@@ -16,6 +20,7 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -182,6 +187,7 @@ final class ListenerManager implements AutoCloseable {
             require(name);
             listeners.remove(name);
             order.remove(name);
+            assembly.forget(name);
         }
     }
 
@@ -231,6 +237,7 @@ final class ListenerManager implements AutoCloseable {
             if (!listener.running()) {
                 listeners.remove(name);
                 order.remove(name);
+                assembly.forget(name);
                 return null;
             }
             Retiring retiring = retire(name, drainMs);
@@ -317,6 +324,7 @@ final class ListenerManager implements AutoCloseable {
                     listeners.remove(name);
                     order.remove(name);
                     stopping.remove(name);
+                    assembly.forget(name);
                 }
                 LOG.info("{} - stopped and removed", name);
             } else {
@@ -380,6 +388,34 @@ final class ListenerManager implements AutoCloseable {
         if (!openTunnels.awaitNone(RECORD_WAIT_MS)) {
             LOG.warn("{} tunnel(s) had not recorded their close when the listeners stopped", openTunnels.count());
         }
+    }
+
+    /**
+     * Closes the open tunnels whose user has left its listener's users file (read afresh now), each recorded
+     * DENIED with the reason. A reload calls it, so that removing a user and reloading ends what that user has
+     * open; without a reload the user's next request is refused (407) but open tunnels go on.
+     *
+     * @return how many tunnels were closed
+     */
+    int closeTunnelsOfRemovedUsers() {
+        int closed = 0;
+        Map<String, Boolean> known = new HashMap<>();
+        for (TunnelSession session : openTunnels.snapshot()) {
+            String user = session.username();
+            AdmissionGate gate = assembly.gate(session.listener());
+            if (user == null || gate == null
+                    || known.computeIfAbsent(session.listener() + "\0" + user, k -> gate.knowsUser(user))) {
+                continue;
+            }
+            if (session.end(new RequestRefusedException(403, Outcome.DENIED, "auth: user \"" + user + "\" is no"
+                    + " longer in the users file (config reload): its open tunnel was closed"))) {
+                closed++;
+            }
+        }
+        if (closed > 0) {
+            LOG.info("closed {} tunnel(s) of user(s) removed from the users file", closed);
+        }
+        return closed;
     }
 
     private void awaitTunnelRecords(Drain drain) {

@@ -111,6 +111,15 @@ class CheckCommandIT {
     }
 
     @Test
+    void aRateLimitOutOfRangeExitsTwoNamingFileKeyValueAndLimit() throws Exception {
+        Path config = write("{\"listeners\": [{\"name\": \"main\", \"limits\": {\"perClient\":"
+                + " {\"requestsPerMinute\": -1}}}]}");
+
+        assertOneLineError(config, config + ": listeners[0].limits.perClient.requestsPerMinute: -1 is out of range"
+                + " (0 to 60000000)");
+    }
+
+    @Test
     void aCheckpointIntervalOutOfRangeExitsTwoNamingFileKeyValueAndLimit() throws Exception {
         Path config = write("{\"store\": {\"checkpointIntervalSeconds\": 0}}");
 

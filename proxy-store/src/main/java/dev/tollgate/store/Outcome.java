@@ -22,5 +22,10 @@ public enum Outcome {
     /** An intercepted tunnel whose client refused the TLS handshake with Tollgate's certificate (TUNNEL rows). */
     CLIENT_TLS_REJECTED,
     /** Answered 502: the upstream's TLS certificate failed verification (intercepted requests). */
-    UPSTREAM_TLS_INVALID
+    UPSTREAM_TLS_INVALID,
+    /**
+     * Over one of the listener's limits (docs/policy.md, "Rate and concurrency limits"): a request or CONNECT
+     * answered 429 with Retry-After, or a tunnel closed at its maximum lifetime; the reason names the limit.
+     */
+    RATE_LIMITED
 }

@@ -52,6 +52,23 @@ public final class RawHttpConnection implements AutoCloseable {
         }
     }
 
+    /**
+     * Connects to 127.0.0.1:{@code port} from the loopback address {@code local} (any of 127.0.0.0/8 on Linux), so
+     * that one test can be many clients.
+     */
+    public static RawHttpConnection openFrom(InetAddress local, int port) throws IOException {
+        Socket socket = new Socket();
+        try {
+            socket.bind(new InetSocketAddress(local, 0));
+            socket.connect(new InetSocketAddress(loopback(), port), READ_LIMIT_MS);
+            socket.setSoTimeout(READ_LIMIT_MS);
+            return new RawHttpConnection(socket);
+        } catch (IOException e) {
+            socket.close();
+            throw e;
+        }
+    }
+
     /** 127.0.0.1, whatever the JVM's IPv6 preference. */
     public static InetAddress loopback() throws IOException {
         return InetAddress.getByAddress(new byte[] {127, 0, 0, 1});

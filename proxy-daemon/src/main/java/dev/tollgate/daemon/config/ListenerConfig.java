@@ -45,6 +45,8 @@ import java.util.regex.Pattern;
  *                                  rules ({@code allowDestinations}, {@code connectPorts}, {@code denyIpLiterals},
  *                                  {@code allowMethods}, {@code tls}) let through what they would refuse, and the
  *                                  row says {@code WOULD_DENY: <rule>}; the others still refuse
+ * @param limits                    request rates, open tunnels, tunnel lifetime and bandwidth per client, user and
+ *                                  destination host (all off by default)
  */
 public record ListenerConfig(
         String name,
@@ -68,7 +70,8 @@ public record ListenerConfig(
         TlsRulesConfig tls,
         Boolean denyIpLiterals,
         List<String> allowMethods,
-        String mode) {
+        String mode,
+        LimitsConfig limits) {
 
     public static final String DEFAULT_NAME = "default";
     public static final String DEFAULT_HOST = "127.0.0.1";
@@ -140,6 +143,20 @@ public record ListenerConfig(
         if (!List.of(MODE_ENFORCE, MODE_REPORT).contains(mode)) {
             throw new IllegalArgumentException("mode: \"" + mode + "\" is not one of \"enforce\", \"report\"");
         }
+        limits = limits == null ? LimitsConfig.none() : limits;
+    }
+
+    /** As the canonical constructor, without {@code limits} (issue #22 item 4; then off). */
+    public ListenerConfig(String name, String host, Integer port, List<Object> connectPorts, List<String> allowClients,
+                          List<String> allowDestinations, List<String> denyDestinations, Boolean allowLocalHost,
+                          AuthConfig auth, String forwardedFor, UpstreamProxyConfig upstreamProxy,
+                          Integer maxConnections, Long connectTimeoutMs, Long idleTimeoutMs,
+                          Long requestHeaderTimeoutMs, Long requestBodyStallTimeoutMs, Boolean logQuery,
+                          InterceptConfig intercept, TlsRulesConfig tls, Boolean denyIpLiterals,
+                          List<String> allowMethods, String mode) {
+        this(name, host, port, connectPorts, allowClients, allowDestinations, denyDestinations, allowLocalHost, auth,
+                forwardedFor, upstreamProxy, maxConnections, connectTimeoutMs, idleTimeoutMs, requestHeaderTimeoutMs,
+                requestBodyStallTimeoutMs, logQuery, intercept, tls, denyIpLiterals, allowMethods, mode, null);
     }
 
     /** Whether the egress rules only report what they would refuse ({@code mode: "report"}). */
@@ -156,7 +173,7 @@ public record ListenerConfig(
                           InterceptConfig intercept) {
         this(name, host, port, connectPorts, allowClients, allowDestinations, denyDestinations, allowLocalHost, auth,
                 forwardedFor, upstreamProxy, maxConnections, connectTimeoutMs, idleTimeoutMs, requestHeaderTimeoutMs,
-                requestBodyStallTimeoutMs, logQuery, intercept, null, null, null, null);
+                requestBodyStallTimeoutMs, logQuery, intercept, null, null, null, null, null);
     }
 
     /** The listener the daemon runs when the config declares none. */

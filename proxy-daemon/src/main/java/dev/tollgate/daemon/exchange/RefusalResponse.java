@@ -34,6 +34,9 @@ public final class RefusalResponse {
             if (refused.status() == PROXY_AUTHENTICATION_REQUIRED) {
                 response.getHeaders().put(HttpHeader.PROXY_AUTHENTICATE, ProxyAuthenticator.CHALLENGE);
             }
+            if (refused.retryAfterSeconds() > 0) {
+                response.getHeaders().put(HttpHeader.RETRY_AFTER, refused.retryAfterSeconds());
+            }
             byte[] body = (refused.status() + " " + refused.reason() + "\n").getBytes(StandardCharsets.UTF_8);
             response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
             response.write(true, ByteBuffer.wrap(body), callback);

@@ -1,5 +1,7 @@
 package dev.tollgate.daemon.exchange;
 
+import dev.tollgate.daemon.gate.Limits;
+import dev.tollgate.daemon.policy.RequestRefusedException;
 import dev.tollgate.daemon.tls.ClientHello;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Outcome;
@@ -50,6 +52,10 @@ public final class TunnelSession {
 
     private record Failure(Outcome outcome, String reason) {
     }
+    /** The tunnel's place in the listener's {@code maxTunnels} counts, released with its record; or null. */
+    public volatile Limits.Lease lease;
+    /** Closes the tunnel's client side (and so the tunnel) with a refusal; null until it is established or intercepted. */
+    public volatile java.util.function.Consumer<RequestRefusedException> closer;
     private final AtomicInteger closedConnections = new AtomicInteger();
     private final AtomicBoolean recorded = new AtomicBoolean();
     private final AccessRecordSink sink;
@@ -155,6 +161,13 @@ public final class TunnelSession {
         bytesFromClient.add(Math.max(0, tlsBytesFromClient));
         bytesToClient.add(Math.max(0, tlsBytesToClient));
         String name = sni != null ? sni : host;
+        Failure ended = firstFailure.get();
+        if (ended != null) {
+            // Ended from outside (end): a limit or a reload closed it, whatever the TLS connection then saw.
+            finish(ESTABLISHED, ended.outcome(), ended.reason() + "; intercepted: " + interceptedRequests.sum()
+                    + " request(s) recorded as INTERCEPT rows");
+            return;
+        }
         if (handshakeFailure != null) {
             String message = String.valueOf(handshakeFailure.getMessage());
             if (certificateSent) {
@@ -192,6 +205,26 @@ public final class TunnelSession {
      */
     void deniedAfterEstablished(String reason) {
         firstFailure.compareAndSet(null, new Failure(Outcome.DENIED, reason));
+    }
+
+    /**
+     * Ends an established tunnel from outside its connections (a limit, a user removed by a reload): the row says
+     * the refusal's outcome and reason, whatever the closing then makes either side see. False when the tunnel
+     * cannot be ended this way (not established yet, or recorded already).
+     */
+    public boolean end(RequestRefusedException why) {
+        java.util.function.Consumer<RequestRefusedException> close = closer;
+        if (close == null || recorded.get()) {
+            return false;
+        }
+        firstFailure.compareAndSet(null, new Failure(why.outcome(), why.reason()));
+        close.accept(why);
+        return true;
+    }
+
+    /** The user the tunnel was opened for, or null. */
+    public String username() {
+        return username;
     }
 
     /** Report mode: an egress rule would have refused this tunnel; the first one is the row's. */
@@ -232,6 +265,11 @@ public final class TunnelSession {
     private synchronized void finish(int status, Outcome outcome, String reason) {
         if (!recorded.compareAndSet(false, true)) {
             return;
+        }
+        Limits.Lease taken = lease;
+        if (taken != null) {
+            // Every way a tunnel ends passes here once: refused, failed to dial, closed, intercepted.
+            taken.release();
         }
         if (journaled != null) {
             sink.ended(journaled);

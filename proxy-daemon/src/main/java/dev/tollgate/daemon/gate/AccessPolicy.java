@@ -78,6 +78,34 @@ public final class AccessPolicy {
         }
     }
 
+    /** Whether {@code connectPorts} lets a CONNECT reach {@code port}. */
+    public boolean connectPortAllowed(int port) {
+        for (int[] range : connectPorts) {
+            if (port >= range[0] && port <= range[1]) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Refuses a name, before it is resolved, that {@code allowDestinations} cannot let through whatever it resolves
+     * to: the list is not empty, has no network (which an address of the name might match) and none of its domain
+     * patterns matches. Without this a name off the list that does not resolve was answered 502, not 403. An
+     * address literal, and a name where the list has networks, wait for {@link #checkDestination}.
+     */
+    public void checkAllowedName(String host) throws RequestRefusedException {
+        if (allowDestinations.isEmpty() || AddressLiterals.isLiteral(host)) {
+            return;
+        }
+        for (DestinationRule rule : allowDestinations) {
+            if (!rule.isDomain() || rule.matchesName(host)) {
+                return;
+            }
+        }
+        throw RequestRefusedException.byEgressRule("destination " + host + " matches no entry of allowDestinations");
+    }
+
     /**
      * Checks a destination: its name against the domain patterns and {@code address} (the one that will be
      * dialled; null when a parent proxy resolves the name instead) against this host and the networks. This
@@ -239,10 +267,8 @@ public final class AccessPolicy {
 
     /** Refuses a CONNECT to a port outside {@code connectPorts} (Squid's SSL_ports). */
     public void checkConnectPort(int port) throws RequestRefusedException {
-        for (int[] range : connectPorts) {
-            if (port >= range[0] && port <= range[1]) {
-                return;
-            }
+        if (connectPortAllowed(port)) {
+            return;
         }
         throw RequestRefusedException.byEgressRule(
                 "CONNECT to port " + port + " is refused: not in connectPorts " + connectPortsText);

@@ -29,19 +29,27 @@ public final class AdmissionGate {
     private final ProxyAuthenticator authenticator;
     private final ParentProxy parent;
     private final boolean reportsOnly;
+    private final Limits limits;
 
     public AdmissionGate(AccessPolicy policy, LoopGuard loopGuard, ProxyAuthenticator authenticator,
                          ParentProxy parent) {
         this(policy, loopGuard, authenticator, parent, false);
     }
 
+    public AdmissionGate(AccessPolicy policy, LoopGuard loopGuard, ProxyAuthenticator authenticator,
+                         ParentProxy parent, boolean reportsOnly) {
+        this(policy, loopGuard, authenticator, parent, reportsOnly, Limits.none());
+    }
+
     /**
      * @param reportsOnly the listener's {@code mode: "report"}: refusals by the egress rules
      *                    ({@link RequestRefusedException#reportable()}) are handed to the exchange's
      *                    {@link WouldDeny} instead of thrown
+     * @param limits      the listener's limits and their state, which outlive this gate across a reload
      */
     public AdmissionGate(AccessPolicy policy, LoopGuard loopGuard, ProxyAuthenticator authenticator,
-                         ParentProxy parent, boolean reportsOnly) {
+                         ParentProxy parent, boolean reportsOnly, Limits limits) {
+        this.limits = limits;
         this.policy = policy;
         this.loopGuard = loopGuard;
         this.authenticator = authenticator;
@@ -111,11 +119,21 @@ public final class AdmissionGate {
         loopGuard.checkVia(via);
         policy.checkClient(client);
         String username = authenticator.authenticate(proxyAuthorization);
+        // Limits come after authentication (a user's bucket needs its name) and before every destination rule,
+        // so that a client over its rate is not answered anything about where it may go.
+        if (limits.checksRequests()) {
+            apply(() -> limits.checkRequest(client, username, host), sink);
+        }
         if (exchange == Exchange.FORWARD) {
             apply(() -> policy.checkMethod(method), sink);
         }
         apply(() -> policy.checkIpLiteral(host), sink);
         policy.checkDestinationName(host);
+        if (!exchange.isTunnel() || policy.connectPortAllowed(port)) {
+            // The name against allowDestinations, before it is resolved. A CONNECT to a port connectPorts refuses
+            // is left to checkDial, which names the loop guard (508) or connectPorts first, as docs/policy.md says.
+            apply(() -> policy.checkAllowedName(host), sink);
+        }
         if (parent.appliesTo(host)) {
             // The parent resolves the name: the rules see the name, and the address of a literal.
             checkDial(host, AddressLiterals.parse(host), port, exchange, sink);
@@ -183,6 +201,58 @@ public final class AdmissionGate {
     /** As {@link #checkClientHello(String, ClientHello)}, reporting to {@code sink}. */
     public void checkClientHello(String host, ClientHello hello, WouldDeny sink) throws RequestRefusedException {
         apply(() -> policy.checkClientHello(host, hello), sink);
+    }
+
+    /**
+     * Step 1 for a tunnel, right after {@link #admit}: counts it against the {@code maxTunnels} limits.
+     *
+     * @return the tunnel's place in the counts, to be released once when its record is made
+     * @throws RequestRefusedException 429, RATE_LIMITED, over a {@code maxTunnels} (not in report mode)
+     */
+    public Limits.Lease openTunnel(InetAddress client, String username, String host, WouldDeny sink)
+            throws RequestRefusedException {
+        return limits.openTunnel(client, username, host, reportsOnly, sink);
+    }
+
+    /**
+     * A tunnel's bytes about to be written on: the nanoseconds to wait first so that the user's tunnels keep to
+     * {@code limits.perUser.bytesPerSecond}; in report mode 0, and {@code sink} told that it would have waited.
+     */
+    public long bandwidthWaitNanos(String username, int bytes, WouldDeny sink) {
+        long wait = limits.bandwidthWaitNanos(username, bytes, !reportsOnly);
+        if (wait > 0 && reportsOnly) {
+            sink.wouldDeny("limits.perUser.bytesPerSecond: user \"" + username + "\" is over "
+                    + limits.config().perUser().bytesPerSecond() + " bytes per second");
+            return 0;
+        }
+        return wait;
+    }
+
+    /** How long a tunnel may stay open ({@code limits.maxTunnelLifetimeMs}), 0 for ever. */
+    public long maxTunnelLifetimeMs() {
+        return limits.maxTunnelLifetimeMs();
+    }
+
+    /**
+     * A tunnel has been open for {@link #maxTunnelLifetimeMs}: the refusal to close it with, or null in report
+     * mode, where {@code sink} is told instead and the tunnel goes on.
+     */
+    public RequestRefusedException tunnelLifetimeOver(WouldDeny sink) {
+        String reason = "limits.maxTunnelLifetimeMs: the tunnel was open for " + limits.maxTunnelLifetimeMs()
+                + " ms, its limit";
+        if (reportsOnly) {
+            sink.wouldDeny(reason);
+            return null;
+        }
+        return RequestRefusedException.rateLimited(reason, 1);
+    }
+
+    /**
+     * Whether {@code username} may still use this listener: false once it has left the users file (checked
+     * afresh). A reload closes the open tunnels of such users.
+     */
+    public boolean knowsUser(String username) {
+        return username == null || authenticator.knows(username);
     }
 
     /** Before the parent proxy itself is dialled: never one of this proxy's own sockets (508). */

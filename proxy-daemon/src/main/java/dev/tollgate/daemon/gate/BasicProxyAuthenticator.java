@@ -87,6 +87,12 @@ public final class BasicProxyAuthenticator implements ProxyAuthenticator {
         return username;
     }
 
+    @Override
+    public boolean knows(String username) {
+        users.refreshNow();
+        return users.has(username);
+    }
+
     private static String printable(String text) {
         return text.replaceAll("\\p{Cntrl}", "?");
     }

@@ -28,6 +28,14 @@ public interface ProxyAuthenticator {
      */
     String authenticate(String proxyAuthorization) throws RequestRefusedException;
 
+    /**
+     * Whether {@code username} is still a user, its source read afresh (a reload asks, to close the tunnels of
+     * users removed). The default, for listeners without authentication: true.
+     */
+    default boolean knows(String username) {
+        return true;
+    }
+
     /** The authenticator a listener's {@code auth} setting asks for. */
     static ProxyAuthenticator of(AuthConfig config) {
         return config.isBasic() ? new BasicProxyAuthenticator(Path.of(config.usersFile())) : NONE;

@@ -70,6 +70,18 @@ final class UsersFile {
         }
     }
 
+    /** Re-reads the file now if it changed, without waiting for the once-a-second look (a reload). */
+    void refreshNow() {
+        synchronized (this) {
+            checkedAtNanos = System.nanoTime() - RECHECK_MS * 1_000_000;
+        }
+        refresh();
+    }
+
+    boolean has(String username) {
+        return hashes.containsKey(username);
+    }
+
     Check check(String username, String password) {
         String hash = hashes.get(username);
         if (hash == null) {

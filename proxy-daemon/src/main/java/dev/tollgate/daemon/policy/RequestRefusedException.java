@@ -10,10 +10,13 @@ import java.io.IOException;
  */
 public final class RequestRefusedException extends IOException {
 
+    static final int TOO_MANY_REQUESTS = 429;
+
     private final int status;
     private final Outcome outcome;
     private final String username;
     private final boolean reportable;
+    private final long retryAfterSeconds;
 
     public RequestRefusedException(int status, Outcome outcome, String reason) {
         this(status, outcome, reason, null);
@@ -26,11 +29,31 @@ public final class RequestRefusedException extends IOException {
 
     private RequestRefusedException(int status, Outcome outcome, String reason, String username,
                                     boolean reportable) {
+        this(status, outcome, reason, username, reportable, 0);
+    }
+
+    private RequestRefusedException(int status, Outcome outcome, String reason, String username,
+                                    boolean reportable, long retryAfterSeconds) {
         super(reason);
         this.status = status;
         this.outcome = outcome;
         this.username = username;
         this.reportable = reportable;
+        this.retryAfterSeconds = retryAfterSeconds;
+    }
+
+    /**
+     * Over a limit (RFC 6585 4): 429 with {@code Retry-After} (RFC 9110 10.2.3) in whole seconds, at least 1;
+     * reportable, so that a listener in report mode lets it through as {@code WOULD_DENY}.
+     */
+    public static RequestRefusedException rateLimited(String reason, long retryAfterSeconds) {
+        return new RequestRefusedException(TOO_MANY_REQUESTS, Outcome.RATE_LIMITED, reason, null, true,
+                Math.max(1, retryAfterSeconds));
+    }
+
+    /** The seconds a 429 asks the client to wait ({@code Retry-After}), or 0 for another refusal. */
+    public long retryAfterSeconds() {
+        return retryAfterSeconds;
     }
 
     /**

@@ -13,7 +13,9 @@ import java.util.function.Consumer;
 
 /**
  * Prometheus metrics from the access-record stream: {@code tollgate_requests_total{listener,kind,status_class}},
- * {@code tollgate_bytes_total{listener,direction}} and the {@code tollgate_request_duration_seconds} histogram.
+ * {@code tollgate_bytes_total{listener,direction}}, {@code tollgate_would_deny_total{listener,kind}} (report mode:
+ * what a rule or limit would have refused, the stats' {@code wouldDeny}) and the
+ * {@code tollgate_request_duration_seconds} histogram.
  * The meters of a (listener, kind) pair are registered once and kept, so a record costs a map lookup and a few
  * increments rather than a registry lookup with tag sorting per meter.
  */
@@ -40,6 +42,9 @@ public final class AccessMetrics implements Consumer<AccessRecord> {
         m.bytesFromClient.increment(record.bytesFromClient());
         m.bytesToClient.increment(record.bytesToClient());
         m.duration.record(Duration.ofMillis(record.durationMs()));
+        if (record.reason() != null && record.reason().startsWith(ListenerStats.WOULD_DENY)) {
+            m.wouldDeny.increment();
+        }
     }
 
     /** The meters one (listener, kind) pair feeds. */
@@ -48,6 +53,7 @@ public final class AccessMetrics implements Consumer<AccessRecord> {
         final Counter bytesFromClient;
         final Counter bytesToClient;
         final Timer duration;
+        final Counter wouldDeny;
 
         Meters(String listener, Kind kind) {
             for (StatusClass statusClass : StatusClass.values()) {
@@ -62,6 +68,10 @@ public final class AccessMetrics implements Consumer<AccessRecord> {
                     .description("Time from a request's arrival until its response ended or its tunnel closed")
                     .tags("listener", listener, "kind", kind.name())
                     .serviceLevelObjectives(BUCKETS)
+                    .register(registry);
+            wouldDeny = Counter.builder("tollgate.would.deny")
+                    .description("Report mode: requests and tunnels let through that a rule or limit would have refused")
+                    .tags("listener", listener, "kind", kind.name())
                     .register(registry);
         }
 

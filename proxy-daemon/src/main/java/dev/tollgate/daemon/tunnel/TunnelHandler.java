@@ -109,10 +109,13 @@ public class TunnelHandler extends ConnectHandler {
                     ClientAddress.of(request), request.getHeaders().get(HttpHeader.PROXY_AUTHORIZATION), target.host(),
                     target.port(), intercepted ? AdmissionGate.Exchange.INTERCEPTED_TUNNEL
                             : AdmissionGate.Exchange.TUNNEL, session::wouldDeny);
+            // Released by the session when its record is made, on every way it ends from here on.
+            session.lease = gate.openTunnel(ClientAddress.of(request), session.username, target.host(),
+                    session::wouldDeny);
             if (intercepted) {
                 checkInterceptedDestination(target, session);
                 openTunnels.add(session, drain);
-                interception.begin(request, response, callback, session, openTunnels::remove);
+                beginInterception(request, response, callback, session);
                 return;
             }
         } catch (RequestRefusedException refused) {
@@ -122,6 +125,40 @@ public class TunnelHandler extends ConnectHandler {
         session.clientHelloWatch = new ClientHelloWatch(target.host(), gate, session,
                 config.tls().clientHelloTimeoutMs());
         super.handleConnect(request, response, new EstablishedResponseCallback(response, callback), serverAddress);
+    }
+
+    /**
+     * Hands an admitted CONNECT to the interception, with what ends it from outside: the client's endpoint closed (a
+     * limit, a user removed by a reload), and {@code limits.maxTunnelLifetimeMs} as one task on the scheduler,
+     * cancelled when the tunnel closes.
+     */
+    private void beginInterception(Request request, Response response, Callback callback, TunnelSession session) {
+        EndPoint client = request.getTunnelSupport().getEndPoint();
+        java.util.concurrent.atomic.AtomicReference<Scheduler.Task> lifetime =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        session.closer = client::close;
+        interception.begin(request, response, callback, session, closed -> {
+            Scheduler.Task task = lifetime.getAndSet(null);
+            if (task != null) {
+                task.cancel();
+            }
+            openTunnels.remove(closed);
+        });
+        long lifetimeMs = gate.maxTunnelLifetimeMs();
+        if (lifetimeMs > 0) {
+            lifetime.set(getScheduler().schedule(() -> {
+                RequestRefusedException over = gate.tunnelLifetimeOver(session::wouldDeny);
+                if (over != null) {
+                    session.end(over);
+                }
+            }, lifetimeMs, TimeUnit.MILLISECONDS));
+            if (session.isRecorded()) {
+                Scheduler.Task task = lifetime.getAndSet(null);
+                if (task != null) {
+                    task.cancel();
+                }
+            }
+        }
     }
 
     /**
@@ -267,6 +304,20 @@ public class TunnelHandler extends ConnectHandler {
         }
     }
 
+    /**
+     * Runs a write on at once, or, over the user's {@code limits.perUser.bytesPerSecond}, later on the scheduler:
+     * the pipe reads the next bytes from that side only once this write has completed, so a delayed write slows
+     * the tunnel down without holding a thread.
+     */
+    private void throttled(TunnelSession session, ByteBuffer buffer, Runnable write) {
+        long waitNanos = gate.bandwidthWaitNanos(session.username, buffer.remaining(), session::wouldDeny);
+        if (waitNanos <= 0) {
+            write.run();
+        } else {
+            getScheduler().schedule(write, waitNanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
     private void closed(TunnelSession session, boolean upstreamSide, Throwable cause) {
         session.clientHelloDone();
         // Past the drain's deadline the listener closes the tunnel itself (its connections then see a closed
@@ -322,6 +373,7 @@ public class TunnelHandler extends ConnectHandler {
         /** Held bytes let through but not yet handed on (more than one read's buffer holds), or null. */
         private ByteBuffer released;
         private Scheduler.Task helloTimeout;
+        private volatile Scheduler.Task lifetime;
 
         CountingDownstreamConnection(EndPoint endPoint, ConcurrentMap<String, Object> context) {
             super(endPoint, TunnelHandler.this.getExecutor(), TunnelHandler.this.getByteBufferPool(),
@@ -330,6 +382,21 @@ public class TunnelHandler extends ConnectHandler {
             this.watch = session.clientHelloWatch;
             if (endPoint instanceof ResetReportingEndPoint client) {
                 client.beforeClientSeesEnd(session::journalBeforeClientSeesEnd);
+            }
+            session.closer = this::end;
+        }
+
+        /** Closes both sides of the tunnel (from any thread): a limit or a reload ended it. */
+        private void end(RequestRefusedException why) {
+            close(why);
+            getConnection().close();
+        }
+
+        /** {@code limits.maxTunnelLifetimeMs}: closes the tunnel, or in report mode only notes it. */
+        private void lifetimeOver() {
+            RequestRefusedException over = gate.tunnelLifetimeOver(session::wouldDeny);
+            if (over != null) {
+                session.end(over);
             }
         }
 
@@ -374,6 +441,11 @@ public class TunnelHandler extends ConnectHandler {
                 long timeoutMs = config.tls().clientHelloTimeoutMs();
                 helloTimeout = getScheduler().schedule(this::clientHelloTimedOut, timeoutMs,
                         TimeUnit.MILLISECONDS);
+            }
+            long lifetimeMs = gate.maxTunnelLifetimeMs();
+            if (lifetimeMs > 0) {
+                // One task on the handler's scheduler per tunnel, cancelled when it closes: no thread per tunnel.
+                lifetime = getScheduler().schedule(this::lifetimeOver, lifetimeMs, TimeUnit.MILLISECONDS);
             }
             super.onOpen();
         }
@@ -453,7 +525,8 @@ public class TunnelHandler extends ConnectHandler {
         /** Writes what the client sent to the upstream's socket: a failure there is the upstream's. */
         @Override
         protected void write(EndPoint endPoint, ByteBuffer buffer, Callback callback) {
-            super.write(endPoint, buffer, failureReporting(callback, session, true));
+            throttled(session, buffer, () -> super.write(endPoint, buffer, failureReporting(callback, session,
+                    true)));
         }
 
         /** While the listener drains, a quiet tunnel stays open until the drain's deadline. */
@@ -464,6 +537,10 @@ public class TunnelHandler extends ConnectHandler {
 
         @Override
         public void onClose(Throwable cause) {
+            Scheduler.Task task = lifetime;
+            if (task != null) {
+                task.cancel();
+            }
             super.onClose(cause);
             closed(session, false, cause);
         }
@@ -497,7 +574,8 @@ public class TunnelHandler extends ConnectHandler {
         /** Writes what the origin sent to the client's socket: a failure there is the client's. */
         @Override
         protected void write(EndPoint endPoint, ByteBuffer buffer, Callback callback) {
-            super.write(endPoint, buffer, failureReporting(callback, session, false));
+            throttled(session, buffer, () -> super.write(endPoint, buffer, failureReporting(callback, session,
+                    false)));
         }
 
         @Override

@@ -35,10 +35,14 @@ class AdminApiContractIT extends AdminApiTestBase {
             + " \"usersFile\": null}, \"forwardedFor\": \"off\", \"upstreamProxy\": null, \"maxConnections\": 4096,"
             + " \"requestHeaderTimeoutMs\": 30000, \"requestBodyStallTimeoutMs\": 30000,";
     /** Interception off, then the egress keys of issue #22 at their defaults (they follow it in a definition). */
+    private static final String NO_LIMIT = "{\"requestsPerMinute\": 0, \"burst\": 0, \"maxTunnels\": 0,"
+            + " \"bytesPerSecond\": 0}";
     private static final String INTERCEPT_OFF = " \"intercept\": {\"enabled\": false, \"bypass\": [],"
             + " \"trustBundle\": null}, \"tls\": {\"clientHelloTimeoutMs\": 5000, \"requireSniMatch\": false,"
             + " \"allowMissingSni\": false, \"domainRulesOnSni\": false}, \"denyIpLiterals\": false,"
-            + " \"allowMethods\": [], \"mode\": \"enforce\"";
+            + " \"allowMethods\": [], \"mode\": \"enforce\", \"limits\": {\"perClient\": " + NO_LIMIT
+            + ", \"perUser\": " + NO_LIMIT + ", \"perHost\": " + NO_LIMIT + ", \"maxTunnelLifetimeMs\": 0,"
+            + " \"maxTrackedKeys\": 100000}";
 
 
     private static final JsonShape LISTENER_LIST = object().field("listeners", arrayOf(ApiContract.LISTENER_RUNNING));

@@ -65,7 +65,15 @@ final class ApiContract {
                     .field("allowMissingSni", bool()).field("domainRulesOnSni", bool()))
             .field("denyIpLiterals", bool())
             .field("allowMethods", arrayOf(string()))
-            .field("mode", string());
+            .field("mode", string())
+            .field("limits", object()
+                    .field("perClient", keyLimits()).field("perUser", keyLimits()).field("perHost", keyLimits())
+                    .field("maxTunnelLifetimeMs", integer()).field("maxTrackedKeys", integer()));
+
+    private static JsonShape keyLimits() {
+        return object().field("requestsPerMinute", integer()).field("burst", integer())
+                .field("maxTunnels", integer()).field("bytesPerSecond", integer());
+    }
 
     static final Set<String> OUTCOMES = Arrays.stream(Outcome.values()).map(Enum::name)
             .collect(Collectors.toUnmodifiableSet());

@@ -235,6 +235,32 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void limitsOutOfRangeOrInTheWrongPlaceAreRefusedNamingTheirKey() {
+        assertMentions(failure("{\"listeners\": [{\"limits\": {\"perHost\": {\"maxTunnels\": 1000001}}}]}"),
+                "listeners[0].limits.perHost.maxTunnels", "1000001", "0 to 1000000");
+        assertMentions(failure("{\"listeners\": [{\"limits\": {\"perUser\": {\"bytesPerSecond\": 100}}}]}"),
+                "listeners[0].limits.perUser.bytesPerSecond", "100", "1024 to");
+        assertMentions(failure("{\"listeners\": [{\"limits\": {\"perClient\": {\"bytesPerSecond\": 4096}}}]}"),
+                "listeners[0].limits.perClient.bytesPerSecond", "4096", "per user");
+        assertMentions(failure("{\"listeners\": [{\"limits\": {\"perClient\": {\"burst\": 10}}}]}"),
+                "listeners[0].limits.perClient.burst", "10", "requestsPerMinute");
+        assertMentions(failure("{\"listeners\": [{\"limits\": {\"maxTrackedKeys\": 5}}]}"),
+                "listeners[0].limits.maxTrackedKeys", "5", "10 to 10000000");
+        assertMentions(failure("{\"listeners\": [{\"limits\": {\"maxTunnelLifetimeMs\": -1}}]}"),
+                "listeners[0].limits.maxTunnelLifetimeMs", "-1", "0 to 86400000");
+    }
+
+    @Test
+    void limitsTakeTheirDefaultsAndABurstOfOneSecondsWorth() {
+        ListenerConfig listener = ConfigLoader.parse(SOURCE, "{\"listeners\": [{\"limits\": {\"perClient\":"
+                + " {\"requestsPerMinute\": 600}}}]}").listeners().get(0);
+        assertEquals(10, listener.limits().perClient().burst());
+        assertEquals(LimitsConfig.none().perUser(), listener.limits().perUser());
+        assertEquals(LimitsConfig.DEFAULT_MAX_TRACKED_KEYS, listener.limits().maxTrackedKeys());
+        assertEquals(LimitsConfig.none(), ListenerConfig.defaults().limits());
+    }
+
+    @Test
     void allowMissingSniWithoutRequireSniMatchIsRefused() {
         String message = failure("{\"listeners\": [{\"tls\": {\"allowMissingSni\": true}}]}");
 

@@ -31,6 +31,22 @@ class EgressRulesIT {
     Path dir;
 
     @Test
+    void aNameOffANamesOnlyAllowListIsRefused403BeforeItIsResolvedNot502() throws Exception {
+        try (RunningTollgate tollgate = RunningTollgate.start(dir, "{\"name\": \"main\", \"port\": 0,"
+                + " \"allowDestinations\": [\".example.test\"], \"connectPorts\": [443]}")) {
+            // .invalid never resolves (RFC 6761 6.4): before, the name was looked up first and the answer was 502.
+            assertEquals(403, RawHttpConnection.getVia(tollgate.port(), "http://nowhere.invalid/").status());
+            try (RawTunnel tunnel = RawTunnel.open(tollgate.port(), "nowhere.invalid:443", "")) {
+                assertEquals(403, tunnel.status(), tunnel.head());
+            }
+            for (AccessRecord row : tollgate.awaitRows(2)) {
+                assertEquals(Outcome.DENIED, row.outcome(), row::toString);
+                assertEquals("destination nowhere.invalid matches no entry of allowDestinations", row.reason());
+            }
+        }
+    }
+
+    @Test
     void aForgedSniIsClosedBeforeTheOriginSeesAByteAndRecordedAsDenied() throws Exception {
         ClientTool.assumeInstalled("openssl", "openssl");
         try (CapturingOrigin origin = CapturingOrigin.clientHellos();

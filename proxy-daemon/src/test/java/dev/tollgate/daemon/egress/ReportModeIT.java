@@ -59,6 +59,12 @@ class ReportModeIT {
                     .json();
             assertEquals(2, stats.get("totals").get("wouldDeny").longValue(), stats::toString);
             assertEquals(0, stats.get("totals").get("refusalsByOutcome").size(), stats::toString);
+            // The same count for Prometheus, by kind: the POST and the tunnel.
+            String metrics = AdminClient.asAuditor(dir, tollgate.adminPort()).get("/metrics").expect(200).text();
+            assertTrue(metrics.matches("(?s).*\\ntollgate_would_deny_total\\{kind=\"FORWARD\",listener=\"main\",?\\} 1\\.0\\n.*"),
+                    metrics);
+            assertTrue(metrics.matches("(?s).*\\ntollgate_would_deny_total\\{kind=\"TUNNEL\",listener=\"main\",?\\} 1\\.0\\n.*"),
+                    metrics);
         }
     }
 

@@ -1,4 +1,4 @@
-package dev.tollgate.daemon.proxy;
+package dev.tollgate.daemon.gate;
 
 import dev.tollgate.daemon.gate.BasicProxyAuthenticator;
 import dev.tollgate.daemon.policy.RequestRefusedException;

@@ -1,4 +1,4 @@
-package dev.tollgate.daemon.proxy;
+package dev.tollgate.daemon.forward;
 
 import dev.tollgate.daemon.config.ConfigLoader;
 import dev.tollgate.daemon.forward.GuardedResolver;

@@ -1,4 +1,4 @@
-package dev.tollgate.daemon.proxy;
+package dev.tollgate.daemon.gate;
 
 import dev.tollgate.daemon.config.ConfigLoader;
 import dev.tollgate.daemon.config.ListenerConfig;
@@ -232,6 +232,29 @@ class AdmissionGateTest {
         } else {
             assertTrue(!noted.isEmpty() && noted.get(0).contains(expected.substring(6)), noted::toString);
         }
+    }
+
+    @org.junit.jupiter.api.Test
+    void limitsComeAfterAuthenticationAndBeforeTheDestinationRules() throws Exception {
+        ListenerConfig config = ConfigLoader.parse("test", "{\"listeners\": [{\"allowClients\": [\"10.0.0.0/8\"],"
+                + " \"denyDestinations\": [\"*.blocked.test\"], \"limits\": {\"perClient\": {\"requestsPerMinute\": 1}}}]}")
+                .listeners().get(0);
+        Limits limits = new Limits();
+        limits.configure(config.limits());
+        AdmissionGate gate = new AdmissionGate(new AccessPolicy(config), new LoopGuard("node"),
+                ProxyAuthenticator.NONE, ParentProxy.of(config.upstreamProxy()), false, limits);
+        InetAddress client = InetAddress.getByName("10.1.2.3");
+        // A client outside allowClients takes no token; a denied destination does (the limit comes first).
+        assertEquals(403, assertThrows(RequestRefusedException.class, () -> gate.admit("GET", List.of(),
+                InetAddress.getByName("192.0.2.1"), null, "example.test", 80, Exchange.FORWARD)).status());
+        assertEquals(403, assertThrows(RequestRefusedException.class, () -> gate.admit("GET", List.of(), client,
+                null, "a.blocked.test", 80, Exchange.FORWARD)).status());
+        RequestRefusedException limited = assertThrows(RequestRefusedException.class, () -> gate.admit("GET",
+                List.of(), client, null, "a.blocked.test", 80, Exchange.FORWARD));
+        assertEquals(429, limited.status());
+        assertEquals(Outcome.RATE_LIMITED, limited.outcome());
+        assertEquals(60, limited.retryAfterSeconds(), 1);
+        gate.admit("GET", List.of(), InetAddress.getByName("10.9.9.9"), null, "example.test", 80, Exchange.FORWARD);
     }
 
     private static final String EGRESS = "{\"allowClients\": [\"10.0.0.0/8\"], \"denyIpLiterals\": true,"
