@@ -5,6 +5,8 @@ import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
 import dev.tollgate.testing.RawHttpConnection;
 import dev.tollgate.testing.RawTunnel;
+import dev.tollgate.testing.origins.EchoOrigin;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.junit.jupiter.api.Test;
@@ -36,7 +38,7 @@ class AccessRulesIT {
 
     @Test
     void allowDestinationsWithAnExactNameLetsThatNameThroughAndNothingElse() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, listener(
                      "\"denyDestinations\": [], \"allowLocalHost\": true, \"allowDestinations\": [\"allowed.test\"]"))) {
             assertEquals(200, get(tollgate, "http://allowed.test:" + origin.port() + "/hello").statusCode());
@@ -56,7 +58,7 @@ class AccessRulesIT {
 
     @Test
     void aWildcardPatternMatchesSubdomainsButNotTheDomainItself() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, listener(
                      "\"denyDestinations\": [], \"allowLocalHost\": true, \"allowDestinations\": [\"*.allowed.test\"]"))) {
             assertEquals(200, get(tollgate, "http://www.allowed.test:" + origin.port() + "/hello").statusCode());
@@ -68,7 +70,7 @@ class AccessRulesIT {
 
     @Test
     void aLeadingDotPatternMatchesTheDomainAndItsSubdomains() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, listener(
                      "\"denyDestinations\": [], \"allowLocalHost\": true, \"allowDestinations\": [\".allowed.test\"]"))) {
             assertEquals(200, get(tollgate, "http://www.allowed.test:" + origin.port() + "/hello").statusCode());
@@ -79,7 +81,7 @@ class AccessRulesIT {
 
     @Test
     void denyWinsOverAllowAndItsReasonNamesTheRule() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, listener("\"allowDestinations\": [\".allowed.test\"],"
                      + " \"denyDestinations\": [\"10.0.0.0/8\", \"api.allowed.test\"]"))) {
             HttpResponse<String> response = get(tollgate, "http://api.allowed.test:" + origin.port() + "/hello");
@@ -108,7 +110,7 @@ class AccessRulesIT {
 
     @Test
     void localhostIsRefusedByTheLoopbackRuleAtItsIndex() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, listener(
                      "\"denyDestinations\": [\"10.0.0.0/8\", \"127.0.0.0/8\"], \"allowLocalHost\": true"))) {
             assertEquals(403, get(tollgate, "http://localhost:" + origin.port() + "/hello").statusCode());
@@ -120,7 +122,7 @@ class AccessRulesIT {
 
     @Test
     void anAllowedNetworkLetsAnAddressThrough() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, listener(
                      "\"denyDestinations\": [], \"allowLocalHost\": true, \"allowDestinations\": [\"127.0.0.0/8\"]"))) {
             assertEquals(200, get(tollgate, origin.base() + "/hello").statusCode());
@@ -130,7 +132,7 @@ class AccessRulesIT {
 
     @Test
     void aClientInsideAllowClientsIsServed() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, listener(
                      "\"denyDestinations\": [], \"allowLocalHost\": true, \"allowClients\": [\"127.0.0.1/32\"]"))) {
             assertEquals(200, get(tollgate, origin.base() + "/hello").statusCode());
@@ -140,7 +142,7 @@ class AccessRulesIT {
 
     @Test
     void aClientOutsideAllowClientsIsRefusedOnConnectToo() throws Exception {
-        try (EchoServer echo = EchoServer.start();
+        try (EchoOrigin echo = EchoOrigin.start();
              RunningTollgate tollgate = RunningTollgate.start(dir, listener("\"denyDestinations\": [], \"allowLocalHost\": true,"
                      + " \"allowClients\": [\"10.0.0.0/8\"], \"connectPorts\": [" + echo.port() + "]"));
              RawHttpConnection connection = RawHttpConnection.open(tollgate.port())) {
@@ -156,7 +158,7 @@ class AccessRulesIT {
 
     @Test
     void connectToAPortInsideARangeIsTunnelled() throws Exception {
-        try (EchoServer echo = EchoServer.start();
+        try (EchoOrigin echo = EchoOrigin.start();
              RunningTollgate tollgate = RunningTollgate.start(dir, listener("\"denyDestinations\": [], \"allowLocalHost\": true,"
                      + " \"connectPorts\": [443, \"" + (echo.port() - 1) + "-" + (echo.port() + 1) + "\"]"));
              RawTunnel tunnel = RawTunnel.open(tollgate.port(), "127.0.0.1:" + echo.port(), "")) {
@@ -167,7 +169,7 @@ class AccessRulesIT {
 
     @Test
     void connectToAPortOutsideEveryRangeIsRefused() throws Exception {
-        try (EchoServer echo = EchoServer.start();
+        try (EchoOrigin echo = EchoOrigin.start();
              RunningTollgate tollgate = RunningTollgate.start(dir, listener("\"denyDestinations\": [], \"allowLocalHost\": true,"
                      + " \"connectPorts\": [443, \"" + (echo.port() + 1) + "-" + (echo.port() + 2) + "\"]"));
              RawHttpConnection connection = RawHttpConnection.open(tollgate.port())) {
@@ -182,7 +184,7 @@ class AccessRulesIT {
 
     @Test
     void connectToADeniedNameIsRefusedBeforeAnythingIsDialled() throws Exception {
-        try (EchoServer echo = EchoServer.start();
+        try (EchoOrigin echo = EchoOrigin.start();
              RunningTollgate tollgate = RunningTollgate.start(dir, listener("\"denyDestinations\":"
                      + " [\"*.allowed.test\"], \"connectPorts\": [" + echo.port() + "]"));
              RawHttpConnection connection = RawHttpConnection.open(tollgate.port())) {
@@ -223,7 +225,7 @@ class AccessRulesIT {
     }
 
     private HttpFields forwardedHeaders(String mode, String clientSent) throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir.resolve(mode), listener(
                      "\"denyDestinations\": [], \"allowLocalHost\": true, \"forwardedFor\": \"" + mode + "\""))) {
             HttpResponse<String> response = ForwardingIT.clientThrough(tollgate).send(HttpRequest.newBuilder(

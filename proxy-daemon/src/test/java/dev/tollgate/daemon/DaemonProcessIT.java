@@ -2,6 +2,8 @@ package dev.tollgate.daemon;
 
 import dev.tollgate.store.AccessLog;
 import dev.tollgate.testing.RawHttpConnection;
+import dev.tollgate.testing.origins.EchoOrigin;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,7 +31,6 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -224,7 +225,7 @@ class DaemonProcessIT {
 
     @Test
     void sigtermDuringABurstExitsZeroAndEveryAnsweredRequestHasExactlyOneRow() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain()) {
+        try (WebOrigin origin = WebOrigin.plain()) {
             Started tollgate = start(loopbackListener("\"logQuery\": true", origin.port()));
             int total = 500;
             AtomicInteger next = new AtomicInteger();
@@ -289,7 +290,7 @@ class DaemonProcessIT {
 
     @Test
     void sigtermWithAnOpenTunnelExitsZeroAndRecordsTheBytesExchanged() throws Exception {
-        try (Echo echo = new Echo()) {
+        try (EchoOrigin echo = EchoOrigin.start()) {
             Started tollgate = start(loopbackListener(null, echo.port()));
             byte[] first = filled(1000, (byte) 'a');
             byte[] second = filled(234, (byte) 'b');
@@ -429,58 +430,5 @@ class DaemonProcessIT {
 
     private static String json(String text) {
         return text.replace("\\", "\\\\").replace("\"", "\\\"");
-    }
-
-    /** A tiny echo server on 127.0.0.1: every byte a connection sends comes straight back. */
-    private static final class Echo implements AutoCloseable {
-        private final ServerSocket server = new ServerSocket();
-        private final List<Socket> connections = new CopyOnWriteArrayList<>();
-
-        Echo() throws IOException {
-            server.bind(new InetSocketAddress("127.0.0.1", 0));
-            Thread acceptor = new Thread(this::accept, "echo-accept");
-            acceptor.setDaemon(true);
-            acceptor.start();
-        }
-
-        int port() {
-            return server.getLocalPort();
-        }
-
-        private void accept() {
-            while (!server.isClosed()) {
-                try {
-                    Socket socket = server.accept();
-                    connections.add(socket);
-                    Thread echo = new Thread(() -> echo(socket), "echo-" + socket.getPort());
-                    echo.setDaemon(true);
-                    echo.start();
-                } catch (IOException e) {
-                    return;
-                }
-            }
-        }
-
-        private static void echo(Socket socket) {
-            try (socket) {
-                InputStream in = socket.getInputStream();
-                OutputStream out = socket.getOutputStream();
-                byte[] buffer = new byte[8192];
-                for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
-                    out.write(buffer, 0, n);
-                    out.flush();
-                }
-            } catch (IOException e) {
-                // closed
-            }
-        }
-
-        @Override
-        public void close() throws IOException {
-            server.close();
-            for (Socket socket : connections) {
-                socket.close();
-            }
-        }
     }
 }

@@ -4,6 +4,7 @@ import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
 import dev.tollgate.testing.RawHttpConnection;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.junit.jupiter.api.Test;
@@ -38,7 +39,7 @@ class ForwardingIT {
 
     @Test
     void getIsForwardedToTheOriginAndRecorded() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, RunningTollgate.loopbackListener())) {
             HttpResponse<String> response = clientThrough(tollgate).send(
                     HttpRequest.newBuilder(URI.create(origin.base() + "/hello")).build(),
@@ -69,7 +70,7 @@ class ForwardingIT {
     void oneMebibytePostToEchoComesBackByteIdenticalAndIsCountedBothWays() throws Exception {
         byte[] sent = new byte[ONE_MIB];
         new Random(20_261_127L).nextBytes(sent);
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, RunningTollgate.loopbackListener())) {
             HttpResponse<byte[]> response = clientThrough(tollgate).send(
                     HttpRequest.newBuilder(URI.create(origin.base() + "/echo"))
@@ -91,7 +92,7 @@ class ForwardingIT {
 
     @Test
     void http10ClientIsAnsweredAndRecordedAsHttp10() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, RunningTollgate.loopbackListener());
              RawHttpConnection connection = RawHttpConnection.open(tollgate.port())) {
             connection.send("GET " + origin.base() + "/hello HTTP/1.0\r\n\r\n");
@@ -114,7 +115,7 @@ class ForwardingIT {
 
     @Test
     void twoRequestsOnOneKeptAliveConnectionAreBothAnsweredAndRecordedWithTheSameClientPort() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, RunningTollgate.loopbackListener());
              RawHttpConnection connection = RawHttpConnection.open(tollgate.port())) {
             String request = "GET " + origin.base() + "/hello HTTP/1.1\r\nHost: 127.0.0.1:" + origin.port()
@@ -144,7 +145,7 @@ class ForwardingIT {
 
     @Test
     void viaIsAddedAndHeadersListedInConnectionDoNotReachTheOrigin() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.startWithConfig(dir, "{\"nodeName\": \"tg-fwd\","
                      + " \"listeners\": [" + RunningTollgate.loopbackListener() + "]}");
              RawHttpConnection connection = RawHttpConnection.open(tollgate.port())) {
@@ -170,7 +171,7 @@ class ForwardingIT {
 
     @Test
     void notFoundFromTheOriginIsPassedThroughWithOutcomeOk() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, RunningTollgate.loopbackListener())) {
             HttpResponse<String> response = clientThrough(tollgate).send(
                     HttpRequest.newBuilder(URI.create(origin.base() + "/missing")).build(),
@@ -188,7 +189,7 @@ class ForwardingIT {
 
     @Test
     void queryStringIsLeftOutOfTheLoggedPathByDefault() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, RunningTollgate.loopbackListener())) {
             HttpResponse<String> response = clientThrough(tollgate).send(
                     HttpRequest.newBuilder(URI.create(origin.base() + "/bytes?n=3")).build(),
@@ -201,7 +202,7 @@ class ForwardingIT {
 
     @Test
     void queryStringIsLoggedWhenTheListenerSetsLogQuery() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir,
                      "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true, \"logQuery\": true}")) {
             HttpResponse<String> response = clientThrough(tollgate).send(

@@ -3,6 +3,7 @@ package dev.tollgate.daemon;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,7 +23,7 @@ class SmokeIT {
 
     @Test
     void getThroughTheProxyIsForwardedAndRecorded() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, RunningTollgate.loopbackListener())) {
             HttpClient client = HttpClient.newBuilder().proxy(tollgate.proxySelector()).build();
             HttpResponse<String> response = client.send(HttpRequest.newBuilder(URI.create(origin.base()

@@ -3,6 +3,7 @@ package dev.tollgate.daemon;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tollgate.testing.Poll;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -82,7 +83,7 @@ class SqlCommandIT {
 
     @Test
     void sqlCountsTheRowsOfRequestsSentThroughTheProxyWhileTheDaemonKeepsWriting() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain()) {
+        try (WebOrigin origin = WebOrigin.plain()) {
             Running tollgate = startDaemon();
             HttpClient client = clientThrough(tollgate);
             for (int i = 0; i < 5; i++) {
@@ -127,7 +128,7 @@ class SqlCommandIT {
 
     @Test
     void tableCsvAndJsonCarryTheSameRows() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain()) {
+        try (WebOrigin origin = WebOrigin.plain()) {
             Running tollgate = startDaemon();
             HttpClient client = clientThrough(tollgate);
             assertEquals(200, get(client, origin.base() + "/hello").statusCode());
@@ -200,7 +201,7 @@ class SqlCommandIT {
     void theReadmesAuditQueriesAnswerOnRealTraffic() throws Exception {
         List<String> queries = readmeQueries();
         assertEquals(3, queries.size(), "the README's three audit queries: " + queries);
-        try (TestOrigin origin = TestOrigin.plain()) {
+        try (WebOrigin origin = WebOrigin.plain()) {
             Running tollgate = startDaemon();
             HttpClient client = clientThrough(tollgate);
             for (int i = 0; i < 3; i++) {
@@ -237,7 +238,7 @@ class SqlCommandIT {
 
     @Test
     void writeStatementsAreRefusedWithAPermissionMessageAndChangeNothing() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain()) {
+        try (WebOrigin origin = WebOrigin.plain()) {
             Running tollgate = startDaemon();
             HttpClient client = clientThrough(tollgate);
             for (int i = 0; i < 3; i++) {

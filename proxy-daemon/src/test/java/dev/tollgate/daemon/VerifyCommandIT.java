@@ -1,6 +1,7 @@
 package dev.tollgate.daemon;
 
 import dev.tollgate.testing.Poll;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,7 +25,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -67,7 +67,7 @@ class VerifyCommandIT {
     void verifyPassesOnTheLogTheDaemonWroteAndCatchesAnUpdateADeleteAndAnInsertMadeByHand() throws Exception {
         Path state = dir.resolve("state");
         Path config = writeConfig(state);
-        try (TestOrigin origin = TestOrigin.plain()) {
+        try (WebOrigin origin = WebOrigin.plain()) {
             TollgateProcess daemon = launch("run", "--config", config.toString());
             int proxyPort = Integer.parseInt(daemon.awaitLine(LISTENING, START_DEADLINE).group(1));
             daemon.awaitLine(STARTED, START_DEADLINE);

@@ -2,12 +2,12 @@ package dev.tollgate.daemon.admin;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.admin.AdminTokens;
-import dev.tollgate.daemon.EchoServer;
 import dev.tollgate.daemon.RunningTollgate;
-import dev.tollgate.daemon.TestOrigin;
 import dev.tollgate.testing.AdminClient;
 import dev.tollgate.testing.Poll;
 import dev.tollgate.testing.RawHttpConnection;
+import dev.tollgate.testing.origins.EchoOrigin;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,8 +35,8 @@ abstract class AdminApiTestBase {
     @TempDir
     Path dir;
 
-    TestOrigin origin;
-    EchoServer echo;
+    WebOrigin origin;
+    EchoOrigin echo;
     RunningTollgate tollgate;
     AdminClient admin;
     AdminClient auditor;
@@ -46,8 +46,8 @@ abstract class AdminApiTestBase {
 
     @BeforeEach
     void startDaemon() throws Exception {
-        origin = TestOrigin.plain();
-        echo = EchoServer.start();
+        origin = WebOrigin.plain();
+        echo = EchoOrigin.start();
         tollgate = RunningTollgate.startWithConfig(dir, "{\"nodeName\": \"" + NODE + "\", \"admin\": {\"port\": 0,"
                 + " \"allowedHosts\": [\"" + EXTRA_ALLOWED_HOST + "\"]}, \"listeners\": ["
                 + RunningTollgate.loopbackListener(echo.port()) + "]}");

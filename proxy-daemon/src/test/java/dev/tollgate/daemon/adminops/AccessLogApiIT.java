@@ -1,9 +1,7 @@
 package dev.tollgate.daemon.adminops;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tollgate.daemon.EchoServer;
 import dev.tollgate.daemon.RunningTollgate;
-import dev.tollgate.daemon.TestOrigin;
 import dev.tollgate.store.AccessLogWriter;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Kind;
@@ -12,6 +10,9 @@ import dev.tollgate.testing.AdminClient.Reply;
 import dev.tollgate.testing.AdminClient;
 import dev.tollgate.testing.RawHttpConnection;
 import dev.tollgate.testing.RawTunnel;
+import dev.tollgate.testing.origins.EchoOrigin;
+import dev.tollgate.testing.origins.RawOrigin;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -21,8 +22,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.Reader;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URLEncoder;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -64,15 +63,15 @@ class AccessLogApiIT {
     @TempDir
     Path dir;
 
-    private EchoServer echo;
-    private TestOrigin origin;
+    private EchoOrigin echo;
+    private WebOrigin origin;
     private RunningTollgate tollgate;
     private AdminClient auditor;
 
     @BeforeEach
     void start() throws Exception {
-        echo = EchoServer.start();
-        origin = TestOrigin.plain();
+        echo = EchoOrigin.start();
+        origin = WebOrigin.plain();
         // "main" may reach loopback origins and tunnel to the echo server; "strict" keeps the default policy,
         // which refuses loopback destinations with 403. No retention: the seeded rows are years old, and the
         // first purge, 10 s after start, deleted 10,000 of them under a slow test in a full run.
@@ -379,7 +378,8 @@ class AccessLogApiIT {
         for (int i = 0; i < 2; i++) {
             assertEquals(404, RawHttpConnection.getVia(main, origin.base() + "/missing/" + i).status());
         }
-        assertEquals(502, RawHttpConnection.getVia(main, "http://127.0.0.1:" + closedPort() + "/gone").status());
+        assertEquals(502, RawHttpConnection.getVia(main,
+                "http://127.0.0.1:" + RawOrigin.closedPort() + "/gone").status());
         try (RawTunnel tunnel = RawTunnel.established(main, echo.port())) {
             tunnel.roundTrip("through the tunnel");
         }
@@ -425,14 +425,6 @@ class AccessLogApiIT {
             writer.append(record);
         }
         assertTrue(writer.flush(WRITER_FLUSH_MS), "the writer did not store the seeded records");
-    }
-
-    /** A port on 127.0.0.1 where nothing listens (bound, then released). */
-    private static int closedPort() throws Exception {
-        try (ServerSocket socket = new ServerSocket()) {
-            socket.bind(new InetSocketAddress(RawHttpConnection.loopback(), 0));
-            return socket.getLocalPort();
-        }
     }
 
     // ---- checks --------------------------------------------------------------------------------------------

@@ -1,15 +1,15 @@
 package dev.tollgate.daemon.adminops;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tollgate.daemon.EchoServer;
 import dev.tollgate.daemon.RunningTollgate;
-import dev.tollgate.daemon.TestOrigin;
 import dev.tollgate.daemon.adminops.PrometheusText.Sample;
 import dev.tollgate.testing.AdminClient.Reply;
 import dev.tollgate.testing.AdminClient;
 import dev.tollgate.testing.Poll;
 import dev.tollgate.testing.RawHttpConnection;
 import dev.tollgate.testing.RawTunnel;
+import dev.tollgate.testing.origins.EchoOrigin;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -50,16 +50,16 @@ class MetricsIT {
     @TempDir
     Path dir;
 
-    private EchoServer echo;
-    private TestOrigin origin;
+    private EchoOrigin echo;
+    private WebOrigin origin;
     private RunningTollgate tollgate;
     private AdminClient admin;
     private AdminClient auditor;
 
     @BeforeEach
     void start() throws Exception {
-        echo = EchoServer.start();
-        origin = TestOrigin.plain();
+        echo = EchoOrigin.start();
+        origin = WebOrigin.plain();
         // "main" may reach loopback origins and tunnel to the echo server; "strict" keeps the default policy,
         // which refuses loopback destinations with 403.
         tollgate = RunningTollgate.startWithConfig(dir, "{\"drainTimeoutMs\": 2000, \"listeners\": ["

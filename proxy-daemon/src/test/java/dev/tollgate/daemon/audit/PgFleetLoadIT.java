@@ -1,11 +1,11 @@
 package dev.tollgate.daemon.audit;
 
-import dev.tollgate.daemon.RunningTollgate;
-import dev.tollgate.daemon.TestOrigin;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.testing.PgTestDatabase;
+import dev.tollgate.testing.RawHttpConnection;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -51,13 +51,13 @@ class PgFleetLoadIT {
     Path dir;
 
     private PgTestDatabase db;
-    private TestOrigin origin;
+    private WebOrigin origin;
     private final List<RunningTollgate> nodes = new ArrayList<>();
 
     @BeforeEach
     void createDatabase() throws Exception {
         db = PgTestDatabase.create();
-        origin = TestOrigin.plain();
+        origin = WebOrigin.plain();
     }
 
     @AfterEach
@@ -86,8 +86,8 @@ class PgFleetLoadIT {
                 int request = i;
                 int node = i % NODES.length;
                 sent.add(clients.submit(() -> {
-                    HttpResponseBytes response = ProxyExchange.get(nodes.get(node).port(), origin.port(),
-                            "/hello?i=" + request);
+                    RawHttpConnection.Response response = RawHttpConnection.getVia(nodes.get(node).port(),
+                            origin.url("/hello?i=" + request));
                     assertEquals(200, response.status(), "request " + request + ": " + response.bodyText());
                     served.get(NODES[node]).add(request);
                     return null;

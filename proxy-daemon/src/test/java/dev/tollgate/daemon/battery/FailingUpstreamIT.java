@@ -4,6 +4,7 @@ import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Outcome;
 import dev.tollgate.testing.RawHttpConnection;
+import dev.tollgate.testing.origins.RawOrigin;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -13,7 +14,6 @@ import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -55,10 +55,7 @@ class FailingUpstreamIT {
 
     @Test
     void upstreamThatRefusesTheConnectionIs502Unreachable() throws Exception {
-        int closedPort;
-        try (ServerSocket probe = new ServerSocket(0, 1, RawHttpConnection.loopback())) {
-            closedPort = probe.getLocalPort();
-        }
+        int closedPort = RawOrigin.closedPort();
         RawHttpConnection.Response response = exchange(closedPort);
 
         assertEquals(502, response.status());

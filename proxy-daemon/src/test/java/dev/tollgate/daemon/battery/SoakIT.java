@@ -1,12 +1,13 @@
 package dev.tollgate.daemon.battery;
 
 import dev.tollgate.admin.AdminTokens;
-import dev.tollgate.daemon.EchoServer;
 import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.daemon.TollgateProcess;
 import dev.tollgate.store.AccessLog;
 import dev.tollgate.testing.Poll;
 import dev.tollgate.testing.RawHttpConnection;
+import dev.tollgate.testing.origins.EchoOrigin;
+import dev.tollgate.testing.origins.RawOrigin;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -97,7 +98,7 @@ class SoakIT {
         long started = System.nanoTime();
         long end = started + (long) (MINUTES * 60e9);
         try (RawOrigin origin = RawOrigin.answeringWithoutKeeping();
-             EchoServer echo = EchoServer.startWithoutKeeping()) {
+             EchoOrigin echo = EchoOrigin.startWithoutKeeping()) {
             Path stateDir = dir.resolve("state");
             Path config = dir.resolve("tollgate.json");
             Files.writeString(config, "{\"stateDir\": \"" + stateDir + "\", \"admin\": {\"port\": 0},"

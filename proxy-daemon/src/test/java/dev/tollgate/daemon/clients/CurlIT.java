@@ -8,6 +8,7 @@ import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
 import dev.tollgate.testing.Poll;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -49,13 +50,13 @@ class CurlIT {
     @TempDir
     static Path dir;
 
-    private static ClientOrigin origin;
+    private static WebOrigin origin;
     private static RunningTollgate tollgate;
 
     @BeforeAll
     static void start() throws Exception {
         ClientTool.assumeInstalled("curl", "curl");
-        origin = ClientOrigin.start(null, null);
+        origin = WebOrigin.builder().files(null).git(null).start();
         tollgate = RunningTollgate.start(dir.resolve("tollgate"), RunningTollgate.loopbackListener(origin.port()));
     }
 
@@ -94,7 +95,7 @@ class CurlIT {
 
         assertEquals("200", curl.stdout(), curl::output);
         assertEquals(size, Files.size(out));
-        assertEquals(ClientOrigin.patternSha256(size), ClientOrigin.sha256(out));
+        assertEquals(WebOrigin.patternSha256(size), WebOrigin.sha256(out));
         AccessRecord row = row(path);
         assertOk(row, "GET", 200);
         assertEquals(size, row.bytesToClient(), row::toString);
@@ -133,7 +134,7 @@ class CurlIT {
                 "-o", answer.toString(), origin.base() + path);
 
         assertEquals("200", curl.stdout(), curl::output);
-        assertEquals(size + " " + ClientOrigin.sha256(file), Files.readString(answer).trim());
+        assertEquals(size + " " + WebOrigin.sha256(file), Files.readString(answer).trim());
         AccessRecord row = row(path);
         assertOk(row, method, 200);
         assertEquals(size, row.bytesFromClient(), row::toString);
@@ -149,8 +150,8 @@ class CurlIT {
                 "-o", answer.toString(), origin.base() + path);
 
         assertEquals("200", curl.stdout(), curl::output);
-        assertEquals(8 * MIB + " " + ClientOrigin.sha256(file), Files.readString(answer).trim());
-        ClientOrigin.Received received = origin.received().stream().filter(r -> r.path().equals(path))
+        assertEquals(8 * MIB + " " + WebOrigin.sha256(file), Files.readString(answer).trim());
+        WebOrigin.Received received = origin.received().stream().filter(r -> r.path().equals(path))
                 .findFirst().orElseThrow();
         assertEquals("chunked", received.header("Transfer-Encoding"), "streamed on as it came");
         AccessRecord row = row(path);
@@ -165,13 +166,13 @@ class CurlIT {
         String path = "/bytes/" + size + "/resume";
         Path out = dir.resolve("resumed");
         try (OutputStream partial = Files.newOutputStream(out)) {
-            ClientOrigin.writePattern(partial, 0, had);
+            WebOrigin.writePattern(partial, 0, had);
         }
 
         ClientTool.Result curl = curl("-C", "-", "-o", out.toString(), origin.base() + path);
 
         assertEquals("206", curl.stdout(), curl::output);
-        assertEquals(ClientOrigin.patternSha256(size), ClientOrigin.sha256(out));
+        assertEquals(WebOrigin.patternSha256(size), WebOrigin.sha256(out));
         AccessRecord row = row(path);
         assertOk(row, "GET", 206);
         assertEquals(size - had, row.bytesToClient(), row::toString);
@@ -185,7 +186,7 @@ class CurlIT {
         ClientTool.Result curl = curl("-0", "-o", out.toString(), origin.base() + path);
 
         assertEquals("200", curl.stdout(), curl::output);
-        assertEquals(ClientOrigin.patternSha256(100 * KIB), ClientOrigin.sha256(out));
+        assertEquals(WebOrigin.patternSha256(100 * KIB), WebOrigin.sha256(out));
         AccessRecord row = row(path);
         assertOk(row, "GET", 200);
         assertEquals("HTTP/1.0", row.protocol(), row::toString);
@@ -199,7 +200,7 @@ class CurlIT {
         ClientTool.Result curl = curl("-p", "-o", out.toString(), origin.base() + path);
 
         assertEquals("200", curl.stdout(), curl::output);
-        assertEquals(ClientOrigin.patternSha256(256 * KIB), ClientOrigin.sha256(out));
+        assertEquals(WebOrigin.patternSha256(256 * KIB), WebOrigin.sha256(out));
         AccessRecord row = tollgate.awaitRows(1, r -> r.kind() == Kind.TUNNEL && r.port() == origin.port()).get(0);
         assertEquals(Outcome.OK, row.outcome(), row::toString);
         assertEquals(200, row.status());
@@ -264,7 +265,7 @@ class CurlIT {
         Path file = dir.resolve("pattern-" + size);
         if (!Files.exists(file)) {
             try (OutputStream out = Files.newOutputStream(file)) {
-                ClientOrigin.writePattern(out, 0, size);
+                WebOrigin.writePattern(out, 0, size);
             }
         }
         return file;

@@ -1,9 +1,9 @@
 package dev.tollgate.daemon.intercept;
 
 import dev.tollgate.daemon.RunningTollgate;
-import dev.tollgate.daemon.TestOrigin;
 import dev.tollgate.daemon.tls.LocalCa;
 import dev.tollgate.testing.RawHttpConnection;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,7 +46,7 @@ class InterceptBenchIT {
 
     @Test
     void interceptedHandshakesAndRequests() throws Exception {
-        try (TestOrigin origin = TestOrigin.tls(dir)) {
+        try (WebOrigin origin = WebOrigin.tls(dir)) {
             Path originPem = origin.writeCertificatePem(dir.resolve("origin.pem"));
             String listener = "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true, \"connectPorts\": ["
                     + origin.port() + "], \"intercept\": {\"enabled\": true, \"bypass\": [\"127.0.0.1\"],"

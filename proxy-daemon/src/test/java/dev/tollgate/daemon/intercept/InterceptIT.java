@@ -1,12 +1,12 @@
 package dev.tollgate.daemon.intercept;
 
 import dev.tollgate.daemon.RunningTollgate;
-import dev.tollgate.daemon.TestOrigin;
 import dev.tollgate.daemon.tls.LocalCa;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
 import dev.tollgate.testing.RawHttpConnection;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -62,7 +62,7 @@ class InterceptIT {
 
     @Test
     void curlTrustingTheExportedCaFetchesAnHttpsUrlAndTheInterceptRowHasTheFullPath() throws Exception {
-        try (TestOrigin origin = TestOrigin.tls(dir);
+        try (WebOrigin origin = WebOrigin.tls(dir);
              RunningTollgate tollgate = RunningTollgate.start(dir, interceptingListener(origin.port(),
                      trusting(origin.writeCertificatePem(dir.resolve("origin.pem"))), true))) {
             Path ca = exportCa();
@@ -99,7 +99,7 @@ class InterceptIT {
 
     @Test
     void withoutLogQueryTheInterceptRowKeepsThePathOnly() throws Exception {
-        try (TestOrigin origin = TestOrigin.tls(dir);
+        try (WebOrigin origin = WebOrigin.tls(dir);
              RunningTollgate tollgate = RunningTollgate.start(dir, interceptingListener(origin.port(),
                      trusting(origin.writeCertificatePem(dir.resolve("origin.pem"))), false))) {
             Curl curl = curl(tollgate, "--cacert", exportCa().toString(), "https://localhost:" + origin.port()
@@ -112,7 +112,7 @@ class InterceptIT {
 
     @Test
     void severalRequestsOnOneKeptAliveInterceptedConnectionAreOneRowEach() throws Exception {
-        try (TestOrigin origin = TestOrigin.tls(dir);
+        try (WebOrigin origin = WebOrigin.tls(dir);
              RunningTollgate tollgate = RunningTollgate.start(dir, interceptingListener(origin.port(),
                      trusting(origin.writeCertificatePem(dir.resolve("origin.pem"))), false))) {
             HttpClient client = HttpClient.newBuilder()
@@ -144,7 +144,7 @@ class InterceptIT {
 
     @Test
     void aClientThatDoesNotTrustTheCaFailsItsHandshakeAndTheTunnelRowSaysSo() throws Exception {
-        try (TestOrigin origin = TestOrigin.tls(dir);
+        try (WebOrigin origin = WebOrigin.tls(dir);
              RunningTollgate tollgate = RunningTollgate.start(dir, interceptingListener(origin.port(),
                      trusting(origin.writeCertificatePem(dir.resolve("origin.pem"))), false))) {
             // The origin's own certificate is trusted, but not Tollgate's CA, which signs what the client sees.
@@ -164,7 +164,7 @@ class InterceptIT {
 
     @Test
     void aBypassedDestinationIsTunnelledWithNoInterceptRows() throws Exception {
-        try (TestOrigin origin = TestOrigin.tls(dir)) {
+        try (WebOrigin origin = WebOrigin.tls(dir)) {
             Path originPem = origin.writeCertificatePem(dir.resolve("origin.pem"));
             try (RunningTollgate tollgate = RunningTollgate.start(dir, interceptingListener(origin.port(),
                     "{\"enabled\": true, \"bypass\": [\".localhost\"]}", false))) {
@@ -186,7 +186,7 @@ class InterceptIT {
 
     @Test
     void anUpstreamCertificateNotInTheTrustBundleIs502WithTheReason() throws Exception {
-        try (TestOrigin origin = TestOrigin.tls(dir);
+        try (WebOrigin origin = WebOrigin.tls(dir);
              RunningTollgate tollgate = RunningTollgate.start(dir, interceptingListener(origin.port(),
                      "{\"enabled\": true}", false))) {
             Curl curl = curl(tollgate, "--cacert", exportCa().toString(), "https://localhost:" + origin.port()
@@ -206,7 +206,7 @@ class InterceptIT {
 
     @Test
     void withoutSniTheCertificateNamesTheConnectHostAndASecondHandshakeReusesIt() throws Exception {
-        try (TestOrigin origin = TestOrigin.tls(dir);
+        try (WebOrigin origin = WebOrigin.tls(dir);
              RunningTollgate tollgate = RunningTollgate.start(dir, interceptingListener(origin.port(),
                      trusting(origin.writeCertificatePem(dir.resolve("origin.pem"))), false))) {
             // A client context per handshake: a client resuming its session would see the first certificate again
@@ -242,7 +242,7 @@ class InterceptIT {
 
     @Test
     void aClientSendingSniForAnotherNameGetsACertificateForThatNameButReachesTheConnectHost() throws Exception {
-        try (TestOrigin origin = TestOrigin.tls(dir);
+        try (WebOrigin origin = WebOrigin.tls(dir);
              RunningTollgate tollgate = RunningTollgate.start(dir, interceptingListener(origin.port(),
                      trusting(origin.writeCertificatePem(dir.resolve("origin.pem"))), false))) {
             SSLContext trustingCa = CaTrust.trustingOnly(LocalCa.loadOrCreate(dir).certificate());
@@ -257,7 +257,7 @@ class InterceptIT {
 
     @Test
     void anInterceptedConnectIsStillRefusedByTheDestinationRulesBeforeAnyHandshake() throws Exception {
-        try (TestOrigin origin = TestOrigin.tls(dir);
+        try (WebOrigin origin = WebOrigin.tls(dir);
              RunningTollgate tollgate = RunningTollgate.start(dir, "{\"name\": \"main\", \"port\": 0,"
                      + " \"denyDestinations\": [\"127.0.0.0/8\"], \"connectPorts\": [" + origin.port() + "],"
                      + " \"intercept\": {\"enabled\": true}}")) {
@@ -277,7 +277,7 @@ class InterceptIT {
     /** RFC 9110 9.3.6: a 2xx to CONNECT carries neither Content-Length nor Transfer-Encoding (issue #20). */
     @Test
     void theTwoHundredThatOpensAnInterceptedTunnelCarriesNoContentLength() throws Exception {
-        try (TestOrigin origin = TestOrigin.tls(dir);
+        try (WebOrigin origin = WebOrigin.tls(dir);
              RunningTollgate tollgate = RunningTollgate.start(dir, interceptingListener(origin.port(),
                      trusting(origin.writeCertificatePem(dir.resolve("origin.pem"))), false))) {
             SSLContext trustingCa = CaTrust.trustingOnly(LocalCa.loadOrCreate(dir).certificate());
@@ -294,7 +294,7 @@ class InterceptIT {
 
     @Test
     void aRequestInsideTheTunnelForAnotherOriginIsRefused400() throws Exception {
-        try (TestOrigin origin = TestOrigin.tls(dir);
+        try (WebOrigin origin = WebOrigin.tls(dir);
              RunningTollgate tollgate = RunningTollgate.start(dir, interceptingListener(origin.port(),
                      trusting(origin.writeCertificatePem(dir.resolve("origin.pem"))), false))) {
             SSLContext trustingCa = CaTrust.trustingOnly(LocalCa.loadOrCreate(dir).certificate());
@@ -321,7 +321,7 @@ class InterceptIT {
 
     @Test
     void decryptedRequestsGoThroughTheUpstreamProxyAsATunnelOfItsOwn() throws Exception {
-        try (TestOrigin origin = TestOrigin.tls(dir);
+        try (WebOrigin origin = WebOrigin.tls(dir);
              RunningTollgate parent = RunningTollgate.startWithConfig(dir.resolve("parent"), "{\"nodeName\":"
                      + " \"parent\", \"listeners\": [" + RunningTollgate.loopbackListener(origin.port()) + "]}");
              RunningTollgate child = RunningTollgate.startWithConfig(dir.resolve("child"), "{\"nodeName\":"
