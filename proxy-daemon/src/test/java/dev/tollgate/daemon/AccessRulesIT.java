@@ -3,6 +3,7 @@ package dev.tollgate.daemon;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
+import dev.tollgate.testing.ProxyClient;
 import dev.tollgate.testing.RawHttpConnection;
 import dev.tollgate.testing.RawTunnel;
 import dev.tollgate.testing.origins.EchoOrigin;
@@ -228,7 +229,7 @@ class AccessRulesIT {
         try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir.resolve(mode), listener(
                      "\"denyDestinations\": [], \"allowLocalHost\": true, \"forwardedFor\": \"" + mode + "\""))) {
-            HttpResponse<String> response = ForwardingIT.clientThrough(tollgate).send(HttpRequest.newBuilder(
+            HttpResponse<String> response = ProxyClient.through(tollgate.port()).send(HttpRequest.newBuilder(
                     URI.create(origin.base() + "/hello")).header("X-Forwarded-For", clientSent).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(200, response.statusCode());
@@ -248,7 +249,7 @@ class AccessRulesIT {
     }
 
     private static HttpResponse<String> get(RunningTollgate tollgate, String url) throws Exception {
-        return ForwardingIT.clientThrough(tollgate).send(HttpRequest.newBuilder(URI.create(url)).build(),
+        return ProxyClient.through(tollgate.port()).send(HttpRequest.newBuilder(URI.create(url)).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 }

@@ -3,6 +3,7 @@ package dev.tollgate.daemon;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
+import dev.tollgate.testing.ProxyClient;
 import dev.tollgate.testing.RawHttpConnection;
 import dev.tollgate.testing.origins.WebOrigin;
 import org.eclipse.jetty.http.HttpFields;
@@ -11,7 +12,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
@@ -41,7 +41,7 @@ class ForwardingIT {
     void getIsForwardedToTheOriginAndRecorded() throws Exception {
         try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, RunningTollgate.loopbackListener())) {
-            HttpResponse<String> response = clientThrough(tollgate).send(
+            HttpResponse<String> response = ProxyClient.through(tollgate.port()).send(
                     HttpRequest.newBuilder(URI.create(origin.base() + "/hello")).build(),
                     HttpResponse.BodyHandlers.ofString());
 
@@ -72,7 +72,7 @@ class ForwardingIT {
         new Random(20_261_127L).nextBytes(sent);
         try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, RunningTollgate.loopbackListener())) {
-            HttpResponse<byte[]> response = clientThrough(tollgate).send(
+            HttpResponse<byte[]> response = ProxyClient.through(tollgate.port()).send(
                     HttpRequest.newBuilder(URI.create(origin.base() + "/echo"))
                             .POST(HttpRequest.BodyPublishers.ofByteArray(sent)).build(),
                     HttpResponse.BodyHandlers.ofByteArray());
@@ -173,7 +173,7 @@ class ForwardingIT {
     void notFoundFromTheOriginIsPassedThroughWithOutcomeOk() throws Exception {
         try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, RunningTollgate.loopbackListener())) {
-            HttpResponse<String> response = clientThrough(tollgate).send(
+            HttpResponse<String> response = ProxyClient.through(tollgate.port()).send(
                     HttpRequest.newBuilder(URI.create(origin.base() + "/missing")).build(),
                     HttpResponse.BodyHandlers.ofString());
 
@@ -191,7 +191,7 @@ class ForwardingIT {
     void queryStringIsLeftOutOfTheLoggedPathByDefault() throws Exception {
         try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, RunningTollgate.loopbackListener())) {
-            HttpResponse<String> response = clientThrough(tollgate).send(
+            HttpResponse<String> response = ProxyClient.through(tollgate.port()).send(
                     HttpRequest.newBuilder(URI.create(origin.base() + "/bytes?n=3")).build(),
                     HttpResponse.BodyHandlers.ofString());
 
@@ -205,21 +205,13 @@ class ForwardingIT {
         try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir,
                      "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true, \"logQuery\": true}")) {
-            HttpResponse<String> response = clientThrough(tollgate).send(
+            HttpResponse<String> response = ProxyClient.through(tollgate.port()).send(
                     HttpRequest.newBuilder(URI.create(origin.base() + "/bytes?n=3")).build(),
                     HttpResponse.BodyHandlers.ofString());
 
             assertEquals("xxx", response.body());
             assertEquals("/bytes?n=3", tollgate.awaitRows(1).get(0).path());
         }
-    }
-
-    /**
-     * An HTTP/1.1 client through the daemon's listener. Java 17's HttpClient has no close(): its selector
-     * thread ends once the client is unreachable.
-     */
-    static HttpClient clientThrough(RunningTollgate tollgate) {
-        return HttpClient.newBuilder().proxy(tollgate.proxySelector()).version(HttpClient.Version.HTTP_1_1).build();
     }
 
     private static String sha256(byte[] bytes) throws Exception {

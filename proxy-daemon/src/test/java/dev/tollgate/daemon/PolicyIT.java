@@ -3,6 +3,7 @@ package dev.tollgate.daemon;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
+import dev.tollgate.testing.ProxyClient;
 import dev.tollgate.testing.RawHttpConnection;
 import dev.tollgate.testing.origins.WebOrigin;
 import org.eclipse.jetty.http.HttpHeader;
@@ -146,7 +147,7 @@ class PolicyIT {
         try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.startWithConfig(dir, "{\"nodeName\": \"tg-test\","
                      + " \"listeners\": [" + RunningTollgate.loopbackListener() + "]}")) {
-            HttpResponse<String> response = ForwardingIT.clientThrough(tollgate).send(
+            HttpResponse<String> response = ProxyClient.through(tollgate.port()).send(
                     HttpRequest.newBuilder(URI.create(origin.base() + "/hello")).header("Via", "1.1 tg-test").build(),
                     HttpResponse.BodyHandlers.ofString());
 
@@ -162,7 +163,7 @@ class PolicyIT {
         try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.startWithConfig(dir, "{\"nodeName\": \"tg-test\","
                      + " \"listeners\": [" + RunningTollgate.loopbackListener() + "]}")) {
-            HttpResponse<String> response = ForwardingIT.clientThrough(tollgate).send(
+            HttpResponse<String> response = ProxyClient.through(tollgate.port()).send(
                     HttpRequest.newBuilder(URI.create(origin.base() + "/hello")).header("Via", "1.1 elsewhere")
                             .build(), HttpResponse.BodyHandlers.ofString());
 
@@ -174,7 +175,7 @@ class PolicyIT {
     }
 
     private static HttpResponse<String> get(RunningTollgate tollgate, String url) throws Exception {
-        return ForwardingIT.clientThrough(tollgate).send(HttpRequest.newBuilder(URI.create(url)).build(),
+        return ProxyClient.through(tollgate.port()).send(HttpRequest.newBuilder(URI.create(url)).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 

@@ -3,6 +3,7 @@ package dev.tollgate.daemon;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tollgate.testing.Poll;
+import dev.tollgate.testing.ProxyClient;
 import dev.tollgate.testing.origins.WebOrigin;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -12,13 +13,9 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ProxySelector;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -85,9 +82,9 @@ class SqlCommandIT {
     void sqlCountsTheRowsOfRequestsSentThroughTheProxyWhileTheDaemonKeepsWriting() throws Exception {
         try (WebOrigin origin = WebOrigin.plain()) {
             Running tollgate = startDaemon();
-            HttpClient client = clientThrough(tollgate);
+            HttpClient client = ProxyClient.through(tollgate.proxyPort());
             for (int i = 0; i < 5; i++) {
-                assertEquals(200, get(client, origin.base() + "/hello").statusCode());
+                assertEquals(200, ProxyClient.get(client, origin.base() + "/hello").statusCode());
             }
             assertEquals(5, awaitCount(tollgate, 5));
 
@@ -98,7 +95,7 @@ class SqlCommandIT {
             try {
                 Future<?> load = sender.submit(() -> {
                     while (keepSending.get()) {
-                        assertEquals(200, get(client, origin.base() + "/hello").statusCode());
+                        assertEquals(200, ProxyClient.get(client, origin.base() + "/hello").statusCode());
                         answered.incrementAndGet();
                     }
                     return null;
@@ -130,10 +127,10 @@ class SqlCommandIT {
     void tableCsvAndJsonCarryTheSameRows() throws Exception {
         try (WebOrigin origin = WebOrigin.plain()) {
             Running tollgate = startDaemon();
-            HttpClient client = clientThrough(tollgate);
-            assertEquals(200, get(client, origin.base() + "/hello").statusCode());
-            assertEquals(200, get(client, origin.base() + "/bytes?n=3").statusCode());
-            assertEquals(404, get(client, origin.base() + "/missing").statusCode());
+            HttpClient client = ProxyClient.through(tollgate.proxyPort());
+            assertEquals(200, ProxyClient.get(client, origin.base() + "/hello").statusCode());
+            assertEquals(200, ProxyClient.get(client, origin.base() + "/bytes?n=3").statusCode());
+            assertEquals(404, ProxyClient.get(client, origin.base() + "/missing").statusCode());
             awaitCount(tollgate, 3);
             String query = "SELECT id, ts, host, port, path, status, bytes_to_client, reason FROM access_log"
                     + " ORDER BY id";
@@ -203,14 +200,14 @@ class SqlCommandIT {
         assertEquals(3, queries.size(), "the README's three audit queries: " + queries);
         try (WebOrigin origin = WebOrigin.plain()) {
             Running tollgate = startDaemon();
-            HttpClient client = clientThrough(tollgate);
+            HttpClient client = ProxyClient.through(tollgate.proxyPort());
             for (int i = 0; i < 3; i++) {
-                assertEquals(200, get(client, origin.base() + "/hello").statusCode());
+                assertEquals(200, ProxyClient.get(client, origin.base() + "/hello").statusCode());
             }
             for (int i = 0; i < 2; i++) { // the same origin by another name: another host in the log
-                assertEquals(200, get(client, "http://localhost:" + origin.port() + "/bytes?n=1000").statusCode());
+                assertEquals(200, ProxyClient.get(client, "http://localhost:" + origin.port() + "/bytes?n=1000").statusCode());
             }
-            assertEquals(502, get(client, "http://127.0.0.1:1/closed").statusCode());
+            assertEquals(502, ProxyClient.get(client, "http://127.0.0.1:1/closed").statusCode());
             assertTrue(connectStatusLine(tollgate, "127.0.0.1:1").startsWith("HTTP/1.1 403 "));
             awaitCount(tollgate, 7);
 
@@ -240,9 +237,9 @@ class SqlCommandIT {
     void writeStatementsAreRefusedWithAPermissionMessageAndChangeNothing() throws Exception {
         try (WebOrigin origin = WebOrigin.plain()) {
             Running tollgate = startDaemon();
-            HttpClient client = clientThrough(tollgate);
+            HttpClient client = ProxyClient.through(tollgate.proxyPort());
             for (int i = 0; i < 3; i++) {
-                assertEquals(200, get(client, origin.base() + "/hello").statusCode());
+                assertEquals(200, ProxyClient.get(client, origin.base() + "/hello").statusCode());
             }
             awaitCount(tollgate, 3);
             String snapshot = "SELECT COUNT(*), MIN(id), MAX(id), SUM(bytes_to_client) FROM access_log";
@@ -504,18 +501,6 @@ class SqlCommandIT {
             }
             return line.toString().strip();
         }
-    }
-
-    private static HttpClient clientThrough(Running tollgate) {
-        return HttpClient.newBuilder()
-                .proxy(ProxySelector.of(new InetSocketAddress("127.0.0.1", tollgate.proxyPort())))
-                .connectTimeout(Duration.ofSeconds(10))
-                .build();
-    }
-
-    private static HttpResponse<String> get(HttpClient client, String url) throws Exception {
-        return client.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30)).build(),
-                HttpResponse.BodyHandlers.ofString());
     }
 
     private static void assertNoStackTrace(List<String> stderr, String output) {

@@ -3,6 +3,7 @@ package dev.tollgate.daemon;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
+import dev.tollgate.testing.ProxyClient;
 import dev.tollgate.testing.RawHttpConnection;
 import dev.tollgate.testing.origins.RawOrigin;
 import dev.tollgate.testing.origins.UnacceptingOrigin;
@@ -43,7 +44,7 @@ class StatusMappingIT {
     void upstreamThatRefusesConnectionsIsAnswered502Unreachable() throws Exception {
         int closedPort = RawOrigin.closedPort();
         try (RunningTollgate tollgate = RunningTollgate.start(dir, LOOPBACK_LISTENER)) {
-            HttpResponse<String> response = ForwardingIT.clientThrough(tollgate).send(
+            HttpResponse<String> response = ProxyClient.through(tollgate.port()).send(
                     HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + closedPort + "/hello")).build(),
                     HttpResponse.BodyHandlers.ofString());
 
@@ -58,7 +59,7 @@ class StatusMappingIT {
         try (RawOrigin silent = RawOrigin.scripted((socket, origin) -> readForever(socket));
              RunningTollgate tollgate = RunningTollgate.start(dir,
                      "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true, \"idleTimeoutMs\": 1000}")) {
-            HttpResponse<String> response = ForwardingIT.clientThrough(tollgate).send(
+            HttpResponse<String> response = ProxyClient.through(tollgate.port()).send(
                     HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + silent.port() + "/hello")).build(),
                     HttpResponse.BodyHandlers.ofString());
 
@@ -77,7 +78,7 @@ class StatusMappingIT {
         try (UnacceptingOrigin neverAccepts = UnacceptingOrigin.filled();
              RunningTollgate tollgate = RunningTollgate.start(dir,
                      "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true, \"connectTimeoutMs\": 1000}")) {
-            HttpResponse<String> response = ForwardingIT.clientThrough(tollgate).send(
+            HttpResponse<String> response = ProxyClient.through(tollgate.port()).send(
                     HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + neverAccepts.port()
                             + "/hello")).build(), HttpResponse.BodyHandlers.ofString());
 

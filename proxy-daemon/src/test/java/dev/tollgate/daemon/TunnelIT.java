@@ -3,6 +3,7 @@ package dev.tollgate.daemon;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
+import dev.tollgate.testing.ProxyClient;
 import dev.tollgate.testing.RawHttpConnection;
 import dev.tollgate.testing.origins.EchoOrigin;
 import dev.tollgate.testing.origins.RawOrigin;
@@ -67,12 +68,7 @@ class TunnelIT {
     void httpsGetThroughATunnelToATlsOriginIsRecordedAsOneTunnelRow() throws Exception {
         try (WebOrigin origin = WebOrigin.tls(dir);
              RunningTollgate tollgate = RunningTollgate.start(dir, RunningTollgate.loopbackListener(origin.port()))) {
-            HttpClient client = HttpClient.newBuilder()
-                    .proxy(tollgate.proxySelector())
-                    .sslContext(origin.clientSslContext())
-                    .version(HttpClient.Version.HTTP_1_1)
-                    .connectTimeout(Duration.ofSeconds(10))
-                    .build();
+            HttpClient client = ProxyClient.builder(tollgate.port()).sslContext(origin.clientSslContext()).build();
             HttpResponse<String> response = client.send(HttpRequest.newBuilder(URI.create(origin.base() + "/hello"))
                     .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(200, response.statusCode());

@@ -1,14 +1,13 @@
 package dev.tollgate.daemon;
 
 import dev.tollgate.testing.Poll;
+import dev.tollgate.testing.ProxyClient;
 import dev.tollgate.testing.origins.WebOrigin;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.ProxySelector;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -71,8 +70,7 @@ class VerifyCommandIT {
             TollgateProcess daemon = launch("run", "--config", config.toString());
             int proxyPort = Integer.parseInt(daemon.awaitLine(LISTENING, START_DEADLINE).group(1));
             daemon.awaitLine(STARTED, START_DEADLINE);
-            HttpClient client = HttpClient.newBuilder()
-                    .proxy(ProxySelector.of(new InetSocketAddress("127.0.0.1", proxyPort))).build();
+            HttpClient client = ProxyClient.through(proxyPort);
             for (int i = 0; i < REQUESTS; i++) {
                 HttpResponse<String> response = client.send(HttpRequest.newBuilder(URI.create(origin.base()
                         + "/hello")).build(), HttpResponse.BodyHandlers.ofString());

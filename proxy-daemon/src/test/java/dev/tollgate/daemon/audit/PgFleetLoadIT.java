@@ -1,8 +1,8 @@
 package dev.tollgate.daemon.audit;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tollgate.daemon.RunningTollgate;
+import dev.tollgate.testing.AdminClient;
 import dev.tollgate.testing.PgTestDatabase;
 import dev.tollgate.testing.RawHttpConnection;
 import dev.tollgate.testing.origins.WebOrigin;
@@ -11,10 +11,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -171,11 +167,7 @@ class PgFleetLoadIT {
     /** The rows (up to 10,000) of {@code filter} through node {@code index}'s admin API, as the auditor. */
     private JsonNode accessLogQuery(int index, String filter) throws Exception {
         RunningTollgate via = nodes.get(index);
-        String token = Files.readString(dir.resolve(NODES[index]).resolve("auditor.token")).trim();
-        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
-                        "http://127.0.0.1:" + via.adminPort() + "/api/v1/access-log?limit=10000" + filter))
-                .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, response.statusCode(), response.body());
-        return new ObjectMapper().readTree(response.body());
+        return AdminClient.asAuditor(dir.resolve(NODES[index]), via.adminPort())
+                .getJson("/api/v1/access-log?limit=10000" + filter);
     }
 }

@@ -1,11 +1,10 @@
 package dev.tollgate.daemon.battery;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.daemon.TollgateProcess;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Outcome;
+import dev.tollgate.testing.AdminClient;
 import dev.tollgate.testing.Poll;
 import dev.tollgate.testing.RawHttpConnection;
 import dev.tollgate.testing.origins.RawOrigin;
@@ -16,10 +15,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,9 +46,6 @@ class GreedyClientIT {
     /** Back-pressure must stop the origin long before this; the proxy would need it all in memory otherwise. */
     private static final long BUFFERED_LIMIT = 64L * 1024 * 1024;
 
-    private static final HttpClient ADMIN_CLIENT = HttpClient.newBuilder().proxy(HttpClient.Builder.NO_PROXY)
-            .build();
-
     @TempDir
     Path dir;
 
@@ -81,7 +73,7 @@ class GreedyClientIT {
             children.add(child);
             int port = Integer.parseInt(child.awaitLine(LISTENING, START_LIMIT).group(1));
             int adminPort = Integer.parseInt(child.awaitLine(ADMIN, START_LIMIT).group(1));
-            String token = Files.readString(dir.resolve("state").resolve("admin.token")).trim();
+            AdminClient admin = AdminClient.asAdmin(dir.resolve("state"), adminPort);
 
             List<RawHttpConnection> held = new ArrayList<>();
             try {
@@ -91,7 +83,7 @@ class GreedyClientIT {
                 AtomicLong active = new AtomicLong();
                 Poll.until(() -> "the daemon holds all " + IDLE_CONNECTIONS + " connections, it has "
                         + active, Duration.ofSeconds(60), () -> {
-                    active.set(activeConnections(adminPort, token));
+                    active.set(activeConnections(admin));
                     return active.get() >= IDLE_CONNECTIONS;
                 });
 
@@ -106,7 +98,7 @@ class GreedyClientIT {
                 }
             }
             Poll.until("the daemon lets go of every closed connection", Duration.ofSeconds(60),
-                    () -> activeConnections(adminPort, token) == 0);
+                    () -> activeConnections(admin) == 0);
             assertServed(port, origin);
             assertTrue(child.isAlive(), child.output());
             assertFalse(child.output().contains("OutOfMemoryError"), child.output());
@@ -175,16 +167,14 @@ class GreedyClientIT {
         }
     }
 
-    private static long activeConnections(int adminPort, String token) {
+    /** The listener's active connections, or a negative number that says why it could not be read. */
+    private static long activeConnections(AdminClient admin) {
         try {
-            HttpResponse<String> response = ADMIN_CLIENT.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort
-                                    + "/api/v1/listeners/main")).header("Authorization", "Bearer " + token).build(),
-                            HttpResponse.BodyHandlers.ofString());
-            JsonNode listener = new ObjectMapper().readTree(response.body());
-            if (response.statusCode() != 200) {
-                return -1000 - response.statusCode();
+            AdminClient.Reply reply = admin.get("/api/v1/listeners/main");
+            if (reply.status() != 200) {
+                return -1000 - reply.status();
             }
-            return listener.path("counters").path("activeConnections").asLong(-1);
+            return reply.json().path("counters").path("activeConnections").asLong(-1);
         } catch (IOException e) {
             return -2;
         } catch (InterruptedException e) {

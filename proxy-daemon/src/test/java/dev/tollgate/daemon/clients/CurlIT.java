@@ -1,12 +1,12 @@
 package dev.tollgate.daemon.clients;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.daemon.TollgateProcess;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
+import dev.tollgate.testing.AdminClient;
 import dev.tollgate.testing.Poll;
 import dev.tollgate.testing.origins.WebOrigin;
 import org.junit.jupiter.api.AfterAll;
@@ -18,11 +18,6 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.OutputStream;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -293,13 +288,9 @@ class CurlIT {
 
     /** The child daemon's row for {@code path}, through its admin API, polled until it is written. */
     private static JsonNode childRow(Path work, int adminPort, String path) throws Exception {
-        String token = Files.readString(work.resolve("state").resolve("admin.token")).trim();
-        HttpClient client = HttpClient.newHttpClient();
+        AdminClient admin = AdminClient.asAdmin(work.resolve("state"), adminPort);
         return Poll.forValue("a row for " + path + " in the child daemon's access log", () -> {
-            HttpResponse<String> response = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
-                    + adminPort + "/api/v1/access-log")).header("Authorization", "Bearer " + token).build(),
-                    HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
-            for (JsonNode record : new ObjectMapper().readTree(response.body()).path("records")) {
+            for (JsonNode record : admin.getJson("/api/v1/access-log").path("records")) {
                 if (path.equals(record.path("path").asText())) {
                     return record;
                 }

@@ -5,6 +5,7 @@ import dev.tollgate.daemon.clients.ClientTool;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
+import dev.tollgate.testing.ProxyClient;
 import dev.tollgate.testing.RawTunnel;
 import dev.tollgate.testing.origins.EchoOrigin;
 import dev.tollgate.testing.origins.WebOrigin;
@@ -64,9 +65,8 @@ class ClientHelloIT {
              WebOrigin origin = WebOrigin.tls(dir);
              RunningTollgate tollgate = RunningTollgate.start(dir,
                      RunningTollgate.loopbackListener(capture.port(), origin.port()))) {
-            HttpClient client = HttpClient.newBuilder().proxy(tollgate.proxySelector())
-                    .sslContext(origin.clientSslContext()).version(HttpClient.Version.HTTP_2)
-                    .connectTimeout(Duration.ofSeconds(10)).build();
+            HttpClient client = ProxyClient.builder(tollgate.port())
+                    .sslContext(origin.clientSslContext()).version(HttpClient.Version.HTTP_2).build();
             // Once to the capturing origin, for the bytes; the JDK sends the same ClientHello to both.
             try {
                 client.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + capture.port() + "/"))

@@ -5,6 +5,7 @@ import dev.tollgate.daemon.tls.LocalCa;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
+import dev.tollgate.testing.ProxyClient;
 import dev.tollgate.testing.RawHttpConnection;
 import dev.tollgate.testing.origins.WebOrigin;
 import org.junit.jupiter.api.Test;
@@ -115,12 +116,8 @@ class InterceptIT {
         try (WebOrigin origin = WebOrigin.tls(dir);
              RunningTollgate tollgate = RunningTollgate.start(dir, interceptingListener(origin.port(),
                      trusting(origin.writeCertificatePem(dir.resolve("origin.pem"))), false))) {
-            HttpClient client = HttpClient.newBuilder()
-                    .proxy(tollgate.proxySelector())
-                    .sslContext(CaTrust.trustingOnly(LocalCa.loadOrCreate(dir).certificate()))
-                    .version(HttpClient.Version.HTTP_1_1)
-                    .connectTimeout(Duration.ofSeconds(10))
-                    .build();
+            HttpClient client = ProxyClient.builder(tollgate.port())
+                    .sslContext(CaTrust.trustingOnly(LocalCa.loadOrCreate(dir).certificate())).build();
             List<String> paths = List.of("/hello", "/bytes", "/nothing-here");
             List<Integer> statuses = new ArrayList<>();
             for (String path : paths) {
