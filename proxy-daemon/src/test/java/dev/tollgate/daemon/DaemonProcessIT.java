@@ -4,9 +4,7 @@ import dev.tollgate.store.AccessLog;
 import dev.tollgate.testing.RawHttpConnection;
 import dev.tollgate.testing.origins.EchoOrigin;
 import dev.tollgate.testing.origins.WebOrigin;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -38,7 +36,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -49,27 +46,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The daemon as an operator runs it: {@code tollgate ...} in its own JVM, driven by its command line, its exit
  * code, its stdout/stderr and signals, with the access log checked in the H2 file it leaves behind.
  */
-class DaemonProcessIT {
+class DaemonProcessIT extends ChildProcessTestBase {
 
     private static final long DRAIN_TIMEOUT_MS = 5_000;
     /** Generous bounds used only as deadlines, never asserted as speeds. */
-    private static final Duration START_DEADLINE = Duration.ofSeconds(60);
     private static final Duration STOP_DEADLINE = Duration.ofMillis(DRAIN_TIMEOUT_MS).plusSeconds(30);
-    private static final Duration EXIT_DEADLINE = Duration.ofSeconds(60);
-    private static final Pattern LISTENING = Pattern.compile("main - listening on 127\\.0\\.0\\.1:(\\d+)");
-    private static final Pattern STARTED = Pattern.compile(" - started$");
-
-    @TempDir
-    Path dir;
-
-    private final List<TollgateProcess> children = new ArrayList<>();
-
-    @AfterEach
-    void killChildren() {
-        for (TollgateProcess child : children) {
-            child.kill();
-        }
-    }
 
     // ---- command line ------------------------------------------------------------------------------------
 
@@ -371,13 +352,6 @@ class DaemonProcessIT {
         return new Started(child, port, dir.resolve("state"));
     }
 
-    /** {@code tollgate args...} as a child JVM on this test's classpath, working in the temp dir. */
-    private TollgateProcess launch(String... args) throws IOException {
-        TollgateProcess child = TollgateProcess.launch(dir, args);
-        children.add(child);
-        return child;
-    }
-
     private static String builtVersion() throws IOException {
         Properties properties = new Properties();
         try (InputStream in = Main.class.getResourceAsStream("/tollgate-version.properties")) {
@@ -415,7 +389,6 @@ class DaemonProcessIT {
             return false; // refused or cut by the stop: not answered
         }
     }
-
 
     private static Connection openAccessLog(Path stateDir) throws Exception {
         return DriverManager.getConnection("jdbc:h2:file:" + stateDir.resolve("access") + ";IFEXISTS=TRUE",

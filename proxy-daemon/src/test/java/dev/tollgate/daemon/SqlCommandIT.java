@@ -5,9 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tollgate.testing.Poll;
 import dev.tollgate.testing.ProxyClient;
 import dev.tollgate.testing.origins.WebOrigin;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -31,7 +29,6 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
@@ -46,35 +43,12 @@ import static org.junit.jupiter.api.Assertions.fail;
  * {@code tollgate sql} against a running daemon, both as child processes as an operator runs them: read-only
  * SQL through the daemon's H2 TCP server on 127.0.0.1, as the auditor. All traffic stays on 127.0.0.1.
  */
-class SqlCommandIT {
+class SqlCommandIT extends ChildProcessTestBase {
 
-    /** Generous bounds used only as deadlines, never asserted as speeds. */
-    private static final Duration START_DEADLINE = Duration.ofSeconds(60);
-    private static final Duration EXIT_DEADLINE = Duration.ofSeconds(60);
+    /** A deadline only, never asserted as a speed. */
     private static final Duration ROWS_DEADLINE = Duration.ofSeconds(60);
-    private static final Pattern LISTENING = Pattern.compile("main - listening on 127\\.0\\.0\\.1:(\\d+)");
-    private static final Pattern SQL_LISTENING = Pattern.compile(
-            "sql - read-only SQL for auditors on 127\\.0\\.0\\.1:(\\d+)$");
-    private static final Pattern STARTED = Pattern.compile(" - started$");
     private static final String PERMISSION_DENIED = "tollgate: permission denied: the auditor may only read";
     private static final ObjectMapper JSON = new ObjectMapper();
-
-    @TempDir
-    Path dir;
-
-    private final List<TollgateProcess> children = new ArrayList<>();
-    private final List<Process> oneShots = new ArrayList<>();
-
-    @AfterEach
-    void killChildren() throws InterruptedException {
-        for (TollgateProcess child : children) {
-            child.kill();
-        }
-        for (Process process : oneShots) {
-            process.destroyForcibly();
-            process.waitFor(30, TimeUnit.SECONDS);
-        }
-    }
 
     // ---- reading ---------------------------------------------------------------------------------------------
 
@@ -405,44 +379,20 @@ class SqlCommandIT {
         return new Running(daemon, config, Integer.parseInt(listening.group(1)), sqlPort);
     }
 
-    private Path writeConfig(String storeJson) throws IOException {
-        Path config = dir.resolve("tollgate-" + storeJson.hashCode() + ".json");
-        Files.writeString(config, "{\n"
-                + "  \"stateDir\": \"" + dir.resolve("state").toString().replace("\\", "\\\\") + "\",\n"
-                + "  \"admin\": {\"port\": 0},\n"
-                + "  \"store\": " + storeJson + ",\n"
-                + "  \"listeners\": [{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true}]\n"
-                + "}\n");
-        return config;
-    }
-
-    private TollgateProcess launch(String... args) throws IOException {
-        TollgateProcess child = TollgateProcess.launch(dir, args);
-        children.add(child);
-        return child;
-    }
-
-    /** {@code tollgate sql [--config config] args...}, run to its end with stdin closed, its output in files. */
+    /** {@code tollgate sql [--config config] args...}, run to its end with stdin closed. */
     private Sql sql(Path config, String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of("sql"));
         if (config != null) {
             command.addAll(List.of("--config", config.toString()));
         }
         command.addAll(List.of(args));
-        Path out = Files.createTempFile(dir, "sql-", ".out");
-        Path err = Files.createTempFile(dir, "sql-", ".err");
-        Process process = new ProcessBuilder(TollgateProcess.command(command.toArray(String[]::new)))
-                .directory(dir.toFile())
-                .redirectOutput(out.toFile())
-                .redirectError(err.toFile())
-                .start();
-        oneShots.add(process);
-        process.getOutputStream().close();
-        if (!process.waitFor(EXIT_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)) {
-            fail("tollgate " + command + " did not exit within " + EXIT_DEADLINE);
-        }
-        return new Sql(process.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
-                Files.readAllLines(err, StandardCharsets.UTF_8));
+        Finished finished = runToEnd(command.toArray(String[]::new));
+        return new Sql(finished.exit(), finished.stdout(), finished.stderrLines());
+    }
+
+    /** A config with the state in {@code dir/state} and {@code storeJson} as its store. */
+    private Path writeConfig(String storeJson) throws IOException {
+        return writeConfig(Integer.toString(storeJson.hashCode()), dir.resolve("state"), storeJson);
     }
 
     private Sql sqlOk(Path config, String... args) throws Exception {

@@ -1,5 +1,6 @@
 package dev.tollgate.daemon.battery;
 
+import dev.tollgate.daemon.ChildProcessTestBase;
 import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.daemon.TollgateProcess;
 import dev.tollgate.store.AccessRecord;
@@ -8,9 +9,7 @@ import dev.tollgate.testing.AdminClient;
 import dev.tollgate.testing.Poll;
 import dev.tollgate.testing.RawHttpConnection;
 import dev.tollgate.testing.origins.RawOrigin;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -22,7 +21,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -35,28 +33,14 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * time and a stalled request body need requestHeaderTimeoutMs and requestBodyStallTimeoutMs, which the policy
  * work adds; docs/reliability.md lists them as pending.
  */
-class GreedyClientIT {
+class GreedyClientIT extends ChildProcessTestBase {
 
     private static final int IDLE_CONNECTIONS = 2_000;
     /** Small enough that buffering per connection, or a whole response, would show as an OutOfMemoryError. */
     private static final String CHILD_HEAP = "-Xmx64m";
-    private static final Pattern LISTENING = Pattern.compile("main - listening on 127\\.0\\.0\\.1:(\\d+)");
-    private static final Pattern ADMIN = Pattern.compile("admin - listening on 127\\.0\\.0\\.1:(\\d+)");
     private static final Duration START_LIMIT = Duration.ofSeconds(60);
     /** Back-pressure must stop the origin long before this; the proxy would need it all in memory otherwise. */
     private static final long BUFFERED_LIMIT = 64L * 1024 * 1024;
-
-    @TempDir
-    Path dir;
-
-    private final List<TollgateProcess> children = new ArrayList<>();
-
-    @AfterEach
-    void killChildren() {
-        for (TollgateProcess child : children) {
-            child.kill();
-        }
-    }
 
     @Test
     void twoThousandIdleConnectionsAreHeldAndTheDaemonStillServesWithinASmallHeap() throws Exception {
@@ -70,9 +54,9 @@ class GreedyClientIT {
                     + " \"store\": {\"sqlPort\": -1}, \"listeners\": [" + RunningTollgate.loopbackListener() + "]}");
             TollgateProcess child = TollgateProcess.launchWithJvmOptions(dir, List.of(CHILD_HEAP), "run",
                     "--config", config.toString());
-            children.add(child);
+            killedAfterTest(child);
             int port = Integer.parseInt(child.awaitLine(LISTENING, START_LIMIT).group(1));
-            int adminPort = Integer.parseInt(child.awaitLine(ADMIN, START_LIMIT).group(1));
+            int adminPort = Integer.parseInt(child.awaitLine(ADMIN_LISTENING, START_LIMIT).group(1));
             AdminClient admin = AdminClient.asAdmin(dir.resolve("state"), adminPort);
 
             List<RawHttpConnection> held = new ArrayList<>();
