@@ -8,14 +8,15 @@ import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
 import dev.tollgate.testing.AdminClient.Reply;
 import dev.tollgate.testing.AdminClient;
+import dev.tollgate.testing.ClosedAfterEach;
 import dev.tollgate.testing.RawHttpConnection;
 import dev.tollgate.testing.RawTunnel;
 import dev.tollgate.testing.origins.EchoOrigin;
 import dev.tollgate.testing.origins.RawOrigin;
 import dev.tollgate.testing.origins.WebOrigin;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -63,6 +64,9 @@ class AccessLogApiIT {
     @TempDir
     Path dir;
 
+    @RegisterExtension
+    final ClosedAfterEach closed = new ClosedAfterEach();
+
     private EchoOrigin echo;
     private WebOrigin origin;
     private RunningTollgate tollgate;
@@ -70,29 +74,16 @@ class AccessLogApiIT {
 
     @BeforeEach
     void start() throws Exception {
-        echo = EchoOrigin.start();
-        origin = WebOrigin.plain();
+        echo = closed.add(EchoOrigin.start());
+        origin = closed.add(WebOrigin.plain());
         // "main" may reach loopback origins and tunnel to the echo server; "strict" keeps the default policy,
         // which refuses loopback destinations with 403. No retention: the seeded rows are years old, and the
         // first purge, 10 s after start, deleted 10,000 of them under a slow test in a full run.
-        tollgate = RunningTollgate.startWithConfig(dir, "{\"drainTimeoutMs\": 2000,"
+        tollgate = closed.add(RunningTollgate.startWithConfig(dir, "{\"drainTimeoutMs\": 2000,"
                 + " \"store\": {\"retentionDays\": 0}, \"listeners\": ["
                 + "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true, \"connectPorts\": [" + echo.port()
-                + "]}, {\"name\": \"strict\", \"port\": 0}]}");
+                + "]}, {\"name\": \"strict\", \"port\": 0}]}"));
         auditor = AdminClient.asAuditor(dir, tollgate.adminPort());
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        if (tollgate != null) {
-            tollgate.close();
-        }
-        if (origin != null) {
-            origin.close();
-        }
-        if (echo != null) {
-            echo.close();
-        }
     }
 
     // ---- filters -------------------------------------------------------------------------------------------

@@ -3,11 +3,12 @@ package dev.tollgate.daemon.battery;
 import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Outcome;
+import dev.tollgate.testing.ClosedAfterEach;
 import dev.tollgate.testing.RawHttpConnection;
 import dev.tollgate.testing.origins.RawOrigin;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.BufferedInputStream;
@@ -38,19 +39,15 @@ class FailingUpstreamIT {
     @TempDir
     Path dir;
 
+    @RegisterExtension
+    final ClosedAfterEach closed = new ClosedAfterEach();
+
     private RunningTollgate tollgate;
 
     @BeforeEach
     void start() throws Exception {
         // A short idle timeout, so that a silent upstream meets its 504 quickly.
-        tollgate = RunningTollgate.start(dir, Battery.loopbackListener(", \"idleTimeoutMs\": 1000"));
-    }
-
-    @AfterEach
-    void stop() {
-        if (tollgate != null) {
-            tollgate.close();
-        }
+        tollgate = closed.add(RunningTollgate.start(dir, Battery.loopbackListener(", \"idleTimeoutMs\": 1000")));
     }
 
     @Test
