@@ -3,8 +3,11 @@ package dev.tollgate.daemon;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
+import dev.tollgate.testing.ProxyClient;
 import dev.tollgate.testing.RawHttpConnection;
 import dev.tollgate.testing.RawTunnel;
+import dev.tollgate.testing.origins.EchoOrigin;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.junit.jupiter.api.Test;
@@ -36,7 +39,7 @@ class AccessRulesIT {
 
     @Test
     void allowDestinationsWithAnExactNameLetsThatNameThroughAndNothingElse() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, listener(
                      "\"denyDestinations\": [], \"allowLocalHost\": true, \"allowDestinations\": [\"allowed.test\"]"))) {
             assertEquals(200, get(tollgate, "http://allowed.test:" + origin.port() + "/hello").statusCode());
@@ -56,7 +59,7 @@ class AccessRulesIT {
 
     @Test
     void aWildcardPatternMatchesSubdomainsButNotTheDomainItself() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, listener(
                      "\"denyDestinations\": [], \"allowLocalHost\": true, \"allowDestinations\": [\"*.allowed.test\"]"))) {
             assertEquals(200, get(tollgate, "http://www.allowed.test:" + origin.port() + "/hello").statusCode());
@@ -68,7 +71,7 @@ class AccessRulesIT {
 
     @Test
     void aLeadingDotPatternMatchesTheDomainAndItsSubdomains() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, listener(
                      "\"denyDestinations\": [], \"allowLocalHost\": true, \"allowDestinations\": [\".allowed.test\"]"))) {
             assertEquals(200, get(tollgate, "http://www.allowed.test:" + origin.port() + "/hello").statusCode());
@@ -79,7 +82,7 @@ class AccessRulesIT {
 
     @Test
     void denyWinsOverAllowAndItsReasonNamesTheRule() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, listener("\"allowDestinations\": [\".allowed.test\"],"
                      + " \"denyDestinations\": [\"10.0.0.0/8\", \"api.allowed.test\"]"))) {
             HttpResponse<String> response = get(tollgate, "http://api.allowed.test:" + origin.port() + "/hello");
@@ -108,7 +111,7 @@ class AccessRulesIT {
 
     @Test
     void localhostIsRefusedByTheLoopbackRuleAtItsIndex() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, listener(
                      "\"denyDestinations\": [\"10.0.0.0/8\", \"127.0.0.0/8\"], \"allowLocalHost\": true"))) {
             assertEquals(403, get(tollgate, "http://localhost:" + origin.port() + "/hello").statusCode());
@@ -120,7 +123,7 @@ class AccessRulesIT {
 
     @Test
     void anAllowedNetworkLetsAnAddressThrough() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, listener(
                      "\"denyDestinations\": [], \"allowLocalHost\": true, \"allowDestinations\": [\"127.0.0.0/8\"]"))) {
             assertEquals(200, get(tollgate, origin.base() + "/hello").statusCode());
@@ -130,7 +133,7 @@ class AccessRulesIT {
 
     @Test
     void aClientInsideAllowClientsIsServed() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, listener(
                      "\"denyDestinations\": [], \"allowLocalHost\": true, \"allowClients\": [\"127.0.0.1/32\"]"))) {
             assertEquals(200, get(tollgate, origin.base() + "/hello").statusCode());
@@ -140,7 +143,7 @@ class AccessRulesIT {
 
     @Test
     void aClientOutsideAllowClientsIsRefusedOnConnectToo() throws Exception {
-        try (EchoServer echo = EchoServer.start();
+        try (EchoOrigin echo = EchoOrigin.start();
              RunningTollgate tollgate = RunningTollgate.start(dir, listener("\"denyDestinations\": [], \"allowLocalHost\": true,"
                      + " \"allowClients\": [\"10.0.0.0/8\"], \"connectPorts\": [" + echo.port() + "]"));
              RawHttpConnection connection = RawHttpConnection.open(tollgate.port())) {
@@ -156,7 +159,7 @@ class AccessRulesIT {
 
     @Test
     void connectToAPortInsideARangeIsTunnelled() throws Exception {
-        try (EchoServer echo = EchoServer.start();
+        try (EchoOrigin echo = EchoOrigin.start();
              RunningTollgate tollgate = RunningTollgate.start(dir, listener("\"denyDestinations\": [], \"allowLocalHost\": true,"
                      + " \"connectPorts\": [443, \"" + (echo.port() - 1) + "-" + (echo.port() + 1) + "\"]"));
              RawTunnel tunnel = RawTunnel.open(tollgate.port(), "127.0.0.1:" + echo.port(), "")) {
@@ -167,7 +170,7 @@ class AccessRulesIT {
 
     @Test
     void connectToAPortOutsideEveryRangeIsRefused() throws Exception {
-        try (EchoServer echo = EchoServer.start();
+        try (EchoOrigin echo = EchoOrigin.start();
              RunningTollgate tollgate = RunningTollgate.start(dir, listener("\"denyDestinations\": [], \"allowLocalHost\": true,"
                      + " \"connectPorts\": [443, \"" + (echo.port() + 1) + "-" + (echo.port() + 2) + "\"]"));
              RawHttpConnection connection = RawHttpConnection.open(tollgate.port())) {
@@ -182,7 +185,7 @@ class AccessRulesIT {
 
     @Test
     void connectToADeniedNameIsRefusedBeforeAnythingIsDialled() throws Exception {
-        try (EchoServer echo = EchoServer.start();
+        try (EchoOrigin echo = EchoOrigin.start();
              RunningTollgate tollgate = RunningTollgate.start(dir, listener("\"denyDestinations\":"
                      + " [\"*.allowed.test\"], \"connectPorts\": [" + echo.port() + "]"));
              RawHttpConnection connection = RawHttpConnection.open(tollgate.port())) {
@@ -223,10 +226,10 @@ class AccessRulesIT {
     }
 
     private HttpFields forwardedHeaders(String mode, String clientSent) throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir.resolve(mode), listener(
                      "\"denyDestinations\": [], \"allowLocalHost\": true, \"forwardedFor\": \"" + mode + "\""))) {
-            HttpResponse<String> response = ForwardingIT.clientThrough(tollgate).send(HttpRequest.newBuilder(
+            HttpResponse<String> response = ProxyClient.through(tollgate.port()).send(HttpRequest.newBuilder(
                     URI.create(origin.base() + "/hello")).header("X-Forwarded-For", clientSent).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(200, response.statusCode());
@@ -246,7 +249,7 @@ class AccessRulesIT {
     }
 
     private static HttpResponse<String> get(RunningTollgate tollgate, String url) throws Exception {
-        return ForwardingIT.clientThrough(tollgate).send(HttpRequest.newBuilder(URI.create(url)).build(),
+        return ProxyClient.through(tollgate.port()).send(HttpRequest.newBuilder(URI.create(url)).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 }

@@ -5,13 +5,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tollgate.daemon.cli.CheckCommand;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -23,22 +21,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code tollgate check} as an operator runs it before a restart: its own JVM, its exit code, its stdout (the
  * effective config as JSON) and its one-line reason on stderr, and what it leaves untouched.
  */
-class CheckCommandIT {
+class CheckCommandIT extends ChildProcessTestBase {
 
-    private static final Duration EXIT_DEADLINE = Duration.ofSeconds(60);
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @TempDir
-    Path dir;
-
-    private final List<TollgateProcess> children = new ArrayList<>();
     private final List<ServerSocket> held = new ArrayList<>();
+    private int configs;
 
     @AfterEach
     void cleanUp() throws Exception {
-        for (TollgateProcess child : children) {
-            child.kill();
-        }
         for (ServerSocket socket : held) {
             socket.close();
         }
@@ -195,12 +186,6 @@ class CheckCommandIT {
     }
 
     private Path write(String json) throws Exception {
-        return Files.writeString(dir.resolve("tollgate-" + children.size() + ".json"), json);
-    }
-
-    private TollgateProcess launch(String... args) throws Exception {
-        TollgateProcess child = TollgateProcess.launch(dir, args);
-        children.add(child);
-        return child;
+        return Files.writeString(dir.resolve("tollgate-" + configs++ + ".json"), json);
     }
 }

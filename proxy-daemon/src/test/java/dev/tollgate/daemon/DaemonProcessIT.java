@@ -3,9 +3,9 @@ package dev.tollgate.daemon;
 import dev.tollgate.daemon.cli.Main;
 import dev.tollgate.store.AccessLog;
 import dev.tollgate.testing.RawHttpConnection;
-import org.junit.jupiter.api.AfterEach;
+import dev.tollgate.testing.origins.EchoOrigin;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -30,7 +30,6 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -38,7 +37,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -49,27 +47,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The daemon as an operator runs it: {@code tollgate ...} in its own JVM, driven by its command line, its exit
  * code, its stdout/stderr and signals, with the access log checked in the H2 file it leaves behind.
  */
-class DaemonProcessIT {
+class DaemonProcessIT extends ChildProcessTestBase {
 
     private static final long DRAIN_TIMEOUT_MS = 5_000;
     /** Generous bounds used only as deadlines, never asserted as speeds. */
-    private static final Duration START_DEADLINE = Duration.ofSeconds(60);
     private static final Duration STOP_DEADLINE = Duration.ofMillis(DRAIN_TIMEOUT_MS).plusSeconds(30);
-    private static final Duration EXIT_DEADLINE = Duration.ofSeconds(60);
-    private static final Pattern LISTENING = Pattern.compile("main - listening on 127\\.0\\.0\\.1:(\\d+)");
-    private static final Pattern STARTED = Pattern.compile(" - started$");
-
-    @TempDir
-    Path dir;
-
-    private final List<TollgateProcess> children = new ArrayList<>();
-
-    @AfterEach
-    void killChildren() {
-        for (TollgateProcess child : children) {
-            child.kill();
-        }
-    }
 
     // ---- command line ------------------------------------------------------------------------------------
 
@@ -225,7 +207,7 @@ class DaemonProcessIT {
 
     @Test
     void sigtermDuringABurstExitsZeroAndEveryAnsweredRequestHasExactlyOneRow() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain()) {
+        try (WebOrigin origin = WebOrigin.plain()) {
             Started tollgate = start(loopbackListener("\"logQuery\": true", origin.port()));
             int total = 500;
             AtomicInteger next = new AtomicInteger();
@@ -290,7 +272,7 @@ class DaemonProcessIT {
 
     @Test
     void sigtermWithAnOpenTunnelExitsZeroAndRecordsTheBytesExchanged() throws Exception {
-        try (Echo echo = new Echo()) {
+        try (EchoOrigin echo = EchoOrigin.start()) {
             Started tollgate = start(loopbackListener(null, echo.port()));
             byte[] first = filled(1000, (byte) 'a');
             byte[] second = filled(234, (byte) 'b');
@@ -371,13 +353,6 @@ class DaemonProcessIT {
         return new Started(child, port, dir.resolve("state"));
     }
 
-    /** {@code tollgate args...} as a child JVM on this test's classpath, working in the temp dir. */
-    private TollgateProcess launch(String... args) throws IOException {
-        TollgateProcess child = TollgateProcess.launch(dir, args);
-        children.add(child);
-        return child;
-    }
-
     private static String builtVersion() throws IOException {
         Properties properties = new Properties();
         try (InputStream in = Main.class.getResourceAsStream("/tollgate-version.properties")) {
@@ -416,7 +391,6 @@ class DaemonProcessIT {
         }
     }
 
-
     private static Connection openAccessLog(Path stateDir) throws Exception {
         return DriverManager.getConnection("jdbc:h2:file:" + stateDir.resolve("access") + ";IFEXISTS=TRUE",
                 "tollgate", Files.readString(stateDir.resolve(AccessLog.OWNER_PASSWORD_FILE)).trim());
@@ -430,58 +404,5 @@ class DaemonProcessIT {
 
     private static String json(String text) {
         return text.replace("\\", "\\\\").replace("\"", "\\\"");
-    }
-
-    /** A tiny echo server on 127.0.0.1: every byte a connection sends comes straight back. */
-    private static final class Echo implements AutoCloseable {
-        private final ServerSocket server = new ServerSocket();
-        private final List<Socket> connections = new CopyOnWriteArrayList<>();
-
-        Echo() throws IOException {
-            server.bind(new InetSocketAddress("127.0.0.1", 0));
-            Thread acceptor = new Thread(this::accept, "echo-accept");
-            acceptor.setDaemon(true);
-            acceptor.start();
-        }
-
-        int port() {
-            return server.getLocalPort();
-        }
-
-        private void accept() {
-            while (!server.isClosed()) {
-                try {
-                    Socket socket = server.accept();
-                    connections.add(socket);
-                    Thread echo = new Thread(() -> echo(socket), "echo-" + socket.getPort());
-                    echo.setDaemon(true);
-                    echo.start();
-                } catch (IOException e) {
-                    return;
-                }
-            }
-        }
-
-        private static void echo(Socket socket) {
-            try (socket) {
-                InputStream in = socket.getInputStream();
-                OutputStream out = socket.getOutputStream();
-                byte[] buffer = new byte[8192];
-                for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
-                    out.write(buffer, 0, n);
-                    out.flush();
-                }
-            } catch (IOException e) {
-                // closed
-            }
-        }
-
-        @Override
-        public void close() throws IOException {
-            server.close();
-            for (Socket socket : connections) {
-                socket.close();
-            }
-        }
     }
 }

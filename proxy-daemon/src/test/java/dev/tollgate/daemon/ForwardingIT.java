@@ -3,14 +3,15 @@ package dev.tollgate.daemon;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
+import dev.tollgate.testing.ProxyClient;
 import dev.tollgate.testing.RawHttpConnection;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
@@ -38,9 +39,9 @@ class ForwardingIT {
 
     @Test
     void getIsForwardedToTheOriginAndRecorded() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, RunningTollgate.loopbackListener())) {
-            HttpResponse<String> response = clientThrough(tollgate).send(
+            HttpResponse<String> response = ProxyClient.through(tollgate.port()).send(
                     HttpRequest.newBuilder(URI.create(origin.base() + "/hello")).build(),
                     HttpResponse.BodyHandlers.ofString());
 
@@ -69,9 +70,9 @@ class ForwardingIT {
     void oneMebibytePostToEchoComesBackByteIdenticalAndIsCountedBothWays() throws Exception {
         byte[] sent = new byte[ONE_MIB];
         new Random(20_261_127L).nextBytes(sent);
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, RunningTollgate.loopbackListener())) {
-            HttpResponse<byte[]> response = clientThrough(tollgate).send(
+            HttpResponse<byte[]> response = ProxyClient.through(tollgate.port()).send(
                     HttpRequest.newBuilder(URI.create(origin.base() + "/echo"))
                             .POST(HttpRequest.BodyPublishers.ofByteArray(sent)).build(),
                     HttpResponse.BodyHandlers.ofByteArray());
@@ -91,7 +92,7 @@ class ForwardingIT {
 
     @Test
     void http10ClientIsAnsweredAndRecordedAsHttp10() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, RunningTollgate.loopbackListener());
              RawHttpConnection connection = RawHttpConnection.open(tollgate.port())) {
             connection.send("GET " + origin.base() + "/hello HTTP/1.0\r\n\r\n");
@@ -114,7 +115,7 @@ class ForwardingIT {
 
     @Test
     void twoRequestsOnOneKeptAliveConnectionAreBothAnsweredAndRecordedWithTheSameClientPort() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, RunningTollgate.loopbackListener());
              RawHttpConnection connection = RawHttpConnection.open(tollgate.port())) {
             String request = "GET " + origin.base() + "/hello HTTP/1.1\r\nHost: 127.0.0.1:" + origin.port()
@@ -144,7 +145,7 @@ class ForwardingIT {
 
     @Test
     void viaIsAddedAndHeadersListedInConnectionDoNotReachTheOrigin() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.startWithConfig(dir, "{\"nodeName\": \"tg-fwd\","
                      + " \"listeners\": [" + RunningTollgate.loopbackListener() + "]}");
              RawHttpConnection connection = RawHttpConnection.open(tollgate.port())) {
@@ -170,9 +171,9 @@ class ForwardingIT {
 
     @Test
     void notFoundFromTheOriginIsPassedThroughWithOutcomeOk() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, RunningTollgate.loopbackListener())) {
-            HttpResponse<String> response = clientThrough(tollgate).send(
+            HttpResponse<String> response = ProxyClient.through(tollgate.port()).send(
                     HttpRequest.newBuilder(URI.create(origin.base() + "/missing")).build(),
                     HttpResponse.BodyHandlers.ofString());
 
@@ -188,9 +189,9 @@ class ForwardingIT {
 
     @Test
     void queryStringIsLeftOutOfTheLoggedPathByDefault() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, RunningTollgate.loopbackListener())) {
-            HttpResponse<String> response = clientThrough(tollgate).send(
+            HttpResponse<String> response = ProxyClient.through(tollgate.port()).send(
                     HttpRequest.newBuilder(URI.create(origin.base() + "/bytes?n=3")).build(),
                     HttpResponse.BodyHandlers.ofString());
 
@@ -201,24 +202,16 @@ class ForwardingIT {
 
     @Test
     void queryStringIsLoggedWhenTheListenerSetsLogQuery() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir,
                      "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true, \"logQuery\": true}")) {
-            HttpResponse<String> response = clientThrough(tollgate).send(
+            HttpResponse<String> response = ProxyClient.through(tollgate.port()).send(
                     HttpRequest.newBuilder(URI.create(origin.base() + "/bytes?n=3")).build(),
                     HttpResponse.BodyHandlers.ofString());
 
             assertEquals("xxx", response.body());
             assertEquals("/bytes?n=3", tollgate.awaitRows(1).get(0).path());
         }
-    }
-
-    /**
-     * An HTTP/1.1 client through the daemon's listener. Java 17's HttpClient has no close(): its selector
-     * thread ends once the client is unreachable.
-     */
-    static HttpClient clientThrough(RunningTollgate tollgate) {
-        return HttpClient.newBuilder().proxy(tollgate.proxySelector()).version(HttpClient.Version.HTTP_1_1).build();
     }
 
     private static String sha256(byte[] bytes) throws Exception {

@@ -1,13 +1,9 @@
 package dev.tollgate.daemon;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -19,28 +15,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The daemon's stdout log lines as journald and a terminal get them: under systemd a syslog priority and no
  * time (journald stamps each line), otherwise the time first, as before.
  */
-class JournalLoggingIT {
+class JournalLoggingIT extends ChildProcessTestBase {
 
-    private static final Duration START_DEADLINE = Duration.ofSeconds(60);
-    private static final Duration EXIT_DEADLINE = Duration.ofSeconds(60);
     private static final Pattern LISTENING = Pattern.compile("main - listening on 127\\.0\\.0\\.1:\\d+$");
     private static final Pattern STOPPED = Pattern.compile(" - stopped$");
     private static final Pattern JOURNAL_LINE = Pattern.compile("^<[3-7]>(TRACE|DEBUG|INFO |WARN |ERROR) \\[");
     private static final Pattern TIMED_LINE = Pattern.compile(
             "^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}(Z|[+-]\\d\\d:\\d\\d) (TRACE|DEBUG|INFO |WARN |ERROR) \\[");
     private static final Pattern ANY_TIME = Pattern.compile("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d");
-
-    @TempDir
-    Path dir;
-
-    private final List<TollgateProcess> children = new ArrayList<>();
-
-    @AfterEach
-    void killChildren() {
-        for (TollgateProcess child : children) {
-            child.kill();
-        }
-    }
 
     @Test
     void underASystemdUnitEachLineStartsWithItsPriorityAndNoTime() throws Exception {
@@ -84,7 +66,7 @@ class JournalLoggingIT {
                 """.formatted(dir.resolve("state")));
         TollgateProcess child = TollgateProcess.launchWithEnvironment(dir, environment, "run", "--config",
                 config.toString());
-        children.add(child);
+        killedAfterTest(child);
         child.awaitLine(LISTENING, START_DEADLINE);
         child.sigterm();
         child.awaitLine(STOPPED, EXIT_DEADLINE);

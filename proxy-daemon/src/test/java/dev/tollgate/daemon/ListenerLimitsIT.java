@@ -3,6 +3,7 @@ package dev.tollgate.daemon;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Outcome;
 import dev.tollgate.testing.RawHttpConnection;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,13 +33,13 @@ class ListenerLimitsIT {
         return "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true, " + limits + "}";
     }
 
-    private static String get(TestOrigin origin) {
+    private static String get(WebOrigin origin) {
         return "GET " + origin.base() + "/hello HTTP/1.1\r\nHost: 127.0.0.1:" + origin.port() + "\r\n\r\n";
     }
 
     @Test
     void atMaxConnectionsTheNextConnectionWaitsUnansweredUntilAnOpenOneCloses() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, listener("\"maxConnections\": 1"));
              RawHttpConnection first = RawHttpConnection.open(tollgate.port());
              Socket second = new Socket()) {
@@ -63,7 +64,7 @@ class ListenerLimitsIT {
 
     @Test
     void aClientTricklingOneHeaderLineASecondIsCutOffAtTheHeaderDeadline() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, listener("\"requestHeaderTimeoutMs\": 2000"));
              Socket socket = new Socket()) {
             socket.connect(new InetSocketAddress(RawHttpConnection.loopback(), tollgate.port()), 10_000);
@@ -134,7 +135,7 @@ class ListenerLimitsIT {
      * which must be answered 408 at the head deadline ({@code requestHeaderTimeoutMs}).
      */
     private void assertSecondHeadCutOff(long headTimeoutMs, long quietMs) throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, listener("\"requestHeaderTimeoutMs\": "
                      + headTimeoutMs));
              RawHttpConnection connection = RawHttpConnection.open(tollgate.port())) {
@@ -154,13 +155,13 @@ class ListenerLimitsIT {
     }
 
     /** A request head for the origin's /hello, all but the empty line that ends it. */
-    private static String headWithoutEnd(TestOrigin origin) {
+    private static String headWithoutEnd(WebOrigin origin) {
         return "GET " + origin.base() + "/hello HTTP/1.1\r\nHost: 127.0.0.1:" + origin.port() + "\r\n";
     }
 
     @Test
     void aRequestBodyThatStopsArrivingEndsWith408AndARow() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, listener("\"requestBodyStallTimeoutMs\": 1000"));
              RawHttpConnection connection = RawHttpConnection.open(tollgate.port())) {
             connection.send("POST " + origin.base() + "/echo HTTP/1.1\r\nHost: 127.0.0.1:" + origin.port()

@@ -3,7 +3,9 @@ package dev.tollgate.daemon;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
+import dev.tollgate.testing.ProxyClient;
 import dev.tollgate.testing.RawHttpConnection;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.eclipse.jetty.http.HttpHeader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,7 +33,7 @@ class PolicyIT {
 
     @Test
     void defaultPolicyRefusesALoopbackOriginWithOneLineNamingTheRule() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, DEFAULT_LISTENER)) {
             HttpResponse<String> response = get(tollgate, origin.base() + "/hello");
 
@@ -48,7 +50,7 @@ class PolicyIT {
 
     @Test
     void defaultPolicyRefusesLocalhostByNameBecauseItResolvesToLoopback() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, DEFAULT_LISTENER)) {
             HttpResponse<String> response = get(tollgate, "http://localhost:" + origin.port() + "/hello");
 
@@ -64,7 +66,7 @@ class PolicyIT {
 
     @Test
     void clientOutsideAllowClientsIsRefusedAndNothingReachesTheOrigin() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, "{\"name\": \"main\", \"port\": 0,"
                      + " \"allowClients\": [\"10.0.0.0/8\"], \"denyDestinations\": [], \"allowLocalHost\": true}")) {
             HttpResponse<String> response = get(tollgate, origin.base() + "/hello");
@@ -82,7 +84,7 @@ class PolicyIT {
 
     @Test
     void connectToAPortOutsideConnectPortsIsRefused() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, RunningTollgate.loopbackListener(443));
              RawHttpConnection connection = RawHttpConnection.open(tollgate.port())) {
             connection.send("CONNECT 127.0.0.1:" + origin.port() + " HTTP/1.1\r\nHost: 127.0.0.1:" + origin.port()
@@ -142,10 +144,10 @@ class PolicyIT {
 
     @Test
     void requestCarryingThisNodesViaIsAnswered508AndNotForwarded() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.startWithConfig(dir, "{\"nodeName\": \"tg-test\","
                      + " \"listeners\": [" + RunningTollgate.loopbackListener() + "]}")) {
-            HttpResponse<String> response = ForwardingIT.clientThrough(tollgate).send(
+            HttpResponse<String> response = ProxyClient.through(tollgate.port()).send(
                     HttpRequest.newBuilder(URI.create(origin.base() + "/hello")).header("Via", "1.1 tg-test").build(),
                     HttpResponse.BodyHandlers.ofString());
 
@@ -158,10 +160,10 @@ class PolicyIT {
 
     @Test
     void requestCarryingAnotherNodesViaIsForwardedWithThisNodeAppended() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.startWithConfig(dir, "{\"nodeName\": \"tg-test\","
                      + " \"listeners\": [" + RunningTollgate.loopbackListener() + "]}")) {
-            HttpResponse<String> response = ForwardingIT.clientThrough(tollgate).send(
+            HttpResponse<String> response = ProxyClient.through(tollgate.port()).send(
                     HttpRequest.newBuilder(URI.create(origin.base() + "/hello")).header("Via", "1.1 elsewhere")
                             .build(), HttpResponse.BodyHandlers.ofString());
 
@@ -173,7 +175,7 @@ class PolicyIT {
     }
 
     private static HttpResponse<String> get(RunningTollgate tollgate, String url) throws Exception {
-        return ForwardingIT.clientThrough(tollgate).send(HttpRequest.newBuilder(URI.create(url)).build(),
+        return ProxyClient.through(tollgate.port()).send(HttpRequest.newBuilder(URI.create(url)).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 

@@ -6,6 +6,8 @@ import dev.tollgate.store.Outcome;
 import dev.tollgate.testing.Poll;
 import dev.tollgate.testing.RawHttpConnection;
 import dev.tollgate.testing.RawTunnel;
+import dev.tollgate.testing.origins.EchoOrigin;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.bouncycastle.crypto.generators.OpenBSDBCrypt;
 import org.eclipse.jetty.http.HttpHeader;
 import org.junit.jupiter.api.Test;
@@ -67,7 +69,7 @@ class ProxyAuthIT {
                 + users + "\"}}");
     }
 
-    private static RawHttpConnection.Response get(RunningTollgate tollgate, TestOrigin origin, String authorization)
+    private static RawHttpConnection.Response get(RunningTollgate tollgate, WebOrigin origin, String authorization)
             throws Exception {
         try (RawHttpConnection connection = RawHttpConnection.open(tollgate.port())) {
             connection.send("GET " + origin.base() + "/hello HTTP/1.1\r\nHost: 127.0.0.1:" + origin.port() + "\r\n"
@@ -79,7 +81,7 @@ class ProxyAuthIT {
 
     @Test
     void rightCredentialsAreForwardedWithTheUserInTheRowAndNoProxyAuthorizationAtTheOrigin() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = tollgate(users(htpasswdLine("alice", "s3cret"), htpasswdLine("bob", "x")))) {
             RawHttpConnection.Response response = get(tollgate, origin, basic("alice", "s3cret"));
 
@@ -94,7 +96,7 @@ class ProxyAuthIT {
 
     @Test
     void aWrongPasswordIsAnswered407AndRecordedAsAuthFailedWithTheUserButNotThePassword() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = tollgate(users(htpasswdLine("alice", "s3cret")))) {
             RawHttpConnection.Response response = get(tollgate, origin, basic("alice", "guess-1234"));
 
@@ -112,7 +114,7 @@ class ProxyAuthIT {
 
     @Test
     void anUnknownUserIsAnswered407AndRecordedWithTheNameTried() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = tollgate(users(htpasswdLine("alice", "s3cret")))) {
             RawHttpConnection.Response response = get(tollgate, origin, basic("mallory", "s3cret"));
 
@@ -127,7 +129,7 @@ class ProxyAuthIT {
 
     @Test
     void noCredentialsAreAnswered407AndRecordedAsAuthRequired() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = tollgate(users(htpasswdLine("alice", "s3cret")))) {
             RawHttpConnection.Response response = get(tollgate, origin, null);
 
@@ -142,7 +144,7 @@ class ProxyAuthIT {
     /** How browsers and {@code curl --proxy-anyauth} go on: the challenge is answered on the same connection. */
     @Test
     void a407KeepsTheConnectionSoThatTheClientAnswersTheChallengeOnIt() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = tollgate(users(htpasswdLine("alice", "s3cret")));
              RawHttpConnection connection = RawHttpConnection.open(tollgate.port())) {
             String request = "GET " + origin.base() + "/hello HTTP/1.1\r\nHost: 127.0.0.1:" + origin.port() + "\r\n";
@@ -162,7 +164,7 @@ class ProxyAuthIT {
 
     @Test
     void connectWithCredentialsIsTunnelledAndItsRowNamesTheUser() throws Exception {
-        try (EchoServer echo = EchoServer.start();
+        try (EchoOrigin echo = EchoOrigin.start();
              RunningTollgate tollgate = tollgate(users(htpasswdLine("alice", "s3cret")), echo.port())) {
             try (RawTunnel tunnel = RawTunnel.open(tollgate.port(), "127.0.0.1:" + echo.port(),
                     "Proxy-Authorization: " + basic("alice", "s3cret") + "\r\n")) {
@@ -178,7 +180,7 @@ class ProxyAuthIT {
 
     @Test
     void connectWithoutCredentialsIsAnswered407AndNothingIsDialled() throws Exception {
-        try (EchoServer echo = EchoServer.start();
+        try (EchoOrigin echo = EchoOrigin.start();
              RunningTollgate tollgate = tollgate(users(htpasswdLine("alice", "s3cret")), echo.port());
              RawTunnel tunnel = RawTunnel.open(tollgate.port(), "127.0.0.1:" + echo.port(), "")) {
             assertEquals(407, tunnel.status());
@@ -192,7 +194,7 @@ class ProxyAuthIT {
 
     @Test
     void connectWithAWrongPasswordIsRecordedAsAuthFailed() throws Exception {
-        try (EchoServer echo = EchoServer.start();
+        try (EchoOrigin echo = EchoOrigin.start();
              RunningTollgate tollgate = tollgate(users(htpasswdLine("alice", "s3cret")), echo.port());
              RawTunnel tunnel = RawTunnel.open(tollgate.port(), "127.0.0.1:" + echo.port(),
                      "Proxy-Authorization: " + basic("alice", "nope") + "\r\n")) {
@@ -205,7 +207,7 @@ class ProxyAuthIT {
 
     @Test
     void aUsersFileChangedWhileRunningTakesEffectWithoutARestart() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = tollgate(users(htpasswdLine("alice", "s3cret")))) {
             assertEquals(200, get(tollgate, origin, basic("alice", "s3cret")).status());
             assertEquals(407, get(tollgate, origin, basic("bob", "hunter2")).status());

@@ -3,6 +3,8 @@ package dev.tollgate.daemon;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
+import dev.tollgate.testing.ProxyClient;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,9 +24,9 @@ class SmokeIT {
 
     @Test
     void getThroughTheProxyIsForwardedAndRecorded() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, RunningTollgate.loopbackListener())) {
-            HttpClient client = HttpClient.newBuilder().proxy(tollgate.proxySelector()).build();
+            HttpClient client = ProxyClient.through(tollgate.port());
             HttpResponse<String> response = client.send(HttpRequest.newBuilder(URI.create(origin.base()
                     + "/hello")).build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(200, response.statusCode());

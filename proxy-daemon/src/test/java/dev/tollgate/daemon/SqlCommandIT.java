@@ -3,21 +3,17 @@ package dev.tollgate.daemon;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tollgate.testing.Poll;
-import org.junit.jupiter.api.AfterEach;
+import dev.tollgate.testing.ProxyClient;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ProxySelector;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,7 +29,6 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
@@ -48,45 +43,22 @@ import static org.junit.jupiter.api.Assertions.fail;
  * {@code tollgate sql} against a running daemon, both as child processes as an operator runs them: read-only
  * SQL through the daemon's H2 TCP server on 127.0.0.1, as the auditor. All traffic stays on 127.0.0.1.
  */
-class SqlCommandIT {
+class SqlCommandIT extends ChildProcessTestBase {
 
-    /** Generous bounds used only as deadlines, never asserted as speeds. */
-    private static final Duration START_DEADLINE = Duration.ofSeconds(60);
-    private static final Duration EXIT_DEADLINE = Duration.ofSeconds(60);
+    /** A deadline only, never asserted as a speed. */
     private static final Duration ROWS_DEADLINE = Duration.ofSeconds(60);
-    private static final Pattern LISTENING = Pattern.compile("main - listening on 127\\.0\\.0\\.1:(\\d+)");
-    private static final Pattern SQL_LISTENING = Pattern.compile(
-            "sql - read-only SQL for auditors on 127\\.0\\.0\\.1:(\\d+)$");
-    private static final Pattern STARTED = Pattern.compile(" - started$");
     private static final String PERMISSION_DENIED = "tollgate: permission denied: the auditor may only read";
     private static final ObjectMapper JSON = new ObjectMapper();
-
-    @TempDir
-    Path dir;
-
-    private final List<TollgateProcess> children = new ArrayList<>();
-    private final List<Process> oneShots = new ArrayList<>();
-
-    @AfterEach
-    void killChildren() throws InterruptedException {
-        for (TollgateProcess child : children) {
-            child.kill();
-        }
-        for (Process process : oneShots) {
-            process.destroyForcibly();
-            process.waitFor(30, TimeUnit.SECONDS);
-        }
-    }
 
     // ---- reading ---------------------------------------------------------------------------------------------
 
     @Test
     void sqlCountsTheRowsOfRequestsSentThroughTheProxyWhileTheDaemonKeepsWriting() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain()) {
+        try (WebOrigin origin = WebOrigin.plain()) {
             Running tollgate = startDaemon();
-            HttpClient client = clientThrough(tollgate);
+            HttpClient client = ProxyClient.through(tollgate.proxyPort());
             for (int i = 0; i < 5; i++) {
-                assertEquals(200, get(client, origin.base() + "/hello").statusCode());
+                assertEquals(200, ProxyClient.get(client, origin.base() + "/hello").statusCode());
             }
             assertEquals(5, awaitCount(tollgate, 5));
 
@@ -97,7 +69,7 @@ class SqlCommandIT {
             try {
                 Future<?> load = sender.submit(() -> {
                     while (keepSending.get()) {
-                        assertEquals(200, get(client, origin.base() + "/hello").statusCode());
+                        assertEquals(200, ProxyClient.get(client, origin.base() + "/hello").statusCode());
                         answered.incrementAndGet();
                     }
                     return null;
@@ -127,12 +99,12 @@ class SqlCommandIT {
 
     @Test
     void tableCsvAndJsonCarryTheSameRows() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain()) {
+        try (WebOrigin origin = WebOrigin.plain()) {
             Running tollgate = startDaemon();
-            HttpClient client = clientThrough(tollgate);
-            assertEquals(200, get(client, origin.base() + "/hello").statusCode());
-            assertEquals(200, get(client, origin.base() + "/bytes?n=3").statusCode());
-            assertEquals(404, get(client, origin.base() + "/missing").statusCode());
+            HttpClient client = ProxyClient.through(tollgate.proxyPort());
+            assertEquals(200, ProxyClient.get(client, origin.base() + "/hello").statusCode());
+            assertEquals(200, ProxyClient.get(client, origin.base() + "/bytes?n=3").statusCode());
+            assertEquals(404, ProxyClient.get(client, origin.base() + "/missing").statusCode());
             awaitCount(tollgate, 3);
             String query = "SELECT id, ts, host, port, path, status, bytes_to_client, reason FROM access_log"
                     + " ORDER BY id";
@@ -200,16 +172,16 @@ class SqlCommandIT {
     void theReadmesAuditQueriesAnswerOnRealTraffic() throws Exception {
         List<String> queries = readmeQueries();
         assertEquals(3, queries.size(), "the README's three audit queries: " + queries);
-        try (TestOrigin origin = TestOrigin.plain()) {
+        try (WebOrigin origin = WebOrigin.plain()) {
             Running tollgate = startDaemon();
-            HttpClient client = clientThrough(tollgate);
+            HttpClient client = ProxyClient.through(tollgate.proxyPort());
             for (int i = 0; i < 3; i++) {
-                assertEquals(200, get(client, origin.base() + "/hello").statusCode());
+                assertEquals(200, ProxyClient.get(client, origin.base() + "/hello").statusCode());
             }
             for (int i = 0; i < 2; i++) { // the same origin by another name: another host in the log
-                assertEquals(200, get(client, "http://localhost:" + origin.port() + "/bytes?n=1000").statusCode());
+                assertEquals(200, ProxyClient.get(client, "http://localhost:" + origin.port() + "/bytes?n=1000").statusCode());
             }
-            assertEquals(502, get(client, "http://127.0.0.1:1/closed").statusCode());
+            assertEquals(502, ProxyClient.get(client, "http://127.0.0.1:1/closed").statusCode());
             assertTrue(connectStatusLine(tollgate, "127.0.0.1:1").startsWith("HTTP/1.1 403 "));
             awaitCount(tollgate, 7);
 
@@ -237,11 +209,11 @@ class SqlCommandIT {
 
     @Test
     void writeStatementsAreRefusedWithAPermissionMessageAndChangeNothing() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain()) {
+        try (WebOrigin origin = WebOrigin.plain()) {
             Running tollgate = startDaemon();
-            HttpClient client = clientThrough(tollgate);
+            HttpClient client = ProxyClient.through(tollgate.proxyPort());
             for (int i = 0; i < 3; i++) {
-                assertEquals(200, get(client, origin.base() + "/hello").statusCode());
+                assertEquals(200, ProxyClient.get(client, origin.base() + "/hello").statusCode());
             }
             awaitCount(tollgate, 3);
             String snapshot = "SELECT COUNT(*), MIN(id), MAX(id), SUM(bytes_to_client) FROM access_log";
@@ -407,44 +379,20 @@ class SqlCommandIT {
         return new Running(daemon, config, Integer.parseInt(listening.group(1)), sqlPort);
     }
 
-    private Path writeConfig(String storeJson) throws IOException {
-        Path config = dir.resolve("tollgate-" + storeJson.hashCode() + ".json");
-        Files.writeString(config, "{\n"
-                + "  \"stateDir\": \"" + dir.resolve("state").toString().replace("\\", "\\\\") + "\",\n"
-                + "  \"admin\": {\"port\": 0},\n"
-                + "  \"store\": " + storeJson + ",\n"
-                + "  \"listeners\": [{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true}]\n"
-                + "}\n");
-        return config;
-    }
-
-    private TollgateProcess launch(String... args) throws IOException {
-        TollgateProcess child = TollgateProcess.launch(dir, args);
-        children.add(child);
-        return child;
-    }
-
-    /** {@code tollgate sql [--config config] args...}, run to its end with stdin closed, its output in files. */
+    /** {@code tollgate sql [--config config] args...}, run to its end with stdin closed. */
     private Sql sql(Path config, String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of("sql"));
         if (config != null) {
             command.addAll(List.of("--config", config.toString()));
         }
         command.addAll(List.of(args));
-        Path out = Files.createTempFile(dir, "sql-", ".out");
-        Path err = Files.createTempFile(dir, "sql-", ".err");
-        Process process = new ProcessBuilder(TollgateProcess.command(command.toArray(String[]::new)))
-                .directory(dir.toFile())
-                .redirectOutput(out.toFile())
-                .redirectError(err.toFile())
-                .start();
-        oneShots.add(process);
-        process.getOutputStream().close();
-        if (!process.waitFor(EXIT_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)) {
-            fail("tollgate " + command + " did not exit within " + EXIT_DEADLINE);
-        }
-        return new Sql(process.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
-                Files.readAllLines(err, StandardCharsets.UTF_8));
+        Finished finished = runToEnd(command.toArray(String[]::new));
+        return new Sql(finished.exit(), finished.stdout(), finished.stderrLines());
+    }
+
+    /** A config with the state in {@code dir/state} and {@code storeJson} as its store. */
+    private Path writeConfig(String storeJson) throws IOException {
+        return writeConfig(Integer.toString(storeJson.hashCode()), dir.resolve("state"), storeJson);
     }
 
     private Sql sqlOk(Path config, String... args) throws Exception {
@@ -503,18 +451,6 @@ class SqlCommandIT {
             }
             return line.toString().strip();
         }
-    }
-
-    private static HttpClient clientThrough(Running tollgate) {
-        return HttpClient.newBuilder()
-                .proxy(ProxySelector.of(new InetSocketAddress("127.0.0.1", tollgate.proxyPort())))
-                .connectTimeout(Duration.ofSeconds(10))
-                .build();
-    }
-
-    private static HttpResponse<String> get(HttpClient client, String url) throws Exception {
-        return client.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30)).build(),
-                HttpResponse.BodyHandlers.ofString());
     }
 
     private static void assertNoStackTrace(List<String> stderr, String output) {

@@ -3,32 +3,29 @@ package dev.tollgate.daemon;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
+import dev.tollgate.testing.ProxyClient;
 import dev.tollgate.testing.RawHttpConnection;
+import dev.tollgate.testing.origins.RawOrigin;
+import dev.tollgate.testing.origins.UnacceptingOrigin;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * How each way a request can fail maps to the status the client sees and the one access record it leaves:
@@ -45,12 +42,9 @@ class StatusMappingIT {
 
     @Test
     void upstreamThatRefusesConnectionsIsAnswered502Unreachable() throws Exception {
-        int closedPort;
-        try (ServerSocket probe = new ServerSocket(0, 1, RawHttpConnection.loopback())) {
-            closedPort = probe.getLocalPort();
-        }
+        int closedPort = RawOrigin.closedPort();
         try (RunningTollgate tollgate = RunningTollgate.start(dir, LOOPBACK_LISTENER)) {
-            HttpResponse<String> response = ForwardingIT.clientThrough(tollgate).send(
+            HttpResponse<String> response = ProxyClient.through(tollgate.port()).send(
                     HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + closedPort + "/hello")).build(),
                     HttpResponse.BodyHandlers.ofString());
 
@@ -62,10 +56,10 @@ class StatusMappingIT {
 
     @Test
     void upstreamThatAcceptsButNeverAnswersIsAnswered504Timeout() throws Exception {
-        try (ScriptedOrigin silent = new ScriptedOrigin(StatusMappingIT::readForever);
+        try (RawOrigin silent = RawOrigin.scripted((socket, origin) -> readForever(socket));
              RunningTollgate tollgate = RunningTollgate.start(dir,
                      "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true, \"idleTimeoutMs\": 1000}")) {
-            HttpResponse<String> response = ForwardingIT.clientThrough(tollgate).send(
+            HttpResponse<String> response = ProxyClient.through(tollgate.port()).send(
                     HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + silent.port() + "/hello")).build(),
                     HttpResponse.BodyHandlers.ofString());
 
@@ -81,26 +75,22 @@ class StatusMappingIT {
      */
     @Test
     void upstreamWhoseAcceptQueueIsFullIsAnswered504WhenDiallingTimesOut() throws Exception {
-        try (ServerSocket neverAccepts = new ServerSocket(0, 1, RawHttpConnection.loopback());
-             FillerConnections fillers = new FillerConnections();
+        try (UnacceptingOrigin neverAccepts = UnacceptingOrigin.filled();
              RunningTollgate tollgate = RunningTollgate.start(dir,
                      "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true, \"connectTimeoutMs\": 1000}")) {
-            assumeTrue(fillers.fill(neverAccepts), "the kernel kept completing connections to a full accept"
-                    + " queue, so a connect timeout cannot be provoked on loopback here");
-
-            HttpResponse<String> response = ForwardingIT.clientThrough(tollgate).send(
-                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + neverAccepts.getLocalPort()
+            HttpResponse<String> response = ProxyClient.through(tollgate.port()).send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + neverAccepts.port()
                             + "/hello")).build(), HttpResponse.BodyHandlers.ofString());
 
             assertEquals(504, response.statusCode());
-            assertRow(tollgate.awaitRows(1).get(0), Kind.FORWARD, "GET", neverAccepts.getLocalPort(), 504,
+            assertRow(tollgate.awaitRows(1).get(0), Kind.FORWARD, "GET", neverAccepts.port(), 504,
                     Outcome.UPSTREAM_TIMEOUT);
         }
     }
 
     @Test
     void originFormRequestIsRefused400NamingAbsoluteUri() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, LOOPBACK_LISTENER);
              RawHttpConnection connection = RawHttpConnection.open(tollgate.port())) {
             connection.send("GET /hello HTTP/1.1\r\nHost: 127.0.0.1:" + origin.port() + "\r\n\r\n");
@@ -117,7 +107,7 @@ class StatusMappingIT {
 
     @Test
     void httpsAbsoluteFormGetIsRefused400() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, LOOPBACK_LISTENER);
              RawHttpConnection connection = RawHttpConnection.open(tollgate.port())) {
             connection.send("GET https://127.0.0.1:" + origin.port() + "/hello HTTP/1.1\r\nHost: 127.0.0.1:"
@@ -135,7 +125,7 @@ class StatusMappingIT {
 
     @Test
     void headerOver8KiBIsRejected431WithExactlyOneRow() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain()) {
+        try (WebOrigin origin = WebOrigin.plain()) {
             AccessRecord row = rejectedByTheParser("GET " + origin.base() + "/hello HTTP/1.1\r\nHost: 127.0.0.1:"
                     + origin.port() + "\r\nX-Big: " + "a".repeat(9 * 1024) + "\r\n\r\n", 431, origin);
             assertRequestLine(row, "HTTP/1.1", "GET", "127.0.0.1", origin.port(), "/hello");
@@ -145,7 +135,7 @@ class StatusMappingIT {
     /** The request line itself is what failed, so the row claims nothing about it. */
     @Test
     void uriOver8KiBIsRejected414WithExactlyOneRow() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain()) {
+        try (WebOrigin origin = WebOrigin.plain()) {
             AccessRecord row = rejectedByTheParser("GET " + origin.base() + "/hello?q=" + "a".repeat(9 * 1024)
                     + " HTTP/1.1\r\nHost: 127.0.0.1:" + origin.port() + "\r\n\r\n", 414, origin);
             assertRequestLine(row, null, null, null, 0, null);
@@ -154,7 +144,7 @@ class StatusMappingIT {
 
     @Test
     void unknownHttpVersionIsRejected505WithExactlyOneRow() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain()) {
+        try (WebOrigin origin = WebOrigin.plain()) {
             AccessRecord row = rejectedByTheParser("GET " + origin.base() + "/hello HTTP/9.9\r\nHost: 127.0.0.1:"
                     + origin.port() + "\r\n\r\n", 505, origin);
             assertRequestLine(row, null, null, null, 0, null);
@@ -163,7 +153,7 @@ class StatusMappingIT {
 
     @Test
     void contentLengthWithTransferEncodingIsRejected400WithExactlyOneRow() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain()) {
+        try (WebOrigin origin = WebOrigin.plain()) {
             AccessRecord row = rejectedByTheParser("POST " + origin.base() + "/echo HTTP/1.1\r\nHost: 127.0.0.1:"
                     + origin.port() + "\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
                     + "5\r\nhello\r\n0\r\n\r\n", 400, origin);
@@ -177,7 +167,7 @@ class StatusMappingIT {
      */
     @Test
     void upstreamClosingTenBytesIntoAThousandByteBodyIsNeverPassedOnAsComplete() throws Exception {
-        try (ScriptedOrigin truncating = new ScriptedOrigin(StatusMappingIT::promiseThousandSendTenAndClose);
+        try (RawOrigin truncating = RawOrigin.scripted((socket, origin) -> promiseThousandSendTenAndClose(socket));
              RunningTollgate tollgate = RunningTollgate.start(dir, LOOPBACK_LISTENER);
              RawHttpConnection connection = RawHttpConnection.open(tollgate.port())) {
             connection.send("GET http://127.0.0.1:" + truncating.port() + "/partial HTTP/1.1\r\nHost: 127.0.0.1:"
@@ -196,7 +186,7 @@ class StatusMappingIT {
 
     @Test
     void upstreamClosingAfterTheResponseWasCommittedCutsTheClientConnection() throws Exception {
-        try (ScriptedOrigin truncating = new ScriptedOrigin(StatusMappingIT::promiseMebibyteSendQuarterAndClose);
+        try (RawOrigin truncating = RawOrigin.scripted((socket, origin) -> promiseMebibyteSendQuarterAndClose(socket));
              RunningTollgate tollgate = RunningTollgate.start(dir, LOOPBACK_LISTENER);
              RawHttpConnection connection = RawHttpConnection.open(tollgate.port())) {
             connection.send("GET http://127.0.0.1:" + truncating.port() + "/partial HTTP/1.1\r\nHost: 127.0.0.1:"
@@ -223,7 +213,7 @@ class StatusMappingIT {
     }
 
     /** Sends a request Jetty's parser rejects; checks the status, the one row and that nothing was forwarded. */
-    private AccessRecord rejectedByTheParser(String request, int status, TestOrigin origin) throws Exception {
+    private AccessRecord rejectedByTheParser(String request, int status, WebOrigin origin) throws Exception {
         try (RunningTollgate tollgate = RunningTollgate.start(dir, LOOPBACK_LISTENER);
              RawHttpConnection connection = RawHttpConnection.open(tollgate.port())) {
             connection.send(request);
@@ -321,86 +311,5 @@ class StatusMappingIT {
             matched = b == end[matched] ? matched + 1 : (b == end[0] ? 1 : 0);
         }
         return true;
-    }
-
-    /** What a {@link ScriptedOrigin} does with each accepted connection. */
-    @FunctionalInterface
-    private interface ConnectionScript {
-        void run(Socket socket) throws IOException;
-    }
-
-    /** A bare TCP origin on 127.0.0.1 whose every accepted connection is handled by a script. */
-    private static final class ScriptedOrigin implements AutoCloseable {
-        private final ServerSocket server;
-        private final List<Socket> accepted = new CopyOnWriteArrayList<>();
-        private final Thread acceptor;
-
-        ScriptedOrigin(ConnectionScript script) throws IOException {
-            server = new ServerSocket(0, 50, RawHttpConnection.loopback());
-            acceptor = new Thread(() -> {
-                while (!server.isClosed()) {
-                    try {
-                        Socket socket = server.accept();
-                        accepted.add(socket);
-                        Thread handler = new Thread(() -> {
-                            try (socket) {
-                                script.run(socket);
-                            } catch (IOException e) {
-                                // The peer or close() ended the connection.
-                            }
-                        }, "scripted-origin-connection");
-                        handler.setDaemon(true);
-                        handler.start();
-                    } catch (IOException e) {
-                        return;
-                    }
-                }
-            }, "scripted-origin-acceptor");
-            acceptor.setDaemon(true);
-            acceptor.start();
-        }
-
-        int port() {
-            return server.getLocalPort();
-        }
-
-        @Override
-        public void close() throws Exception {
-            server.close();
-            for (Socket socket : accepted) {
-                socket.close();
-            }
-            acceptor.join(10_000);
-        }
-    }
-
-    /** Plain connections that fill a never-accepting socket's accept queue. */
-    private static final class FillerConnections implements AutoCloseable {
-        private final List<Socket> sockets = new ArrayList<>();
-
-        /**
-         * Connects until one connection attempt is no longer completed by the kernel; true once that happened.
-         * The per-attempt timeout only decides when to stop filling; nothing is asserted about it.
-         */
-        boolean fill(ServerSocket target) throws IOException {
-            for (int i = 0; i < 16; i++) {
-                Socket socket = new Socket();
-                try {
-                    socket.connect(new InetSocketAddress(RawHttpConnection.loopback(), target.getLocalPort()), 1000);
-                    sockets.add(socket);
-                } catch (SocketTimeoutException full) {
-                    socket.close();
-                    return true;
-                }
-            }
-            return false;
-        }
-
-        @Override
-        public void close() throws IOException {
-            for (Socket socket : sockets) {
-                socket.close();
-            }
-        }
     }
 }

@@ -3,7 +3,12 @@ package dev.tollgate.daemon;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
+import dev.tollgate.testing.ProxyClient;
 import dev.tollgate.testing.RawHttpConnection;
+import dev.tollgate.testing.origins.EchoOrigin;
+import dev.tollgate.testing.origins.RawOrigin;
+import dev.tollgate.testing.origins.UnacceptingOrigin;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -14,7 +19,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
@@ -62,14 +66,9 @@ class TunnelIT {
 
     @Test
     void httpsGetThroughATunnelToATlsOriginIsRecordedAsOneTunnelRow() throws Exception {
-        try (TestOrigin origin = TestOrigin.tls(dir);
+        try (WebOrigin origin = WebOrigin.tls(dir);
              RunningTollgate tollgate = RunningTollgate.start(dir, RunningTollgate.loopbackListener(origin.port()))) {
-            HttpClient client = HttpClient.newBuilder()
-                    .proxy(tollgate.proxySelector())
-                    .sslContext(origin.clientSslContext())
-                    .version(HttpClient.Version.HTTP_1_1)
-                    .connectTimeout(Duration.ofSeconds(10))
-                    .build();
+            HttpClient client = ProxyClient.builder(tollgate.port()).sslContext(origin.clientSslContext()).build();
             HttpResponse<String> response = client.send(HttpRequest.newBuilder(URI.create(origin.base() + "/hello"))
                     .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(200, response.statusCode());
@@ -97,7 +96,7 @@ class TunnelIT {
 
     @Test
     void rawTunnelToAnEchoServerCountsExactlyTheBytesSentAndEchoed() throws Exception {
-        try (EchoServer echo = EchoServer.start();
+        try (EchoOrigin echo = EchoOrigin.start();
              RunningTollgate tollgate = RunningTollgate.start(dir, RunningTollgate.loopbackListener(echo.port()))) {
             long sent = 0;
             try (Socket socket = openTunnel(tollgate.port(), echo.port())) {
@@ -122,14 +121,14 @@ class TunnelIT {
             assertEquals("127.0.0.1", row.upstreamAddr());
             assertEquals(sent, row.bytesFromClient());
             assertEquals(sent, row.bytesToClient());
-            EchoServer.Connection upstream = echo.awaitFinished(1).get(0);
+            EchoOrigin.Connection upstream = echo.awaitFinished(1).get(0);
             assertEquals(sent, upstream.bytesRead());
         }
     }
 
     @Test
     void bytesPipelinedInTheSameWriteAsTheConnectHeadAreDeliveredAndCounted() throws Exception {
-        try (EchoServer echo = EchoServer.start();
+        try (EchoOrigin echo = EchoOrigin.start();
              RunningTollgate tollgate = RunningTollgate.start(dir, RunningTollgate.loopbackListener(echo.port()))) {
             byte[] early = "sent before the 200 arrived".getBytes(StandardCharsets.US_ASCII);
             byte[] later = "sent after it".getBytes(StandardCharsets.US_ASCII);
@@ -155,14 +154,14 @@ class TunnelIT {
             assertEquals(Outcome.OK, row.outcome(), row.reason());
             assertEquals(early.length + later.length, row.bytesFromClient());
             assertEquals(early.length + later.length, row.bytesToClient());
-            assertEquals(EchoServer.sha256Hex(concat(early, later)), echo.awaitFinished(1).get(0).receivedSha256());
+            assertEquals(EchoOrigin.sha256Hex(concat(early, later)), echo.awaitFinished(1).get(0).receivedSha256());
         }
     }
 
     /** RFC 9112 9.6: a tunnel relays a half-close to the other side and keeps carrying the other direction. */
     @Test
     void clientHalfClosesInsideATunnelAndStillReceivesTheWholeEchoThenEndOfStream() throws Exception {
-        try (EchoServer echo = EchoServer.start();
+        try (EchoOrigin echo = EchoOrigin.start();
              RunningTollgate tollgate = RunningTollgate.start(dir, RunningTollgate.loopbackListener(echo.port()))) {
             byte[] payload = randomBytes(200_000, 2);
             try (Socket socket = openTunnel(tollgate.port(), echo.port())) {
@@ -184,8 +183,8 @@ class TunnelIT {
                 }
             }
 
-            EchoServer.Connection upstream = echo.awaitFinished(1).get(0);
-            assertEquals(EchoServer.Ending.PEER_EOF, upstream.ending(), "the client's FIN reached the origin");
+            EchoOrigin.Connection upstream = echo.awaitFinished(1).get(0);
+            assertEquals(EchoOrigin.Ending.PEER_EOF, upstream.ending(), "the client's FIN reached the origin");
             List<AccessRecord> rows = tollgate.awaitRows(1);
             AccessRecord row = rows.get(0);
             assertEquals(Kind.TUNNEL, row.kind());
@@ -200,7 +199,7 @@ class TunnelIT {
     void aHundredConcurrentTunnelsEachCarryAQuarterMebibyteIntactBothWays() throws Exception {
         int tunnels = 100;
         int size = 256 * 1024;
-        try (EchoServer echo = EchoServer.start();
+        try (EchoOrigin echo = EchoOrigin.start();
              RunningTollgate tollgate = RunningTollgate.start(dir, RunningTollgate.loopbackListener(echo.port()))) {
             ExecutorService readers = Executors.newFixedThreadPool(tunnels);
             ExecutorService writers = Executors.newFixedThreadPool(tunnels);
@@ -209,7 +208,7 @@ class TunnelIT {
                 List<Future<String>> results = new ArrayList<>();
                 for (int i = 0; i < tunnels; i++) {
                     byte[] payload = randomBytes(size, 1000 + i);
-                    String digest = EchoServer.sha256Hex(payload);
+                    String digest = EchoOrigin.sha256Hex(payload);
                     sentDigests.add(digest);
                     results.add(readers.submit(() -> {
                         try (Socket socket = openTunnel(tollgate.port(), echo.port())) {
@@ -245,14 +244,14 @@ class TunnelIT {
                 writers.shutdownNow();
             }
 
-            List<EchoServer.Connection> upstreams = echo.awaitFinished(tunnels);
+            List<EchoOrigin.Connection> upstreams = echo.awaitFinished(tunnels);
             assertEquals(tunnels, upstreams.size());
             assertEquals(Set.copyOf(sentDigests),
-                    upstreams.stream().map(EchoServer.Connection::receivedSha256).collect(Collectors.toSet()),
+                    upstreams.stream().map(EchoOrigin.Connection::receivedSha256).collect(Collectors.toSet()),
                     "what reached the echo server is what the clients sent");
-            for (EchoServer.Connection upstream : upstreams) {
+            for (EchoOrigin.Connection upstream : upstreams) {
                 assertEquals(size, upstream.bytesRead(), upstream.toString());
-                assertEquals(EchoServer.Ending.PEER_EOF, upstream.ending(), upstream.toString());
+                assertEquals(EchoOrigin.Ending.PEER_EOF, upstream.ending(), upstream.toString());
             }
 
             tollgate.awaitRows(tunnels, r -> r.kind() == Kind.TUNNEL);
@@ -273,10 +272,7 @@ class TunnelIT {
 
     @Test
     void connectToAClosedPortIsAnswered502WithATextBodyAndRecordedAsUnreachable() throws Exception {
-        int closedPort;
-        try (ServerSocket probe = new ServerSocket(0, 1, LOOPBACK)) {
-            closedPort = probe.getLocalPort();
-        }
+        int closedPort = RawOrigin.closedPort();
         try (RunningTollgate tollgate = RunningTollgate.start(dir, RunningTollgate.loopbackListener(closedPort));
              Socket socket = connectToProxy(tollgate.port())) {
             socket.getOutputStream().write(connectHead("127.0.0.1:" + closedPort));
@@ -324,7 +320,7 @@ class TunnelIT {
 
     @Test
     void connectToAnUpstreamThatNeverAcceptsTimesOutWith504() throws Exception {
-        try (UnacceptingListener silent = UnacceptingListener.filled()) {
+        try (UnacceptingOrigin silent = UnacceptingOrigin.filled()) {
             String listener = "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true, \"connectPorts\": ["
                     + silent.port() + "], \"connectTimeoutMs\": 1000}";
             try (RunningTollgate tollgate = RunningTollgate.start(dir, listener);
@@ -355,7 +351,7 @@ class TunnelIT {
     @Test
     void upstreamResetMidStreamEndsTheClientsTunnelAndIsRecordedAsUpstreamReset() throws Exception {
         int resetAfter = 10_000;
-        try (EchoServer echo = EchoServer.resettingAfter(resetAfter);
+        try (EchoOrigin echo = EchoOrigin.resettingAfter(resetAfter);
              RunningTollgate tollgate = RunningTollgate.start(dir, RunningTollgate.loopbackListener(echo.port()))) {
             long received = 0;
             try (Socket socket = openTunnel(tollgate.port(), echo.port())) {
@@ -374,7 +370,7 @@ class TunnelIT {
                 }
             }
             assertTrue(received <= resetAfter, "received " + received);
-            assertEquals(EchoServer.Ending.RESET_BY_SERVER, echo.awaitFinished(1).get(0).ending());
+            assertEquals(EchoOrigin.Ending.RESET_BY_SERVER, echo.awaitFinished(1).get(0).ending());
 
             AccessRecord row = tollgate.awaitRows(1).get(0);
             assertEquals(Kind.TUNNEL, row.kind());
@@ -392,7 +388,7 @@ class TunnelIT {
      */
     @Test
     void aClientResetInsideATunnelIsRecordedAsClientAbort() throws Exception {
-        try (EchoServer echo = EchoServer.start();
+        try (EchoOrigin echo = EchoOrigin.start();
              RunningTollgate tollgate = RunningTollgate.start(dir, RunningTollgate.loopbackListener(echo.port()))) {
             byte[] payload = randomBytes(5_000, 4);
             Socket socket = openTunnel(tollgate.port(), echo.port());
@@ -495,56 +491,5 @@ class TunnelIT {
         System.arraycopy(a, 0, both, 0, a.length);
         System.arraycopy(b, 0, both, a.length, b.length);
         return both;
-    }
-
-    /**
-     * A loopback port that is listening but never accepts, with its accept queue (backlog 1) filled by plain
-     * connections, so that the kernel drops further SYNs and a dial to it neither succeeds nor is refused: it
-     * times out. Only loopback is involved.
-     */
-    private static final class UnacceptingListener implements AutoCloseable {
-        private static final int MAX_FILLERS = 16;
-        private static final int PROBE_TIMEOUT_MS = 500;
-
-        private final ServerSocket serverSocket;
-        private final List<Socket> fillers = new ArrayList<>();
-
-        private UnacceptingListener() throws IOException {
-            serverSocket = new ServerSocket(0, 1, LOOPBACK);
-        }
-
-        /** Connects until a connect times out: from then on the queue is full and SYNs are dropped. */
-        static UnacceptingListener filled() throws IOException {
-            UnacceptingListener listener = new UnacceptingListener();
-            try {
-                for (int i = 0; i < MAX_FILLERS; i++) {
-                    Socket filler = new Socket();
-                    try {
-                        filler.connect(new InetSocketAddress(LOOPBACK, listener.port()), PROBE_TIMEOUT_MS);
-                        listener.fillers.add(filler);
-                    } catch (SocketTimeoutException full) {
-                        filler.close();
-                        return listener;
-                    }
-                }
-                throw new IllegalStateException("the accept queue of a backlog-1 socket took " + MAX_FILLERS
-                        + " connections without dropping a SYN");
-            } catch (IOException | RuntimeException e) {
-                listener.close();
-                throw e;
-            }
-        }
-
-        int port() {
-            return serverSocket.getLocalPort();
-        }
-
-        @Override
-        public void close() throws IOException {
-            for (Socket filler : fillers) {
-                filler.close();
-            }
-            serverSocket.close();
-        }
     }
 }

@@ -5,6 +5,9 @@ import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
 import dev.tollgate.testing.RawHttpConnection;
 import dev.tollgate.testing.RawTunnel;
+import dev.tollgate.testing.origins.EchoOrigin;
+import dev.tollgate.testing.origins.RawOrigin;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.eclipse.jetty.http.HttpHeader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -55,7 +58,7 @@ class UpstreamProxyIT {
 
     @Test
     void aGetGoesThroughTheParentWithTheParentsCredentials() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate parent = parent();
              RunningTollgate child = child(parent.port(), "parent-pw", "")) {
             RawHttpConnection.Response response = get(child, origin.base() + "/hello", "127.0.0.1:" + origin.port());
@@ -76,7 +79,7 @@ class UpstreamProxyIT {
 
     @Test
     void aConnectGoesThroughTheParentWithTheParentsCredentials() throws Exception {
-        try (EchoServer echo = EchoServer.start();
+        try (EchoOrigin echo = EchoOrigin.start();
              RunningTollgate parent = parent();
              RunningTollgate child = child(parent.port(), "parent-pw", "")) {
             try (RawTunnel tunnel = RawTunnel.open(child.port(), "127.0.0.1:" + echo.port(), "")) {
@@ -95,7 +98,7 @@ class UpstreamProxyIT {
     /** A rotated parent password applies without a restart: the file is looked at again once a second. */
     @Test
     void aRewrittenPasswordFileIsUsedWithoutARestart() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate parent = parent();
              RunningTollgate child = child(parent.port(), "old-pw", "")) {
             String url = origin.base() + "/hello";
@@ -114,8 +117,8 @@ class UpstreamProxyIT {
 
     @Test
     void noProxyDestinationsGoDirectForGetAndConnect() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
-             EchoServer echo = EchoServer.start();
+        try (WebOrigin origin = WebOrigin.plain();
+             EchoOrigin echo = EchoOrigin.start();
              RunningTollgate parent = parent();
              RunningTollgate child = child(parent.port(), "parent-pw", "")) {
             RawHttpConnection.Response response = get(child, "http://localhost:" + origin.port() + "/hello",
@@ -135,8 +138,8 @@ class UpstreamProxyIT {
 
     @Test
     void aParentThatRejectsTheCredentialsIsA502NamingTheParent() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
-             EchoServer echo = EchoServer.start();
+        try (WebOrigin origin = WebOrigin.plain();
+             EchoOrigin echo = EchoOrigin.start();
              RunningTollgate parent = parent();
              RunningTollgate child = child(parent.port(), "wrong-pw", "")) {
             RawHttpConnection.Response response = get(child, origin.base() + "/hello", "127.0.0.1:" + origin.port());
@@ -156,12 +159,9 @@ class UpstreamProxyIT {
 
     @Test
     void aParentThatRefusesConnectionsIsA502() throws Exception {
-        int closedPort;
-        try (ServerSocket socket = new ServerSocket(0, 1, RawHttpConnection.loopback())) {
-            closedPort = socket.getLocalPort();
-        }
-        try (TestOrigin origin = TestOrigin.plain();
-             EchoServer echo = EchoServer.start();
+        int closedPort = RawOrigin.closedPort();
+        try (WebOrigin origin = WebOrigin.plain();
+             EchoOrigin echo = EchoOrigin.start();
              RunningTollgate child = child(closedPort, "parent-pw", "")) {
             assertEquals(502, get(child, origin.base() + "/hello", "127.0.0.1:" + origin.port()).status());
             try (RawTunnel tunnel = RawTunnel.open(child.port(), "127.0.0.1:" + echo.port(), "")) {
@@ -180,8 +180,8 @@ class UpstreamProxyIT {
         // Accepted by the kernel's backlog, never read or answered.
         try (ServerSocket silent = new ServerSocket()) {
             silent.bind(new InetSocketAddress(RawHttpConnection.loopback(), 0), 50);
-            try (TestOrigin origin = TestOrigin.plain();
-                 EchoServer echo = EchoServer.start();
+            try (WebOrigin origin = WebOrigin.plain();
+                 EchoOrigin echo = EchoOrigin.start();
                  RunningTollgate child = child(silent.getLocalPort(), "parent-pw",
                          " \"connectTimeoutMs\": 1000, \"idleTimeoutMs\": 1000,")) {
                 assertEquals(504, get(child, origin.base() + "/hello", "127.0.0.1:" + origin.port()).status());

@@ -2,18 +2,12 @@ package dev.tollgate.daemon;
 
 import dev.tollgate.store.CheckpointKey;
 import dev.tollgate.testing.Poll;
-import org.junit.jupiter.api.AfterEach;
+import dev.tollgate.testing.ProxyClient;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.ProxySelector;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -21,17 +15,12 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * {@code tollgate verify} as a child process on the log a real daemon wrote: intact while the daemon runs (read
@@ -39,48 +28,24 @@ import static org.junit.jupiter.api.Assertions.fail;
  * DELETE and an INSERT made by hand as the database's owner, each on its own copy of the state directory, each
  * found with exit 1 and the line that names it.
  */
-class VerifyCommandIT {
+class VerifyCommandIT extends ChildProcessTestBase {
 
-    private static final Duration START_DEADLINE = Duration.ofSeconds(60);
-    private static final Duration EXIT_DEADLINE = Duration.ofSeconds(60);
-    private static final Pattern LISTENING = Pattern.compile("main - listening on 127\\.0\\.0\\.1:(\\d+)");
-    private static final Pattern STARTED = Pattern.compile(" - started$");
     private static final int REQUESTS = 6;
-
-    @TempDir
-    Path dir;
-
-    private final List<TollgateProcess> children = new ArrayList<>();
-    private final List<Process> oneShots = new ArrayList<>();
-
-    @AfterEach
-    void killChildren() throws InterruptedException {
-        for (TollgateProcess child : children) {
-            child.kill();
-        }
-        for (Process process : oneShots) {
-            process.destroyForcibly();
-            process.waitFor(30, TimeUnit.SECONDS);
-        }
-    }
 
     @Test
     void verifyPassesOnTheLogTheDaemonWroteAndCatchesAnUpdateADeleteAndAnInsertMadeByHand() throws Exception {
         Path state = dir.resolve("state");
         Path config = writeConfig(state);
-        try (TestOrigin origin = TestOrigin.plain()) {
+        try (WebOrigin origin = WebOrigin.plain()) {
             TollgateProcess daemon = launch("run", "--config", config.toString());
             int proxyPort = Integer.parseInt(daemon.awaitLine(LISTENING, START_DEADLINE).group(1));
             daemon.awaitLine(STARTED, START_DEADLINE);
-            HttpClient client = HttpClient.newBuilder()
-                    .proxy(ProxySelector.of(new InetSocketAddress("127.0.0.1", proxyPort))).build();
+            HttpClient client = ProxyClient.through(proxyPort);
             for (int i = 0; i < REQUESTS; i++) {
-                HttpResponse<String> response = client.send(HttpRequest.newBuilder(URI.create(origin.base()
-                        + "/hello")).build(), HttpResponse.BodyHandlers.ofString());
-                assertEquals(200, response.statusCode());
+                assertEquals(200, ProxyClient.get(client, origin.url("/hello")).statusCode());
             }
 
-            Verify live = Poll.forMatch(REQUESTS + " rows checked", START_DEADLINE, () -> verify(config),
+            Finished live = Poll.forMatch(REQUESTS + " rows checked", START_DEADLINE, () -> verify(config),
                     v -> v.stdout().contains(REQUESTS + " rows checked"));
             assertEquals(0, live.exit(), live.output());
             assertTrue(live.stdout().startsWith("verify: intact: " + REQUESTS + " rows checked"), live.output());
@@ -88,19 +53,19 @@ class VerifyCommandIT {
             daemon.sigterm();
             assertEquals(0, daemon.awaitExit(EXIT_DEADLINE), daemon.output());
         }
-        Verify stopped = verify(config);
+        Finished stopped = verify(config);
         assertEquals(0, stopped.exit(), stopped.output());
         assertTrue(stopped.stdout().contains("intact: " + REQUESTS + " rows checked"), stopped.output());
         assertTrue(stopped.stdout().contains("1 checkpoints verified"), "the stop's: " + stopped.output());
         assertTrue(stopped.stdout().contains("verify: newest checkpoint signed by "), stopped.output());
         String signer = stopped.stdout().replaceAll("(?s).*verify: newest checkpoint signed by ([^:]+):.*", "$1");
-        Verify named = verify(config, "--public-key", signer + "=" + state.resolve(CheckpointKey.PUBLIC_FILE));
+        Finished named = verify(config, "--public-key", signer + "=" + state.resolve(CheckpointKey.PUBLIC_FILE));
         assertEquals(0, named.exit(), "the node's key named for it: " + named.output());
         Path strangerKey = newPublicKeyFile(dir.resolve("stranger"));
-        Verify wrongKey = verify(config, "--public-key", signer + "=" + strangerKey);
+        Finished wrongKey = verify(config, "--public-key", signer + "=" + strangerKey);
         assertEquals(1, wrongKey.exit(), "another key named for the node: " + wrongKey.output());
         assertTrue(wrongKey.stdout().contains("has a bad signature"), wrongKey.output());
-        Verify expectingMore = verify(config, "--expect-checkpoint", "2");
+        Finished expectingMore = verify(config, "--expect-checkpoint", "2");
         assertEquals(1, expectingMore.exit(), expectingMore.output());
         assertTrue(expectingMore.stdout().startsWith("verify: NOT INTACT: checkpoints signed by "),
                 expectingMore.output());
@@ -123,7 +88,7 @@ class VerifyCommandIT {
 
     @Test
     void aBadSinceIsABadCommandLine() throws Exception {
-        Verify result = verify(writeConfig(dir.resolve("state")), "--since", "yesterday");
+        Finished result = verify(writeConfig(dir.resolve("state")), "--since", "yesterday");
 
         assertEquals(2, result.exit(), result.output());
         assertTrue(result.stderr().contains("--since: \"yesterday\" is not an ISO time"), result.output());
@@ -132,7 +97,7 @@ class VerifyCommandIT {
     @Test
     void aSignerNamedTwiceIsABadCommandLine() throws Exception {
         Path key = newPublicKeyFile(dir.resolve("keys"));
-        Verify result = verify(writeConfig(dir.resolve("state")), "--public-key", "node-a=" + key,
+        Finished result = verify(writeConfig(dir.resolve("state")), "--public-key", "node-a=" + key,
                 "--public-key", "node-a=" + key);
 
         assertEquals(2, result.exit(), result.output());
@@ -146,7 +111,7 @@ class VerifyCommandIT {
     }
 
     private void assertBroken(Path state, String firstLine) throws Exception {
-        Verify result = verify(writeConfig(state));
+        Finished result = verify(writeConfig(state));
         assertEquals(1, result.exit(), result.output());
         String first = result.stdout().lines().findFirst().orElse("");
         assertTrue(first.matches(firstLine), "first line " + first + " matches " + firstLine);
@@ -189,47 +154,15 @@ class VerifyCommandIT {
         }
     }
 
-    private Path writeConfig(Path state) throws IOException {
-        Path config = dir.resolve("tollgate-" + state.getFileName() + ".json");
-        Files.writeString(config, "{\n"
-                + "  \"stateDir\": \"" + state + "\",\n"
-                + "  \"admin\": {\"port\": 0},\n"
-                + "  \"store\": {\"sqlPort\": 0},\n"
-                + "  \"listeners\": [{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [],"
-                + " \"allowLocalHost\": true}]\n"
-                + "}\n");
-        return config;
-    }
-
-    private TollgateProcess launch(String... args) throws IOException {
-        TollgateProcess child = TollgateProcess.launch(dir, args);
-        children.add(child);
-        return child;
-    }
-
-    private record Verify(int exit, String stdout, String stderr) {
-        String output() {
-            return "exit " + exit + "\nstdout:\n" + stdout + "\nstderr:\n" + stderr;
-        }
-    }
-
-    /** {@code tollgate verify --config config args...}, run to its end, its output in files. */
-    private Verify verify(Path config, String... args) throws Exception {
+    /** {@code tollgate verify --config config args...}, run to its end. */
+    private Finished verify(Path config, String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of("verify", "--config", config.toString()));
         command.addAll(List.of(args));
-        Path out = Files.createTempFile(dir, "verify-", ".out");
-        Path err = Files.createTempFile(dir, "verify-", ".err");
-        Process process = new ProcessBuilder(TollgateProcess.command(command.toArray(String[]::new)))
-                .directory(dir.toFile())
-                .redirectOutput(out.toFile())
-                .redirectError(err.toFile())
-                .start();
-        oneShots.add(process);
-        process.getOutputStream().close();
-        if (!process.waitFor(EXIT_DEADLINE.toMillis(), TimeUnit.MILLISECONDS)) {
-            fail("tollgate " + command + " did not exit within " + EXIT_DEADLINE);
-        }
-        return new Verify(process.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
-                Files.readString(err, StandardCharsets.UTF_8));
+        return runToEnd(command.toArray(String[]::new));
+    }
+
+    /** A config with the state in {@code state}, the SQL server on a free port. */
+    private Path writeConfig(Path state) throws IOException {
+        return writeConfig(state.getFileName().toString(), state, "{\"sqlPort\": 0}");
     }
 }

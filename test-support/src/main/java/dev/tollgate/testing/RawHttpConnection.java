@@ -1,6 +1,7 @@
 package dev.tollgate.testing;
 
 import java.io.BufferedInputStream;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -34,9 +35,13 @@ public final class RawHttpConnection implements AutoCloseable {
     private final OutputStream out;
 
     private RawHttpConnection(Socket socket) throws IOException {
+        this(socket, new BufferedInputStream(socket.getInputStream()), socket.getOutputStream());
+    }
+
+    private RawHttpConnection(Socket socket, InputStream in, OutputStream out) {
         this.socket = socket;
-        this.in = new BufferedInputStream(socket.getInputStream());
-        this.out = socket.getOutputStream();
+        this.in = in;
+        this.out = out;
     }
 
     /** Connects to 127.0.0.1:{@code port}. */
@@ -116,6 +121,19 @@ public final class RawHttpConnection implements AutoCloseable {
             connection.out.write(content);
             connection.out.flush();
             return connection.readResponse();
+        }
+    }
+
+    /**
+     * Parses {@code raw}, what a client read to the end of its connection, as {@link #readResponse} reads a
+     * response; when not even a whole header section arrived, the answer has status -1 and is not complete.
+     */
+    public static Response parse(byte[] raw) {
+        try {
+            return new RawHttpConnection(null, new ByteArrayInputStream(raw), OutputStream.nullOutputStream())
+                    .readResponse();
+        } catch (IOException | RuntimeException broken) {
+            return new Response("", -1, Map.of(), new byte[0], false);
         }
     }
 

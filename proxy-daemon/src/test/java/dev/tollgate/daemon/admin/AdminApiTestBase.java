@@ -2,14 +2,15 @@ package dev.tollgate.daemon.admin;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.admin.AdminTokens;
-import dev.tollgate.daemon.EchoServer;
 import dev.tollgate.daemon.RunningTollgate;
-import dev.tollgate.daemon.TestOrigin;
 import dev.tollgate.testing.AdminClient;
+import dev.tollgate.testing.ClosedAfterEach;
 import dev.tollgate.testing.Poll;
 import dev.tollgate.testing.RawHttpConnection;
-import org.junit.jupiter.api.AfterEach;
+import dev.tollgate.testing.origins.EchoOrigin;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -35,8 +36,11 @@ abstract class AdminApiTestBase {
     @TempDir
     Path dir;
 
-    TestOrigin origin;
-    EchoServer echo;
+    @RegisterExtension
+    final ClosedAfterEach closed = new ClosedAfterEach();
+
+    WebOrigin origin;
+    EchoOrigin echo;
     RunningTollgate tollgate;
     AdminClient admin;
     AdminClient auditor;
@@ -46,29 +50,16 @@ abstract class AdminApiTestBase {
 
     @BeforeEach
     void startDaemon() throws Exception {
-        origin = TestOrigin.plain();
-        echo = EchoServer.start();
-        tollgate = RunningTollgate.startWithConfig(dir, "{\"nodeName\": \"" + NODE + "\", \"admin\": {\"port\": 0,"
-                + " \"allowedHosts\": [\"" + EXTRA_ALLOWED_HOST + "\"]}, \"listeners\": ["
-                + RunningTollgate.loopbackListener(echo.port()) + "]}");
+        origin = closed.add(WebOrigin.plain());
+        echo = closed.add(EchoOrigin.start());
+        tollgate = closed.add(RunningTollgate.startWithConfig(dir, "{\"nodeName\": \"" + NODE + "\","
+                + " \"admin\": {\"port\": 0, \"allowedHosts\": [\"" + EXTRA_ALLOWED_HOST + "\"]}, \"listeners\": ["
+                + RunningTollgate.loopbackListener(echo.port()) + "]}"));
         admin = AdminClient.asAdmin(dir, tollgate.adminPort());
         auditor = AdminClient.asAuditor(dir, tollgate.adminPort());
         anonymous = AdminClient.withoutToken(tollgate.adminPort());
         adminToken = AdminClient.token(dir, AdminTokens.ADMIN_FILE);
         auditorToken = AdminClient.token(dir, AdminTokens.AUDITOR_FILE);
-    }
-
-    @AfterEach
-    void stopDaemon() throws Exception {
-        if (tollgate != null) {
-            tollgate.close();
-        }
-        if (echo != null) {
-            echo.close();
-        }
-        if (origin != null) {
-            origin.close();
-        }
     }
 
     /** Calls the admin API with {@code token} (null: none). */

@@ -1,28 +1,28 @@
 package dev.tollgate.daemon.adminops;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tollgate.daemon.EchoServer;
 import dev.tollgate.daemon.RunningTollgate;
-import dev.tollgate.daemon.TestOrigin;
 import dev.tollgate.store.AccessLogWriter;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
 import dev.tollgate.testing.AdminClient.Reply;
 import dev.tollgate.testing.AdminClient;
+import dev.tollgate.testing.ClosedAfterEach;
 import dev.tollgate.testing.RawHttpConnection;
 import dev.tollgate.testing.RawTunnel;
-import org.junit.jupiter.api.AfterEach;
+import dev.tollgate.testing.origins.EchoOrigin;
+import dev.tollgate.testing.origins.RawOrigin;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.Reader;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URLEncoder;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -64,36 +64,26 @@ class AccessLogApiIT {
     @TempDir
     Path dir;
 
-    private EchoServer echo;
-    private TestOrigin origin;
+    @RegisterExtension
+    final ClosedAfterEach closed = new ClosedAfterEach();
+
+    private EchoOrigin echo;
+    private WebOrigin origin;
     private RunningTollgate tollgate;
     private AdminClient auditor;
 
     @BeforeEach
     void start() throws Exception {
-        echo = EchoServer.start();
-        origin = TestOrigin.plain();
+        echo = closed.add(EchoOrigin.start());
+        origin = closed.add(WebOrigin.plain());
         // "main" may reach loopback origins and tunnel to the echo server; "strict" keeps the default policy,
         // which refuses loopback destinations with 403. No retention: the seeded rows are years old, and the
         // first purge, 10 s after start, deleted 10,000 of them under a slow test in a full run.
-        tollgate = RunningTollgate.startWithConfig(dir, "{\"drainTimeoutMs\": 2000,"
+        tollgate = closed.add(RunningTollgate.startWithConfig(dir, "{\"drainTimeoutMs\": 2000,"
                 + " \"store\": {\"retentionDays\": 0}, \"listeners\": ["
                 + "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true, \"connectPorts\": [" + echo.port()
-                + "]}, {\"name\": \"strict\", \"port\": 0}]}");
+                + "]}, {\"name\": \"strict\", \"port\": 0}]}"));
         auditor = AdminClient.asAuditor(dir, tollgate.adminPort());
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        if (tollgate != null) {
-            tollgate.close();
-        }
-        if (origin != null) {
-            origin.close();
-        }
-        if (echo != null) {
-            echo.close();
-        }
     }
 
     // ---- filters -------------------------------------------------------------------------------------------
@@ -379,7 +369,8 @@ class AccessLogApiIT {
         for (int i = 0; i < 2; i++) {
             assertEquals(404, RawHttpConnection.getVia(main, origin.base() + "/missing/" + i).status());
         }
-        assertEquals(502, RawHttpConnection.getVia(main, "http://127.0.0.1:" + closedPort() + "/gone").status());
+        assertEquals(502, RawHttpConnection.getVia(main,
+                "http://127.0.0.1:" + RawOrigin.closedPort() + "/gone").status());
         try (RawTunnel tunnel = RawTunnel.established(main, echo.port())) {
             tunnel.roundTrip("through the tunnel");
         }
@@ -425,14 +416,6 @@ class AccessLogApiIT {
             writer.append(record);
         }
         assertTrue(writer.flush(WRITER_FLUSH_MS), "the writer did not store the seeded records");
-    }
-
-    /** A port on 127.0.0.1 where nothing listens (bound, then released). */
-    private static int closedPort() throws Exception {
-        try (ServerSocket socket = new ServerSocket()) {
-            socket.bind(new InetSocketAddress(RawHttpConnection.loopback(), 0));
-            return socket.getLocalPort();
-        }
     }
 
     // ---- checks --------------------------------------------------------------------------------------------

@@ -1,7 +1,6 @@
 package dev.tollgate.daemon.adminops;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tollgate.daemon.EchoServer;
 import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.daemon.TollgateProcess;
 import dev.tollgate.testing.AdminClient.Reply;
@@ -9,6 +8,7 @@ import dev.tollgate.testing.AdminClient;
 import dev.tollgate.testing.Poll;
 import dev.tollgate.testing.RawHttpConnection;
 import dev.tollgate.testing.RawTunnel;
+import dev.tollgate.testing.origins.EchoOrigin;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -60,7 +60,7 @@ class ConfigReloadIT {
 
     @Test
     void anApiReloadAddsRemovesWithDrainAndRestartsConfigListenersAndLeavesApiListenersAlone() throws Exception {
-        EchoServer echo = open(EchoServer.start());
+        EchoOrigin echo = open(EchoOrigin.start());
         Path config = writeConfig(echo, 60_000, "", listener("kept", echo.port()), listener("changed", echo.port()),
                 listener("removed", echo.port()));
         RunningTollgate tollgate = open(RunningTollgate.startFromFile(config));
@@ -119,7 +119,7 @@ class ConfigReloadIT {
 
     @Test
     void aBrokenFileChangesNothingAndSaysWhyAndKeysOutsideTheListenersNeedARestart() throws Exception {
-        EchoServer echo = open(EchoServer.start());
+        EchoOrigin echo = open(EchoOrigin.start());
         Path config = writeConfig(echo, 2_000, "", listener("main", echo.port()));
         RunningTollgate tollgate = open(RunningTollgate.startFromFile(config));
         AdminClient admin = AdminClient.asAdmin(dir.resolve("state"), tollgate.adminPort());
@@ -147,7 +147,7 @@ class ConfigReloadIT {
 
     @Test
     void aSighupWhileTheDaemonIsStartingIsCarriedOutOnceItHasStarted() throws Exception {
-        EchoServer echo = open(EchoServer.start());
+        EchoOrigin echo = open(EchoOrigin.start());
         Path config = writeConfig(echo, 2_000, "", listener("main", echo.port()));
         TollgateProcess child = launchReceivingSighup(config);
         // "starting" is logged once the signal handlers are in, before the database, admin and listeners start.
@@ -166,7 +166,7 @@ class ConfigReloadIT {
 
     @Test
     void sighupReloadsTheFileAndABrokenFileLeavesTheDaemonRunning() throws Exception {
-        EchoServer echo = open(EchoServer.start());
+        EchoOrigin echo = open(EchoOrigin.start());
         Path config = writeConfig(echo, 2_000, "", listener("main", echo.port()));
         TollgateProcess child = launchReceivingSighup(config);
         int adminPort = Integer.parseInt(child.awaitLine(ADMIN, START_LIMIT).group(1));
@@ -202,7 +202,7 @@ class ConfigReloadIT {
         assertEquals(0, child.awaitExit(Duration.ofMinutes(1)), child::output);
     }
 
-    private Path writeConfig(EchoServer echo, long drainMs, String extraKeys, String... listeners) throws Exception {
+    private Path writeConfig(EchoOrigin echo, long drainMs, String extraKeys, String... listeners) throws Exception {
         Path stateDir = dir.resolve("state");
         String store = extraKeys.contains("\"store\"") ? "" : ", \"store\": {\"sqlPort\": -1}";
         Path config = dir.resolve("tollgate.json");

@@ -2,11 +2,11 @@ package dev.tollgate.daemon.adminops;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.daemon.RunningTollgate;
-import dev.tollgate.daemon.TestOrigin;
 import dev.tollgate.store.AccessLog;
 import dev.tollgate.testing.AdminClient;
 import dev.tollgate.testing.Poll;
 import dev.tollgate.testing.RawHttpConnection;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -48,7 +48,7 @@ class DatabaseBackupIT {
     void aBackupTakenUnderTrafficRestoresToADatabaseThatOpensAndHoldsTheRows() throws Exception {
         Path stateDir = dir.resolve("state");
         ExecutorService load = Executors.newSingleThreadExecutor();
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.startWithConfig(stateDir, "{\"listeners\": [{\"name\":"
                      + " \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true}]}")) {
             AdminClient admin = AdminClient.asAdmin(stateDir, tollgate.adminPort());

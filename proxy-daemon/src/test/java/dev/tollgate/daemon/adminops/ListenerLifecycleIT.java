@@ -1,13 +1,13 @@
 package dev.tollgate.daemon.adminops;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tollgate.daemon.EchoServer;
 import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.testing.AdminClient.Reply;
 import dev.tollgate.testing.AdminClient;
 import dev.tollgate.testing.Poll;
 import dev.tollgate.testing.RawHttpConnection;
 import dev.tollgate.testing.RawTunnel;
+import dev.tollgate.testing.origins.EchoOrigin;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -58,7 +58,7 @@ class ListenerLifecycleIT {
 
     @Test
     void stopRefusesNewConnectionsAtOnceKeepsAQuietTunnelOpenAndCutsItWhenTheDrainRunsOut() throws Exception {
-        EchoServer echo = open(EchoServer.start());
+        EchoOrigin echo = open(EchoOrigin.start());
         RunningTollgate tollgate = open(startDaemon(echo));
         AdminClient admin = AdminClient.asAdmin(dir, tollgate.adminPort());
         int port = createListener(admin, "drained", echo.port());
@@ -102,7 +102,7 @@ class ListenerLifecycleIT {
     @Test
     void aTunnelThatFinishesWithinTheDrainEndsCleanlyAndTheStopReturnsWithoutWaitingForTheDeadline()
             throws Exception {
-        EchoServer echo = open(EchoServer.start());
+        EchoOrigin echo = open(EchoOrigin.start());
         RunningTollgate tollgate = open(startDaemon(echo));
         AdminClient admin = AdminClient.asAdmin(dir, tollgate.adminPort());
         int port = createListener(admin, "finishing", echo.port());
@@ -133,7 +133,7 @@ class ListenerLifecycleIT {
 
     @Test
     void aStoppedListenerStartsAgainAndCarriesTraffic() throws Exception {
-        EchoServer echo = open(EchoServer.start());
+        EchoOrigin echo = open(EchoOrigin.start());
         RunningTollgate tollgate = open(startDaemon(echo));
         AdminClient admin = AdminClient.asAdmin(dir, tollgate.adminPort());
         createListener(admin, "again", echo.port());
@@ -156,7 +156,7 @@ class ListenerLifecycleIT {
 
     @Test
     void deleteAnswers204AndTheListenerIsGoneWithItsPort() throws Exception {
-        EchoServer echo = open(EchoServer.start());
+        EchoOrigin echo = open(EchoOrigin.start());
         RunningTollgate tollgate = open(startDaemon(echo));
         AdminClient admin = AdminClient.asAdmin(dir, tollgate.adminPort());
         int port = createListener(admin, "doomed", echo.port());
@@ -176,7 +176,7 @@ class ListenerLifecycleIT {
 
     @Test
     void aRestartBringsApiListenersBackInTheirLastStateAndConfigListenersFromTheConfig() throws Exception {
-        EchoServer echo = open(EchoServer.start());
+        EchoOrigin echo = open(EchoOrigin.start());
         String main = listenerJson("main", echo.port());
         try (RunningTollgate first = RunningTollgate.startWithConfig(dir, "{\"drainTimeoutMs\": 2000,"
                 + " \"listeners\": [" + main + ", " + listenerJson("retired", echo.port()) + "]}")) {
@@ -246,7 +246,7 @@ class ListenerLifecycleIT {
 
     @Test
     void aDaemonStopCutsAnOpenTunnelAtItsDrainDeadlineAndKeepsItsRow() throws Exception {
-        EchoServer echo = open(EchoServer.start());
+        EchoOrigin echo = open(EchoOrigin.start());
         RawTunnel tunnel;
         try (RunningTollgate first = startDaemon(echo)) {
             tunnel = open(RawTunnel.established(first.port(), echo.port()));
@@ -274,7 +274,7 @@ class ListenerLifecycleIT {
     }
 
     /** A daemon whose config listener "main" may tunnel to the echo server; stops within 2 s of a close. */
-    private RunningTollgate startDaemon(EchoServer echo) throws Exception {
+    private RunningTollgate startDaemon(EchoOrigin echo) throws Exception {
         return RunningTollgate.startWithConfig(dir, "{\"drainTimeoutMs\": 2000, \"listeners\": ["
                 + listenerJson("main", echo.port()) + "]}");
     }

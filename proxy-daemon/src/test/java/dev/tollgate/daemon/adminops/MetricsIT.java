@@ -1,18 +1,19 @@
 package dev.tollgate.daemon.adminops;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tollgate.daemon.EchoServer;
 import dev.tollgate.daemon.RunningTollgate;
-import dev.tollgate.daemon.TestOrigin;
 import dev.tollgate.daemon.adminops.PrometheusText.Sample;
 import dev.tollgate.testing.AdminClient.Reply;
 import dev.tollgate.testing.AdminClient;
+import dev.tollgate.testing.ClosedAfterEach;
 import dev.tollgate.testing.Poll;
 import dev.tollgate.testing.RawHttpConnection;
 import dev.tollgate.testing.RawTunnel;
-import org.junit.jupiter.api.AfterEach;
+import dev.tollgate.testing.origins.EchoOrigin;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -50,36 +51,26 @@ class MetricsIT {
     @TempDir
     Path dir;
 
-    private EchoServer echo;
-    private TestOrigin origin;
+    @RegisterExtension
+    final ClosedAfterEach closed = new ClosedAfterEach();
+
+    private EchoOrigin echo;
+    private WebOrigin origin;
     private RunningTollgate tollgate;
     private AdminClient admin;
     private AdminClient auditor;
 
     @BeforeEach
     void start() throws Exception {
-        echo = EchoServer.start();
-        origin = TestOrigin.plain();
+        echo = closed.add(EchoOrigin.start());
+        origin = closed.add(WebOrigin.plain());
         // "main" may reach loopback origins and tunnel to the echo server; "strict" keeps the default policy,
         // which refuses loopback destinations with 403.
-        tollgate = RunningTollgate.startWithConfig(dir, "{\"drainTimeoutMs\": 2000, \"listeners\": ["
+        tollgate = closed.add(RunningTollgate.startWithConfig(dir, "{\"drainTimeoutMs\": 2000, \"listeners\": ["
                 + "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true, \"connectPorts\": [" + echo.port()
-                + "]}, {\"name\": \"strict\", \"port\": 0}]}");
+                + "]}, {\"name\": \"strict\", \"port\": 0}]}"));
         admin = AdminClient.asAdmin(dir, tollgate.adminPort());
         auditor = AdminClient.asAuditor(dir, tollgate.adminPort());
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        if (tollgate != null) {
-            tollgate.close();
-        }
-        if (origin != null) {
-            origin.close();
-        }
-        if (echo != null) {
-            echo.close();
-        }
     }
 
     @Test

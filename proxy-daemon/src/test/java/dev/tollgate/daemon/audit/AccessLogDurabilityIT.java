@@ -1,7 +1,5 @@
 package dev.tollgate.daemon.audit;
 
-import dev.tollgate.daemon.EchoServer;
-import dev.tollgate.daemon.TestOrigin;
 import dev.tollgate.daemon.intercept.CaTrust;
 import dev.tollgate.daemon.tls.LocalCa;
 import dev.tollgate.store.AccessLog;
@@ -10,6 +8,9 @@ import dev.tollgate.testing.AdminClient;
 import dev.tollgate.testing.PgTestDatabase;
 import dev.tollgate.testing.Poll;
 import dev.tollgate.testing.RawHttpConnection;
+import dev.tollgate.testing.origins.EchoOrigin;
+import dev.tollgate.testing.origins.HeldOrigin;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -92,7 +93,7 @@ class AccessLogDurabilityIT {
     void sigtermWithTwoThousandRequestsInFlightStoresARowForEveryResponse() throws Exception {
         try (HeldOrigin origin = new HeldOrigin(ORIGIN_PORTS)) {
             ChildDaemon daemon = start("512m");
-            Map<Integer, HttpResponseBytes> responses;
+            Map<Integer, RawHttpConnection.Response> responses;
             try (ConcurrentRequests clients = new ConcurrentRequests(daemon.port(), i -> get(origin.port(i),
                     "/held?i=" + i))) {
                 for (int from = 0; from < IN_FLIGHT; from += WAVE) {
@@ -118,7 +119,7 @@ class AccessLogDurabilityIT {
             int received = 0;
             Map<Integer, Integer> byStatus = new TreeMap<>();
             for (var entry : responses.entrySet()) {
-                HttpResponseBytes response = entry.getValue();
+                RawHttpConnection.Response response = entry.getValue();
                 if (!response.complete()) {
                     continue;
                 }
@@ -157,7 +158,7 @@ class AccessLogDurabilityIT {
     private void killNineUnderLoad(String storeKeys) throws Exception {
         String listener = "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true,"
                 + " \"logQuery\": true}";
-        try (TestOrigin origin = TestOrigin.plain()) {
+        try (WebOrigin origin = WebOrigin.plain()) {
             ChildDaemon first = start("256m", listener, storeKeys);
             Map<Integer, Long> completedAtNanos = new ConcurrentHashMap<>();
             AtomicInteger next = new AtomicInteger();
@@ -201,7 +202,8 @@ class AccessLogDurabilityIT {
             ChildDaemon second = start("256m", listener, storeKeys);
             AdminClient admin = AdminClient.asAdmin(stateDir(), second.adminPort());
             assertEquals("UP", admin.getJson(HEALTH).path("status").asText(), admin.getJson(HEALTH).toString());
-            HttpResponseBytes afterRestart = exchange(second.port(), get(origin.port(), "/hello?i=-1"));
+            RawHttpConnection.Response afterRestart =
+                    RawHttpConnection.getVia(second.port(), origin.url("/hello?i=-1"));
             assertEquals(200, afterRestart.status(), "a request after the restart");
             second.sigterm();
             assertEquals(0, second.awaitExit(STOP_DEADLINE), second.output());
@@ -253,8 +255,8 @@ class AccessLogDurabilityIT {
 
     private void killNineRightAfterTheLastAnswerTwentyTimesOver(String storeKeys, Callable<Connection> database)
             throws Exception {
-        try (TestOrigin origin = TestOrigin.plain(); TestOrigin tlsOrigin = TestOrigin.tls(dir);
-             EchoServer echo = EchoServer.start()) {
+        try (WebOrigin origin = WebOrigin.plain(); WebOrigin tlsOrigin = WebOrigin.tls(dir);
+             EchoOrigin echo = EchoOrigin.start()) {
             // The CA the daemon will find in its state directory, made first so that this client can trust it.
             SSLContext trustingCa = CaTrust.trustingOnly(LocalCa.loadOrCreate(stateDir()).certificate());
             String listener = "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true,"
@@ -268,14 +270,15 @@ class AccessLogDurabilityIT {
                 for (int k = 0; k < 4; k++) {
                     switch ((run + k) % 4) {
                         case 0 -> {
-                            HttpResponseBytes ok = exchange(daemon.port(), get(origin.port(), "/hello?i=" + run));
+                            RawHttpConnection.Response ok =
+                                    RawHttpConnection.getVia(daemon.port(), origin.url("/hello?i=" + run));
                             assertEquals(200, ok.status(), "run " + run);
                             expected.add("FORWARD 200 /hello?i=" + run);
                         }
                         case 1 -> {
                             String target = "ftp://127.0.0.1:" + origin.port() + "/refused?i=" + run;
-                            HttpResponseBytes refused = exchange(daemon.port(), "GET " + target
-                                    + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+                            RawHttpConnection.Response refused = RawHttpConnection.exchange(daemon.port(),
+                                    RawHttpConnection.head("GET", target, "127.0.0.1"));
                             assertEquals(400, refused.status(), "run " + run);
                             expected.add("FORWARD 400 /refused?i=" + run);
                         }
@@ -345,7 +348,7 @@ class AccessLogDurabilityIT {
                 tls.getOutputStream().write(("GET /hello?i=" + run + " HTTP/1.1\r\nHost: 127.0.0.1:" + originPort
                         + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
                 tls.getOutputStream().flush();
-                HttpResponseBytes response = HttpResponseBytes.parse(tls.getInputStream().readAllBytes());
+                RawHttpConnection.Response response = RawHttpConnection.parse(tls.getInputStream().readAllBytes());
                 assertEquals(200, response.status(), "intercepted request " + run);
             }
             return raw.getLocalPort();
@@ -410,18 +413,7 @@ class AccessLogDurabilityIT {
     /** A GET through the proxy to 127.0.0.1:{@code originPort}{@code pathAndQuery}, one per connection. */
     private static String get(int originPort, String pathAndQuery) {
         String origin = "127.0.0.1:" + originPort;
-        return "GET http://" + origin + pathAndQuery + " HTTP/1.1\r\nHost: " + origin
-                + "\r\nConnection: close\r\n\r\n";
-    }
-
-    /** Sends {@code request} on its own connection and reads the response to the end of the connection. */
-    private static HttpResponseBytes exchange(int proxyPort, String request) throws IOException {
-        try (Socket socket = new Socket()) {
-            socket.connect(new InetSocketAddress("127.0.0.1", proxyPort), 10_000);
-            socket.setSoTimeout(30_000);
-            socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
-            return HttpResponseBytes.parse(socket.getInputStream().readAllBytes());
-        }
+        return RawHttpConnection.head("GET", "http://" + origin + pathAndQuery, origin);
     }
 
     /**
@@ -504,7 +496,7 @@ class AccessLogDurabilityIT {
         return rows;
     }
 
-    private static String clients(Map<Integer, HttpResponseBytes> responses) {
+    private static String clients(Map<Integer, RawHttpConnection.Response> responses) {
         Map<String, Integer> summary = new TreeMap<>();
         responses.values().forEach(r -> summary.merge(r.complete() ? "complete " + r.status()
                 : "incomplete " + r.status(), 1, Integer::sum));

@@ -1,5 +1,7 @@
 package dev.tollgate.daemon.audit;
 
+import dev.tollgate.testing.RawHttpConnection;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -71,9 +73,9 @@ final class ConcurrentRequests implements AutoCloseable {
     }
 
     /** What each ended request received, by request number. */
-    Map<Integer, HttpResponseBytes> responses() {
-        Map<Integer, HttpResponseBytes> parsed = new TreeMap<>();
-        finished.forEach((i, bytes) -> parsed.put(i, HttpResponseBytes.parse(bytes)));
+    Map<Integer, RawHttpConnection.Response> responses() {
+        Map<Integer, RawHttpConnection.Response> parsed = new TreeMap<>();
+        finished.forEach((i, bytes) -> parsed.put(i, RawHttpConnection.parse(bytes)));
         return parsed;
     }
 

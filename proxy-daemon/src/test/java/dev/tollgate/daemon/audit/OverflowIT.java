@@ -2,11 +2,12 @@ package dev.tollgate.daemon.audit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.daemon.RunningTollgate;
-import dev.tollgate.daemon.TestOrigin;
 import dev.tollgate.store.AccessLogWriter;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.testing.AdminClient;
 import dev.tollgate.testing.Poll;
+import dev.tollgate.testing.RawHttpConnection;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -65,7 +66,7 @@ class OverflowIT {
 
     @Test
     void anOutageLongerThanTheQueueRefusesNothingTheRecordsWaitInTheJournalAndAreStoredOnce() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain()) {
+        try (WebOrigin origin = WebOrigin.plain()) {
             tollgate = start("{\"queueCapacity\": " + QUEUE_CAPACITY + "}");
             AccessLogWriter writer = tollgate.daemon().accessLog().writer();
             AdminClient admin = AdminClient.asAdmin(dir, tollgate.adminPort());
@@ -73,7 +74,8 @@ class OverflowIT {
 
             renameTable("access_log", "access_log_away");
             for (int i = 0; i < sent; i++) {
-                HttpResponseBytes response = ProxyExchange.get(tollgate.port(), origin.port(), "/hello?i=" + i);
+                RawHttpConnection.Response response =
+                        RawHttpConnection.getVia(tollgate.port(), origin.url("/hello?i=" + i));
                 assertEquals(200, response.status(), "request " + i + ": " + response.bodyText());
             }
             assertTrue(writer.isSpilling(), "records past the queue wait in the journal");
@@ -96,7 +98,7 @@ class OverflowIT {
     @Test
     void refuseAnswers503WithRetryAfterBeforeForwardingWhileTheJournalIsFullAndLosesNoForwardedRow()
             throws Exception {
-        try (TestOrigin origin = TestOrigin.plain()) {
+        try (WebOrigin origin = WebOrigin.plain()) {
             tollgate = start("{\"queueCapacity\": " + QUEUE_CAPACITY + ", " + SMALL_JOURNAL + "}");
             AccessLogWriter writer = tollgate.daemon().accessLog().writer();
             AdminClient admin = AdminClient.asAdmin(dir, tollgate.adminPort());
@@ -104,7 +106,7 @@ class OverflowIT {
             int refused = 0;
 
             renameTable("access_log", "access_log_away");
-            assertEquals(200, ProxyExchange.get(tollgate.port(), origin.port(), "/hello?i=0").status());
+            assertEquals(200, RawHttpConnection.getVia(tollgate.port(), origin.url("/hello?i=0")).status());
             forwarded.add(0);
             JsonNode degraded = Poll.forMatch("health DEGRADED while the table is away", DEADLINE,
                     () -> admin.getJson(HEALTH),
@@ -112,7 +114,8 @@ class OverflowIT {
             assertTrue(degraded.path("reason").asText().contains("ACCESS_LOG"), "the reason names the failure: "
                     + degraded);
             for (int i = 1; i < MAX_REQUESTS && !writer.isFull(); i++) {
-                HttpResponseBytes response = ProxyExchange.get(tollgate.port(), origin.port(), "/hello?i=" + i);
+                RawHttpConnection.Response response =
+                        RawHttpConnection.getVia(tollgate.port(), origin.url("/hello?i=" + i));
                 if (response.status() == 200) {
                     forwarded.add(i);
                 } else if (response.status() == 503) {
@@ -123,13 +126,14 @@ class OverflowIT {
             }
             Poll.until("the writer's queue and journal full", DEADLINE, () -> writer.isFull());
 
-            HttpResponseBytes overloaded = ProxyExchange.get(tollgate.port(), origin.port(), "/never?i=refused");
+            RawHttpConnection.Response overloaded =
+                    RawHttpConnection.getVia(tollgate.port(), origin.url("/never?i=refused"));
             refused++;
 
             assertEquals(503, overloaded.status(), overloaded.bodyText());
             assertTrue(overloaded.complete());
-            assertNotNull(overloaded.headers().get("retry-after"), "Retry-After: " + overloaded.headers());
-            assertTrue(overloaded.headers().get("retry-after").matches("\\d+"), overloaded.headers().toString());
+            assertNotNull(overloaded.header("retry-after"), "Retry-After: " + overloaded.headers());
+            assertTrue(overloaded.header("retry-after").matches("\\d+"), overloaded.headers().toString());
             String body = overloaded.bodyText();
             assertTrue(body.startsWith("503 ") && body.endsWith("\n") && body.indexOf('\n') == body.length() - 1,
                     "a one-line body: " + body);
@@ -162,7 +166,7 @@ class OverflowIT {
 
     @Test
     void forwardLetsRequestsThroughWhileTheJournalIsFullAndCountsThemUnlogged() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain()) {
+        try (WebOrigin origin = WebOrigin.plain()) {
             tollgate = start("{\"queueCapacity\": " + QUEUE_CAPACITY + ", \"onOverflow\": \"forward\", "
                     + SMALL_JOURNAL + "}");
             AccessLogWriter writer = tollgate.daemon().accessLog().writer();
@@ -170,14 +174,14 @@ class OverflowIT {
             int requests = 0;
 
             renameTable("access_log", "access_log_away");
-            assertEquals(200, ProxyExchange.get(tollgate.port(), origin.port(), "/hello?i=" + requests++).status());
+            assertEquals(200, RawHttpConnection.getVia(tollgate.port(), origin.url("/hello?i=" + requests++)).status());
             Poll.forMatch("health DEGRADED while the table is away", DEADLINE, () -> admin.getJson(HEALTH),
                     h -> "DEGRADED".equals(h.path("status").asText()));
             int pastFull = 0;
             while (pastFull < 30 && requests < MAX_REQUESTS) {
                 pastFull += writer.isFull() ? 1 : 0;
-                HttpResponseBytes response = ProxyExchange.get(tollgate.port(), origin.port(), "/hello?i="
-                        + requests);
+                RawHttpConnection.Response response = RawHttpConnection.getVia(tollgate.port(), origin.url("/hello?i="
+                        + requests));
                 assertEquals(200, response.status(), "request " + requests + ": " + response.bodyText());
                 requests++;
             }

@@ -1,20 +1,16 @@
 package dev.tollgate.daemon.audit;
 
-import dev.tollgate.daemon.RunningTollgate;
-import dev.tollgate.daemon.TestOrigin;
-
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tollgate.daemon.RunningTollgate;
+import dev.tollgate.testing.AdminClient;
 import dev.tollgate.testing.PgTestDatabase;
+import dev.tollgate.testing.RawHttpConnection;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -51,13 +47,13 @@ class PgFleetLoadIT {
     Path dir;
 
     private PgTestDatabase db;
-    private TestOrigin origin;
+    private WebOrigin origin;
     private final List<RunningTollgate> nodes = new ArrayList<>();
 
     @BeforeEach
     void createDatabase() throws Exception {
         db = PgTestDatabase.create();
-        origin = TestOrigin.plain();
+        origin = WebOrigin.plain();
     }
 
     @AfterEach
@@ -86,8 +82,8 @@ class PgFleetLoadIT {
                 int request = i;
                 int node = i % NODES.length;
                 sent.add(clients.submit(() -> {
-                    HttpResponseBytes response = ProxyExchange.get(nodes.get(node).port(), origin.port(),
-                            "/hello?i=" + request);
+                    RawHttpConnection.Response response = RawHttpConnection.getVia(nodes.get(node).port(),
+                            origin.url("/hello?i=" + request));
                     assertEquals(200, response.status(), "request " + request + ": " + response.bodyText());
                     served.get(NODES[node]).add(request);
                     return null;
@@ -171,11 +167,7 @@ class PgFleetLoadIT {
     /** The rows (up to 10,000) of {@code filter} through node {@code index}'s admin API, as the auditor. */
     private JsonNode accessLogQuery(int index, String filter) throws Exception {
         RunningTollgate via = nodes.get(index);
-        String token = Files.readString(dir.resolve(NODES[index]).resolve("auditor.token")).trim();
-        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
-                        "http://127.0.0.1:" + via.adminPort() + "/api/v1/access-log?limit=10000" + filter))
-                .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, response.statusCode(), response.body());
-        return new ObjectMapper().readTree(response.body());
+        return AdminClient.asAuditor(dir.resolve(NODES[index]), via.adminPort())
+                .getJson("/api/v1/access-log?limit=10000" + filter);
     }
 }

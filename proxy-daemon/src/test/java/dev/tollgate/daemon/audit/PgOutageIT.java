@@ -2,10 +2,11 @@ package dev.tollgate.daemon.audit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.daemon.RunningTollgate;
-import dev.tollgate.daemon.TestOrigin;
 import dev.tollgate.testing.AdminClient;
 import dev.tollgate.testing.PgTestDatabase;
 import dev.tollgate.testing.Poll;
+import dev.tollgate.testing.RawHttpConnection;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -68,7 +69,7 @@ class PgOutageIT {
 
     private String[] cluster;
     private PgTestDatabase db;
-    private TestOrigin origin;
+    private WebOrigin origin;
     private final Map<String, RunningTollgate> nodes = new HashMap<>();
     private boolean stopped;
 
@@ -79,7 +80,7 @@ class PgOutageIT {
         assumeTrue(named != null && named.trim().split("\\s+").length == 2, CLUSTER_VARIABLE + " is not set to"
                 + " \"<version> <cluster>\": skipping the outage test, which stops and starts that cluster");
         cluster = named.trim().split("\\s+");
-        origin = TestOrigin.plain();
+        origin = WebOrigin.plain();
     }
 
     @AfterEach
@@ -270,7 +271,8 @@ class PgOutageIT {
 
         private void send(String node, int i) {
             try {
-                HttpResponseBytes response = ProxyExchange.get(nodes.get(node).port(), origin.port(), "/hello?i=" + i);
+                RawHttpConnection.Response response =
+                        RawHttpConnection.getVia(nodes.get(node).port(), origin.url("/hello?i=" + i));
                 if (response.status() == 200) {
                     forwarded.get(node).add(i);
                 } else if (response.status() == 503 && node.equals(REFUSING)) {

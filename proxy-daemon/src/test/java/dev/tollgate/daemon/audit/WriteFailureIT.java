@@ -2,11 +2,12 @@ package dev.tollgate.daemon.audit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.daemon.RunningTollgate;
-import dev.tollgate.daemon.TestOrigin;
 import dev.tollgate.store.AccessLogWriter;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.testing.AdminClient;
 import dev.tollgate.testing.Poll;
+import dev.tollgate.testing.RawHttpConnection;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -71,14 +72,14 @@ class WriteFailureIT {
     @Test
     void aFullDiskDegradesHealthKeepsRowsQueuedAndStoresThemAllWhenThereIsRoomAgain() throws Exception {
         tmpfs = TmpfsMount.mount(dir.resolve("state"), TMPFS_SIZE);
-        try (TestOrigin origin = TestOrigin.plain()) {
+        try (WebOrigin origin = WebOrigin.plain()) {
             tollgate = RunningTollgate.startWithConfig(tmpfs.dir(), "{\"store\": {\"queueCapacity\": "
                     + QUEUE_CAPACITY + "}, \"listeners\": [{\"name\": \"main\", \"port\": 0,"
                     + " \"denyDestinations\": [], \"allowLocalHost\": true, \"logQuery\": true}]}");
             AccessLogWriter writer = tollgate.daemon().accessLog().writer();
             AdminClient admin = AdminClient.asAdmin(tmpfs.dir(), tollgate.adminPort());
             Set<Integer> forwarded = new TreeSet<>();
-            assertEquals(200, ProxyExchange.get(tollgate.port(), origin.port(), "/hello?i=0").status());
+            assertEquals(200, RawHttpConnection.getVia(tollgate.port(), origin.url("/hello?i=0")).status());
             forwarded.add(0);
             tollgate.awaitRows(1);
 
@@ -87,7 +88,8 @@ class WriteFailureIT {
             int refused = 0;
             int i = 1;
             for (; i < MAX_REQUESTS && !writer.isFull(); i++) {
-                HttpResponseBytes response = ProxyExchange.get(tollgate.port(), origin.port(), "/hello?i=" + i);
+                RawHttpConnection.Response response =
+                        RawHttpConnection.getVia(tollgate.port(), origin.url("/hello?i=" + i));
                 if (response.status() == 200) {
                     forwarded.add(i);
                 } else if (response.status() == 503) {
@@ -106,7 +108,7 @@ class WriteFailureIT {
             // room for a few more requests; with the disk still full the queue fills again and one is refused.
             int status;
             do {
-                status = ProxyExchange.get(tollgate.port(), origin.port(), "/hello?i=" + i).status();
+                status = RawHttpConnection.getVia(tollgate.port(), origin.url("/hello?i=" + i)).status();
                 if (status == 200) {
                     forwarded.add(i);
                 }
@@ -123,7 +125,7 @@ class WriteFailureIT {
             Poll.forMatch("health the store UP with room again", DEADLINE, () -> admin.getJson(HEALTH),
                     h -> "UP".equals(h.path("store").asText()));
             Poll.until("the queue with room again", DEADLINE, () -> !writer.isFull());
-            assertEquals(200, ProxyExchange.get(tollgate.port(), origin.port(), "/hello?i=" + i).status());
+            assertEquals(200, RawHttpConnection.getVia(tollgate.port(), origin.url("/hello?i=" + i)).status());
             forwarded.add(i++);
             Poll.forMatch("health UP with room again", DEADLINE, () -> admin.getJson(HEALTH),
                     h -> "UP".equals(h.path("status").asText()));
@@ -135,7 +137,7 @@ class WriteFailureIT {
             assertEquals(forwarded, rows.keySet(), "rows only for the forwarded requests");
             // And it keeps storing.
             String after = "/hello?i=" + i;
-            assertEquals(200, ProxyExchange.get(tollgate.port(), origin.port(), after).status());
+            assertEquals(200, RawHttpConnection.getVia(tollgate.port(), origin.url(after)).status());
             tollgate.awaitRows(1, r -> after.equals(r.path()));
             System.out.printf("disk full (filler of %d bytes): %d requests forwarded, all stored after the"
                     + " filler was deleted; %d refused with 503 while the queue was full; health said: %s%n",

@@ -1,9 +1,8 @@
 package dev.tollgate.daemon.battery;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tollgate.admin.AdminTokens;
 import dev.tollgate.daemon.RunningTollgate;
+import dev.tollgate.testing.AdminClient;
 import dev.tollgate.testing.Poll;
 import dev.tollgate.testing.RawHttpConnection;
 import org.junit.jupiter.api.AfterEach;
@@ -16,15 +15,14 @@ import java.lang.management.ManagementFactory;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 
@@ -41,7 +39,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class AdminAbuseIT {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final int CYCLES = 1_000;
     /** Threads that may come and go on their own (JDK client pools, GC helpers) between the two counts. */
     private static final int THREAD_TOLERANCE = 8;
@@ -50,15 +47,12 @@ class AdminAbuseIT {
     Path dir;
 
     private RunningTollgate tollgate;
-    private HttpClient http;
-    private String token;
+    private AdminClient admin;
 
     @BeforeEach
     void start() throws Exception {
         tollgate = RunningTollgate.start(dir, RunningTollgate.loopbackListener());
-        http = HttpClient.newBuilder().proxy(HttpClient.Builder.NO_PROXY).version(HttpClient.Version.HTTP_1_1)
-                .build();
-        token = Files.readString(dir.resolve(AdminTokens.ADMIN_FILE)).trim();
+        admin = AdminClient.asAdmin(dir, tollgate.adminPort());
     }
 
     @AfterEach
@@ -121,7 +115,7 @@ class AdminAbuseIT {
         try (RawHttpConnection connection = RawHttpConnection.open(tollgate.adminPort())) {
             java.util.concurrent.Future<RawHttpConnection.Response> answer = reader.submit(connection::readResponse);
             connection.send("POST /api/v1/listeners HTTP/1.1\r\nHost: 127.0.0.1:" + tollgate.adminPort()
-                    + "\r\nAuthorization: Bearer " + token + "\r\nContent-Type: application/json\r\n"
+                    + "\r\nAuthorization: Bearer " + admin.token() + "\r\nContent-Type: application/json\r\n"
                     + framing + "\r\n\r\n");
             try {
                 for (int sent = 0; sent < 10 * 1024 * 1024 && !answer.isDone(); sent += pieceBytes) {
@@ -135,7 +129,7 @@ class AdminAbuseIT {
             assertEquals(413, response.status(), new String(response.body()));
             assertTrue(String.valueOf(response.header("Content-Type")).startsWith("application/json"),
                     response::toString);
-            assertFalse(JSON.readTree(response.body()).path("error").asText().isBlank(), response::toString);
+            assertFalse(AdminClient.JSON.readTree(response.body()).path("error").asText().isBlank(), response::toString);
         } finally {
             reader.shutdownNow();
         }
@@ -151,10 +145,8 @@ class AdminAbuseIT {
 
     @Test
     void missingContentTypeIs415() throws Exception {
-        HttpResponse<String> response = http.send(request("/api/v1/listeners")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"name\": \"t\", \"port\": 0}")).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertError(415, response);
+        assertError(415, admin.send("POST", "/api/v1/listeners", Map.of(),
+                HttpRequest.BodyPublishers.ofString("{\"name\": \"t\", \"port\": 0}")));
         assertOnlyMain();
     }
 
@@ -218,54 +210,42 @@ class AdminAbuseIT {
 
     /** Creates listener {@code name} on a free port, checks it, deletes it; returns the port it had. */
     private int cycle(String name) throws Exception {
-        HttpResponse<String> created = post("/api/v1/listeners", "application/json",
-                "{\"name\": \"" + name + "\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true}");
-        assertEquals(201, created.statusCode(), created::body);
+        admin.post("/api/v1/listeners", "{\"name\": \"" + name + "\", \"port\": 0, \"denyDestinations\": [],"
+                + " \"allowLocalHost\": true}").expect(201);
         int port = tollgate.daemon().listenerPort(name);
-        HttpResponse<String> deleted = http.send(request("/api/v1/listeners/" + name + "?drainMs=0").DELETE().build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertEquals(204, deleted.statusCode(), deleted::body);
+        admin.delete("/api/v1/listeners/" + name + "?drainMs=0").expect(204);
         return port;
     }
 
-    private HttpResponse<String> post(String path, String contentType, String body) throws Exception {
-        return http.send(request(path).header("Content-Type", contentType)
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    private HttpRequest.Builder request(String path) {
-        return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + tollgate.adminPort() + path))
-                .header("Authorization", "Bearer " + token).timeout(Duration.ofSeconds(30));
+    private AdminClient.Reply post(String path, String contentType, String body) throws Exception {
+        return admin.send("POST", path, Map.of("Content-Type", contentType), HttpRequest.BodyPublishers.ofString(body));
     }
 
     /** Sends {@code method path} exactly as written (no client normalises it) and returns the status. */
     private int rawStatus(String method, String path) throws IOException {
         try (RawHttpConnection connection = RawHttpConnection.open(tollgate.adminPort())) {
             connection.send(method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + tollgate.adminPort()
-                    + "\r\nAuthorization: Bearer " + token + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                    + "\r\nAuthorization: Bearer " + admin.token() + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
             return connection.readResponse().status();
         }
     }
 
     private JsonNode listener(String name) throws Exception {
-        return JSON.readTree(http.send(request("/api/v1/listeners/" + name).GET().build(),
-                HttpResponse.BodyHandlers.ofString()).body());
+        return admin.get("/api/v1/listeners/" + name).json();
     }
 
     /** The daemon still has exactly its one listener, running. */
     private void assertOnlyMain() throws Exception {
-        JsonNode all = JSON.readTree(http.send(request("/api/v1/listeners").GET().build(),
-                HttpResponse.BodyHandlers.ofString()).body());
+        JsonNode all = admin.get("/api/v1/listeners").json();
         JsonNode list = all.isArray() ? all : all.path("listeners");
         assertEquals(1, list.size(), all::toString);
         assertEquals("main", list.get(0).path("name").asText(), all::toString);
     }
 
-    private static JsonNode assertError(int status, HttpResponse<String> response) throws IOException {
-        assertEquals(status, response.statusCode(), response::body);
-        assertTrue(response.headers().firstValue("Content-Type").orElse("").startsWith("application/json"),
-                response::toString);
-        JsonNode body = JSON.readTree(response.body());
+    private static JsonNode assertError(int status, AdminClient.Reply reply) {
+        reply.expect(status);
+        assertTrue(String.valueOf(reply.header("Content-Type")).startsWith("application/json"), reply::toString);
+        JsonNode body = reply.json();
         assertEquals(1, body.size(), body::toString);
         assertFalse(body.path("error").asText().isBlank(), body::toString);
         return body;

@@ -4,6 +4,7 @@ import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Outcome;
 import dev.tollgate.testing.RawHttpConnection;
+import dev.tollgate.testing.origins.RawOrigin;
 
 import java.io.IOException;
 import java.util.List;

@@ -3,6 +3,7 @@ package dev.tollgate.daemon.battery;
 import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.store.Outcome;
 import dev.tollgate.testing.RawHttpConnection;
+import dev.tollgate.testing.origins.RawOrigin;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -3,10 +3,12 @@ package dev.tollgate.daemon.battery;
 import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Outcome;
+import dev.tollgate.testing.ClosedAfterEach;
 import dev.tollgate.testing.RawHttpConnection;
-import org.junit.jupiter.api.AfterEach;
+import dev.tollgate.testing.origins.RawOrigin;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
@@ -34,24 +36,17 @@ class ExpectContinueIT {
     @TempDir
     Path dir;
 
+    @RegisterExtension
+    final ClosedAfterEach closed = new ClosedAfterEach();
+
     private RunningTollgate tollgate;
     private RawOrigin origin;
 
     @BeforeEach
     void start() throws Exception {
         // A short idle timeout: the hang this guards against ended in a 504 at the idle timeout.
-        tollgate = RunningTollgate.start(dir, Battery.loopbackListener(", \"idleTimeoutMs\": 2000"));
-        origin = RawOrigin.answering();
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        if (origin != null) {
-            origin.close();
-        }
-        if (tollgate != null) {
-            tollgate.close();
-        }
+        tollgate = closed.add(RunningTollgate.start(dir, Battery.loopbackListener(", \"idleTimeoutMs\": 2000")));
+        origin = closed.add(RawOrigin.answering());
     }
 
     @Test

@@ -3,17 +3,18 @@ package dev.tollgate.daemon.battery;
 import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Outcome;
+import dev.tollgate.testing.ClosedAfterEach;
 import dev.tollgate.testing.RawHttpConnection;
-import org.junit.jupiter.api.AfterEach;
+import dev.tollgate.testing.origins.RawOrigin;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -38,27 +39,20 @@ class FailingUpstreamIT {
     @TempDir
     Path dir;
 
+    @RegisterExtension
+    final ClosedAfterEach closed = new ClosedAfterEach();
+
     private RunningTollgate tollgate;
 
     @BeforeEach
     void start() throws Exception {
         // A short idle timeout, so that a silent upstream meets its 504 quickly.
-        tollgate = RunningTollgate.start(dir, Battery.loopbackListener(", \"idleTimeoutMs\": 1000"));
-    }
-
-    @AfterEach
-    void stop() {
-        if (tollgate != null) {
-            tollgate.close();
-        }
+        tollgate = closed.add(RunningTollgate.start(dir, Battery.loopbackListener(", \"idleTimeoutMs\": 1000")));
     }
 
     @Test
     void upstreamThatRefusesTheConnectionIs502Unreachable() throws Exception {
-        int closedPort;
-        try (ServerSocket probe = new ServerSocket(0, 1, RawHttpConnection.loopback())) {
-            closedPort = probe.getLocalPort();
-        }
+        int closedPort = RawOrigin.closedPort();
         RawHttpConnection.Response response = exchange(closedPort);
 
         assertEquals(502, response.status());

@@ -3,10 +3,12 @@ package dev.tollgate.daemon.battery;
 import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Outcome;
+import dev.tollgate.testing.ClosedAfterEach;
 import dev.tollgate.testing.RawHttpConnection;
-import org.junit.jupiter.api.AfterEach;
+import dev.tollgate.testing.origins.RawOrigin;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
@@ -29,23 +31,16 @@ class FramingIT {
     @TempDir
     Path dir;
 
+    @RegisterExtension
+    final ClosedAfterEach closed = new ClosedAfterEach();
+
     private RawOrigin origin;
     private RunningTollgate tollgate;
 
     @BeforeEach
     void start() throws Exception {
-        origin = RawOrigin.answering();
-        tollgate = RunningTollgate.start(dir, RunningTollgate.loopbackListener());
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        if (tollgate != null) {
-            tollgate.close();
-        }
-        if (origin != null) {
-            origin.close();
-        }
+        origin = closed.add(RawOrigin.answering());
+        tollgate = closed.add(RunningTollgate.start(dir, RunningTollgate.loopbackListener()));
     }
 
     // ---- message length: RFC 9112 6.1-6.3 -------------------------------------------------------------------

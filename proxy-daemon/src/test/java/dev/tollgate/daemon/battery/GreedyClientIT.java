@@ -1,24 +1,19 @@
 package dev.tollgate.daemon.battery;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tollgate.daemon.ChildProcessTestBase;
 import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.daemon.TollgateProcess;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Outcome;
+import dev.tollgate.testing.AdminClient;
 import dev.tollgate.testing.Poll;
 import dev.tollgate.testing.RawHttpConnection;
-import org.junit.jupiter.api.AfterEach;
+import dev.tollgate.testing.origins.RawOrigin;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,7 +21,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -39,31 +33,14 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * time and a stalled request body need requestHeaderTimeoutMs and requestBodyStallTimeoutMs, which the policy
  * work adds; docs/reliability.md lists them as pending.
  */
-class GreedyClientIT {
+class GreedyClientIT extends ChildProcessTestBase {
 
     private static final int IDLE_CONNECTIONS = 2_000;
     /** Small enough that buffering per connection, or a whole response, would show as an OutOfMemoryError. */
     private static final String CHILD_HEAP = "-Xmx64m";
-    private static final Pattern LISTENING = Pattern.compile("main - listening on 127\\.0\\.0\\.1:(\\d+)");
-    private static final Pattern ADMIN = Pattern.compile("admin - listening on 127\\.0\\.0\\.1:(\\d+)");
     private static final Duration START_LIMIT = Duration.ofSeconds(60);
     /** Back-pressure must stop the origin long before this; the proxy would need it all in memory otherwise. */
     private static final long BUFFERED_LIMIT = 64L * 1024 * 1024;
-
-    private static final HttpClient ADMIN_CLIENT = HttpClient.newBuilder().proxy(HttpClient.Builder.NO_PROXY)
-            .build();
-
-    @TempDir
-    Path dir;
-
-    private final List<TollgateProcess> children = new ArrayList<>();
-
-    @AfterEach
-    void killChildren() {
-        for (TollgateProcess child : children) {
-            child.kill();
-        }
-    }
 
     @Test
     void twoThousandIdleConnectionsAreHeldAndTheDaemonStillServesWithinASmallHeap() throws Exception {
@@ -77,10 +54,10 @@ class GreedyClientIT {
                     + " \"store\": {\"sqlPort\": -1}, \"listeners\": [" + RunningTollgate.loopbackListener() + "]}");
             TollgateProcess child = TollgateProcess.launchWithJvmOptions(dir, List.of(CHILD_HEAP), "run",
                     "--config", config.toString());
-            children.add(child);
+            killedAfterTest(child);
             int port = Integer.parseInt(child.awaitLine(LISTENING, START_LIMIT).group(1));
-            int adminPort = Integer.parseInt(child.awaitLine(ADMIN, START_LIMIT).group(1));
-            String token = Files.readString(dir.resolve("state").resolve("admin.token")).trim();
+            int adminPort = Integer.parseInt(child.awaitLine(ADMIN_LISTENING, START_LIMIT).group(1));
+            AdminClient admin = AdminClient.asAdmin(dir.resolve("state"), adminPort);
 
             List<RawHttpConnection> held = new ArrayList<>();
             try {
@@ -90,7 +67,7 @@ class GreedyClientIT {
                 AtomicLong active = new AtomicLong();
                 Poll.until(() -> "the daemon holds all " + IDLE_CONNECTIONS + " connections, it has "
                         + active, Duration.ofSeconds(60), () -> {
-                    active.set(activeConnections(adminPort, token));
+                    active.set(activeConnections(admin));
                     return active.get() >= IDLE_CONNECTIONS;
                 });
 
@@ -105,7 +82,7 @@ class GreedyClientIT {
                 }
             }
             Poll.until("the daemon lets go of every closed connection", Duration.ofSeconds(60),
-                    () -> activeConnections(adminPort, token) == 0);
+                    () -> activeConnections(admin) == 0);
             assertServed(port, origin);
             assertTrue(child.isAlive(), child.output());
             assertFalse(child.output().contains("OutOfMemoryError"), child.output());
@@ -174,16 +151,14 @@ class GreedyClientIT {
         }
     }
 
-    private static long activeConnections(int adminPort, String token) {
+    /** The listener's active connections, or a negative number that says why it could not be read. */
+    private static long activeConnections(AdminClient admin) {
         try {
-            HttpResponse<String> response = ADMIN_CLIENT.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort
-                                    + "/api/v1/listeners/main")).header("Authorization", "Bearer " + token).build(),
-                            HttpResponse.BodyHandlers.ofString());
-            JsonNode listener = new ObjectMapper().readTree(response.body());
-            if (response.statusCode() != 200) {
-                return -1000 - response.statusCode();
+            AdminClient.Reply reply = admin.get("/api/v1/listeners/main");
+            if (reply.status() != 200) {
+                return -1000 - reply.status();
             }
-            return listener.path("counters").path("activeConnections").asLong(-1);
+            return reply.json().path("counters").path("activeConnections").asLong(-1);
         } catch (IOException e) {
             return -2;
         } catch (InterruptedException e) {

@@ -1,10 +1,11 @@
 package dev.tollgate.daemon.battery;
 
-import dev.tollgate.daemon.EchoServer;
 import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Outcome;
 import dev.tollgate.testing.RawHttpConnection;
+import dev.tollgate.testing.origins.EchoOrigin;
+import dev.tollgate.testing.origins.RawOrigin;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,7 +46,7 @@ class OwnResponsesIT {
      * (Successful) response to CONNECT." It used to carry Content-Length: 0. */
     @Test
     void theTwoHundredThatOpensATunnelCarriesNoContentLength() throws Exception {
-        try (EchoServer echo = EchoServer.start()) {
+        try (EchoOrigin echo = EchoOrigin.start()) {
             tollgate = RunningTollgate.start(dir, RunningTollgate.loopbackListener(echo.port()));
             for (String version : List.of("HTTP/1.1", "HTTP/1.0")) {
                 try (Socket client = new Socket(RawHttpConnection.loopback(), tollgate.port())) {

@@ -1,24 +1,22 @@
 package dev.tollgate.daemon.battery;
 
-import dev.tollgate.admin.AdminTokens;
-import dev.tollgate.daemon.EchoServer;
 import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.daemon.TollgateProcess;
 import dev.tollgate.store.AccessLog;
+import dev.tollgate.testing.AdminClient;
 import dev.tollgate.testing.Poll;
 import dev.tollgate.testing.RawHttpConnection;
+import dev.tollgate.testing.origins.EchoOrigin;
+import dev.tollgate.testing.origins.RawOrigin;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -97,7 +95,7 @@ class SoakIT {
         long started = System.nanoTime();
         long end = started + (long) (MINUTES * 60e9);
         try (RawOrigin origin = RawOrigin.answeringWithoutKeeping();
-             EchoServer echo = EchoServer.startWithoutKeeping()) {
+             EchoOrigin echo = EchoOrigin.startWithoutKeeping()) {
             Path stateDir = dir.resolve("state");
             Path config = dir.resolve("tollgate.json");
             Files.writeString(config, "{\"stateDir\": \"" + stateDir + "\", \"admin\": {\"port\": 0},"
@@ -108,7 +106,7 @@ class SoakIT {
             try {
                 int port = Integer.parseInt(child.awaitLine(LISTENING, START_LIMIT).group(1));
                 int adminPort = Integer.parseInt(child.awaitLine(ADMIN, START_LIMIT).group(1));
-                String token = Files.readString(stateDir.resolve(AdminTokens.ADMIN_FILE)).trim();
+                AdminClient admin = AdminClient.asAdmin(stateDir, adminPort);
                 long pid = child.pid();
                 ExecutorService workers = Executors.newFixedThreadPool(FORWARD_WORKERS + TUNNEL_WORKERS + 1);
                 List<Future<?>> running = new ArrayList<>();
@@ -120,12 +118,12 @@ class SoakIT {
                         int seed = i;
                         running.add(workers.submit(() -> tunnelLoop(port, echo.port(), end, tunnels, seed)));
                     }
-                    running.add(workers.submit(() -> adminLoop(adminPort, token, end, adminCalls)));
+                    running.add(workers.submit(() -> adminLoop(admin, end, adminCalls)));
 
                     long nextSample = started;
                     while (System.nanoTime() < end && running.stream().noneMatch(Future::isDone)) {
                         if (System.nanoTime() >= nextSample) {
-                            samples.add(sample(pid, adminPort, token, started, requests, tunnels, adminCalls));
+                            samples.add(sample(pid, admin, started, requests, tunnels, adminCalls));
                             System.out.println("soak " + samples.get(samples.size() - 1).line());
                             nextSample += TimeUnit.SECONDS.toNanos(SAMPLE_SECONDS);
                         }
@@ -143,8 +141,8 @@ class SoakIT {
                 // taken once the writer has caught up, so that it shows what the daemon keeps, not what is in
                 // flight.
                 Poll.until("the writer catching up after the load", Duration.ofMinutes(2),
-                        () -> queued(adminPort, token) == 0);
-                Sample last = sample(pid, adminPort, token, started, requests, tunnels, adminCalls);
+                        () -> queued(admin) == 0);
+                Sample last = sample(pid, admin, started, requests, tunnels, adminCalls);
                 samples.add(last);
                 System.out.println("soak " + last.line() + " (load stopped, writer caught up)");
                 writeFigures(samples);
@@ -240,31 +238,20 @@ class SoakIT {
     }
 
     /** Stats, a listener created and deleted, the access log's newest rows; again. */
-    private static Void adminLoop(int adminPort, String token, long end, AtomicLong calls) throws Exception {
-        HttpClient http = HttpClient.newBuilder().proxy(HttpClient.Builder.NO_PROXY).build();
-        String base = "http://127.0.0.1:" + adminPort + "/api/v1";
+    private static Void adminLoop(AdminClient admin, long end, AtomicLong calls) throws Exception {
         for (long i = 0; i < MAX_ITERATIONS && System.nanoTime() < end; i++) {
-            expect(http, HttpRequest.newBuilder(URI.create(base + "/stats")).GET(), token, 200);
-            expect(http, HttpRequest.newBuilder(URI.create(base + "/listeners")).header("Content-Type",
-                    "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"name\": \"soak\", \"port\": 0}")),
-                    token, 201);
-            expect(http, HttpRequest.newBuilder(URI.create(base + "/listeners/soak?drainMs=0")).DELETE(), token, 204);
-            expect(http, HttpRequest.newBuilder(URI.create(base + "/access-log?limit=10")).GET(), token, 200);
+            admin.get("/api/v1/stats").expect(200);
+            admin.post("/api/v1/listeners", "{\"name\": \"soak\", \"port\": 0}").expect(201);
+            admin.delete("/api/v1/listeners/soak?drainMs=0").expect(204);
+            admin.get("/api/v1/access-log?limit=10").expect(200);
             calls.addAndGet(4);
         }
         return null;
     }
 
-    private static void expect(HttpClient http, HttpRequest.Builder request, String token, int status)
-            throws Exception {
-        HttpResponse<String> response = http.send(request.header("Authorization", "Bearer " + token)
-                .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
-        assertEquals(status, response.statusCode(), response::body);
-    }
-
-    private static Sample sample(long pid, int adminPort, String token, long started, AtomicLong requests,
+    private static Sample sample(long pid, AdminClient admin, long started, AtomicLong requests,
                                  AtomicLong tunnels, AtomicLong adminCalls) throws IOException, InterruptedException {
-        long queuedNow = queued(adminPort, token);
+        long queuedNow = queued(admin);
         // The class histogram collects and then counts what is left in one safepoint: the live heap. Reading
         // GC.heap_info after a GC.run instead also counted what the load allocated between the two commands,
         // tens of MiB of young objects at these rates, and made the figures swing.
@@ -286,17 +273,14 @@ class SoakIT {
     }
 
     /** The access-log records waiting to be written, from the admin API's stats. */
-    private static long queued(int adminPort, String token) {
+    private static long queued(AdminClient admin) {
         try {
-            HttpResponse<String> stats = HttpClient.newBuilder().proxy(HttpClient.Builder.NO_PROXY).build().send(
-                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/api/v1/stats"))
-                            .header("Authorization", "Bearer " + token).timeout(Duration.ofSeconds(30)).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            Matcher depth = QUEUE_DEPTH.matcher(stats.body());
-            assertTrue(stats.statusCode() == 200 && depth.find(), stats::body);
+            AdminClient.Reply stats = admin.get(AdminClient.STATS).expect(200);
+            Matcher depth = QUEUE_DEPTH.matcher(stats.text());
+            assertTrue(depth.find(), stats::toString);
             return Long.parseLong(depth.group(1));
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);

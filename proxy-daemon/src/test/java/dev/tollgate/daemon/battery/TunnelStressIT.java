@@ -1,12 +1,13 @@
 package dev.tollgate.daemon.battery;
 
-import dev.tollgate.daemon.EchoServer;
 import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
 import dev.tollgate.testing.Poll;
 import dev.tollgate.testing.RawHttpConnection;
+import dev.tollgate.testing.origins.EchoOrigin;
+import dev.tollgate.testing.origins.RawOrigin;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -56,7 +57,7 @@ class TunnelStressIT {
 
     @Test
     void fiveHundredConcurrentTunnelsEachEchoAMebibyteIntactWithChecksumsAtBothEnds() throws Exception {
-        try (EchoServer echo = EchoServer.start();
+        try (EchoOrigin echo = EchoOrigin.start();
              RunningTollgate tollgate = RunningTollgate.start(dir, RunningTollgate.loopbackListener(echo.port()));
              Selector selector = Selector.open()) {
             List<Tunnel> tunnels = new ArrayList<>();
@@ -78,13 +79,13 @@ class TunnelStressIT {
                 assertEquals(expectedSha256(tunnel.index), tunnel.receivedSha256(), () -> "tunnel " + tunnel.index
                         + ": the bytes echoed back differ from those sent");
             }
-            List<EchoServer.Connection> upstream = echo.awaitFinished(TUNNELS);
+            List<EchoOrigin.Connection> upstream = echo.awaitFinished(TUNNELS);
             List<String> expectedAtUpstream = new ArrayList<>();
             for (int i = 0; i < TUNNELS; i++) {
                 expectedAtUpstream.add(expectedSha256(i));
             }
-            for (EchoServer.Connection connection : upstream) {
-                assertEquals(EchoServer.Ending.PEER_EOF, connection.ending(), connection::toString);
+            for (EchoOrigin.Connection connection : upstream) {
+                assertEquals(EchoOrigin.Ending.PEER_EOF, connection.ending(), connection::toString);
                 assertEquals(PAYLOAD, connection.bytesRead(), connection::toString);
                 assertTrue(expectedAtUpstream.remove(connection.receivedSha256()),
                         () -> "the echo server received bytes no tunnel sent: " + connection);
@@ -144,7 +145,7 @@ class TunnelStressIT {
     @Test
     void upstreamDyingMidStreamEndsTheTunnelAndIsRecordedAsUpstreamReset() throws Exception {
         int resetAfter = PAYLOAD / 4;
-        try (EchoServer echo = EchoServer.resettingAfter(resetAfter);
+        try (EchoOrigin echo = EchoOrigin.resettingAfter(resetAfter);
              RunningTollgate tollgate = RunningTollgate.start(dir, RunningTollgate.loopbackListener(echo.port()));
              Socket client = openTunnel(tollgate.port(), echo.port())) {
             Thread writer = new Thread(() -> {
@@ -169,7 +170,7 @@ class TunnelStressIT {
             writer.join(30_000);
 
             assertTrue(received <= resetAfter, "received " + received);
-            assertEquals(EchoServer.Ending.RESET_BY_SERVER, echo.awaitFinished(1).get(0).ending());
+            assertEquals(EchoOrigin.Ending.RESET_BY_SERVER, echo.awaitFinished(1).get(0).ending());
             AccessRecord row = Battery.onlyRow(tollgate);
             Battery.assertRow(row, 200, Outcome.UPSTREAM_RESET);
             assertTrue(row.bytesToClient() <= resetAfter, row::toString);

@@ -2,6 +2,7 @@ package dev.tollgate.daemon.clients;
 
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Outcome;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -52,7 +53,7 @@ class AptIT extends OriginBehindTollgate {
 
         Path fetched = downloads.resolve(deb.getFileName());
         assertTrue(Files.exists(fetched), download::output);
-        assertEquals(ClientOrigin.sha256(deb), ClientOrigin.sha256(fetched));
+        assertEquals(WebOrigin.sha256(deb), WebOrigin.sha256(fetched));
         AccessRecord packages = tollgate.awaitRows(1, r -> r.path() != null && r.path().endsWith("/Packages"))
                 .get(0);
         assertEquals(200, packages.status(), packages::toString);

@@ -1,13 +1,14 @@
 package dev.tollgate.daemon.clients;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.daemon.TollgateProcess;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
+import dev.tollgate.testing.AdminClient;
 import dev.tollgate.testing.Poll;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -17,11 +18,6 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.OutputStream;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -49,13 +45,13 @@ class CurlIT {
     @TempDir
     static Path dir;
 
-    private static ClientOrigin origin;
+    private static WebOrigin origin;
     private static RunningTollgate tollgate;
 
     @BeforeAll
     static void start() throws Exception {
         ClientTool.assumeInstalled("curl", "curl");
-        origin = ClientOrigin.start(null, null);
+        origin = WebOrigin.builder().files(null).git(null).start();
         tollgate = RunningTollgate.start(dir.resolve("tollgate"), RunningTollgate.loopbackListener(origin.port()));
     }
 
@@ -94,7 +90,7 @@ class CurlIT {
 
         assertEquals("200", curl.stdout(), curl::output);
         assertEquals(size, Files.size(out));
-        assertEquals(ClientOrigin.patternSha256(size), ClientOrigin.sha256(out));
+        assertEquals(WebOrigin.patternSha256(size), WebOrigin.sha256(out));
         AccessRecord row = row(path);
         assertOk(row, "GET", 200);
         assertEquals(size, row.bytesToClient(), row::toString);
@@ -133,7 +129,7 @@ class CurlIT {
                 "-o", answer.toString(), origin.base() + path);
 
         assertEquals("200", curl.stdout(), curl::output);
-        assertEquals(size + " " + ClientOrigin.sha256(file), Files.readString(answer).trim());
+        assertEquals(size + " " + WebOrigin.sha256(file), Files.readString(answer).trim());
         AccessRecord row = row(path);
         assertOk(row, method, 200);
         assertEquals(size, row.bytesFromClient(), row::toString);
@@ -149,8 +145,8 @@ class CurlIT {
                 "-o", answer.toString(), origin.base() + path);
 
         assertEquals("200", curl.stdout(), curl::output);
-        assertEquals(8 * MIB + " " + ClientOrigin.sha256(file), Files.readString(answer).trim());
-        ClientOrigin.Received received = origin.received().stream().filter(r -> r.path().equals(path))
+        assertEquals(8 * MIB + " " + WebOrigin.sha256(file), Files.readString(answer).trim());
+        WebOrigin.Received received = origin.received().stream().filter(r -> r.path().equals(path))
                 .findFirst().orElseThrow();
         assertEquals("chunked", received.header("Transfer-Encoding"), "streamed on as it came");
         AccessRecord row = row(path);
@@ -165,13 +161,13 @@ class CurlIT {
         String path = "/bytes/" + size + "/resume";
         Path out = dir.resolve("resumed");
         try (OutputStream partial = Files.newOutputStream(out)) {
-            ClientOrigin.writePattern(partial, 0, had);
+            WebOrigin.writePattern(partial, 0, had);
         }
 
         ClientTool.Result curl = curl("-C", "-", "-o", out.toString(), origin.base() + path);
 
         assertEquals("206", curl.stdout(), curl::output);
-        assertEquals(ClientOrigin.patternSha256(size), ClientOrigin.sha256(out));
+        assertEquals(WebOrigin.patternSha256(size), WebOrigin.sha256(out));
         AccessRecord row = row(path);
         assertOk(row, "GET", 206);
         assertEquals(size - had, row.bytesToClient(), row::toString);
@@ -185,7 +181,7 @@ class CurlIT {
         ClientTool.Result curl = curl("-0", "-o", out.toString(), origin.base() + path);
 
         assertEquals("200", curl.stdout(), curl::output);
-        assertEquals(ClientOrigin.patternSha256(100 * KIB), ClientOrigin.sha256(out));
+        assertEquals(WebOrigin.patternSha256(100 * KIB), WebOrigin.sha256(out));
         AccessRecord row = row(path);
         assertOk(row, "GET", 200);
         assertEquals("HTTP/1.0", row.protocol(), row::toString);
@@ -199,7 +195,7 @@ class CurlIT {
         ClientTool.Result curl = curl("-p", "-o", out.toString(), origin.base() + path);
 
         assertEquals("200", curl.stdout(), curl::output);
-        assertEquals(ClientOrigin.patternSha256(256 * KIB), ClientOrigin.sha256(out));
+        assertEquals(WebOrigin.patternSha256(256 * KIB), WebOrigin.sha256(out));
         AccessRecord row = tollgate.awaitRows(1, r -> r.kind() == Kind.TUNNEL && r.port() == origin.port()).get(0);
         assertEquals(Outcome.OK, row.outcome(), row::toString);
         assertEquals(200, row.status());
@@ -264,7 +260,7 @@ class CurlIT {
         Path file = dir.resolve("pattern-" + size);
         if (!Files.exists(file)) {
             try (OutputStream out = Files.newOutputStream(file)) {
-                ClientOrigin.writePattern(out, 0, size);
+                WebOrigin.writePattern(out, 0, size);
             }
         }
         return file;
@@ -292,13 +288,9 @@ class CurlIT {
 
     /** The child daemon's row for {@code path}, through its admin API, polled until it is written. */
     private static JsonNode childRow(Path work, int adminPort, String path) throws Exception {
-        String token = Files.readString(work.resolve("state").resolve("admin.token")).trim();
-        HttpClient client = HttpClient.newHttpClient();
+        AdminClient admin = AdminClient.asAdmin(work.resolve("state"), adminPort);
         return Poll.forValue("a row for " + path + " in the child daemon's access log", () -> {
-            HttpResponse<String> response = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
-                    + adminPort + "/api/v1/access-log")).header("Authorization", "Bearer " + token).build(),
-                    HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
-            for (JsonNode record : new ObjectMapper().readTree(response.body()).path("records")) {
+            for (JsonNode record : admin.getJson("/api/v1/access-log").path("records")) {
                 if (path.equals(record.path("path").asText())) {
                     return record;
                 }

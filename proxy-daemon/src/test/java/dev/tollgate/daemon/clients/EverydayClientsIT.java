@@ -4,6 +4,7 @@ import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -40,20 +41,20 @@ class EverydayClientsIT {
     @TempDir
     static Path dir;
 
-    private static ClientOrigin origin;
+    private static WebOrigin origin;
     private static RunningTollgate tollgate;
     private static Path upload;
     private static String uploadSha;
 
     @BeforeAll
     static void start() throws Exception {
-        origin = ClientOrigin.start(null, null);
+        origin = WebOrigin.builder().files(null).git(null).start();
         tollgate = RunningTollgate.start(dir.resolve("tollgate"), RunningTollgate.loopbackListener());
         upload = dir.resolve("upload.bin");
         try (OutputStream out = Files.newOutputStream(upload)) {
-            ClientOrigin.writePattern(out, 0, SIZE);
+            WebOrigin.writePattern(out, 0, SIZE);
         }
-        uploadSha = ClientOrigin.sha256(upload);
+        uploadSha = WebOrigin.sha256(upload);
     }
 
     @AfterAll
@@ -80,7 +81,7 @@ class EverydayClientsIT {
                 proxy, List.of(origin.base() + "/upload/wget")));
 
         assertEquals(0, get.exitCode(), get::output);
-        assertEquals(ClientOrigin.patternSha256(SIZE), ClientOrigin.sha256(out));
+        assertEquals(WebOrigin.patternSha256(SIZE), WebOrigin.sha256(out));
         assertEquals(0, post.exitCode(), post::output);
         assertEquals(SIZE + " " + uploadSha, Files.readString(answer).trim());
         assertRows("/bytes/" + SIZE + "/wget", "/upload/wget");
@@ -110,7 +111,7 @@ class EverydayClientsIT {
                 "http://127.0.0.1:" + tollgate.port(), origin.base(), upload.toString());
 
         assertEquals(0, python.exitCode(), python::output);
-        assertEquals(ClientOrigin.patternSha256(SIZE) + "\n" + SIZE + " " + uploadSha + "\n", python.stdout());
+        assertEquals(WebOrigin.patternSha256(SIZE) + "\n" + SIZE + " " + uploadSha + "\n", python.stdout());
         assertRows("/bytes/" + SIZE + "/urllib", "/upload/urllib");
     }
 
@@ -143,8 +144,8 @@ class EverydayClientsIT {
                 "http://127.0.0.1:" + tollgate.port(), origin.base(), upload.toString());
 
         assertEquals(0, python.exitCode(), python::output);
-        assertEquals(ClientOrigin.patternSha256(SIZE) + "\n" + SIZE + " " + uploadSha + "\n", python.stdout());
-        ClientOrigin.Received post = origin.received().stream().filter(r -> r.path().equals("/upload/requests"))
+        assertEquals(WebOrigin.patternSha256(SIZE) + "\n" + SIZE + " " + uploadSha + "\n", python.stdout());
+        WebOrigin.Received post = origin.received().stream().filter(r -> r.path().equals("/upload/requests"))
                 .findFirst().orElseThrow();
         assertEquals("chunked", post.header("Transfer-Encoding"));
         assertRows("/bytes/" + SIZE + "/requests", "/upload/requests");
@@ -157,7 +158,7 @@ class EverydayClientsIT {
                 .proxy(tollgate.proxySelector()).connectTimeout(Duration.ofSeconds(30)).build();
         HttpResponse<InputStream> get = client.send(HttpRequest.newBuilder(URI.create(origin.base() + "/bytes/"
                 + SIZE + "/jdk")).timeout(LIMIT).build(), HttpResponse.BodyHandlers.ofInputStream());
-        MessageDigest digest = ClientOrigin.sha256();
+        MessageDigest digest = WebOrigin.sha256();
         try (InputStream body = get.body()) {
             byte[] block = new byte[65536];
             for (int n = body.read(block); n >= 0; n = body.read(block)) {
@@ -172,7 +173,7 @@ class EverydayClientsIT {
                 .build(), HttpResponse.BodyHandlers.ofString()).get(LIMIT.toSeconds(), TimeUnit.SECONDS);
 
         assertEquals(200, get.statusCode());
-        assertEquals(ClientOrigin.patternSha256(SIZE), HexFormat.of().formatHex(digest.digest()));
+        assertEquals(WebOrigin.patternSha256(SIZE), HexFormat.of().formatHex(digest.digest()));
         assertEquals(200, post.statusCode());
         assertEquals(SIZE + " " + uploadSha, post.body().trim());
         assertRows("/bytes/" + SIZE + "/jdk", "/upload/jdk");

@@ -1,10 +1,11 @@
 package dev.tollgate.daemon.clients;
 
 import dev.tollgate.daemon.RunningTollgate;
-import dev.tollgate.daemon.TestOrigin;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
+import dev.tollgate.testing.origins.OriginKeyStore;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -21,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * git pushing to and cloning from a smart-HTTP server ({@code git http-backend} behind {@link ClientOrigin})
+ * git pushing to and cloning from a smart-HTTP server ({@code git http-backend} behind {@link WebOrigin})
  * through Tollgate (issue #20). The push carries 4 MiB that does not compress, with {@code http.postBuffer} at
  * 64 KiB, so git streams its pack as a chunked POST. git runs with a home of its own and no system config, so
  * neither the machine's git config nor its proxy settings take part. Over https the same goes through CONNECT
@@ -58,7 +59,7 @@ class GitIT extends OriginBehindTollgate {
 
         assertClonedWhole();
         // git first probes with a 4-byte POST, then streams the pack.
-        List<ClientOrigin.Received> packs = origin.received().stream()
+        List<WebOrigin.Received> packs = origin.received().stream()
                 .filter(r -> r.path().endsWith("/git-receive-pack")).toList();
         assertTrue(packs.stream().anyMatch(r -> "chunked".equals(r.header("Transfer-Encoding"))),
                 () -> "the pack is streamed, as postBuffer asks: " + packs);
@@ -84,9 +85,9 @@ class GitIT extends OriginBehindTollgate {
      */
     @Test
     void pushAndCloneOverHttpsGoThroughConnectTunnels() throws Exception {
-        Path keyStore = TestOrigin.selfSignedKeyStore(dir);
-        Path pem = TestOrigin.writeCertificatePem(keyStore, dir.resolve("origin.pem"));
-        ClientOrigin secure = ClientOrigin.startTls(null, dir.resolve("served"), keyStore);
+        Path keyStore = OriginKeyStore.in(dir);
+        Path pem = OriginKeyStore.writeCertificatePem(keyStore, dir.resolve("origin.pem"));
+        WebOrigin secure = WebOrigin.builder().git(dir.resolve("served")).tls(keyStore).start();
         try (RunningTollgate tunnelling = RunningTollgate.start(dir.resolve("tollgate-tls"),
                 RunningTollgate.loopbackListener(secure.port()))) {
             commitData();
@@ -131,7 +132,7 @@ class GitIT extends OriginBehindTollgate {
     }
 
     private void assertClonedWhole() throws Exception {
-        assertEquals(ClientOrigin.sha256(dir.resolve("work").resolve("data.bin")), ClientOrigin.sha256(dir
+        assertEquals(WebOrigin.sha256(dir.resolve("work").resolve("data.bin")), WebOrigin.sha256(dir
                 .resolve("clone").resolve("data.bin")));
         assertEquals("pushed through Tollgate\n", Files.readString(dir.resolve("clone").resolve("README")));
     }

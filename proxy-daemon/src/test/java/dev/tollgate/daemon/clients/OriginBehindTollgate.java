@@ -1,6 +1,7 @@
 package dev.tollgate.daemon.clients;
 
 import dev.tollgate.daemon.RunningTollgate;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -15,7 +16,7 @@ abstract class OriginBehindTollgate {
     @TempDir
     Path dir;
 
-    ClientOrigin origin;
+    WebOrigin origin;
     RunningTollgate tollgate;
 
     /**
@@ -23,7 +24,7 @@ abstract class OriginBehindTollgate {
      * (either may be null), then the daemon, its state under {@code dir/tollgate}.
      */
     void startOriginAndTollgate(Path www, Path gitRoot) throws Exception {
-        origin = ClientOrigin.start(www, gitRoot);
+        origin = WebOrigin.builder().files(www).git(gitRoot).start();
         tollgate = RunningTollgate.start(dir.resolve("tollgate"), RunningTollgate.loopbackListener());
     }
 

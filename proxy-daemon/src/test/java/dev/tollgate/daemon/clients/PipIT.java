@@ -2,6 +2,7 @@ package dev.tollgate.daemon.clients;
 
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Outcome;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -42,7 +43,7 @@ class PipIT extends OriginBehindTollgate {
         Path wheel = buildWheel(www.resolve(WHEEL));
         Path project = Files.createDirectories(www.resolve("simple/tollgate-probe"));
         Files.writeString(project.resolve("index.html"), "<!DOCTYPE html><html><body><a href=\"../../" + WHEEL
-                + "#sha256=" + ClientOrigin.sha256(wheel) + "\">" + WHEEL + "</a></body></html>\n");
+                + "#sha256=" + WebOrigin.sha256(wheel) + "\">" + WHEEL + "</a></body></html>\n");
         Path venv = dir.resolve("venv");
         ClientTool.Result created = ClientTool.run(dir, LIMIT, "python3", "-m", "venv", venv.toString());
         Assumptions.assumeTrue(created.exitCode() == 0, () -> "python3 cannot make a virtual environment with"
@@ -78,7 +79,7 @@ class PipIT extends OriginBehindTollgate {
         StringBuilder record = new StringBuilder();
         for (Map.Entry<String, String> entry : entries.entrySet()) {
             byte[] bytes = entry.getValue().getBytes(StandardCharsets.UTF_8);
-            MessageDigest digest = ClientOrigin.sha256();
+            MessageDigest digest = WebOrigin.sha256();
             record.append(entry.getKey()).append(",sha256=")
                     .append(Base64.getUrlEncoder().withoutPadding().encodeToString(digest.digest(bytes)))
                     .append(',').append(bytes.length).append('\n');

@@ -1,14 +1,17 @@
 package dev.tollgate.daemon.egress;
 
+import dev.tollgate.testing.Poll;
+import dev.tollgate.testing.origins.RawOrigin;
+
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A loopback origin that is not a TLS server: it keeps the first TLS record of each connection (the client's
@@ -17,18 +20,14 @@ import java.util.concurrent.LinkedBlockingQueue;
  */
 final class CapturingOrigin implements AutoCloseable {
 
-    private final ServerSocket server;
     private final LinkedBlockingQueue<CapturedClientHello> hellos = new LinkedBlockingQueue<>();
-    private final java.util.concurrent.atomic.AtomicLong bytesReceived = new java.util.concurrent.atomic.AtomicLong();
-    private final java.util.concurrent.atomic.AtomicInteger connections = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicLong bytesReceived = new AtomicLong();
     private final String greeting;
+    private final RawOrigin origin;
 
     private CapturingOrigin(String greeting) throws IOException {
-        this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         this.greeting = greeting;
-        Thread acceptor = new Thread(this::acceptLoop, "capturing-origin");
-        acceptor.setDaemon(true);
-        acceptor.start();
+        this.origin = RawOrigin.scripted((socket, raw) -> serve(socket));
     }
 
     /** Keeps each connection's first TLS record, then closes it. */
@@ -42,13 +41,12 @@ final class CapturingOrigin implements AutoCloseable {
     }
 
     int port() {
-        return server.getLocalPort();
+        return origin.port();
     }
 
     /** The next ClientHello received, waiting for it (the Poll deadline). */
     CapturedClientHello nextHello() throws Exception {
-        CapturedClientHello hello = hellos.poll(dev.tollgate.testing.Poll.DEADLINE.toSeconds(),
-                java.util.concurrent.TimeUnit.SECONDS);
+        CapturedClientHello hello = hellos.poll(Poll.DEADLINE.toSeconds(), TimeUnit.SECONDS);
         if (hello == null) {
             throw new AssertionError("no ClientHello reached the origin");
         }
@@ -60,54 +58,38 @@ final class CapturingOrigin implements AutoCloseable {
     }
 
     int connections() {
-        return connections.get();
+        return origin.connections();
     }
 
-    private void acceptLoop() {
-        while (!server.isClosed()) {
-            try {
-                Socket socket = server.accept();
-                connections.incrementAndGet();
-                CompletableFuture.runAsync(() -> serve(socket));
-            } catch (IOException closed) {
-                return;
-            }
-        }
-    }
-
-    private void serve(Socket socket) {
-        try (socket) {
-            InputStream in = socket.getInputStream();
-            OutputStream out = socket.getOutputStream();
-            if (greeting != null) {
-                out.write(greeting.getBytes(StandardCharsets.US_ASCII));
+    private void serve(Socket socket) throws IOException {
+        InputStream in = socket.getInputStream();
+        OutputStream out = socket.getOutputStream();
+        if (greeting != null) {
+            out.write(greeting.getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            byte[] buffer = new byte[8192];
+            int n;
+            while ((n = in.read(buffer)) >= 0) {
+                bytesReceived.addAndGet(n);
+                out.write(buffer, 0, n);
                 out.flush();
-                byte[] buffer = new byte[8192];
-                int n;
-                while ((n = in.read(buffer)) >= 0) {
-                    bytesReceived.addAndGet(n);
-                    out.write(buffer, 0, n);
-                    out.flush();
-                }
-                return;
             }
-            CountingInput counting = new CountingInput(in);
-            try {
-                hellos.add(CapturedClientHello.readFrom(counting));
-            } finally {
-                bytesReceived.addAndGet(counting.count);
-            }
-        } catch (IOException ignored) {
-            // The client went away: what it sent is counted.
+            return;
+        }
+        CountingInput counting = new CountingInput(in);
+        try {
+            hellos.add(CapturedClientHello.readFrom(counting));
+        } finally {
+            bytesReceived.addAndGet(counting.count);
         }
     }
 
     @Override
-    public void close() throws IOException {
-        server.close();
+    public void close() throws Exception {
+        origin.close();
     }
 
-    private static final class CountingInput extends java.io.FilterInputStream {
+    private static final class CountingInput extends FilterInputStream {
         long count;
 
         CountingInput(InputStream in) {

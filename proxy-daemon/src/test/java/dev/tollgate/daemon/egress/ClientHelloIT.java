@@ -1,13 +1,14 @@
 package dev.tollgate.daemon.egress;
 
-import dev.tollgate.daemon.EchoServer;
 import dev.tollgate.daemon.RunningTollgate;
-import dev.tollgate.daemon.TestOrigin;
 import dev.tollgate.daemon.clients.ClientTool;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
+import dev.tollgate.testing.ProxyClient;
 import dev.tollgate.testing.RawTunnel;
+import dev.tollgate.testing.origins.EchoOrigin;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -61,12 +62,11 @@ class ClientHelloIT {
     @Test
     void theJdkClientsClientHelloIsRecordedAndItsRequestAnswered() throws Exception {
         try (CapturingOrigin capture = CapturingOrigin.clientHellos();
-             TestOrigin origin = TestOrigin.tls(dir);
+             WebOrigin origin = WebOrigin.tls(dir);
              RunningTollgate tollgate = RunningTollgate.start(dir,
                      RunningTollgate.loopbackListener(capture.port(), origin.port()))) {
-            HttpClient client = HttpClient.newBuilder().proxy(tollgate.proxySelector())
-                    .sslContext(origin.clientSslContext()).version(HttpClient.Version.HTTP_2)
-                    .connectTimeout(Duration.ofSeconds(10)).build();
+            HttpClient client = ProxyClient.builder(tollgate.port())
+                    .sslContext(origin.clientSslContext()).version(HttpClient.Version.HTTP_2).build();
             // Once to the capturing origin, for the bytes; the JDK sends the same ClientHello to both.
             try {
                 client.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + capture.port() + "/"))
@@ -107,7 +107,7 @@ class ClientHelloIT {
             hello = origin.nextHello().record();
         }
         String expected = CapturedClientHello.parse(hello).ja4();
-        try (EchoServer echo = EchoServer.start();
+        try (EchoOrigin echo = EchoOrigin.start();
              RunningTollgate tollgate = RunningTollgate.start(dir, RunningTollgate.loopbackListener(echo.port()))) {
             try (RawTunnel tunnel = RawTunnel.established(tollgate.port(), echo.port())) {
                 int cut = hello.length / 2;
@@ -130,7 +130,7 @@ class ClientHelloIT {
 
     @Test
     void aTunnelThatDoesNotStartWithTlsIsRecordedAsNone() throws Exception {
-        try (EchoServer echo = EchoServer.start();
+        try (EchoOrigin echo = EchoOrigin.start();
              RunningTollgate tollgate = RunningTollgate.start(dir, RunningTollgate.loopbackListener(echo.port()))) {
             try (RawTunnel tunnel = RawTunnel.established(tollgate.port(), echo.port())) {
                 tunnel.roundTrip("SSH-2.0-OpenSSH_9.6\r\n");

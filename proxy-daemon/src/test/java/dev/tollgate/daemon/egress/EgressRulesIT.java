@@ -1,13 +1,14 @@
 package dev.tollgate.daemon.egress;
 
 import dev.tollgate.daemon.RunningTollgate;
-import dev.tollgate.daemon.TestOrigin;
 import dev.tollgate.daemon.clients.ClientTool;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
 import dev.tollgate.testing.RawHttpConnection;
 import dev.tollgate.testing.RawTunnel;
+import dev.tollgate.testing.origins.EchoOrigin;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -71,7 +72,7 @@ class EgressRulesIT {
     @Test
     void anSniThatNamesTheConnectHostPassesAndTheTunnelWorks() throws Exception {
         ClientTool.assumeInstalled("curl", "curl");
-        try (TestOrigin origin = TestOrigin.tls(dir);
+        try (WebOrigin origin = WebOrigin.tls(dir);
              RunningTollgate tollgate = RunningTollgate.start(dir, listener(origin.port(),
                      "\"tls\": {\"requireSniMatch\": true}"))) {
             ClientTool.Result curl = ClientTool.run(dir, Duration.ofSeconds(60), "curl", "-s", "-k", "--max-time",
@@ -91,7 +92,7 @@ class EgressRulesIT {
     @Test
     void aConnectToAnAddressIsJudgedByItsSniAgainstTheDomainRules() throws Exception {
         ClientTool.assumeInstalled("openssl", "openssl");
-        try (TestOrigin origin = TestOrigin.tls(dir);
+        try (WebOrigin origin = WebOrigin.tls(dir);
              CapturingOrigin capture = CapturingOrigin.clientHellos();
              RunningTollgate tollgate = RunningTollgate.start(dir, listener(origin.port(), capture.port(),
                      "\"allowDestinations\": [\"*.allowed.test\"], \"tls\": {\"domainRulesOnSni\": true}"))) {
@@ -133,7 +134,7 @@ class EgressRulesIT {
 
     @Test
     void denyIpLiteralsRefusesRequestsAndTunnelsToAnAddressButNotToAName() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, listener(origin.port(),
                      "\"denyIpLiterals\": true"))) {
             RawHttpConnection.Response forwarded = RawHttpConnection.getVia(tollgate.port(),
@@ -159,7 +160,7 @@ class EgressRulesIT {
 
     @Test
     void aMethodOutsideAllowMethodsIsRefused403WithItsRow() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, listener(origin.port(),
                      "\"allowMethods\": [\"GET\", \"HEAD\"]"))) {
             RawHttpConnection.Response post = RawHttpConnection.postVia(tollgate.port(),
@@ -189,7 +190,7 @@ class EgressRulesIT {
                     "https://localhost:" + origin.port() + "/");
             hello = origin.nextHello().record();
         }
-        try (dev.tollgate.daemon.EchoServer echo = dev.tollgate.daemon.EchoServer.start();
+        try (EchoOrigin echo = EchoOrigin.start();
              CapturingOrigin capture = CapturingOrigin.clientHellos();
              RunningTollgate tollgate = RunningTollgate.start(dir, listener(echo.port(), capture.port(),
                      "\"tls\": {\"requireSniMatch\": true}"))) {

@@ -2,13 +2,13 @@ package dev.tollgate.daemon.egress;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.daemon.RunningTollgate;
-import dev.tollgate.daemon.TestOrigin;
 import dev.tollgate.daemon.clients.ClientTool;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Outcome;
 import dev.tollgate.testing.AdminClient;
 import dev.tollgate.testing.RawHttpConnection;
 import dev.tollgate.testing.RawTunnel;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,8 +31,8 @@ class ReportModeIT {
     @Test
     void wouldBeRefusalsPassWithTheirRuleInTheRowAndAreCounted() throws Exception {
         ClientTool.assumeInstalled("openssl", "openssl");
-        try (TestOrigin plain = TestOrigin.plain();
-             TestOrigin tls = TestOrigin.tls(dir);
+        try (WebOrigin plain = WebOrigin.plain();
+             WebOrigin tls = WebOrigin.tls(dir);
              RunningTollgate tollgate = RunningTollgate.start(dir, listener(plain.port(), tls.port()))) {
             assertEquals(200, RawHttpConnection.postVia(tollgate.port(), "http://localhost:" + plain.port()
                     + "/hello", "payload").status(), "allowMethods would refuse it");
@@ -70,7 +70,7 @@ class ReportModeIT {
 
     @Test
     void theRulesThatProtectTheProxyStillRefuseInReportMode() throws Exception {
-        try (TestOrigin plain = TestOrigin.plain();
+        try (WebOrigin plain = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, "{\"name\": \"main\", \"port\": 0,"
                      + " \"mode\": \"report\", \"allowMethods\": [\"GET\"], \"connectPorts\": [443]}")) {
             // This host, with allowLocalHost off: refused whatever the mode.

@@ -1,12 +1,13 @@
 package dev.tollgate.daemon.intercept;
 
 import dev.tollgate.daemon.RunningTollgate;
-import dev.tollgate.daemon.TestOrigin;
 import dev.tollgate.daemon.tls.LocalCa;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
+import dev.tollgate.testing.ProxyClient;
 import dev.tollgate.testing.RawHttpConnection;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -62,7 +63,7 @@ class InterceptIT {
 
     @Test
     void curlTrustingTheExportedCaFetchesAnHttpsUrlAndTheInterceptRowHasTheFullPath() throws Exception {
-        try (TestOrigin origin = TestOrigin.tls(dir);
+        try (WebOrigin origin = WebOrigin.tls(dir);
              RunningTollgate tollgate = RunningTollgate.start(dir, interceptingListener(origin.port(),
                      trusting(origin.writeCertificatePem(dir.resolve("origin.pem"))), true))) {
             Path ca = exportCa();
@@ -99,7 +100,7 @@ class InterceptIT {
 
     @Test
     void withoutLogQueryTheInterceptRowKeepsThePathOnly() throws Exception {
-        try (TestOrigin origin = TestOrigin.tls(dir);
+        try (WebOrigin origin = WebOrigin.tls(dir);
              RunningTollgate tollgate = RunningTollgate.start(dir, interceptingListener(origin.port(),
                      trusting(origin.writeCertificatePem(dir.resolve("origin.pem"))), false))) {
             Curl curl = curl(tollgate, "--cacert", exportCa().toString(), "https://localhost:" + origin.port()
@@ -112,15 +113,11 @@ class InterceptIT {
 
     @Test
     void severalRequestsOnOneKeptAliveInterceptedConnectionAreOneRowEach() throws Exception {
-        try (TestOrigin origin = TestOrigin.tls(dir);
+        try (WebOrigin origin = WebOrigin.tls(dir);
              RunningTollgate tollgate = RunningTollgate.start(dir, interceptingListener(origin.port(),
                      trusting(origin.writeCertificatePem(dir.resolve("origin.pem"))), false))) {
-            HttpClient client = HttpClient.newBuilder()
-                    .proxy(tollgate.proxySelector())
-                    .sslContext(CaTrust.trustingOnly(LocalCa.loadOrCreate(dir).certificate()))
-                    .version(HttpClient.Version.HTTP_1_1)
-                    .connectTimeout(Duration.ofSeconds(10))
-                    .build();
+            HttpClient client = ProxyClient.builder(tollgate.port())
+                    .sslContext(CaTrust.trustingOnly(LocalCa.loadOrCreate(dir).certificate())).build();
             List<String> paths = List.of("/hello", "/bytes", "/nothing-here");
             List<Integer> statuses = new ArrayList<>();
             for (String path : paths) {
@@ -144,7 +141,7 @@ class InterceptIT {
 
     @Test
     void aClientThatDoesNotTrustTheCaFailsItsHandshakeAndTheTunnelRowSaysSo() throws Exception {
-        try (TestOrigin origin = TestOrigin.tls(dir);
+        try (WebOrigin origin = WebOrigin.tls(dir);
              RunningTollgate tollgate = RunningTollgate.start(dir, interceptingListener(origin.port(),
                      trusting(origin.writeCertificatePem(dir.resolve("origin.pem"))), false))) {
             // The origin's own certificate is trusted, but not Tollgate's CA, which signs what the client sees.
@@ -164,7 +161,7 @@ class InterceptIT {
 
     @Test
     void aBypassedDestinationIsTunnelledWithNoInterceptRows() throws Exception {
-        try (TestOrigin origin = TestOrigin.tls(dir)) {
+        try (WebOrigin origin = WebOrigin.tls(dir)) {
             Path originPem = origin.writeCertificatePem(dir.resolve("origin.pem"));
             try (RunningTollgate tollgate = RunningTollgate.start(dir, interceptingListener(origin.port(),
                     "{\"enabled\": true, \"bypass\": [\".localhost\"]}", false))) {
@@ -186,7 +183,7 @@ class InterceptIT {
 
     @Test
     void anUpstreamCertificateNotInTheTrustBundleIs502WithTheReason() throws Exception {
-        try (TestOrigin origin = TestOrigin.tls(dir);
+        try (WebOrigin origin = WebOrigin.tls(dir);
              RunningTollgate tollgate = RunningTollgate.start(dir, interceptingListener(origin.port(),
                      "{\"enabled\": true}", false))) {
             Curl curl = curl(tollgate, "--cacert", exportCa().toString(), "https://localhost:" + origin.port()
@@ -206,7 +203,7 @@ class InterceptIT {
 
     @Test
     void withoutSniTheCertificateNamesTheConnectHostAndASecondHandshakeReusesIt() throws Exception {
-        try (TestOrigin origin = TestOrigin.tls(dir);
+        try (WebOrigin origin = WebOrigin.tls(dir);
              RunningTollgate tollgate = RunningTollgate.start(dir, interceptingListener(origin.port(),
                      trusting(origin.writeCertificatePem(dir.resolve("origin.pem"))), false))) {
             // A client context per handshake: a client resuming its session would see the first certificate again
@@ -242,7 +239,7 @@ class InterceptIT {
 
     @Test
     void aClientSendingSniForAnotherNameGetsACertificateForThatNameButReachesTheConnectHost() throws Exception {
-        try (TestOrigin origin = TestOrigin.tls(dir);
+        try (WebOrigin origin = WebOrigin.tls(dir);
              RunningTollgate tollgate = RunningTollgate.start(dir, interceptingListener(origin.port(),
                      trusting(origin.writeCertificatePem(dir.resolve("origin.pem"))), false))) {
             SSLContext trustingCa = CaTrust.trustingOnly(LocalCa.loadOrCreate(dir).certificate());
@@ -257,7 +254,7 @@ class InterceptIT {
 
     @Test
     void anInterceptedConnectIsStillRefusedByTheDestinationRulesBeforeAnyHandshake() throws Exception {
-        try (TestOrigin origin = TestOrigin.tls(dir);
+        try (WebOrigin origin = WebOrigin.tls(dir);
              RunningTollgate tollgate = RunningTollgate.start(dir, "{\"name\": \"main\", \"port\": 0,"
                      + " \"denyDestinations\": [\"127.0.0.0/8\"], \"connectPorts\": [" + origin.port() + "],"
                      + " \"intercept\": {\"enabled\": true}}")) {
@@ -277,7 +274,7 @@ class InterceptIT {
     /** RFC 9110 9.3.6: a 2xx to CONNECT carries neither Content-Length nor Transfer-Encoding (issue #20). */
     @Test
     void theTwoHundredThatOpensAnInterceptedTunnelCarriesNoContentLength() throws Exception {
-        try (TestOrigin origin = TestOrigin.tls(dir);
+        try (WebOrigin origin = WebOrigin.tls(dir);
              RunningTollgate tollgate = RunningTollgate.start(dir, interceptingListener(origin.port(),
                      trusting(origin.writeCertificatePem(dir.resolve("origin.pem"))), false))) {
             SSLContext trustingCa = CaTrust.trustingOnly(LocalCa.loadOrCreate(dir).certificate());
@@ -294,7 +291,7 @@ class InterceptIT {
 
     @Test
     void aRequestInsideTheTunnelForAnotherOriginIsRefused400() throws Exception {
-        try (TestOrigin origin = TestOrigin.tls(dir);
+        try (WebOrigin origin = WebOrigin.tls(dir);
              RunningTollgate tollgate = RunningTollgate.start(dir, interceptingListener(origin.port(),
                      trusting(origin.writeCertificatePem(dir.resolve("origin.pem"))), false))) {
             SSLContext trustingCa = CaTrust.trustingOnly(LocalCa.loadOrCreate(dir).certificate());
@@ -321,7 +318,7 @@ class InterceptIT {
 
     @Test
     void decryptedRequestsGoThroughTheUpstreamProxyAsATunnelOfItsOwn() throws Exception {
-        try (TestOrigin origin = TestOrigin.tls(dir);
+        try (WebOrigin origin = WebOrigin.tls(dir);
              RunningTollgate parent = RunningTollgate.startWithConfig(dir.resolve("parent"), "{\"nodeName\":"
                      + " \"parent\", \"listeners\": [" + RunningTollgate.loopbackListener(origin.port()) + "]}");
              RunningTollgate child = RunningTollgate.startWithConfig(dir.resolve("child"), "{\"nodeName\":"

@@ -1,8 +1,6 @@
 package dev.tollgate.daemon.limits;
 
-import dev.tollgate.daemon.EchoServer;
 import dev.tollgate.daemon.RunningTollgate;
-import dev.tollgate.daemon.TestOrigin;
 import dev.tollgate.daemon.clients.ClientTool;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Outcome;
@@ -10,6 +8,8 @@ import dev.tollgate.testing.AdminClient;
 import dev.tollgate.testing.Poll;
 import dev.tollgate.testing.RawHttpConnection;
 import dev.tollgate.testing.RawTunnel;
+import dev.tollgate.testing.origins.EchoOrigin;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.bouncycastle.crypto.generators.OpenBSDBCrypt;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -52,7 +52,7 @@ class LimitsIT {
     @Test
     void concurrentRequestsOverTheClientRateAre429WithRetryAfterAndOneRateLimitedRowEach() throws Exception {
         ClientTool.assumeInstalled("curl", "curl");
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, listener(origin.port(),
                      "\"perClient\": {\"requestsPerMinute\": 60, \"burst\": 5}"))) {
             HttpClient client = HttpClient.newBuilder().proxy(tollgate.proxySelector()).build();
@@ -97,7 +97,7 @@ class LimitsIT {
 
     @Test
     void connectsOverTheTunnelCapAre429AndEveryWayATunnelEndsGivesItsPlaceBack() throws Exception {
-        try (EchoServer echo = EchoServer.start();
+        try (EchoOrigin echo = EchoOrigin.start();
              RunningTollgate tollgate = RunningTollgate.start(dir, withLimits(RunningTollgate.loopbackListener(
                      echo.port(), 1), "\"perClient\": {\"maxTunnels\": 5}"))) {
             int port = tollgate.port();
@@ -152,8 +152,8 @@ class LimitsIT {
     void perUserAndPerHostLimitsHoldAtTheirBoundsUnderConcurrentLoad() throws Exception {
         Path users = dir.resolve("users");
         Files.writeString(users, htpasswd("alice", "a-secret") + htpasswd("bob", "b-secret"));
-        try (EchoServer echo = EchoServer.start();
-             TestOrigin origin = TestOrigin.plain();
+        try (EchoOrigin echo = EchoOrigin.start();
+             WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, withLimits(RunningTollgate.loopbackListener(
                      echo.port()), "\"perUser\": {\"requestsPerMinute\": 1, \"burst\": 10, \"maxTunnels\": 3},"
                      + " \"perHost\": {\"maxTunnels\": 4}", "\"auth\": {\"type\": \"basic\", \"usersFile\": \""
@@ -212,7 +212,7 @@ class LimitsIT {
 
     @Test
     void aTunnelPastItsLifetimeIsClosedAndItsRowSaysSo() throws Exception {
-        try (EchoServer echo = EchoServer.start();
+        try (EchoOrigin echo = EchoOrigin.start();
              RunningTollgate tollgate = RunningTollgate.start(dir, listener(echo.port(),
                      "\"maxTunnelLifetimeMs\": 1500"));
              RawTunnel tunnel = RawTunnel.established(tollgate.port(), echo.port())) {
@@ -229,7 +229,7 @@ class LimitsIT {
 
     @Test
     void anInterceptedTunnelPastItsLifetimeIsClosedAndItsRowSaysSo() throws Exception {
-        try (EchoServer echo = EchoServer.start();
+        try (EchoOrigin echo = EchoOrigin.start();
              RunningTollgate tollgate = RunningTollgate.start(dir, listener(echo.port(),
                      "\"maxTunnelLifetimeMs\": 1500", "\"intercept\": {\"enabled\": true}"));
              RawTunnel tunnel = RawTunnel.open(tollgate.port(), "localhost:" + echo.port(), "")) {
@@ -250,7 +250,7 @@ class LimitsIT {
         Path users = dir.resolve("users");
         Files.writeString(users, htpasswd("alice", "s3cret"));
         int rate = 256 * 1024;
-        try (EchoServer echo = EchoServer.start();
+        try (EchoOrigin echo = EchoOrigin.start();
              RunningTollgate tollgate = RunningTollgate.start(dir, listener(echo.port(),
                      "\"perUser\": {\"bytesPerSecond\": " + rate + "}", "\"auth\": {\"type\": \"basic\","
                              + " \"usersFile\": \"" + users + "\"}"));
@@ -281,7 +281,7 @@ class LimitsIT {
 
     @Test
     void inReportModeAWouldBe429PassesAndItsRowSaysWouldDeny() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, listener(origin.port(),
                      "\"perHost\": {\"requestsPerMinute\": 1}", "\"mode\": \"report\""))) {
             String url = "http://localhost:" + origin.port() + "/hello";
@@ -299,7 +299,7 @@ class LimitsIT {
 
     @Test
     void aFloodOfNewClientsAndHostsSharesOneBucketPastTheCap() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain();
+        try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, listener(origin.port(),
                      "\"perClient\": {\"requestsPerMinute\": 1}, \"perHost\": {\"requestsPerMinute\": 1},"
                              + " \"maxTrackedKeys\": 10"))) {

@@ -1,14 +1,14 @@
 package dev.tollgate.daemon.limits;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tollgate.daemon.EchoServer;
 import dev.tollgate.daemon.RunningTollgate;
-import dev.tollgate.daemon.TestOrigin;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.Outcome;
 import dev.tollgate.testing.AdminClient;
 import dev.tollgate.testing.RawHttpConnection;
 import dev.tollgate.testing.RawTunnel;
+import dev.tollgate.testing.origins.EchoOrigin;
+import dev.tollgate.testing.origins.WebOrigin;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,7 +30,7 @@ class LimitsReloadIT {
 
     @Test
     void aReloadKeepsTheBucketsOfAnUnchangedLimitAndAppliesAChangedOne() throws Exception {
-        try (TestOrigin origin = TestOrigin.plain()) {
+        try (WebOrigin origin = WebOrigin.plain()) {
             // One token a minute: nothing refills while the test runs.
             Path config = writeConfig(LimitsIT.listener(origin.port(),
                     "\"perClient\": {\"requestsPerMinute\": 1, \"burst\": 2}"));
@@ -68,7 +68,7 @@ class LimitsReloadIT {
     void removingAUserAndReloadingClosesItsTunnelsWithARowAndLeavesTheOthersOpen() throws Exception {
         Path users = dir.resolve("users");
         Files.writeString(users, LimitsIT.htpasswd("alice", "a-secret") + LimitsIT.htpasswd("bob", "b-secret"));
-        try (EchoServer echo = EchoServer.start()) {
+        try (EchoOrigin echo = EchoOrigin.start()) {
             Path config = writeConfig(LimitsIT.listener(echo.port(), "\"perUser\": {\"maxTunnels\": 5}",
                     "\"auth\": {\"type\": \"basic\", \"usersFile\": \"" + users + "\"}"));
             try (RunningTollgate tollgate = RunningTollgate.startFromFile(config);

@@ -1,13 +1,14 @@
-package dev.tollgate.daemon.intercept;
+package dev.tollgate.bench;
 
-import dev.tollgate.daemon.RunningTollgate;
-import dev.tollgate.daemon.TestOrigin;
+import dev.tollgate.daemon.Daemon;
+import dev.tollgate.daemon.config.ConfigLoader;
 import dev.tollgate.daemon.tls.LocalCa;
 import dev.tollgate.testing.RawHttpConnection;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
-import org.junit.jupiter.api.io.TempDir;
+import dev.tollgate.testing.origins.WebOrigin;
 
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,44 +16,52 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLSocket;
 
 /**
- * Not a test: the interception benchmark of docs/performance.md, run only by hand with
- * {@code -Dtollgate.bench=true} (see there for the command). An in-process daemon, a TLS origin and the
- * clients share this JVM and the machine's cores, so the figures are lower bounds and ratios, not capacity.
- * Measures full intercepted handshakes per second (CONNECT, 200, TLS handshake with a cached leaf, no
- * resumption) against plain tunnelled handshakes with the origin, and sequential keep-alive requests per
- * second inside one intercepted connection and over several at once.
+ * The interception benchmark of docs/performance.md ("TLS interception"): an in-process daemon with durable
+ * access logging (H2, as shipped), the test kit's Jetty TLS origin and the clients share this JVM and the
+ * machine's cores, so the figures are lower bounds and ratios, not capacity. Measures full intercepted handshakes
+ * per second (CONNECT, 200, TLS handshake with a cached leaf, no resumption) against plain tunnelled handshakes
+ * with the origin, and sequential keep-alive requests per second inside one intercepted connection and over
+ * several at once. Until 2026-12 this was InterceptBenchIT in proxy-daemon's tests.
+ *
+ * <pre>
+ * java -cp target/benchmarks.jar dev.tollgate.bench.InterceptionLoad
+ * # -Dtollgate.bench.seconds=10 -Dtollgate.bench.rounds=3 -Dtollgate.bench.threads=4 are the defaults
+ * </pre>
  */
-@EnabledIfSystemProperty(named = "tollgate.bench", matches = "true")
-class InterceptBenchIT {
+public final class InterceptionLoad {
 
     private static final int SECONDS = Integer.getInteger("tollgate.bench.seconds", 10);
     private static final int ROUNDS = Integer.getInteger("tollgate.bench.rounds", 3);
     private static final int THREADS = Integer.getInteger("tollgate.bench.threads", 4);
 
-    @TempDir
-    Path dir;
+    private InterceptionLoad() {
+    }
 
-    @Test
-    void interceptedHandshakesAndRequests() throws Exception {
-        try (TestOrigin origin = TestOrigin.tls(dir)) {
+    public static void main(String[] args) throws Exception {
+        Path dir = Files.createTempDirectory("tollgate-interception-bench");
+        try (WebOrigin origin = WebOrigin.tls(dir)) {
             Path originPem = origin.writeCertificatePem(dir.resolve("origin.pem"));
             String listener = "{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [], \"allowLocalHost\": true, \"connectPorts\": ["
                     + origin.port() + "], \"intercept\": {\"enabled\": true, \"bypass\": [\"127.0.0.1\"],"
                     + " \"trustBundle\": \"" + originPem + "\"}}";
-            try (RunningTollgate tollgate = RunningTollgate.start(dir, listener)) {
-                SSLContext trustingCa = CaTrust.trustingOnly(LocalCa.loadOrCreate(dir).certificate());
+            try (Daemon tollgate = Daemon.start(ConfigLoader.parse("benchmark config", "{\"stateDir\": \""
+                    + dir + "\", \"admin\": {\"port\": 0}, \"store\": {\"sqlPort\": -1}, \"listeners\": ["
+                    + listener + "]}"))) {
+                SSLContext trustingCa = trustingOnly(LocalCa.loadOrCreate(dir).certificate());
                 SSLContext trustingOrigin = origin.clientSslContext();
                 // localhost is intercepted; 127.0.0.1 (the same origin) is on the bypass list: tunnelled.
                 report("intercepted handshakes/s (CONNECT + TLS with Tollgate, " + THREADS + " clients)",
@@ -66,6 +75,8 @@ class InterceptBenchIT {
                 report("tunnelled requests/s, " + THREADS + " keep-alive connections",
                         () -> requests(tollgate, trustingOrigin, "127.0.0.1", origin.port(), THREADS));
             }
+        } finally {
+            MillionRowAccessLog.deleteRecursively(dir);
         }
     }
 
@@ -86,7 +97,7 @@ class InterceptBenchIT {
                 Arrays.toString(Arrays.stream(rounds).map(Math::rint).toArray()));
     }
 
-    private static double handshakes(RunningTollgate tollgate, SSLContext trust, String host, int port)
+    private static double handshakes(Daemon tollgate, SSLContext trust, String host, int port)
             throws Exception {
         return concurrently(THREADS, done -> {
             try (Socket raw = connect(tollgate, host, port);
@@ -99,7 +110,7 @@ class InterceptBenchIT {
         });
     }
 
-    private static double requests(RunningTollgate tollgate, SSLContext trust, String host, int port,
+    private static double requests(Daemon tollgate, SSLContext trust, String host, int port,
                                    int connections) throws Exception {
         List<SSLSocket> sockets = new ArrayList<>();
         for (int i = 0; i < connections; i++) {
@@ -115,7 +126,7 @@ class InterceptBenchIT {
             }
             byte[] request = ("GET /hello HTTP/1.1\r\nHost: " + host + ":" + port + "\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII);
-            java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+            AtomicInteger next = new AtomicInteger();
             ThreadLocal<Integer> mine = ThreadLocal.withInitial(next::getAndIncrement);
             return concurrently(connections, done -> {
                 int index = mine.get();
@@ -161,8 +172,8 @@ class InterceptBenchIT {
         }
     }
 
-    private static Socket connect(RunningTollgate tollgate, String host, int port) throws IOException {
-        Socket raw = new Socket(InetAddress.getLoopbackAddress(), tollgate.port());
+    private static Socket connect(Daemon tollgate, String host, int port) throws IOException {
+        Socket raw = new Socket(InetAddress.getLoopbackAddress(), tollgate.listenerPort("main"));
         raw.setTcpNoDelay(true);
         raw.setSoTimeout(30_000);
         raw.getOutputStream().write(("CONNECT " + host + ":" + port + " HTTP/1.1\r\nHost: " + host + ":" + port
@@ -187,5 +198,17 @@ class InterceptBenchIT {
             throw new IOException("unexpected response: " + head);
         }
         in.readNBytes(length);
+    }
+
+    /** A client's TLS context that trusts one CA and nothing else, as a device given Tollgate's CA would. */
+    private static SSLContext trustingOnly(X509Certificate ca) throws Exception {
+        KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
+        store.load(null, null);
+        store.setCertificateEntry("ca", ca);
+        TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        trust.init(store);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, trust.getTrustManagers(), null);
+        return context;
     }
 }

@@ -1,43 +1,35 @@
-package dev.tollgate.daemon;
+package dev.tollgate.testing.origins;
 
 import dev.tollgate.testing.Poll;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * A real TCP echo server on 127.0.0.1 and a kernel-chosen port, one thread per connection, for tunnel tests.
- * It writes back everything it reads. When the peer half-closes (end of stream on read) it has already echoed
- * everything, and shuts down its own output, so that a half-close can be observed end to end
- * (RFC 9112 9.6). Each connection keeps what it saw: bytes read and written, a SHA-256 of the bytes read, and
- * how it ended.
+ * A TCP echo origin for tunnel tests: a {@link RawOrigin} whose script writes back everything it reads. When the
+ * peer half-closes (end of stream on read) it has already echoed everything, and shuts down its own output, so
+ * that a half-close can be observed end to end (RFC 9112 9.6). Each connection keeps what it saw: bytes read and
+ * written, a SHA-256 of the bytes read, and how it ended.
  *
- * <p>{@link #resettingAfter(long)} makes a server that aborts each connection mid-stream: once it has read
- * and echoed that many bytes, it closes with {@code SO_LINGER} 0, which sends a TCP RST instead of a FIN.
+ * <p>{@link #resettingAfter(long)} makes an origin that aborts each connection mid-stream: once it has read and
+ * echoed that many bytes, it closes with {@code SO_LINGER} 0, which sends a TCP RST instead of a FIN.
  */
-public final class EchoServer implements AutoCloseable {
+public final class EchoOrigin implements AutoCloseable {
 
-    /** How long a connection thread waits for bytes before giving up, so that no thread outlives a test. */
-    private static final int READ_TIMEOUT_MS = 60_000;
-    private static final int BACKLOG = 512;
-
-    /** How a connection ended, as the echo server saw it. */
+    /** How a connection ended, as the echo origin saw it. */
     public enum Ending {
-        /** The peer half-closed; everything was echoed and the server shut its output. */
+        /** The peer half-closed; everything was echoed and the origin shut its output. */
         PEER_EOF,
-        /** The server aborted the connection with an RST, as configured. */
+        /** The origin aborted the connection with an RST, as configured. */
         RESET_BY_SERVER,
-        /** Reading or writing failed (the peer reset, a timeout, the server closing). */
+        /** Reading or writing failed (the peer reset, a timeout, the origin closing). */
         FAILED
     }
 
@@ -88,47 +80,41 @@ public final class EchoServer implements AutoCloseable {
         }
     }
 
-    private final ServerSocket serverSocket;
     private final long resetAfterBytes;
     // False for long runs (the soak): a record of every connection would be heap the soak counts as the daemon's.
     private final boolean keepsConnections;
     private final List<Connection> connections = new CopyOnWriteArrayList<>();
-    private final List<Socket> openSockets = new CopyOnWriteArrayList<>();
-    private final AtomicBoolean closed = new AtomicBoolean();
-    private final Thread acceptor;
+    private final RawOrigin origin;
 
-    private EchoServer(long resetAfterBytes, boolean keepsConnections) throws IOException {
+    private EchoOrigin(long resetAfterBytes, boolean keepsConnections) throws IOException {
         this.resetAfterBytes = resetAfterBytes;
         this.keepsConnections = keepsConnections;
-        this.serverSocket = new ServerSocket(0, BACKLOG, InetAddress.getLoopbackAddress());
-        this.acceptor = new Thread(this::acceptLoop, "echo-accept-" + serverSocket.getLocalPort());
-        acceptor.setDaemon(true);
-        acceptor.start();
+        this.origin = RawOrigin.scripted((socket, raw) -> echo(socket));
     }
 
-    /** An echo server that echoes everything until the peer half-closes. */
-    public static EchoServer start() throws IOException {
-        return new EchoServer(Long.MAX_VALUE, true);
+    /** An echo origin that echoes everything until the peer half-closes. */
+    public static EchoOrigin start() throws IOException {
+        return new EchoOrigin(Long.MAX_VALUE, true);
     }
 
     /** As {@link #start()}, keeping no record of finished connections ({@link #connections()} stays empty). */
-    public static EchoServer startWithoutKeeping() throws IOException {
-        return new EchoServer(Long.MAX_VALUE, false);
+    public static EchoOrigin startWithoutKeeping() throws IOException {
+        return new EchoOrigin(Long.MAX_VALUE, false);
     }
 
     /**
-     * An echo server that, on each connection, echoes the first {@code bytes} bytes it reads and then aborts
-     * the connection with an RST.
+     * An echo origin that, on each connection, echoes the first {@code bytes} bytes it reads and then aborts the
+     * connection with an RST.
      */
-    public static EchoServer resettingAfter(long bytes) throws IOException {
+    public static EchoOrigin resettingAfter(long bytes) throws IOException {
         if (bytes < 1) {
             throw new IllegalArgumentException("bytes must be at least 1, got " + bytes);
         }
-        return new EchoServer(bytes, true);
+        return new EchoOrigin(bytes, true);
     }
 
     public int port() {
-        return serverSocket.getLocalPort();
+        return origin.port();
     }
 
     /** Every connection accepted so far, in order of acceptance. */
@@ -142,29 +128,13 @@ public final class EchoServer implements AutoCloseable {
                 () -> connections.stream().filter(Connection::finished).toList(), finished -> finished.size() >= count);
     }
 
-    private void acceptLoop() {
-        while (!closed.get()) {
-            Socket socket;
-            try {
-                socket = serverSocket.accept();
-            } catch (IOException e) {
-                return;
-            }
-            Connection connection = new Connection(socket.getPort());
-            if (keepsConnections) {
-                connections.add(connection);
-            }
-            openSockets.add(socket);
-            Thread worker = new Thread(() -> serve(socket, connection), "echo-" + socket.getPort());
-            worker.setDaemon(true);
-            worker.start();
+    private void echo(Socket socket) {
+        Connection connection = new Connection(socket.getPort());
+        if (keepsConnections) {
+            connections.add(connection);
         }
-    }
-
-    private void serve(Socket socket, Connection connection) {
         Ending ending = Ending.FAILED;
         try {
-            socket.setSoTimeout(READ_TIMEOUT_MS);
             socket.setTcpNoDelay(true);
             InputStream in = socket.getInputStream();
             OutputStream out = socket.getOutputStream();
@@ -193,8 +163,8 @@ public final class EchoServer implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             ending = Ending.FAILED;
         } finally {
+            // Closed here, before the ending is set, so that a test that sees the ending also sees the close.
             closeQuietly(socket);
-            openSockets.remove(socket);
             connection.receivedSha256 = HexFormat.of().formatHex(connection.digest.digest());
             connection.ending = ending;
         }
@@ -202,14 +172,8 @@ public final class EchoServer implements AutoCloseable {
 
     /** Stops accepting and closes every open connection. Safe to call more than once. */
     @Override
-    public void close() throws IOException {
-        if (!closed.compareAndSet(false, true)) {
-            return;
-        }
-        serverSocket.close();
-        for (Socket socket : openSockets) {
-            closeQuietly(socket);
-        }
+    public void close() throws Exception {
+        origin.close();
     }
 
     private static void closeQuietly(Socket socket) {

@@ -1,4 +1,4 @@
-package dev.tollgate.daemon.audit;
+package dev.tollgate.testing.origins;
 
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Handler;
@@ -22,7 +22,7 @@ import java.util.List;
  * the requests over the ports keeps every one of them on its own connection to the origin, in flight.
  * Held requests take no thread: each is a parked callback.
  */
-final class HeldOrigin implements AutoCloseable {
+public final class HeldOrigin implements AutoCloseable {
 
     private final Server server = new Server();
     private final List<ServerConnector> connectors = new ArrayList<>();
@@ -34,7 +34,7 @@ final class HeldOrigin implements AutoCloseable {
     private record Held(Response response, Callback callback, String i) {
     }
 
-    HeldOrigin(int ports) throws Exception {
+    public HeldOrigin(int ports) throws Exception {
         for (int p = 0; p < ports; p++) {
             ServerConnector connector = new ServerConnector(server);
             connector.setHost("127.0.0.1");
@@ -65,12 +65,12 @@ final class HeldOrigin implements AutoCloseable {
     }
 
     /** The port of connector {@code n} (0-based), for spreading requests round-robin. */
-    int port(int n) {
+    public int port(int n) {
         return connectors.get(n % connectors.size()).getLocalPort();
     }
 
     /** Requests that have reached the origin so far. */
-    int arrived() {
+    public int arrived() {
         synchronized (lock) {
             return arrived;
         }
@@ -81,7 +81,7 @@ final class HeldOrigin implements AutoCloseable {
      *
      * @return whether they had before the deadline
      */
-    boolean awaitArrived(int count, Duration within) throws InterruptedException {
+    public boolean awaitArrived(int count, Duration within) throws InterruptedException {
         long deadline = System.nanoTime() + within.toNanos();
         synchronized (lock) {
             while (arrived < count) {
@@ -96,7 +96,7 @@ final class HeldOrigin implements AutoCloseable {
     }
 
     /** Answers every held request, and from now on every new one at once. */
-    void release() {
+    public void release() {
         List<Held> toAnswer;
         synchronized (lock) {
             released = true;

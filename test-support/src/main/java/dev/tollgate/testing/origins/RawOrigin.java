@@ -1,4 +1,4 @@
-package dev.tollgate.daemon.battery;
+package dev.tollgate.testing.origins;
 
 import dev.tollgate.testing.RawHttpConnection;
 
@@ -20,22 +20,23 @@ import java.util.concurrent.atomic.AtomicInteger;
  * it: connections accepted and requests received whole. With no script it is a minimal HTTP/1.1 server that
  * reads each request (head, then a body framed by Content-Length or chunked encoding), keeps its head as it
  * arrived, and answers {@code 200} with the body {@code ok}, keeping the connection open. A script replaces
- * that per connection, to misbehave: refuse to answer, cut a body, send a broken head.
+ * that per connection, to misbehave: refuse to answer, cut a body, send a broken head, echo bytes.
  *
- * <p>A battery case that must not forward anything asserts {@link #connections()} is 0; one whose request may
- * have been started upstream before the proxy saw the fault asserts {@link #requests()} is 0 (no request reached
- * the origin whole, so nothing was smuggled).
+ * <p>A case that must not forward anything asserts {@link #connections()} is 0; one whose request may have been
+ * started upstream before the proxy saw the fault asserts {@link #requests()} is 0 (no request reached the
+ * origin whole, so nothing was smuggled).
  */
-final class RawOrigin implements AutoCloseable {
+public final class RawOrigin implements AutoCloseable {
 
-    /** What the origin does with each accepted connection. */
+    /** What the origin does with each accepted connection; the origin closes the socket afterwards. */
     @FunctionalInterface
-    interface Script {
+    public interface Script {
         void serve(Socket socket, RawOrigin origin) throws IOException;
     }
 
     /** How long a connection thread waits for bytes, so that no thread outlives a test. */
     private static final int READ_TIMEOUT_MS = 60_000;
+    private static final int BACKLOG = 512;
 
     private final ServerSocket server;
     private final Script script;
@@ -51,56 +52,64 @@ final class RawOrigin implements AutoCloseable {
     private RawOrigin(Script script, boolean keepsRequests) throws IOException {
         this.script = script;
         this.keepsRequests = keepsRequests;
-        server = new ServerSocket(0, 512, RawHttpConnection.loopback());
+        server = new ServerSocket(0, BACKLOG, RawHttpConnection.loopback());
         acceptor = new Thread(this::acceptLoop, "raw-origin-" + server.getLocalPort());
         acceptor.setDaemon(true);
         acceptor.start();
     }
 
     /** An origin that answers every whole request 200 {@code ok}. */
-    static RawOrigin answering() throws IOException {
+    public static RawOrigin answering() throws IOException {
         return new RawOrigin(RawOrigin::answerEachRequest, true);
     }
 
     /** As {@link #answering()}, counting requests without keeping their heads and bodies. */
-    static RawOrigin answeringWithoutKeeping() throws IOException {
+    public static RawOrigin answeringWithoutKeeping() throws IOException {
         return new RawOrigin(RawOrigin::answerEachRequest, false);
     }
 
     /** An origin whose every connection is served by {@code script}. */
-    static RawOrigin scripted(Script script) throws IOException {
+    public static RawOrigin scripted(Script script) throws IOException {
         return new RawOrigin(script, true);
     }
 
-    int port() {
+    /** A port on 127.0.0.1 where nothing listens (bound, then released): a dial to it is refused. */
+    public static int closedPort() throws IOException {
+        try (ServerSocket probe = new ServerSocket(0, 1, RawHttpConnection.loopback())) {
+            return probe.getLocalPort();
+        }
+    }
+
+    public int port() {
         return server.getLocalPort();
     }
 
     /** {@code http://127.0.0.1:PORT}. */
-    String base() {
+    public String base() {
         return "http://127.0.0.1:" + port();
     }
 
     /** Connections accepted so far. */
-    int connections() {
+    public int connections() {
         return connections.get();
     }
 
     /** Requests received whole (head and framed body) so far. */
-    int requests() {
+    public int requests() {
         return requests.get();
     }
 
     /** The heads of the requests received whole, as they arrived (CRLFs included). */
-    List<String> heads() {
+    public List<String> heads() {
         return List.copyOf(heads);
     }
 
     /** The bodies of the requests received whole, in order. */
-    List<byte[]> bodies() {
+    public List<byte[]> bodies() {
         return List.copyOf(bodies);
     }
 
+    /** Stops accepting and closes every open connection. Safe to call more than once. */
     @Override
     public void close() throws Exception {
         server.close();
@@ -129,14 +138,14 @@ final class RawOrigin implements AutoCloseable {
                 } finally {
                     accepted.remove(socket);
                 }
-            }, "raw-origin-connection");
+            }, "raw-origin-" + socket.getPort());
             worker.setDaemon(true);
             worker.start();
         }
     }
 
     /** The default script: reads whole requests one after another and answers each {@code 200 ok}. */
-    static void answerEachRequest(Socket socket, RawOrigin origin) throws IOException {
+    public static void answerEachRequest(Socket socket, RawOrigin origin) throws IOException {
         InputStream in = new BufferedInputStream(socket.getInputStream());
         OutputStream out = socket.getOutputStream();
         while (origin.readRequest(in) != null) {
@@ -150,7 +159,7 @@ final class RawOrigin implements AutoCloseable {
      * Reads one request; counts it and returns its head when it arrived whole, or returns null when the
      * connection ended (or broke) before that.
      */
-    String readRequest(InputStream in) throws IOException {
+    public String readRequest(InputStream in) throws IOException {
         String head = readHead(in);
         if (head == null) {
             return null;
@@ -167,8 +176,8 @@ final class RawOrigin implements AutoCloseable {
         return head;
     }
 
-    /** The header section up to and including the blank line; null if the connection ends first. */
-    static String readHead(InputStream in) throws IOException {
+    /** The header section up to and including the blank line; null if the connection ends or breaks first. */
+    public static String readHead(InputStream in) throws IOException {
         ByteArrayOutputStream head = new ByteArrayOutputStream();
         byte[] end = {'\r', '\n', '\r', '\n'};
         int matched = 0;
@@ -189,7 +198,7 @@ final class RawOrigin implements AutoCloseable {
     }
 
     /** The body framed as {@code head} says; null if the connection ends before the framing is met. */
-    private static byte[] readBody(InputStream in, String head) throws IOException {
+    private static byte[] readBody(InputStream in, String head) {
         String lower = head.toLowerCase(Locale.ROOT);
         ByteArrayOutputStream body = new ByteArrayOutputStream();
         try {

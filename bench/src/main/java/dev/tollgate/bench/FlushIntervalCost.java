@@ -1,32 +1,31 @@
-package dev.tollgate.store;
+package dev.tollgate.bench;
 
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import dev.tollgate.store.AccessLog;
+import dev.tollgate.store.AccessLogWriter;
+import dev.tollgate.store.AccessRecord;
+import dev.tollgate.store.Kind;
+import dev.tollgate.store.Outcome;
+import dev.tollgate.store.StoreConfig;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 /**
- * What flushIntervalMs costs, for docs/access-log.md ("Durability"): a quick measurement, not a test (it
- * asserts nothing about speed, and runs only when asked):
+ * What flushIntervalMs costs, for docs/access-log.md ("What flushIntervalMs costs"): for each interval, the
+ * writer's rate with producers appending as fast as they can (batches fill, so the interval hardly matters), and
+ * the writer thread's CPU per record at a steady 2,000 records/s, where batches are cut by the interval: a
+ * shorter interval means more, smaller commits. Until 2026-12 this was FlushIntervalCostIT in proxy-store.
+ *
  * <pre>
- * mvn -B -o -pl proxy-store -am verify -Dit.test=FlushIntervalCostIT -Dtollgate.bench=true \
- *     -Dtest=NoSuchTest -Dsurefire.failIfNoSpecifiedTests=false -Dfailsafe.failIfNoSpecifiedTests=false
+ * java -cp target/benchmarks.jar dev.tollgate.bench.FlushIntervalCost [flushIntervalMs...]   # default 50 200 1000
  * </pre>
- * For each interval: the writer's rate with producers appending as fast as they can (batches fill, so the
- * interval hardly matters), and the writer thread's CPU per record at a steady 2,000 records/s, where
- * batches are cut by the interval: a shorter interval means more, smaller commits.
  */
-@EnabledIfSystemProperty(named = "tollgate.bench", matches = "true")
-class FlushIntervalCostIT {
+public final class FlushIntervalCost {
 
     private static final int SATURATED_RECORDS = 200_000;
     private static final int PRODUCERS = 4;
@@ -34,24 +33,32 @@ class FlushIntervalCostIT {
     private static final int PACED_SECONDS = 5;
     private static final int PACED_TICK_MS = 10;
 
-    @TempDir
-    Path dir;
+    private FlushIntervalCost() {
+    }
 
-    @ParameterizedTest
-    @ValueSource(ints = {50, 200, 1000})
-    void writerRateAndCostPerRecord(int flushIntervalMs) throws Exception {
+    public static void main(String[] args) throws Exception {
+        List<Integer> intervals = args.length == 0 ? List.of(50, 200, 1000)
+                : Arrays.stream(args).map(Integer::valueOf).toList();
+        for (int flushIntervalMs : intervals) {
+            Path dir = MillionRowAccessLog.dataDir().resolve("flush-interval-" + flushIntervalMs);
+            MillionRowAccessLog.deleteRecursively(dir);
+            measure(dir, flushIntervalMs);
+        }
+    }
+
+    private static void measure(Path dir, int flushIntervalMs) throws Exception {
         StoreConfig config = new StoreConfig("jdbc:h2:file:" + dir.resolve("access"), null, null, null,
                 flushIntervalMs, null);
         try (AccessLog log = AccessLog.open(config)) {
             AccessLogWriter writer = log.writer();
             // Warm-up, so that the JIT has compiled the insert path before anything is measured.
             appendAll(writer, 50_000);
-            assertTrue(writer.flush(120_000));
+            flushed(writer);
 
             long cpuBefore = writerCpuNanos();
             long start = System.nanoTime();
             appendAll(writer, SATURATED_RECORDS);
-            assertTrue(writer.flush(120_000));
+            flushed(writer);
             double seconds = (System.nanoTime() - start) / 1e9;
             double saturatedCpuUs = (writerCpuNanos() - cpuBefore) / 1e3 / SATURATED_RECORDS;
 
@@ -70,12 +77,18 @@ class FlushIntervalCostIT {
                     TimeUnit.NANOSECONDS.sleep(pause);
                 }
             }
-            assertTrue(writer.flush(120_000));
+            flushed(writer);
             double pacedCpuUs = (writerCpuNanos() - cpuBefore) / 1e3 / (perTick * ticks);
             System.out.printf("flushIntervalMs %4d: saturated %,8.0f records/s (writer CPU %.1f us/record);"
                     + " at %,d records/s writer CPU %.1f us/record, about %.0f commits/s%n", flushIntervalMs,
                     SATURATED_RECORDS / seconds, saturatedCpuUs, PACED_PER_SECOND, pacedCpuUs,
                     Math.max(1000.0 / flushIntervalMs, PACED_PER_SECOND / (double) StoreConfig.DEFAULT_BATCH_SIZE));
+        }
+    }
+
+    private static void flushed(AccessLogWriter writer) {
+        if (!writer.flush(120_000)) {
+            throw new IllegalStateException("the writer did not catch up in 2 minutes");
         }
     }
 

@@ -1,7 +1,7 @@
-package dev.tollgate.daemon.clients;
+package dev.tollgate.testing.origins;
 
-import dev.tollgate.daemon.TestOrigin;
 import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.io.Connection;
@@ -13,6 +13,7 @@ import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.SslConnectionFactory;
@@ -21,6 +22,7 @@ import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
+import javax.net.ssl.SSLContext;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -29,8 +31,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -38,22 +42,26 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The loopback web server the real clients download from and upload to, on 127.0.0.1 and a kernel-chosen port.
- * Everything streams: no body is held whole on either side, so 64 MiB and 1 GiB cost no memory here.
+ * A real HTTP (or HTTPS) origin on 127.0.0.1 and a kernel-chosen port, for tests to proxy to. Everything but
+ * {@code /echo} streams, so 64 MiB and 1 GiB bodies cost no memory here.
  * <ul>
+ *   <li>{@code GET /hello} answers {@code hello} (text/plain, 5 bytes);</li>
+ *   <li>{@code POST /echo} answers the request body as it came;</li>
+ *   <li>{@code GET /bytes?n=N} answers N bytes of {@code 'x'};</li>
  *   <li>{@code GET|HEAD /bytes/N}: N bytes of {@link #pattern} with their Content-Length; a {@code Range:
  *   bytes=FIRST-[LAST]} gets a 206 with that part;</li>
- *   <li>{@code POST|PUT /upload}: reads the body (Content-Length or chunked) and answers {@code LENGTH SHA256}
+ *   <li>{@code POST|PUT /upload...}: reads the body (Content-Length or chunked) and answers {@code LENGTH SHA256}
  *   as text;</li>
- *   <li>{@code GET|HEAD /files/PATH}: the file under the directory given at start (an apt repository, a pip
- *   index; a directory's index.html), 404 if there is none;</li>
+ *   <li>{@code GET|HEAD /files/PATH}: the file under the directory given by {@link Builder#files} (an apt
+ *   repository, a pip index; a directory's index.html), 404 if there is none;</li>
  *   <li>{@code /git/PATH}: git's smart HTTP through {@code git http-backend} as a CGI program, repositories under
- *   the git root given at start.</li>
+ *   the root given by {@link Builder#git};</li>
+ *   <li>anything else is 404 with body {@code not found}.</li>
  * </ul>
- * Each request's method, path and headers are kept, so tests can see what reached the origin. It never sends
+ * It keeps each request's method, path and headers, so tests can check what reached the origin. It never sends
  * 100 Continue: an {@code Expect} that reaches it is ignored, as by many real servers.
  */
-public final class ClientOrigin implements AutoCloseable {
+public final class WebOrigin implements AutoCloseable {
 
     private static final Pattern BYTES = Pattern.compile("/bytes/(\\d+)(/.*)?");
     private static final Pattern RANGE = Pattern.compile("bytes=(\\d+)-(\\d*)");
@@ -61,10 +69,42 @@ public final class ClientOrigin implements AutoCloseable {
     private static final long CGI_LIMIT_SECONDS = 120;
 
     /** What reached the origin. */
-    public record Received(String method, String path, List<HttpField> headers) {
+    public record Received(String method, String path, HttpFields headers) {
         /** The first value of {@code name}, or null. */
         public String header(String name) {
-            return headers.stream().filter(f -> f.is(name)).map(HttpField::getValue).findFirst().orElse(null);
+            return headers.get(name);
+        }
+    }
+
+    /** What an origin serves beyond its fixed routes, and over what. */
+    public static final class Builder {
+        private Path files;
+        private Path gitRoot;
+        private Path keyStore;
+
+        private Builder() {
+        }
+
+        /** Serves the files under {@code dir} at /files/. */
+        public Builder files(Path dir) {
+            this.files = dir;
+            return this;
+        }
+
+        /** Serves the git repositories under {@code root} at /git/. */
+        public Builder git(Path root) {
+            this.gitRoot = root;
+            return this;
+        }
+
+        /** Speaks TLS with the certificate of {@code keyStore}, an {@link OriginKeyStore}. */
+        public Builder tls(Path keyStore) {
+            this.keyStore = keyStore;
+            return this;
+        }
+
+        public WebOrigin start() throws Exception {
+            return new WebOrigin(this);
         }
     }
 
@@ -72,25 +112,27 @@ public final class ClientOrigin implements AutoCloseable {
     private final ServerConnector connector;
     private final Path files;
     private final Path gitRoot;
-    private final boolean tls;
+    private final Path keyStore;
     private final List<Received> received = new CopyOnWriteArrayList<>();
 
-    private ClientOrigin(Path files, Path gitRoot, Path keyStore) throws Exception {
-        this.files = files;
-        this.gitRoot = gitRoot;
-        QueuedThreadPool threads = new QueuedThreadPool(32, 4);
-        threads.setName("client-origin");
+    private WebOrigin(Builder builder) throws Exception {
+        this.files = builder.files;
+        this.gitRoot = builder.gitRoot;
+        this.keyStore = builder.keyStore;
+        QueuedThreadPool threads = new QueuedThreadPool();
+        threads.setName("web-origin");
         server = new Server(threads);
+        HttpConfiguration http = new HttpConfiguration();
         if (keyStore == null) {
-            connector = new ServerConnector(server, new NeverContinueConnectionFactory());
+            connector = new ServerConnector(server, new NeverContinueConnectionFactory(http));
         } else {
             SslContextFactory.Server tls = new SslContextFactory.Server();
             tls.setKeyStorePath(keyStore.toString());
-            tls.setKeyStorePassword(TestOrigin.KEY_STORE_PASSWORD);
+            tls.setKeyStorePassword(OriginKeyStore.PASSWORD);
+            http.addCustomizer(new SecureRequestCustomizer(false));
             connector = new ServerConnector(server, new SslConnectionFactory(tls, "http/1.1"),
-                    new NeverContinueConnectionFactory());
+                    new NeverContinueConnectionFactory(http));
         }
-        this.tls = keyStore != null;
         connector.setHost("127.0.0.1");
         connector.setPort(0);
         server.addConnector(connector);
@@ -98,30 +140,57 @@ public final class ClientOrigin implements AutoCloseable {
         server.start();
     }
 
-    /**
-     * Starts an origin serving {@code files} under /files/ and the git repositories under {@code gitRoot} under
-     * /git/ (either may be null).
-     */
-    public static ClientOrigin start(Path files, Path gitRoot) throws Exception {
-        return new ClientOrigin(files, gitRoot, null);
+    /** A plain HTTP origin with the fixed routes only. */
+    public static WebOrigin plain() throws Exception {
+        return builder().start();
     }
 
-    /** As {@link #start}, over TLS with the certificate of {@code keyStore} (a {@link TestOrigin#selfSignedKeyStore}). */
-    public static ClientOrigin startTls(Path files, Path gitRoot, Path keyStore) throws Exception {
-        return new ClientOrigin(files, gitRoot, keyStore);
+    /** An HTTPS origin with the fixed routes, its certificate the {@link OriginKeyStore} in {@code dir}. */
+    public static WebOrigin tls(Path dir) throws Exception {
+        return builder().tls(OriginKeyStore.in(dir)).start();
+    }
+
+    public static Builder builder() {
+        return new Builder();
     }
 
     public int port() {
         return connector.getLocalPort();
     }
 
-    /** {@code http://127.0.0.1:PORT} (https for a TLS origin), without a trailing slash. */
+    /** {@code http://127.0.0.1:PORT} or {@code https://...}, without a trailing slash. */
     public String base() {
-        return (tls ? "https" : "http") + "://127.0.0.1:" + port();
+        return (keyStore == null ? "http" : "https") + "://127.0.0.1:" + port();
     }
 
+    /** {@link #base()} followed by {@code pathAndQuery}, which starts with a slash. */
+    public String url(String pathAndQuery) {
+        return base() + pathAndQuery;
+    }
+
+    /** An SSLContext that trusts this origin's certificate (TLS origins only). */
+    public SSLContext clientSslContext() throws Exception {
+        return OriginKeyStore.trusting(keyStore);
+    }
+
+    /** Writes this origin's certificate to {@code file} in PEM (TLS origins only); returns the file. */
+    public Path writeCertificatePem(Path file) throws Exception {
+        return OriginKeyStore.writeCertificatePem(keyStore, file);
+    }
+
+    /** Each request received, in arrival order. */
     public List<Received> received() {
         return List.copyOf(received);
+    }
+
+    /** The headers of each request received, in arrival order. */
+    public List<HttpFields> receivedHeaders() {
+        return received.stream().map(Received::headers).toList();
+    }
+
+    /** How many requests reached this path. */
+    public int hits(String path) {
+        return (int) received.stream().filter(r -> r.path().equals(path)).count();
     }
 
     @Override
@@ -129,7 +198,7 @@ public final class ClientOrigin implements AutoCloseable {
         server.stop();
     }
 
-    /** The byte at {@code offset} of every /bytes/ body: position-dependent, so a lost or moved block shows. */
+    /** The byte at {@code offset} of every /bytes/N body: position-dependent, so a lost or moved block shows. */
     public static byte pattern(long offset) {
         return (byte) (offset * 31 + offset / 4093);
     }
@@ -177,24 +246,33 @@ public final class ClientOrigin implements AutoCloseable {
         return HexFormat.of().formatHex(digest.digest());
     }
 
-    static MessageDigest sha256() {
+    /** A new SHA-256 digest. */
+    public static MessageDigest sha256() {
         try {
             return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
+            throw new IllegalStateException("SHA-256 is required of every JDK", e);
         }
     }
 
     private final class Routes extends Handler.Abstract {
         @Override
-        public boolean handle(Request request, Response response, Callback callback) throws Exception {
+        public boolean handle(Request request, Response response, Callback callback) {
             String path = Request.getPathInContext(request);
-            received.add(new Received(request.getMethod(), path, List.copyOf(request.getHeaders().asImmutable()
-                    .stream().toList())));
+            received.add(new Received(request.getMethod(), path, request.getHeaders().asImmutable()));
             Matcher bytes = BYTES.matcher(path);
             try {
-                if (bytes.matches()) {
-                    bytes(request, response, Long.parseLong(bytes.group(1)));
+                if (path.equals("/hello")) {
+                    text(response, 200, "hello");
+                } else if (path.equals("/echo")) {
+                    echo(request, response);
+                } else if (path.equals("/bytes")) {
+                    String n = Request.extractQueryParameters(request).getValue("n");
+                    byte[] body = new byte[n == null ? 0 : Integer.parseInt(n)];
+                    Arrays.fill(body, (byte) 'x');
+                    write(response, 200, null, body);
+                } else if (bytes.matches()) {
+                    patternBytes(request, response, Long.parseLong(bytes.group(1)));
                 } else if (path.startsWith("/upload")) {
                     upload(request, response);
                 } else if (path.startsWith("/files/") && files != null) {
@@ -202,7 +280,7 @@ public final class ClientOrigin implements AutoCloseable {
                 } else if (path.startsWith("/git/") && gitRoot != null) {
                     git(request, response, path.substring("/git".length()));
                 } else {
-                    text(response, 404, "not found\n");
+                    text(response, 404, "not found");
                 }
                 callback.succeeded();
             } catch (Throwable failure) {
@@ -211,7 +289,15 @@ public final class ClientOrigin implements AutoCloseable {
             return true;
         }
 
-        private void bytes(Request request, Response response, long length) throws IOException {
+        private void echo(Request request, Response response) throws IOException {
+            byte[] body;
+            try (InputStream in = Content.Source.asInputStream(request)) {
+                body = in.readAllBytes();
+            }
+            write(response, 200, "application/octet-stream", body);
+        }
+
+        private void patternBytes(Request request, Response response, long length) throws IOException {
             long first = 0;
             long last = length - 1;
             Matcher range = RANGE.matcher(String.valueOf(request.getHeaders().get(HttpHeader.RANGE)));
@@ -253,7 +339,7 @@ public final class ClientOrigin implements AutoCloseable {
                 file = file.resolve("index.html");
             }
             if (!file.startsWith(files) || !Files.isRegularFile(file)) {
-                text(response, 404, "not found\n");
+                text(response, 404, "not found");
                 return;
             }
             response.setStatus(200);
@@ -288,7 +374,7 @@ public final class ClientOrigin implements AutoCloseable {
                 env.put("CONTENT_LENGTH", Long.toString(length));
             }
             for (HttpField field : request.getHeaders()) {
-                String name = field.getName().toUpperCase(java.util.Locale.ROOT).replace('-', '_');
+                String name = field.getName().toUpperCase(Locale.ROOT).replace('-', '_');
                 if (!name.equals("CONTENT_TYPE") && !name.equals("CONTENT_LENGTH")) {
                     env.put("HTTP_" + name, field.getValue());
                 }
@@ -300,7 +386,7 @@ public final class ClientOrigin implements AutoCloseable {
                 } catch (IOException e) {
                     // The CGI program stopped reading; its answer says what went wrong.
                 }
-            }, "client-origin-cgi-stdin");
+            }, "web-origin-cgi-stdin");
             feeder.setDaemon(true);
             feeder.start();
             try (InputStream stdout = cgi.getInputStream()) {
@@ -328,12 +414,17 @@ public final class ClientOrigin implements AutoCloseable {
         }
 
         private void text(Response response, int status, String body) throws IOException {
-            byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+            write(response, status, "text/plain", body.getBytes(StandardCharsets.UTF_8));
+        }
+
+        private void write(Response response, int status, String contentType, byte[] body) throws IOException {
             response.setStatus(status);
-            response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain;charset=utf-8");
-            response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
+            if (contentType != null) {
+                response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
+            }
+            response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
             try (OutputStream out = Content.Sink.asOutputStream(response)) {
-                out.write(bytes);
+                out.write(body);
             }
         }
     }
@@ -345,8 +436,8 @@ public final class ClientOrigin implements AutoCloseable {
      */
     private static final class NeverContinueConnectionFactory extends HttpConnectionFactory {
 
-        NeverContinueConnectionFactory() {
-            super(new HttpConfiguration());
+        NeverContinueConnectionFactory(HttpConfiguration http) {
+            super(http);
         }
 
         @Override
