@@ -131,6 +131,29 @@ class ListenerLimitsIT {
     }
 
     /**
+     * A kept-alive connection that sends nothing after its answer (a browser's, a connection pool's) is not a
+     * head that is late: it waits for its idle timeout, and its next request, well past the head deadline, is
+     * answered; no 408, no CLIENT_TIMEOUT row.
+     */
+    @Test
+    void aKeptAliveConnectionQuietPastTheHeadDeadlineIsNotAnswered408() throws Exception {
+        try (WebOrigin origin = WebOrigin.plain();
+             RunningTollgate tollgate = RunningTollgate.start(dir, listener("\"requestHeaderTimeoutMs\": 300"));
+             RawHttpConnection connection = RawHttpConnection.open(tollgate.port())) {
+            connection.send(headWithoutEnd(origin) + "\r\n");
+            assertEquals(200, connection.readResponse().status());
+            Thread.sleep(1_500); // the client's pace between requests, five head deadlines, not a wait for a result
+            connection.send(headWithoutEnd(origin) + "\r\n");
+
+            assertEquals(200, connection.readResponse().status(), "the second request on the quiet connection");
+            List<AccessRecord> rows = tollgate.awaitRows(2);
+            assertEquals(List.of(Outcome.OK, Outcome.OK), rows.stream().map(AccessRecord::outcome).toList(),
+                    () -> "rows: " + rowsText(tollgate));
+            assertEquals(2, origin.hits("/hello"));
+        }
+    }
+
+    /**
      * On one kept-alive connection: a request answered, {@code quietMs} of nothing, then a head that never ends,
      * which must be answered 408 at the head deadline ({@code requestHeaderTimeoutMs}).
      */

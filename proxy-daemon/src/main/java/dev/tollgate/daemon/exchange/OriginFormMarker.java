@@ -5,6 +5,7 @@ import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpGenerator;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
+import org.eclipse.jetty.http.HttpParser;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.io.Connection;
@@ -74,6 +75,8 @@ public final class OriginFormMarker extends HttpConnectionFactory {
         private final RequestHeadDeadline.Watch headWatch;
         /** The intercepted tunnel whose decrypted requests this connection reads, or null. */
         private final TunnelSession intercepted;
+        /** Whether a head was completed during the current {@link #onFillable} (its thread's alone). */
+        private boolean headCompleted;
 
         MarkingConnection(HttpConfiguration configuration, Connector connector, EndPoint endPoint,
                           RequestHeadDeadline.Watch headWatch, TunnelSession intercepted) {
@@ -83,15 +86,24 @@ public final class OriginFormMarker extends HttpConnectionFactory {
         }
 
         /**
-         * Called when bytes (or the end of the stream) can be read. Between requests, or inside a head, that is
-         * the first byte of a head as far as the deadline is concerned: the clock starts unless it runs already.
+         * Called when bytes (or the end of the stream) can be read, and by Jetty after a response, to look for a
+         * pipelined request, with nothing to read. Inside a head the clock runs already; between heads it starts
+         * only when this call read bytes and did not complete the head they began. An idle kept-alive connection
+         * (a browser's, a pool's) is thus never answered 408: it waits for its idle timeout, as before a request.
          */
         @Override
         public void onFillable() {
-            if (getParser().isStart() || getParser().inHeaderState()) {
+            HttpParser parser = getParser();
+            boolean betweenHeads = parser.isStart();
+            if (!betweenHeads && parser.inHeaderState()) {
                 headWatch.headStarted();
             }
+            long bytesBefore = getBytesIn();
+            headCompleted = false;
             super.onFillable();
+            if (betweenHeads && !headCompleted && getBytesIn() > bytesBefore && getEndPoint().isOpen()) {
+                headWatch.headStarted();
+            }
         }
 
         @Override
@@ -169,6 +181,7 @@ public final class OriginFormMarker extends HttpConnectionFactory {
 
                 @Override
                 public boolean headerComplete() {
+                    headCompleted = true;
                     headWatch.headComplete();
                     boolean result = super.headerComplete();
                     if (originForm && getHttpChannel().getRequest() != null) {

@@ -66,8 +66,14 @@ public final class RequestHeadDeadline {
             this.scheduler = scheduler;
         }
 
-        /** Called when bytes of a request head start to arrive; starts the clock unless it runs already. */
+        /**
+         * Called when bytes of a request head have started to arrive; starts the clock unless it runs already or the
+         * connection is closed.
+         */
         void headStarted() {
+            if (closed) {
+                return;
+            }
             if (current.compareAndSet(null, new Head(System.currentTimeMillis()))
                     && armed.compareAndSet(false, true)) {
                 timer = scheduler.schedule(this::check, timeoutMs, TimeUnit.MILLISECONDS);
