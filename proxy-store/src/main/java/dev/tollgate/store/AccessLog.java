@@ -37,6 +37,11 @@ import javax.sql.DataSource;
 /**
  * The access log's database, open: schema migrated, writer running. The daemon opens one at start and closes
  * it last, after the listeners, so that every record they produce is stored.
+ * <p>
+ * A little past 400 lines: it is the store's composition root (the data source and the query pool, the
+ * migration, the journal and its replay, the writer, the key indexer, the reader, the admin-event trail, the
+ * listener store, the checkpointer), and the order in which they open and close is the point of keeping them in
+ * one place.
  */
 public final class AccessLog implements AutoCloseable {
 

@@ -36,6 +36,9 @@ import javax.sql.DataSource;
  * the writers would have to publish, or rows older than a safe lag), and to re-check a window below the mark.
  * PostgreSQL does not need it anyway: there access_log has plain B-tree indexes on host and client
  * (db/migration/postgresql), and the store uses {@link #none()}, which indexes nothing.
+ * <p>
+ * A little past 400 lines: the mark, the pacing against the writer and the catch-up after a restart are one loop
+ * over one connection, and its SQL sits in {@code AccessLogKeyTable} already.
  */
 public final class KeyIndexer implements AutoCloseable {
 

@@ -43,7 +43,8 @@ import java.util.concurrent.TimeUnit;
  * dialled, 502/504 instead of Jetty's 500 when dialling fails, payload bytes counted in each direction, the
  * client's ClientHello read as it passes ({@link ClientHelloWatch}: held first only where a rule needs it), and
  * one access record per tunnel when it closes. Everything that is not CONNECT passes to the wrapped handler.
- * Past the usual size: the client side's connection carries the hold, which is the pipe's own read, and both
+ * Past the usual size: the client side's connection carries the hold, which is the pipe's own read, and the
+ * limits that act on a running tunnel (its lifetime, a user's bandwidth, which delays the pipe's writes); both
  * counting connections extend ConnectHandler's inner connection classes and report to this handler, so they stay
  * inside it.
  */
