@@ -27,6 +27,9 @@ public final class Ja4 {
     private static final String EMPTY_HASH = "000000000000";
     private static final int SNI = 0x0000;
     private static final int ALPN = 0x0010;
+    private static final char[] HEX_DIGITS = "0123456789abcdef".toCharArray();
+    // A digest per thread (reset by each digest()): the provider lookup of getInstance costs more than the hash.
+    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(Ja4::newSha256);
 
     private Ja4() {
     }
@@ -131,21 +134,31 @@ public final class Ja4 {
         return copy;
     }
 
-    private static String hexList(List<Integer> values) {
+    /**
+     * The values as 4-digit lowercase hex, comma-separated. Written digit by digit: {@code String.format} per value
+     * was a fifth of a tunnel's CPU on the request thread (docs/performance.md).
+     */
+    static String hexList(List<Integer> values) {
         StringBuilder text = new StringBuilder(values.size() * 5);
         for (int v : values) {
             if (text.length() > 0) {
                 text.append(',');
             }
-            text.append(String.format("%04x", v));
+            text.append(HEX_DIGITS[(v >> 12) & 0xf]).append(HEX_DIGITS[(v >> 8) & 0xf])
+                    .append(HEX_DIGITS[(v >> 4) & 0xf]).append(HEX_DIGITS[v & 0xf]);
         }
         return text.toString();
     }
 
     private static String truncatedSha256(String text) {
+        MessageDigest sha256 = SHA256.get();
+        byte[] digest = sha256.digest(text.getBytes(StandardCharsets.US_ASCII));
+        return HexFormat.of().formatHex(digest, 0, 6);
+    }
+
+    private static MessageDigest newSha256() {
         try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.US_ASCII));
-            return HexFormat.of().formatHex(digest).substring(0, 12);
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JVM has SHA-256", e);
         }

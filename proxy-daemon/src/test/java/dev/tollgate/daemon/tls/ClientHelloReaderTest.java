@@ -22,6 +22,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ClientHelloReaderTest {
 
+    /** JA4's lists are 4-digit lowercase hex, comma-separated, for every 16-bit value: as String.format writes them. */
+    @Test
+    void ja4HexListsEveryValueAsFourLowercaseHexDigits() {
+        List<Integer> values = List.of(0x0000, 0x000a, 0x1301, 0xc02b, 0xcca9, 0xfafa, 0xffff);
+        StringBuilder expected = new StringBuilder();
+        for (int v : values) {
+            expected.append(expected.length() > 0 ? "," : "").append(String.format("%04x", v));
+        }
+        assertEquals(expected.toString(), Ja4.hexList(values));
+        assertEquals("0000,000a,1301,c02b,cca9,fafa,ffff", Ja4.hexList(values));
+        assertEquals("", Ja4.hexList(List.of()));
+    }
+
+
     /** FoxIO's published example (github.com/FoxIO-LLC/ja4, README: JA4_ro and JA4). */
     private static final List<Integer> README_CIPHERS = List.of(0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c,
             0xc030, 0xcca9, 0xcca8, 0xc013, 0xc014, 0x009c, 0x009d, 0x002f, 0x0035);
