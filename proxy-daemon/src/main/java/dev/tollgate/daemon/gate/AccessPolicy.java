@@ -5,6 +5,7 @@ import dev.tollgate.daemon.config.PortRanges;
 import dev.tollgate.daemon.policy.AddressLiterals;
 import dev.tollgate.daemon.policy.Cidr;
 import dev.tollgate.daemon.policy.DestinationRule;
+import dev.tollgate.daemon.policy.HostAndPort;
 import dev.tollgate.daemon.policy.RequestRefusedException;
 import dev.tollgate.daemon.policy.ThisHost;
 import dev.tollgate.daemon.tls.ClientHello;
@@ -13,7 +14,6 @@ import dev.tollgate.store.Outcome;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * One listener's rules: which clients may use it, which destinations it may reach (names checked on the name
@@ -228,7 +228,7 @@ public final class AccessPolicy {
                     throw RequestRefusedException.byEgressRule("tls.requireSniMatch: the"
                             + " ClientHello names no server (no SNI) and tls.allowMissingSni is off");
                 }
-            } else if (!canonicalName(sni).equals(canonicalName(host))) {
+            } else if (!HostAndPort.canonicalHost(sni).equals(HostAndPort.canonicalHost(host))) {
                 throw RequestRefusedException.byEgressRule("tls.requireSniMatch: the SNI " + sni
                         + " is not the CONNECT host " + host);
             }
@@ -257,12 +257,6 @@ public final class AccessPolicy {
         }
         throw RequestRefusedException.byEgressRule("tls.domainRulesOnSni: destination " + seen
                 + " matches no entry of allowDestinations");
-    }
-
-    private static String canonicalName(String name) {
-        String n = name.startsWith("[") && name.endsWith("]") ? name.substring(1, name.length() - 1) : name;
-        n = n.endsWith(".") ? n.substring(0, n.length() - 1) : n;
-        return n.toLowerCase(Locale.ROOT);
     }
 
     /** Refuses a CONNECT to a port outside {@code connectPorts} (Squid's SSL_ports). */

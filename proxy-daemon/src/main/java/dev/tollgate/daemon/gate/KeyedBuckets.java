@@ -21,7 +21,6 @@ final class KeyedBuckets {
     private final double perSecond;
     private final double capacity;
     private final int maxKeys;
-    private final LongSupplier clock;
     private final Map<String, TokenBucket> buckets = new ConcurrentHashMap<>();
     /** Buckets in the map and places reserved for ones about to be put there: never above maxKeys. */
     private final AtomicInteger size = new AtomicInteger();
@@ -32,14 +31,9 @@ final class KeyedBuckets {
         this.perSecond = perSecond;
         this.capacity = capacity;
         this.maxKeys = maxKeys;
-        this.clock = clock;
         long now = clock.getAsLong();
         this.nextSweepNanos = new AtomicLong(now);
         this.overflow = new TokenBucket(perSecond, capacity, now);
-    }
-
-    long now() {
-        return clock.getAsLong();
     }
 
     /** The bucket of {@code key}: its own, or, when the map is full of busy buckets, the shared overflow one. */

@@ -2,10 +2,10 @@ package dev.tollgate.daemon.gate;
 
 import dev.tollgate.daemon.config.KeyLimits;
 import dev.tollgate.daemon.config.LimitsConfig;
+import dev.tollgate.daemon.policy.HostAndPort;
 import dev.tollgate.daemon.policy.RequestRefusedException;
 
 import java.net.InetAddress;
-import java.util.Locale;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
 
@@ -29,6 +29,10 @@ public final class Limits {
     /** The limits as configured now, with their buckets (null where that limit is off). */
     private record Rules(LimitsConfig config, KeyedBuckets clients, KeyedBuckets users, KeyedBuckets hosts,
                          KeyedBuckets userBytes) {
+
+        boolean checkRequests() {
+            return clients != null || users != null || hosts != null;
+        }
     }
 
     public Limits() {
@@ -85,8 +89,7 @@ public final class Limits {
 
     /** Whether any request rate is on: without one, {@link #checkRequest} has nothing to do. */
     boolean checksRequests() {
-        Rules now = rules;
-        return now.clients != null || now.users != null || now.hosts != null;
+        return rules.checkRequests();
     }
 
     /**
@@ -97,12 +100,13 @@ public final class Limits {
      */
     void checkRequest(InetAddress client, String user, String host) throws RequestRefusedException {
         Rules now = rules;
-        if (now.clients == null && now.users == null && now.hosts == null) {
+        if (!now.checkRequests()) {
             return;
         }
         long at = clock.getAsLong();
-        TokenBucket byClient = take(now.clients, clientKey(client), at, "perClient", now.config.perClient(),
-                "client " + clientKey(client));
+        String clientKey = clientKey(client);
+        TokenBucket byClient = take(now.clients, clientKey, at, "perClient", now.config.perClient(),
+                "client " + clientKey);
         TokenBucket byUser;
         try {
             byUser = user == null ? null : take(now.users, user, at, "perUser", now.config.perUser(),
@@ -112,7 +116,8 @@ public final class Limits {
             throw refused;
         }
         try {
-            take(now.hosts, hostKey(host), at, "perHost", now.config.perHost(), "host " + hostKey(host));
+            String hostKey = hostKey(host);
+            take(now.hosts, hostKey, at, "perHost", now.config.perHost(), "host " + hostKey);
         } catch (RequestRefusedException refused) {
             giveBack(byClient);
             giveBack(byUser);
@@ -214,13 +219,9 @@ public final class Limits {
         return client == null ? "?" : client.getHostAddress();
     }
 
-    /** A host as asked for, in one spelling: lower case, no trailing dot, no IPv6 brackets. */
+    /** A host as asked for, in one spelling ({@link HostAndPort#canonicalHost}). */
     static String hostKey(String host) {
-        String key = host.toLowerCase(Locale.ROOT);
-        if (key.startsWith("[") && key.endsWith("]")) {
-            key = key.substring(1, key.length() - 1);
-        }
-        return key.endsWith(".") ? key.substring(0, key.length() - 1) : key;
+        return HostAndPort.canonicalHost(host);
     }
 
     /** One open tunnel's place in the counts; {@link #release()} gives it back once, however often it is called. */

@@ -1,5 +1,6 @@
 package dev.tollgate.daemon.policy;
 
+import java.util.Locale;
 import java.util.regex.Pattern;
 
 /**
@@ -11,6 +12,16 @@ public record HostAndPort(String host, int port, boolean valid) {
 
     private static final Pattern PORT = Pattern.compile("[0-9]{1,5}");
     private static final Pattern HOST = Pattern.compile("[A-Za-z0-9._:%-]+");
+
+    /**
+     * A host in one spelling, to compare or count by: without IPv6 brackets and a trailing dot, in lower case
+     * ({@code [::1]}, {@code Example.COM.} and {@code example.com} each have one).
+     */
+    public static String canonicalHost(String host) {
+        String h = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        h = h.endsWith(".") ? h.substring(0, h.length() - 1) : h;
+        return h.toLowerCase(Locale.ROOT);
+    }
 
     public static HostAndPort parse(String authority) {
         if (authority == null || authority.isBlank()) {

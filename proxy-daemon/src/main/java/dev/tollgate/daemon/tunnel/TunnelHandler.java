@@ -106,13 +106,13 @@ public class TunnelHandler extends ConnectHandler {
                         + " target (RFC 9110 9.3.6), got \"" + serverAddress + "\"");
             }
             boolean intercepted = interception.intercepts(target.host());
+            InetAddress client = ClientAddress.of(request);
             session.username = gate.admit(request.getMethod(), request.getHeaders().getValuesList(HttpHeader.VIA),
-                    ClientAddress.of(request), request.getHeaders().get(HttpHeader.PROXY_AUTHORIZATION), target.host(),
+                    client, request.getHeaders().get(HttpHeader.PROXY_AUTHORIZATION), target.host(),
                     target.port(), intercepted ? AdmissionGate.Exchange.INTERCEPTED_TUNNEL
                             : AdmissionGate.Exchange.TUNNEL, session::wouldDeny);
             // Released by the session when its record is made, on every way it ends from here on.
-            session.lease = gate.openTunnel(ClientAddress.of(request), session.username, target.host(),
-                    session::wouldDeny);
+            session.lease = gate.openTunnel(client, session.username, target.host(), session::wouldDeny);
             if (intercepted) {
                 checkInterceptedDestination(target, session);
                 openTunnels.add(session, drain);
@@ -147,12 +147,7 @@ public class TunnelHandler extends ConnectHandler {
         });
         long lifetimeMs = gate.maxTunnelLifetimeMs();
         if (lifetimeMs > 0) {
-            lifetime.set(getScheduler().schedule(() -> {
-                RequestRefusedException over = gate.tunnelLifetimeOver(session::wouldDeny);
-                if (over != null) {
-                    session.end(over);
-                }
-            }, lifetimeMs, TimeUnit.MILLISECONDS));
+            lifetime.set(getScheduler().schedule(() -> lifetimeOver(session), lifetimeMs, TimeUnit.MILLISECONDS));
             if (session.isRecorded()) {
                 Scheduler.Task task = lifetime.getAndSet(null);
                 if (task != null) {
@@ -283,6 +278,14 @@ public class TunnelHandler extends ConnectHandler {
         }
     }
 
+    /** {@code limits.maxTunnelLifetimeMs} is up: closes the tunnel, or in report mode only notes it. */
+    private void lifetimeOver(TunnelSession session) {
+        RequestRefusedException over = gate.tunnelLifetimeOver(session::wouldDeny);
+        if (over != null) {
+            session.end(over);
+        }
+    }
+
     private static TunnelSession session(ConcurrentMap<String, Object> context) {
         return (TunnelSession) context.get(SESSION);
     }
@@ -393,14 +396,6 @@ public class TunnelHandler extends ConnectHandler {
             getConnection().close();
         }
 
-        /** {@code limits.maxTunnelLifetimeMs}: closes the tunnel, or in report mode only notes it. */
-        private void lifetimeOver() {
-            RequestRefusedException over = gate.tunnelLifetimeOver(session::wouldDeny);
-            if (over != null) {
-                session.end(over);
-            }
-        }
-
         /**
          * Bytes the client sent with its CONNECT, before the 200: the start of its ClientHello, maybe all of it. A
          * holding tunnel keeps them back (and, when they are the whole ClientHello, is judged at once).
@@ -446,7 +441,7 @@ public class TunnelHandler extends ConnectHandler {
             long lifetimeMs = gate.maxTunnelLifetimeMs();
             if (lifetimeMs > 0) {
                 // One task on the handler's scheduler per tunnel, cancelled when it closes: no thread per tunnel.
-                lifetime = getScheduler().schedule(this::lifetimeOver, lifetimeMs, TimeUnit.MILLISECONDS);
+                lifetime = getScheduler().schedule(() -> lifetimeOver(session), lifetimeMs, TimeUnit.MILLISECONDS);
             }
             super.onOpen();
         }
