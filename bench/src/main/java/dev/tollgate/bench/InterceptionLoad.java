@@ -3,12 +3,12 @@ package dev.tollgate.bench;
 import dev.tollgate.daemon.Daemon;
 import dev.tollgate.daemon.config.ConfigLoader;
 import dev.tollgate.daemon.tls.LocalCa;
+import dev.tollgate.testing.CaTrust;
 import dev.tollgate.testing.RawHttpConnection;
 import dev.tollgate.testing.origins.WebOrigin;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,8 +18,6 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -61,7 +59,7 @@ public final class InterceptionLoad {
             try (Daemon tollgate = Daemon.start(ConfigLoader.parse("benchmark config", "{\"stateDir\": \""
                     + dir + "\", \"admin\": {\"port\": 0}, \"store\": {\"sqlPort\": -1}, \"listeners\": ["
                     + listener + "]}"))) {
-                SSLContext trustingCa = trustingOnly(LocalCa.loadOrCreate(dir).certificate());
+                SSLContext trustingCa = CaTrust.trustingOnly(LocalCa.loadOrCreate(dir).certificate());
                 SSLContext trustingOrigin = origin.clientSslContext();
                 // localhost is intercepted; 127.0.0.1 (the same origin) is on the bypass list: tunnelled.
                 report("intercepted handshakes/s (CONNECT + TLS with Tollgate, " + THREADS + " clients)",
@@ -198,17 +196,5 @@ public final class InterceptionLoad {
             throw new IOException("unexpected response: " + head);
         }
         in.readNBytes(length);
-    }
-
-    /** A client's TLS context that trusts one CA and nothing else, as a device given Tollgate's CA would. */
-    private static SSLContext trustingOnly(X509Certificate ca) throws Exception {
-        KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
-        store.load(null, null);
-        store.setCertificateEntry("ca", ca);
-        TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        trust.init(store);
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, trust.getTrustManagers(), null);
-        return context;
     }
 }

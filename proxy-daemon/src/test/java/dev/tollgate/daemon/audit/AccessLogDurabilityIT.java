@@ -1,10 +1,10 @@
 package dev.tollgate.daemon.audit;
 
-import dev.tollgate.daemon.intercept.CaTrust;
 import dev.tollgate.daemon.tls.LocalCa;
 import dev.tollgate.store.AccessLog;
 import dev.tollgate.store.StoreConfig;
 import dev.tollgate.testing.AdminClient;
+import dev.tollgate.testing.CaTrust;
 import dev.tollgate.testing.PgTestDatabase;
 import dev.tollgate.testing.Poll;
 import dev.tollgate.testing.RawHttpConnection;

@@ -1,7 +1,8 @@
 package dev.tollgate.testing.origins;
 
+import dev.tollgate.testing.CaTrust;
+
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -43,11 +44,7 @@ public final class OriginKeyStore {
 
     /** An SSLContext that trusts the certificate of {@code keyStore}. */
     public static SSLContext trusting(Path keyStore) throws Exception {
-        TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        trust.init(load(keyStore));
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, trust.getTrustManagers(), null);
-        return context;
+        return CaTrust.trusting(load(keyStore));
     }
 
     /** Writes the certificate of {@code keyStore} to {@code file} in PEM; returns the file. */
