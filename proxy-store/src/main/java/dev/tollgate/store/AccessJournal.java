@@ -32,8 +32,9 @@ import java.util.zip.CRC32C;
  * <p>
  * Files {@code <stateDir>/journal/<first seq>.journal}, each up to {@code segmentBytes}: frames of length,
  * CRC32C and record ({@link JournalCodec}), numbered by a sequence that goes on across restarts (the last one
- * found here, or in the database, plus one). An append is one {@code write(2)} of the frame into the page cache
- * under one lock, nothing more: the kernel holds the record from then on, whatever becomes of the process. With
+ * found here, or in the database, plus one). An append is one copy of the frame into a shared memory map of the
+ * segment, that is into the page cache, under one lock, nothing more: the kernel holds the record from then on,
+ * whatever becomes of the process ({@link JournalSegment}). With
  * {@code fsync}, {@link #awaitDurable} then forces it to the disk (power loss) outside that lock, in groups: one
  * fdatasync covers every record appended before it started, so threads that append while one forces share the
  * next one (group commit) instead of queueing one fdatasync each behind the lock. A segment is deleted once
@@ -112,7 +113,7 @@ public final class AccessJournal implements AutoCloseable {
             if (i == files.size() - 1 && segment.lastSeq() >= last) {
                 // The newest segment is appended to again rather than deleted once replayed: its records stay on
                 // disk until it fills, and each start checks them against the database once more.
-                segment.reopenForAppend();
+                segment.reopenForAppend(segmentBytes);
                 journal.current = segment;
             }
             last = Math.max(last, segment.lastSeq());
@@ -335,7 +336,7 @@ public final class AccessJournal implements AutoCloseable {
     /** Starts a new segment at {@code seq}; the one before is sealed and deleted if all of it is released. */
     private void roll(long seq) throws IOException {
         abandonCurrent();
-        JournalSegment next = JournalSegment.create(dir, seq, fsync);
+        JournalSegment next = JournalSegment.create(dir, seq, segmentBytes, fsync);
         live.put(seq, next);
         current = next;
     }

@@ -4,9 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.store.AccessLogWriter;
 import dev.tollgate.store.AccessRecord;
+import dev.tollgate.store.StoreConfig;
 import dev.tollgate.testing.AdminClient;
 import dev.tollgate.testing.Poll;
 import dev.tollgate.testing.RawHttpConnection;
+import dev.tollgate.testing.TmpfsMount;
 import dev.tollgate.testing.origins.WebOrigin;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -73,8 +75,12 @@ class WriteFailureIT {
     void aFullDiskDegradesHealthKeepsRowsQueuedAndStoresThemAllWhenThereIsRoomAgain() throws Exception {
         tmpfs = TmpfsMount.mount(dir.resolve("state"), TMPFS_SIZE);
         try (WebOrigin origin = WebOrigin.plain()) {
+            // The smallest journal segments: a segment's mapped window has its blocks before the disk fills and
+            // keeps taking records (a few hundred in 64 KiB, thousands in the default 1 MiB window) before the
+            // journal's appends fail too and records go on from memory, which is what this test is after.
             tollgate = RunningTollgate.startWithConfig(tmpfs.dir(), "{\"store\": {\"queueCapacity\": "
-                    + QUEUE_CAPACITY + "}, \"listeners\": [{\"name\": \"main\", \"port\": 0,"
+                    + QUEUE_CAPACITY + ", \"journalSegmentBytes\": " + StoreConfig.MIN_JOURNAL_SEGMENT_BYTES
+                    + "}, \"listeners\": [{\"name\": \"main\", \"port\": 0,"
                     + " \"denyDestinations\": [], \"allowLocalHost\": true, \"logQuery\": true}]}");
             AccessLogWriter writer = tollgate.daemon().accessLog().writer();
             AdminClient admin = AdminClient.asAdmin(tmpfs.dir(), tollgate.adminPort());

@@ -1,4 +1,4 @@
-package dev.tollgate.daemon.audit;
+package dev.tollgate.testing;
 
 import org.junit.jupiter.api.Assumptions;
 
@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
  * CAP_SYS_ADMIN); without it the test is skipped with the reason. Unmounted on {@link #close()}, lazily if
  * something still holds a file open in it.
  */
-final class TmpfsMount implements AutoCloseable {
+public final class TmpfsMount implements AutoCloseable {
 
     private final Path dir;
     private boolean mounted;
@@ -25,7 +25,7 @@ final class TmpfsMount implements AutoCloseable {
     }
 
     /** Mounts a tmpfs of {@code size} (as mount's size option, e.g. "4m") on {@code dir}, creating it. */
-    static TmpfsMount mount(Path dir, String size) throws IOException, InterruptedException {
+    public static TmpfsMount mount(Path dir, String size) throws IOException, InterruptedException {
         Files.createDirectories(dir);
         TmpfsMount mount = new TmpfsMount(dir);
         Result result = run("mount", "-t", "tmpfs", "-o", "size=" + size + ",mode=0700", "tmpfs", dir.toString());
@@ -35,7 +35,7 @@ final class TmpfsMount implements AutoCloseable {
         return mount;
     }
 
-    Path dir() {
+    public Path dir() {
         return dir;
     }
 
@@ -44,7 +44,7 @@ final class TmpfsMount implements AutoCloseable {
      *
      * @return the bytes written
      */
-    long fill(Path file) throws IOException {
+    public long fill(Path file) throws IOException {
         byte[] block = new byte[64 * 1024];
         long written = 0;
         try (var out = Files.newOutputStream(file)) {
