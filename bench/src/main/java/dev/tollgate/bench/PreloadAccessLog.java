@@ -120,7 +120,10 @@ public final class PreloadAccessLog {
     static Result preload(Path stateDir, long rows, String node, Duration span, Instant end)
             throws SQLException, IOException {
         long spanMs = span.toMillis();
-        Math.multiplyExact(rows, spanMs); // MillionRowAccessLog.row places rows with i * spanMs / rows
+        if (spanMs < 1 || rows > Long.MAX_VALUE / spanMs) {
+            // MillionRowAccessLog.row places row i at i * spanMs / rows.
+            throw new IllegalArgumentException(rows + " rows over " + span + ": too many rows or too long a span");
+        }
         createStateDir(stateDir);
         String url = "jdbc:h2:file:" + stateDir.toAbsolutePath().normalize().resolve("access");
         try (AccessLog log = AccessLog.open(new StoreConfig(url, null, null, null, null, null))) {
@@ -195,8 +198,8 @@ public final class PreloadAccessLog {
     }
 
     private static void insertKeys(PreparedStatement insertKeys, long[] keys, int count) throws SQLException {
-        // Sorted, so that they fill the newest epochs' pages in order, as the indexer's rounds do; in one
-        // statement, an array unnested, which costs a third of a batch of one-row inserts.
+        // Sorted, so that they fill the newest epochs' pages in order, as the indexer's rounds do; an array a
+        // statement rather than a statement a key.
         Arrays.sort(keys, 0, count);
         for (int from = 0; from < count; from += KEYS_PER_STATEMENT) {
             Long[] some = new Long[Math.min(KEYS_PER_STATEMENT, count - from)];
