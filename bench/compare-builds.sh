@@ -13,7 +13,9 @@
 #
 # Environment: BASE_JAVA_OPTS and NEW_JAVA_OPTS (default: the packaged JAVA_OPTS), BASE_STORE_KEYS and
 # NEW_STORE_KEYS (store keys added to each one's config, e.g. NEW_STORE_KEYS='"fsync": true' to weigh an option
-# with one build given twice), PEERS (default squid),
+# with one build given twice), BASE_STATE_DIR and NEW_STATE_DIR (a state directory each daemon starts from, copied
+# unless STATE_IN_PLACE=1, e.g. one build given twice, NEW_STATE_DIR a log of a million rows that
+# bench/log-size-decay.sh preloaded; default: an empty one), PEERS (default squid),
 # HARNESS (default ../shared/bench), and everything peer-bench.sh reads. All traffic stays on loopback; both
 # daemons are stopped by their PIDs when the script ends, however it ends.
 set -euo pipefail
@@ -35,9 +37,11 @@ chmod 0755 "$WORK"
 . "$ROOT/bench/start-tollgate.sh"
 trap stop_tollgates EXIT
 
-STORE_KEYS="${BASE_STORE_KEYS:-}" JAVA_OPTS="${BASE_JAVA_OPTS:-$PACKAGED_JAVA_OPTS}" start_tollgate "$1" "$WORK/base"
+STORE_KEYS="${BASE_STORE_KEYS:-}" TOLLGATE_STATE_FROM="${BASE_STATE_DIR:-}" JAVA_OPTS="${BASE_JAVA_OPTS:-$PACKAGED_JAVA_OPTS}" \
+  start_tollgate "$1" "$WORK/base"
 BASE_TARGET="base=127.0.0.1:$TOLLGATE_PORT/$TOLLGATE_PID"
-STORE_KEYS="${NEW_STORE_KEYS:-}" JAVA_OPTS="${NEW_JAVA_OPTS:-$PACKAGED_JAVA_OPTS}" start_tollgate "$2" "$WORK/new"
+STORE_KEYS="${NEW_STORE_KEYS:-}" TOLLGATE_STATE_FROM="${NEW_STATE_DIR:-}" JAVA_OPTS="${NEW_JAVA_OPTS:-$PACKAGED_JAVA_OPTS}" \
+  start_tollgate "$2" "$WORK/new"
 NEW_TARGET="new=127.0.0.1:$TOLLGATE_PORT/$TOLLGATE_PID"
 echo "base: $1 ($BASE_TARGET), new: $2 ($NEW_TARGET); work folder $WORK" >&2
 

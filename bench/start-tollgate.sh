@@ -6,13 +6,27 @@
 # DIST/bin/tollgate with the JAVA_OPTS in effect, logging to DIR/tollgate.log, and adds its PID to TOLLGATE_PIDS
 # at once (for the caller's EXIT trap). Sets TOLLGATE_PID, and TOLLGATE_PORT once the listener is up; ends the
 # script if it does not come up.
+#
+# The state directory is DIR/state, empty, unless TOLLGATE_STATE_FROM names one to start from, e.g. an access log
+# that bench/PreloadAccessLog filled: it is copied to DIR/state, so that the rows this run adds do not change it for
+# the next run; with STATE_IN_PLACE=1 the daemon uses that directory itself (no copy, for a log too big to copy; it
+# grows by what the run stores).
 start_tollgate() {
-  local dist=$1 dir=$2 local_host=""
+  local dist=$1 dir=$2 local_host="" state="$2/state"
   mkdir -p "$dir"
+  if [[ -n "${TOLLGATE_STATE_FROM:-}" ]]; then
+    [[ -f "$TOLLGATE_STATE_FROM/access.mv.db" ]] \
+      || { echo "no access log in $TOLLGATE_STATE_FROM (no access.mv.db)" >&2; exit 1; }
+    if [[ "${STATE_IN_PLACE:-}" == 1 ]]; then
+      state="$TOLLGATE_STATE_FROM"
+    else
+      cp -a "$TOLLGATE_STATE_FROM" "$state"
+    fi
+  fi
   # Builds from before allowLocalHost (issue #19) refuse the key; their etc/tollgate.json does not name it.
   grep -q '"allowLocalHost"' "$dist/etc/tollgate.json" && local_host='"allowLocalHost": true,'
   cat > "$dir/tollgate.json" <<JSON
-{"stateDir": "$dir/state",
+{"stateDir": "$state",
  "listeners": [{"name": "bench", "host": "127.0.0.1", "port": 0, "denyDestinations": [], $local_host
                 "connectPorts": [$ORIGIN_TLS_PORT]}],
  "admin": {"port": 0},

@@ -84,7 +84,17 @@ final class MillionRowAccessLog {
      * tunnels do. 30 % CONNECT, the rest mostly GET; mostly 200, some 404, 403, 407 and 502.
      */
     static AccessRecord row(Random random, long i) {
-        long tsMs = START.toEpochMilli() + i * SPAN.toMillis() / ROWS + random.nextInt(2_000);
+        return row(random, i, "bench-node", START.toEpochMilli(), SPAN.toMillis(), ROWS);
+    }
+
+    /**
+     * Row {@code i} of {@code rows} spread evenly over the {@code spanMs} from {@code startMs}, stored by node
+     * {@code node}: the million's mix at any size, for PreloadAccessLog. The same draws in the same order as
+     * {@link #row(Random, long)}, so that the million-row log stays what it was. {@code rows * spanMs} must fit in a
+     * long.
+     */
+    static AccessRecord row(Random random, long i, String node, long startMs, long spanMs, long rows) {
+        long tsMs = startMs + i * spanMs / rows + random.nextInt(2_000);
         double kindDraw = random.nextDouble();
         boolean tunnel = kindDraw < 0.30;
         long durationMs = tunnel && random.nextInt(100) == 0 ? random.nextInt(3_600_000) : random.nextInt(500);
@@ -98,7 +108,7 @@ final class MillionRowAccessLog {
             default -> Outcome.OK;
         };
         String host = drawHost(random);
-        return new AccessRecord(null, tsMs - durationMs, durationMs, "bench-node",
+        return new AccessRecord(null, tsMs - durationMs, durationMs, node,
                 random.nextInt(5) == 0 ? "internal" : "public", drawClient(random),
                 1_024 + random.nextInt(60_000), random.nextInt(10) == 0 ? "alice" : null,
                 tunnel ? Kind.TUNNEL : Kind.FORWARD, "HTTP/1.1", tunnel ? "CONNECT" : kindDraw < 0.85 ? "GET" : "POST",
