@@ -10,6 +10,7 @@
 # on as shipped; each is warmed up (TOLLGATE_WARMUP_S per test, default 30), then the harness measures them
 # in interleaved rounds (defaults: TESTS=http_small ROUNDS=3 DURATION=10). The idle one only polls its
 # database meanwhile. The harness names them "base" and "new".
+# At the end it prints each daemon's peak and current resident set (VmHWM, VmRSS from /proc).
 #
 # Environment: BASE_JAVA_OPTS and NEW_JAVA_OPTS (default: the packaged JAVA_OPTS), BASE_STORE_KEYS and
 # NEW_STORE_KEYS (store keys added to each one's config, e.g. NEW_STORE_KEYS='"fsync": true' to weigh an option
@@ -54,3 +55,8 @@ PEERS="" NON_PEERS="base new" TESTS="http_small http_64k tunnel_setup" ROUNDS=1 
 PEERS="${PEERS:-squid}" NON_PEERS="base new${NON_PEERS:+ $NON_PEERS}" TESTS="${TESTS:-http_small}" \
   ROUNDS="${ROUNDS:-3}" DURATION="${DURATION:-10}" WARMUP="${WARMUP:-5}" \
   ./peer-bench.sh --start-peers "$BASE_TARGET" "$NEW_TARGET"
+
+# Memory after the run (issue #24's RSS target): the peak (VmHWM) and the resident set now, of each daemon.
+for target in "$BASE_TARGET" "$NEW_TARGET"; do
+  echo "${target%%=*}: $(grep -E '^Vm(HWM|RSS)' "/proc/${target##*/}/status" | tr -s ' \t' ' ' | tr '\n' ' ')" >&2
+done
