@@ -67,7 +67,12 @@ final class RequestForm {
         }
     }
 
-    private static boolean javaUriReadsHost(String host) {
+    static boolean javaUriReadsHost(String host) {
+        if (isDottedQuad(host)) {
+            // What java.net.URI reads as an IPv4 address (four parts of one to three digits, none above 255),
+            // answered without building one: most numeric hosts are such addresses.
+            return true;
+        }
         String name = host.endsWith(".") ? host.substring(0, host.length() - 1) : host;
         int lastLabel = name.lastIndexOf('.') + 1;
         if (host.startsWith("[") || lastLabel >= name.length() || !Character.isDigit(name.charAt(lastLabel))) {
@@ -78,5 +83,29 @@ final class RequestForm {
         } catch (IllegalArgumentException e) {
             return false;
         }
+    }
+
+    private static boolean isDottedQuad(String host) {
+        int dots = 0;
+        int digits = 0;
+        int value = 0;
+        for (int i = 0; i < host.length(); i++) {
+            char c = host.charAt(i);
+            if (c == '.') {
+                if (digits == 0 || ++dots > 3) {
+                    return false;
+                }
+                digits = 0;
+                value = 0;
+            } else if (c >= '0' && c <= '9') {
+                value = value * 10 + (c - '0');
+                if (++digits > 3 || value > 255) {
+                    return false;
+                }
+            } else {
+                return false;
+            }
+        }
+        return dots == 3 && digits > 0;
     }
 }
