@@ -55,27 +55,28 @@ final class RequestForm {
      * Refuses an absolute-form target whose authority is not a host with a port in range. Jetty's HttpClient
      * builds the origin request from a {@link java.net.URI}, which has no host for spellings such as
      * {@code 127.1}, {@code 0x7f.0.0.1} or {@code 127.0.0.1.} (a name's last label cannot start with a digit,
-     * RFC 2396 3.2.2): without this check such a request ended in Jetty's HTML 500 page. Only such numeric-looking
-     * hosts pay for the second parse.
+     * RFC 2396 3.2.2), nor for names outside RFC 2396's host name grammar ({@code a_b.example},
+     * {@code -a.example}, {@code a..example}): without this check such a request ended in Jetty's HTML 500 page,
+     * with a WARN and its stack trace in the daemon's log.
      */
     static void checkTargetAuthority(HttpURI uri) throws RequestRefusedException {
         String host = uri.getHost();
         int port = uri.getPort();
         if (host == null || host.isEmpty() || port == 0 || port > MAX_PORT || !javaUriReadsHost(host)) {
             throw new RequestRefusedException(BAD_REQUEST, Outcome.BAD_REQUEST, "the request target's authority is"
-                    + " not a host with an optional port from 1 to 65535 (RFC 3986 3.2.2): " + uri.getAuthority());
+                    + " not a host with an optional port from 1 to 65535 (RFC 3986 3.2.2; a name of letters, digits"
+                    + " and inner hyphens, an IPv4 address or a bracketed IPv6 one): " + uri.getAuthority());
         }
     }
 
+    /**
+     * Whether {@link java.net.URI} reads {@code host} as a host. The spellings nearly every request uses, a
+     * dotted-quad IPv4 address and a host name (RFC 2396 3.2.2: labels of letters, digits and inner hyphens, the
+     * last one starting with a letter, an optional final dot), and bracketed IPv6 addresses, which Jetty's parser
+     * has checked, are answered without building one; anything else is parsed.
+     */
     static boolean javaUriReadsHost(String host) {
-        if (isDottedQuad(host)) {
-            // What java.net.URI reads as an IPv4 address (four parts of one to three digits, none above 255),
-            // answered without building one: most numeric hosts are such addresses.
-            return true;
-        }
-        String name = host.endsWith(".") ? host.substring(0, host.length() - 1) : host;
-        int lastLabel = name.lastIndexOf('.') + 1;
-        if (host.startsWith("[") || lastLabel >= name.length() || !Character.isDigit(name.charAt(lastLabel))) {
+        if (isDottedQuad(host) || isHostName(host) || host.startsWith("[")) {
             return true;
         }
         try {
@@ -83,6 +84,30 @@ final class RequestForm {
         } catch (IllegalArgumentException e) {
             return false;
         }
+    }
+
+    private static boolean isHostName(String host) {
+        int end = host.endsWith(".") ? host.length() - 1 : host.length();
+        int labelStart = 0;
+        for (int i = 0; i <= end; i++) {
+            if (i < end && host.charAt(i) != '.') {
+                char c = host.charAt(i);
+                if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-')) {
+                    return false;
+                }
+                continue;
+            }
+            // A label ends at i: not empty, neither starting nor ending with a hyphen.
+            if (i == labelStart || host.charAt(labelStart) == '-' || host.charAt(i - 1) == '-') {
+                return false;
+            }
+            if (i == end) {
+                char first = host.charAt(labelStart);
+                return first >= 'a' && first <= 'z' || first >= 'A' && first <= 'Z';
+            }
+            labelStart = i + 1;
+        }
+        return false;
     }
 
     private static boolean isDottedQuad(String host) {

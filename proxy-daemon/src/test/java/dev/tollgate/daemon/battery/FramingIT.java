@@ -10,6 +10,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -259,6 +261,27 @@ class FramingIT {
         Battery.assertRow(row, 200, Outcome.OK);
         assertEquals("127.0.0.1", row.host());
         assertEquals(origin.port(), row.port());
+    }
+
+    /**
+     * Hosts Jetty's parser lets through but java.net.URI, which Jetty's HttpClient builds the origin request from,
+     * reads as no host: a one-line 400 with its row, never dialled. Before, Jetty's HTML 500 page naming the
+     * exception, and a WARN with a stack trace in the daemon's log for each such request.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"a_b.example", "-a.example", "a-.example", "a..example", "1.2.3.-4", "127.1"})
+    void aTargetHostJavaCannotReadIsRefusedWithOneLine(String host) throws Exception {
+        RawHttpConnection.Response response;
+        try (RawHttpConnection connection = RawHttpConnection.open(tollgate.port())) {
+            connection.send("GET http://" + host + ":" + origin.port() + "/x HTTP/1.1\r\nHost: " + host + "\r\n\r\n");
+            response = connection.readResponse();
+        }
+        assertEquals(400, response.status(), response::bodyText);
+        assertTrue(response.bodyText().contains("authority is not a host"), response.bodyText());
+        assertFalse(response.bodyText().contains("<html"), response.bodyText());
+        AccessRecord row = Battery.onlyRow(tollgate);
+        Battery.assertRow(row, 400, Outcome.BAD_REQUEST);
+        assertEquals(0, origin.connections(), "nothing may reach the origin");
     }
 
     /** The control case: a well-formed request is forwarded and its connection reused. */
