@@ -30,7 +30,7 @@ import java.util.zip.CRC32C;
  * <p>
  * Frames are copied into a shared memory map of the file, a window of {@link #WINDOW_BYTES} that moves on as the
  * segment fills: a copy into the page cache, which the kernel keeps whatever becomes of the process, as a
- * {@code write(2)} would, without the system call per record (a {@code pwrite} was a quarter of the journal's cost
+ * {@code write(2)} would, without the system call per record (a {@code pwrite} was half of the journal's cost
  * on the request path). Each window is written with zeros through the channel before it is mapped, so that the
  * disk's blocks exist before any frame is copied: a full disk fails that write with an {@link IOException}, where
  * a copy into a page with no block behind it would fault. Only one window is mapped at a time, and it is unmapped
