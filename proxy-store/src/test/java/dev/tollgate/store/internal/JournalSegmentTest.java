@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.zip.CRC32C;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -66,6 +67,22 @@ class JournalSegmentTest {
         }
         segment.seal(false);
         assertEquals(segment.bytes(), Files.size(segment.file()));
+    }
+
+    /**
+     * The window is unmapped when the segment is sealed, not whenever the collector gets to its buffer: else a
+     * deleted segment's pages would stay in the daemon's memory and its blocks on the disk.
+     */
+    @Test
+    void aSealedSegmentIsNoLongerMapped() throws Exception {
+        JournalSegment segment = JournalSegment.create(dir, 1, SEGMENT_BYTES, false);
+        append(segment, 1);
+        String file = segment.file().toRealPath().toString();
+        assertTrue(Files.readString(Path.of("/proc/self/maps")).contains(file), "mapped while appended to");
+
+        segment.seal(false);
+
+        assertFalse(Files.readString(Path.of("/proc/self/maps")).contains(file), "unmapped once sealed");
     }
 
     @Test
