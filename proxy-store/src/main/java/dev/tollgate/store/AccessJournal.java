@@ -156,7 +156,7 @@ public final class AccessJournal implements AutoCloseable {
             }
             try {
                 JournalCodec.encode(seq, r, frame, crc);
-                if (current == null || !current.fits(frame.remaining(), segmentBytes)) {
+                if (current == null || !current.fits(frame.remaining())) {
                     roll(seq);
                 }
                 current.write(frame, seq);

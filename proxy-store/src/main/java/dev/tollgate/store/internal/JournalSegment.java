@@ -154,7 +154,7 @@ public final class JournalSegment {
     }
 
     /** Whether a frame of {@code frameBytes} goes into this segment (an empty one takes any frame). */
-    public boolean fits(int frameBytes, int segmentBytes) {
+    public boolean fits(int frameBytes) {
         return records == 0 || bytes + frameBytes <= segmentBytes;
     }
 
@@ -249,11 +249,9 @@ public final class JournalSegment {
                 LOG.warn("journal segment {} - cannot force it to the disk: {}", file, e.toString());
             }
         }
-        unmapWindow();
-        cutZeros();
-        // Set only now: once it is, the writer may delete the file (its last record released meanwhile).
-        sealed = true;
         closeChannel();
+        // Set only now, unmapped and cut: once it is, the writer may delete the file (its last record released).
+        sealed = true;
         return released.get() >= records;
     }
 
