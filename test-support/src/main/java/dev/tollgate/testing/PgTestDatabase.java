@@ -23,6 +23,7 @@ public final class PgTestDatabase implements AutoCloseable {
     private static final Pattern URL = Pattern.compile("(jdbc:postgresql://[^/]+/)([^?]*)(\\?.*)?");
     private static final Pattern PARAMETER = Pattern.compile("[?&](user|password)=([^&]*)");
     private static final AtomicInteger NEXT = new AtomicInteger();
+    private static final String INSUFFICIENT_PRIVILEGE = "42501";
 
     private final String serverUrl;
     private final String name;
@@ -75,12 +76,25 @@ public final class PgTestDatabase implements AutoCloseable {
         return DriverManager.getConnection(url());
     }
 
-    /** Drops the database, ending any session still on it. */
+    /**
+     * Drops the database, ending any session still on it. A session the test's role may not end, an autovacuum
+     * worker busy on the database (PostgreSQL 15 refuses with SQLSTATE 42501, "must be a member of the role whose
+     * process is being terminated"; seen after a long outage test), is waited out: the drop is tried again until
+     * {@link Poll#DEADLINE}.
+     */
     @Override
-    public void close() throws SQLException {
-        try (Connection c = DriverManager.getConnection(serverUrl); Statement s = c.createStatement()) {
-            s.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
-        }
+    public void close() throws Exception {
+        Poll.until("DROP DATABASE " + name + " (a session on it the test's role cannot end)", () -> {
+            try (Connection c = DriverManager.getConnection(serverUrl); Statement s = c.createStatement()) {
+                s.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+                return true;
+            } catch (SQLException e) {
+                if (INSUFFICIENT_PRIVILEGE.equals(e.getSQLState())) {
+                    return false;
+                }
+                throw e;
+            }
+        });
     }
 
     private String parameter(String key) {
