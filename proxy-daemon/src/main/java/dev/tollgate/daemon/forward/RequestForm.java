@@ -1,5 +1,6 @@
 package dev.tollgate.daemon.forward;
 
+import dev.tollgate.daemon.policy.AddressLiterals;
 import dev.tollgate.daemon.policy.RequestRefusedException;
 import dev.tollgate.store.Outcome;
 import org.eclipse.jetty.http.HttpFields;
@@ -76,7 +77,7 @@ final class RequestForm {
      * has checked, are answered without building one; anything else is parsed.
      */
     static boolean javaUriReadsHost(String host) {
-        if (isDottedQuad(host) || isHostName(host) || host.startsWith("[")) {
+        if (AddressLiterals.isDottedQuad(host) || isHostName(host) || host.startsWith("[")) {
             return true;
         }
         try {
@@ -108,29 +109,5 @@ final class RequestForm {
             labelStart = i + 1;
         }
         return false;
-    }
-
-    private static boolean isDottedQuad(String host) {
-        int dots = 0;
-        int digits = 0;
-        int value = 0;
-        for (int i = 0; i < host.length(); i++) {
-            char c = host.charAt(i);
-            if (c == '.') {
-                if (digits == 0 || ++dots > 3) {
-                    return false;
-                }
-                digits = 0;
-                value = 0;
-            } else if (c >= '0' && c <= '9') {
-                value = value * 10 + (c - '0');
-                if (++digits > 3 || value > 255) {
-                    return false;
-                }
-            } else {
-                return false;
-            }
-        }
-        return dots == 3 && digits > 0;
     }
 }
