@@ -101,6 +101,24 @@ public final class ApiExchange {
         return request.getHeaders().get(header);
     }
 
+    /** A request header by name, for the ones Jetty has no constant for (Last-Event-ID); null when absent. */
+    public String header(String name) {
+        return request.getHeaders().get(name);
+    }
+
+    /** Sets a header of the answer; before {@link #stream} or {@link #sendJson}. */
+    public void responseHeader(String name, String value) {
+        response.getHeaders().put(name, value);
+    }
+
+    /**
+     * Runs {@code onFailure} when Jetty sees this call fail while it is being handled (the client closed the
+     * connection, an idle timeout): how a long answer learns that nobody reads it any more.
+     */
+    public void onFailure(Runnable onFailure) {
+        request.addFailureListener(failure -> onFailure.run());
+    }
+
     /** The body as JSON: 415 unless it is application/json, 413 above 1 MiB, 400 when it does not parse. */
     public JsonNode readJson() throws ApiException, IOException {
         String type = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
