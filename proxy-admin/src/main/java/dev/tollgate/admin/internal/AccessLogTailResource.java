@@ -26,8 +26,8 @@ import java.util.stream.Stream;
  * took the call: the simplest thing that cannot lose a row the database has, and a cost the cap bounds. Each
  * tail holds one of the admin server's 16 threads, so at most {@link #MAX_TAILS} run at once and the API keeps
  * threads of its own; the next one is a 503. A comment line every {@link #HEARTBEAT_MS} keeps proxies and the
- * browser from closing a quiet stream; a client that goes away ends its tail when Jetty reports the call failed,
- * or at the latest when the next write fails.
+ * browser from closing a quiet stream; a client that goes away ends its tail at the next poll (see
+ * {@link ApiExchange#onClientGone}).
  */
 public final class AccessLogTailResource {
 
@@ -69,7 +69,7 @@ public final class AccessLogTailResource {
         try {
             exchange.responseHeader("Cache-Control", "no-cache");
             AtomicBoolean gone = new AtomicBoolean();
-            exchange.onFailure(() -> gone.set(true));
+            exchange.onClientGone(() -> gone.set(true));
             try (Writer out = new OutputStreamWriter(exchange.stream(200, "text/event-stream; charset=utf-8"),
                     StandardCharsets.UTF_8)) {
                 follow(filter, after, out, gone);

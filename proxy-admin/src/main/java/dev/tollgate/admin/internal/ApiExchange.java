@@ -6,8 +6,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tollgate.admin.Role;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.Fields;
 
 import java.io.IOException;
@@ -112,11 +114,18 @@ public final class ApiExchange {
     }
 
     /**
-     * Runs {@code onFailure} when Jetty sees this call fail while it is being handled (the client closed the
-     * connection, an idle timeout): how a long answer learns that nobody reads it any more.
+     * Runs {@code onGone} (perhaps more than once) when the client of a long streamed answer (a live tail) has
+     * gone away: when Jetty fails the call, or when the connection becomes readable. Jetty does not read a
+     * connection while its request is handled, so a closed one would be noticed only at the next write that
+     * fails; an HTTP/1.1 client waiting for a streamed answer sends nothing more, so a readable connection means it
+     * closed it (or broke the protocol). Such an answer is sent with {@code Connection: close}: the read interest
+     * taken here is never handed back for a next request.
      */
-    public void onFailure(Runnable onFailure) {
-        request.addFailureListener(failure -> onFailure.run());
+    public void onClientGone(Runnable onGone) {
+        request.addFailureListener(failure -> onGone.run());
+        response.getHeaders().put(HttpHeader.CONNECTION, "close");
+        EndPoint endPoint = request.getConnectionMetaData().getConnection().getEndPoint();
+        endPoint.tryFillInterested(Callback.from(onGone, failure -> onGone.run()));
     }
 
     /** The body as JSON: 415 unless it is application/json, 413 above 1 MiB, 400 when it does not parse. */
