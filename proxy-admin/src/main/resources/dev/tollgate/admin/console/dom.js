@@ -14,7 +14,7 @@ export function el(tag, attributes = {}, ...children) {
             element.setAttribute(name, value === true ? '' : String(value));
         }
     }
-    element.append(...children.flat().filter((c) => c !== null && c !== undefined).map(
+    element.append(...children.flat(Infinity).filter((c) => c !== null && c !== undefined).map(
         (c) => (c instanceof Node ? c : document.createTextNode(String(c)))));
     return element;
 }

@@ -58,7 +58,7 @@ export async function render(container, { role }) {
     });
 
     container.append(el('h1', {}, 'Listeners'),
-        admin ? null : note('Read-only: the auditor token may look but not change anything.'),
+        ...(admin ? [] : [note('Read-only: the auditor token may look but not change anything.')]),
         message, area, el('h2', {}, 'New listener'),
         el('p', {}, 'The other keys (policy, limits) take their defaults; the API takes the whole definition, as in tollgate.json.'),
         create);
