@@ -81,11 +81,14 @@ public final class AccessLogTailResource {
         }
     }
 
-    /** Sends the rows above {@code after} that match, as they come, until the time is up or a write fails. */
+    /**
+     * Sends the rows above {@code after} that match, as they come, until the time is up, the client has gone, the
+     * server stops or a write fails.
+     */
     private void follow(AccessQuery filter, long after, Writer out, AtomicBoolean gone) throws Exception {
         long startedNs = System.nanoTime();
         long quietSinceNs = startedNs;
-        // Tells the browser how long to wait before it reconnects once the server has ended a stream.
+        // Tells an EventSource how long to wait before it reconnects once the server has ended a stream.
         out.write("retry: 1000\n\n");
         out.flush();
         long last = after;
@@ -111,7 +114,10 @@ public final class AccessLogTailResource {
         }
     }
 
-    /** Where the tail starts: after {@code after}, else after Last-Event-ID (a reconnect), else after the newest row. */
+    /**
+     * Where the tail starts: after {@code after}, else after Last-Event-ID (a browser's reconnect), else after the
+     * newest row (new rows only).
+     */
     private long start(ApiExchange exchange) throws Exception {
         String after = exchange.query("after");
         String lastEventId = exchange.header("Last-Event-ID");

@@ -96,7 +96,7 @@ public final class ConsoleFiles extends Handler.Abstract {
         response.setStatus(200);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, TYPES.get(extension(resource)));
         response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
-        response.write(true, method.equals("HEAD") ? null : ByteBuffer.wrap(body), callback);
+        response.write(true, ByteBuffer.wrap(body), callback); // Jetty sends no body to a HEAD
         return true;
     }
 

@@ -45,6 +45,10 @@ class ConsoleSecurityIT extends AdminApiTestBase {
             assertEquals(TYPES.get(extension), reply.header("Content-Type"), file);
             assertStrictHeaders(reply);
         }
+        AdminClient.Reply head = anonymous.send("HEAD", "/console/", Map.of(), HttpRequest.BodyPublishers.noBody());
+        assertEquals(200, head.status(), head::toString);
+        assertEquals(0, head.body().length);
+        assertStrictHeaders(head);
         AdminClient.Reply licence = anonymous.get("/console/vendor/uplot/LICENSE.txt");
         assertEquals(200, licence.status());
         assertTrue(licence.text().contains("MIT"), licence::text);
