@@ -6,6 +6,7 @@ import dev.tollgate.testing.Poll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebElement;
 
 import java.nio.file.Files;
@@ -79,6 +80,26 @@ class ConsoleBrowserIT extends AdminApiTestBase {
         Poll.until("the sign-in form back", () -> browser.find("#sign-in").isDisplayed());
         assertEquals(null, browser.driver().executeScript("return sessionStorage.getItem('tollgate.token')"));
         assertEquals("", browser.driver().executeScript("return document.cookie"));
+    }
+
+    @Test
+    void theConsoleIsUsableFromTheKeyboardWithTheFocusVisible() throws Exception {
+        browser.driver().get(console());
+        Poll.until("the sign-in form", () -> browser.find("#token").isDisplayed());
+        browser.find("#token").sendKeys(auditorToken, Keys.ENTER);
+        Poll.until("signed in", () -> "Signed in as auditor".equals(browser.textOf("#who")));
+
+        WebElement focused = null;
+        for (int tab = 0; tab < 20 && (focused == null || !"Access log".equals(focused.getText())); tab++) {
+            browser.driver().switchTo().activeElement().sendKeys(Keys.TAB);
+            focused = browser.driver().switchTo().activeElement();
+        }
+        assertEquals("Access log", focused.getText(), "the nav's links are reached with Tab");
+        assertFalse("none".equals(focused.getCssValue("outline-style")), "the focus is visible");
+        focused.sendKeys(Keys.ENTER);
+        Poll.until("the access log opened", () -> "log".equals(browser.find("#page").getAttribute("data-page")));
+        browser.find("#f-status").sendKeys("404", Keys.ENTER);
+        Poll.until("the search run from the keyboard", () -> browser.textOf("#log-status").contains("No rows match"));
     }
 
     @Test
