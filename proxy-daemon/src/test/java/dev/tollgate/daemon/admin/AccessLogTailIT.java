@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -77,6 +78,17 @@ class AccessLogTailIT extends AdminApiTestBase {
                     fromCursor.awaitEvents(2).stream().map(EventStream.Event::id).toList());
             assertEquals(List.of(String.valueOf(first + 2)),
                     reconnect.awaitEvents(1).stream().map(EventStream.Event::id).toList());
+        }
+    }
+
+    /** A quiet stream still carries a comment line now and then, so that nothing between closes it as idle. */
+    @Test
+    void aQuietTailSendsHeartbeatComments() throws Exception {
+        try (EventStream tail = open(auditor, TAIL)) {
+            Poll.until("a heartbeat on a quiet tail", () -> tail.comments().contains("heartbeat"));
+
+            assertEquals(List.of(), tail.events());
+            assertFalse(tail.ended());
         }
     }
 
