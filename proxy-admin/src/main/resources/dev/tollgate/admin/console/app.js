@@ -64,18 +64,25 @@ async function route() {
             link.removeAttribute('aria-current');
         }
     }
-    const container = $('page');
-    container.replaceChildren();
-    container.dataset.page = name;
+    // Each visit renders into a view of its own: a page still loading when the user moves on finishes into a view
+    // no longer in the document, and whatever it started is stopped at once.
+    const view = document.createElement('div');
+    $('page').replaceChildren(view);
+    $('page').dataset.page = name;
     try {
-        stopPage = (await page.render(container, { role, signOut })) ?? null;
+        const stop = (await page.render(view, { role, signOut })) ?? null;
+        if (view.isConnected) {
+            stopPage = stop;
+        } else if (stop) {
+            stop();
+        }
     } catch (error) {
         if (error instanceof ApiError && error.status === 401) {
             signOut();
             $('sign-in-error').textContent = 'The token is no longer valid: ' + error.message;
             return;
         }
-        container.append(Object.assign(document.createElement('p'),
+        view.append(Object.assign(document.createElement('p'),
             { className: 'error', textContent: 'Could not load this page: ' + error.message }));
     }
 }

@@ -143,6 +143,8 @@ class ConsoleBrowserIT extends AdminApiTestBase {
         browser.find("button[data-action=stop][data-listener=main]").click();
         Poll.until("main stopped", () -> "STOPPED".equals(state("main")));
         assertEquals("STOPPED", admin.getJson("/api/v1/listeners/main").get("state").textValue());
+        // The overview, still loading when the test went on to the listeners, once finished below them.
+        assertEquals(List.of("Listeners"), browser.findAll("#page h1").stream().map(WebElement::getText).toList());
         browser.screenshot("listeners-admin");
         browser.find("button[data-action=start][data-listener=main]").click();
         Poll.until("main running again", () -> "RUNNING".equals(state("main")));
