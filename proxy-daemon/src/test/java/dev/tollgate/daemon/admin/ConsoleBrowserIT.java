@@ -3,6 +3,7 @@ package dev.tollgate.daemon.admin;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tollgate.testing.AdminClient;
 import dev.tollgate.testing.Poll;
+import dev.tollgate.testing.RawTunnel;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -62,6 +63,22 @@ class ConsoleBrowserIT extends AdminApiTestBase {
         browser.screenshot("overview-auditor");
         browser.resize(390, 844);
         browser.screenshot("overview-phone");
+    }
+
+    @Test
+    void anOpenTunnelIsCountedOnTheOverviewAndListedWithItsEnds() throws Exception {
+        try (RawTunnel tunnel = RawTunnel.established(tollgate.port(), echo.port())) {
+            tunnel.roundTrip("ping");
+            signIn(auditorToken);
+
+            Poll.until("the tunnel counted", () -> "1".equals(browser.textOf("[data-stat=tunnels]")));
+            browser.driver().get(console() + "#/tunnels");
+            Poll.until("the tunnel listed", () -> browser.textOf("#page caption") != null
+                    && browser.textOf("#page caption").startsWith("1 tunnel"));
+            String row = browser.textOf("#page tbody tr");
+            assertTrue(row.contains("127.0.0.1:" + echo.port()), row);
+            assertTrue(row.contains("main"), row);
+        }
     }
 
     @Test
