@@ -178,6 +178,13 @@ class ConsoleBrowserIT extends AdminApiTestBase {
 
         Poll.until("the API's refusal shown", () -> browser.textOf("#listener-message").contains("(403)"));
         assertEquals("RUNNING", admin.getJson("/api/v1/listeners/main").get("state").textValue());
+
+        browser.driver().get(console() + "#/events");
+        Poll.until("the trail of all three on the admin events page", () -> {
+            String events = browser.textOf("#page table");
+            return events != null && events.contains("listener.stop") && events.contains("listener.start")
+                    && events.contains("REFUSED (403)");
+        });
     }
 
     @Test
