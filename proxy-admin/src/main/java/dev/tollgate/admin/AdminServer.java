@@ -5,16 +5,21 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.tollgate.admin.internal.AccessLogResource;
+import dev.tollgate.admin.internal.AccessLogTailResource;
 import dev.tollgate.admin.internal.AdminEventsResource;
+import dev.tollgate.admin.internal.AllowedHosts;
 import dev.tollgate.admin.internal.ApiDispatcher;
 import dev.tollgate.admin.internal.BackupResource;
+import dev.tollgate.admin.internal.ConsoleFiles;
 import dev.tollgate.admin.internal.JsonErrorHandler;
 import dev.tollgate.admin.internal.ListenersResource;
 import dev.tollgate.admin.internal.MetricsResource;
 import dev.tollgate.admin.internal.ReloadResource;
 import dev.tollgate.admin.internal.Route;
 import dev.tollgate.admin.internal.StatsResource;
+import dev.tollgate.admin.internal.WhoAmIResource;
 import dev.tollgate.store.AccessLog;
+import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
@@ -29,7 +34,8 @@ import java.util.Set;
 /**
  * The admin REST API on its own small Jetty server, apart from the proxy listeners: JSON over HTTP, bearer
  * tokens with two roles, a Host check against DNS rebinding, and every mutating call written to the
- * admin-event trail. The route table below is the whole API.
+ * admin-event trail. The route table below is the whole API. The same port serves the auditor's console
+ * ({@code /console/}, docs/console.md): static files that call this API with the token the user pastes.
  */
 public final class AdminServer implements AutoCloseable {
 
@@ -37,6 +43,7 @@ public final class AdminServer implements AutoCloseable {
 
     private final Server server;
     private final ServerConnector connector;
+    private final AccessLogTailResource tail;
 
     /**
      * @param host         bind address
@@ -61,9 +68,12 @@ public final class AdminServer implements AutoCloseable {
         MetricsResource metrics = new MetricsResource(control);
         ReloadResource reload = new ReloadResource(control);
         BackupResource backup = new BackupResource(control);
+        WhoAmIResource whoami = new WhoAmIResource();
+        tail = new AccessLogTailResource(accessLog.reader(), json);
 
         List<Route> routes = List.of(
                 new Route("GET", "/api/v1/health", null, null, stats::health),
+                new Route("GET", "/api/v1/whoami", Role.AUDITOR, null, whoami::whoami),
                 new Route("GET", "/api/v1/listeners", Role.AUDITOR, null, listeners::list),
                 new Route("POST", "/api/v1/listeners", Role.ADMIN, "listener.create", listeners::create),
                 new Route("GET", "/api/v1/listeners/{name}", Role.AUDITOR, null, listeners::get),
@@ -75,6 +85,7 @@ public final class AdminServer implements AutoCloseable {
                 new Route("GET", "/api/v1/stats", Role.AUDITOR, null, stats::stats),
                 new Route("GET", "/api/v1/tunnels", Role.AUDITOR, null, stats::tunnels),
                 new Route("GET", "/api/v1/access-log", Role.AUDITOR, null, accessLogResource::query),
+                new Route("GET", "/api/v1/access-log/tail", Role.AUDITOR, null, tail::tail),
                 new Route("GET", "/api/v1/admin-events", Role.AUDITOR, null, adminEvents::page),
                 new Route("GET", "/metrics", Role.AUDITOR, null, metrics::scrape));
 
@@ -88,8 +99,9 @@ public final class AdminServer implements AutoCloseable {
         connector.setPort(port);
         connector.setName("admin");
         server.addConnector(connector);
-        server.setHandler(new ApiDispatcher(routes, tokens, allowedHosts, host, node, accessLog.adminEvents(),
-                json));
+        AllowedHosts names = new AllowedHosts(host, allowedHosts);
+        server.setHandler(new Handler.Sequence(new ConsoleFiles(names, json),
+                new ApiDispatcher(routes, tokens, names, node, accessLog.adminEvents(), json)));
         server.setErrorHandler(new JsonErrorHandler(json));
         server.setStopTimeout(2_000);
     }
@@ -107,6 +119,8 @@ public final class AdminServer implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
+        // A tail polls until told to stop: end them first, so that the server's stop does not wait for them.
+        tail.close();
         server.stop();
     }
 }

@@ -98,6 +98,19 @@ public final class AccessLogReader {
         return page;
     }
 
+    /**
+     * The id of the newest stored row, or 0 when the log is empty: where a live tail starts when its client names
+     * no cursor. The primary key's index answers it without a scan.
+     */
+    public long lastId() throws SQLException {
+        try (Connection c = dataSource.getConnection();
+             Statement select = c.createStatement();
+             ResultSet rs = select.executeQuery("SELECT MAX(id) FROM access_log")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
     private StreamedRows stream(AccessQuery q, boolean limited, int fetchSize, Consumer<? super AccessRecord> sink)
             throws SQLException {
         try (Connection c = dataSource.getConnection()) {

@@ -81,6 +81,20 @@ class AccessQueryIT {
                 AccessLogWriter.DEFAULT_CLOSE_TIMEOUT_MS, NEVER_MS);
     }
 
+    /** Where a live tail starts when its client names no cursor. */
+    @Test
+    void lastIdIsTheNewestRowsId() throws SQLException {
+        assertEquals(seeded.get(seeded.size() - 1).id(), log.reader().lastId());
+    }
+
+    @Test
+    void lastIdOfAnEmptyLogIsZero(@TempDir Path empty) throws SQLException {
+        try (AccessLog none = AccessLog.open(new StoreConfig("jdbc:h2:file:" + empty.resolve("access"), null, null,
+                500, 60_000, null), AccessLogWriter.DEFAULT_CLOSE_TIMEOUT_MS, NEVER_MS)) {
+            assertEquals(0, none.reader().lastId());
+        }
+    }
+
     @Test
     void allReturnsEveryRowInIdOrder() throws SQLException {
         assertMatches(AccessQuery.all(), r -> true);

@@ -121,8 +121,15 @@ public final class AdminClient {
     /** GET whose body the caller reads as it arrives (and must close), for answers too big to hold. */
     public HttpResponse<InputStream> stream(String pathAndQuery, String accept)
             throws IOException, InterruptedException {
-        return HTTP.send(request(pathAndQuery).header("Accept", accept).GET().build(),
-                HttpResponse.BodyHandlers.ofInputStream());
+        return stream(pathAndQuery, accept, Map.of());
+    }
+
+    /** As {@link #stream(String, String)}, with extra request headers (Last-Event-ID for a live tail). */
+    public HttpResponse<InputStream> stream(String pathAndQuery, String accept, Map<String, String> headers)
+            throws IOException, InterruptedException {
+        HttpRequest.Builder request = request(pathAndQuery).header("Accept", accept).GET();
+        headers.forEach(request::header);
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
     }
 
     /**

@@ -21,6 +21,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * {@code GET /api/v1/access-log}: the access log filtered and paged by id, as JSON
@@ -29,8 +31,11 @@ import java.util.Set;
  */
 public final class AccessLogResource {
 
-    private static final Set<String> PARAMETERS = Set.of("since", "until", "host", "client", "method", "status",
-            "listener", "username", "outcome", "kind", "node", "limit", "after");
+    /** The filter's query parameters, which the live tail ({@link AccessLogTailResource}) takes too. */
+    static final Set<String> FILTER = Set.of("since", "until", "host", "client", "method", "status", "listener",
+            "username", "outcome", "kind", "node");
+    private static final Set<String> PARAMETERS = Stream.concat(FILTER.stream(), Stream.of("limit", "after"))
+            .collect(Collectors.toUnmodifiableSet());
 
     private final AccessLogReader reader;
     private final ObjectMapper json;
@@ -42,7 +47,7 @@ public final class AccessLogResource {
 
     public void query(ApiExchange exchange) throws Exception {
         exchange.allowOnlyQuery(PARAMETERS);
-        AccessQuery query = parse(exchange);
+        AccessQuery query = filter(exchange);
         String accept = exchange.header(HttpHeader.ACCEPT);
         if (accept != null && accept.toLowerCase(Locale.ROOT).contains("text/csv")) {
             csv(exchange, query, exchange.query("limit") != null);
@@ -85,7 +90,11 @@ public final class AccessLogResource {
         }
     }
 
-    private static AccessQuery parse(ApiExchange exchange) throws ApiException {
+    /**
+     * The query the call's parameters describe: the filter, and {@code limit} and {@code after} when given; 400
+     * with the parameter's name for a value that does not parse. The caller has refused unknown parameters.
+     */
+    static AccessQuery filter(ApiExchange exchange) throws ApiException {
         AccessQuery query = AccessQuery.all();
         try {
             query = query.withSince(instant("since", exchange.query("since")))
@@ -152,7 +161,7 @@ public final class AccessLogResource {
     }
 
     /** A row id: 64 bits, like the column, so that a cursor past 2^31 is still a cursor. */
-    private static long id(String key, String value) {
+    static long id(String key, String value) {
         try {
             return Long.parseLong(value);
         } catch (NumberFormatException e) {

@@ -35,19 +35,16 @@ public final class ApiDispatcher extends Handler.Abstract {
 
     private final List<Route> routes;
     private final AdminTokens tokens;
-    private final Set<String> allowedHosts;
+    private final AllowedHosts allowedHosts;
     private final String node;
     private final AdminEventLog events;
     private final ObjectMapper json;
 
-    public ApiDispatcher(List<Route> routes, AdminTokens tokens, Set<String> extraAllowedHosts, String bindHost,
-                         String node, AdminEventLog events, ObjectMapper json) {
+    public ApiDispatcher(List<Route> routes, AdminTokens tokens, AllowedHosts allowedHosts, String node,
+                         AdminEventLog events, ObjectMapper json) {
         this.routes = List.copyOf(routes);
         this.tokens = tokens;
-        Set<String> hosts = new java.util.HashSet<>(Set.of("localhost", "127.0.0.1", "::1", "[::1]"));
-        hosts.add(bindHost.toLowerCase(Locale.ROOT));
-        extraAllowedHosts.forEach(h -> hosts.add(h.toLowerCase(Locale.ROOT)));
-        this.allowedHosts = Set.copyOf(hosts);
+        this.allowedHosts = allowedHosts;
         this.node = node;
         this.events = events;
         this.json = json;
@@ -63,7 +60,7 @@ public final class ApiDispatcher extends Handler.Abstract {
         ApiExchange errorAnswer = null;
         String detail = null;
         try {
-            checkHost(request);
+            allowedHosts.check(request);
             route = route(request.getMethod(), path, params);
             role = authenticate(request, route);
             checkRole(role, route);
@@ -100,15 +97,6 @@ public final class ApiDispatcher extends Handler.Abstract {
             answer.release();
         } catch (Exception e) {
             LOG.debug("could not send an admin API answer", e);
-        }
-    }
-
-    private void checkHost(Request request) throws ApiException {
-        String host = request.getHttpURI().getHost();
-        String normalized = host == null ? "" : host.toLowerCase(Locale.ROOT);
-        if (!allowedHosts.contains(normalized)) {
-            throw new ApiException(403, "Host \"" + host + "\" is not a name of this admin API (protection against"
-                    + " DNS rebinding); use 127.0.0.1 or localhost, or add the name to admin.allowedHosts");
         }
     }
 

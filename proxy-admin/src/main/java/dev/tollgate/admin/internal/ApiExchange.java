@@ -6,8 +6,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tollgate.admin.Role;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.Fields;
 
 import java.io.IOException;
@@ -99,6 +101,31 @@ public final class ApiExchange {
 
     public String header(HttpHeader header) {
         return request.getHeaders().get(header);
+    }
+
+    /** A request header by name, for the ones Jetty has no constant for (Last-Event-ID); null when absent. */
+    public String header(String name) {
+        return request.getHeaders().get(name);
+    }
+
+    /** Sets a header of the answer; before {@link #stream} or {@link #sendJson}. */
+    public void responseHeader(String name, String value) {
+        response.getHeaders().put(name, value);
+    }
+
+    /**
+     * Runs {@code onGone} (perhaps more than once) when the client of a long streamed answer (a live tail) has
+     * gone away: when Jetty fails the call, or when the connection becomes readable. Jetty does not read a
+     * connection while its request is handled, so a closed one would be noticed only at the next write that
+     * fails; an HTTP/1.1 client waiting for a streamed answer sends nothing more, so a readable connection means it
+     * closed it (or broke the protocol). Such an answer is sent with {@code Connection: close}: the read interest
+     * taken here is never handed back for a next request.
+     */
+    public void onClientGone(Runnable onGone) {
+        request.addFailureListener(failure -> onGone.run());
+        response.getHeaders().put(HttpHeader.CONNECTION, "close");
+        EndPoint endPoint = request.getConnectionMetaData().getConnection().getEndPoint();
+        endPoint.tryFillInterested(Callback.from(onGone, failure -> onGone.run()));
     }
 
     /** The body as JSON: 415 unless it is application/json, 413 above 1 MiB, 400 when it does not parse. */

@@ -33,8 +33,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class AdminAuthIT extends AdminApiTestBase {
 
     private static final String LISTENERS = "/api/v1/listeners";
-    private static final List<String> READ_ROUTES = List.of("/api/v1/listeners", "/api/v1/listeners/main",
-            "/api/v1/stats", "/api/v1/tunnels", "/api/v1/access-log", "/api/v1/admin-events", "/metrics");
+    private static final List<String> READ_ROUTES = List.of("/api/v1/whoami", "/api/v1/listeners",
+            "/api/v1/listeners/main", "/api/v1/stats", "/api/v1/tunnels", "/api/v1/access-log", "/api/v1/admin-events", "/metrics");
 
     /** A call to a mutating route, and what its admin event must say when it is refused before it is read. */
     private record Mutation(String method, String path, String body, String action, String listener) {
@@ -173,7 +173,7 @@ class AdminAuthIT extends AdminApiTestBase {
 
     @Test
     void anUnknownPathIs404() throws Exception {
-        for (String path : List.of("/", "/api", "/api/v1", "/api/v1/nothing", "/api/v2/listeners",
+        for (String path : List.of("/api", "/api/v1", "/api/v1/nothing", "/api/v2/listeners",
                 "/api/v1/listeners/main/restart", "/api/v1/stats/main", "/metrics/x")) {
             assertError(404, admin.get(path));
             assertError(404, anonymous.get(path));
