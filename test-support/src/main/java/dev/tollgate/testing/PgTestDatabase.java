@@ -83,18 +83,24 @@ public final class PgTestDatabase implements AutoCloseable {
      * {@link Poll#DEADLINE}.
      */
     @Override
-    public void close() throws Exception {
-        Poll.until("DROP DATABASE " + name + " (a session on it the test's role cannot end)", () -> {
-            try (Connection c = DriverManager.getConnection(serverUrl); Statement s = c.createStatement()) {
-                s.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
-                return true;
-            } catch (SQLException e) {
-                if (INSUFFICIENT_PRIVILEGE.equals(e.getSQLState())) {
-                    return false;
+    public void close() throws SQLException {
+        try {
+            Poll.until("DROP DATABASE " + name + " (a session on it the test's role cannot end)", () -> {
+                try (Connection c = DriverManager.getConnection(serverUrl); Statement s = c.createStatement()) {
+                    s.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+                    return true;
+                } catch (SQLException e) {
+                    if (INSUFFICIENT_PRIVILEGE.equals(e.getSQLState())) {
+                        return false;
+                    }
+                    throw e;
                 }
-                throw e;
-            }
-        });
+            });
+        } catch (SQLException | RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new SQLException("dropping " + name + " was interrupted", e);
+        }
     }
 
     private String parameter(String key) {
