@@ -120,6 +120,24 @@ class ConsoleBrowserIT extends AdminApiTestBase {
     }
 
     @Test
+    void markupAClientWroteIntoTheLogIsShownAsTextNeverRun() throws Exception {
+        // What a client chooses ends up in the log as it was sent: here markup in the path. The console must show it
+        // as text, in the table and in the row's details, and run none of it.
+        String hostile = "/<img/src=x/onerror=document.title='pwned'><b>bold</b>";
+        getThroughProxy(hostile);
+        tollgate.awaitRows(1);
+        signIn(auditorToken);
+        browser.driver().get(console() + "#/log");
+        Poll.until("the row listed", () -> paths("#log-results").contains(hostile));
+        browser.find("#log-results [data-details]").click();
+        Poll.until("the row's details", () -> browser.textOf("#log-results tr.details").contains(hostile));
+
+        assertEquals(0L, browser.driver().executeScript("return document.querySelectorAll('#page img, #page b')"
+                + ".length"), "the path's markup became elements");
+        assertFalse(String.valueOf(browser.driver().getTitle()).contains("pwned"));
+    }
+
+    @Test
     void anAuditorFiltersTheLogPagesItAndFollowsNewRowsAsTheyPassThroughTheProxy() throws Exception {
         assertEquals(200, getThroughProxy("/hello").status());
         for (String path : List.of("/gone-1", "/gone-2", "/gone-3")) {
