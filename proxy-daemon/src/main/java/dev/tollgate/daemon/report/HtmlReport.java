@@ -47,7 +47,9 @@ final class HtmlReport {
                 + card("authentication failures", count(Report.authFailures(t)))
                 + card("from clients", bytes(t.bytesFromClient())) + card("to clients", bytes(t.bytesToClient()))
                 + "</div>\n");
-        out.write("<h2>Daily volume</h2>\n");
+        out.write("<h2>Daily volume</h2>\n<p><svg width=\"10\" height=\"10\" aria-hidden=\"true\">"
+                + rect("ok", 0, 0, 10, 10) + "</svg> OK <svg width=\"10\" height=\"10\" aria-hidden=\"true\">"
+                + rect("bad", 0, 0, 10, 10) + "</svg> not OK (refused, failed upstream, cut by the client)</p>\n");
         out.write(dailyChart(r.days().points()));
         out.write("<table><tr><th class=\"k\">day</th><th>requests</th><th>not OK</th><th>auth failures</th>"
                 + "<th>from clients</th><th>to clients</th></tr>\n");

@@ -18,6 +18,9 @@ import static dev.tollgate.daemon.report.ReportFormat.count;
 /** {@link ReportFormat#TEXT}: a heading, the totals, then one aligned table per part. */
 final class TextReport {
 
+    /** The longest value a top list shows in full; the CSV and HTML forms show every value whole. */
+    static final int MAX_KEY = 80;
+
     private TextReport() {
     }
 
@@ -50,7 +53,7 @@ final class TextReport {
         rows.add(new String[] {"#", what, "requests", "from clients", "to clients"});
         int rank = 0;
         for (Ranked v : top.rows()) {
-            rows.add(new String[] {String.valueOf(++rank), printable(v.key()), count(v.requests()),
+            rows.add(new String[] {String.valueOf(++rank), shortened(printable(v.key())), count(v.requests()),
                     bytes(v.bytesFromClient()), bytes(v.bytesToClient())});
         }
         table(out, title, rows);
@@ -79,6 +82,11 @@ final class TextReport {
             }
             out.write(line.toString().stripTrailing() + "\n");
         }
+    }
+
+    /** {@code value} cut to {@value #MAX_KEY} characters, ending "...", so a long reason keeps a line readable. */
+    private static String shortened(String value) {
+        return value.length() <= MAX_KEY ? value : value.substring(0, MAX_KEY - 3) + "...";
     }
 
     /** A value from the log (a host, a user, a reason) with control characters shown as \\uXXXX. */

@@ -28,6 +28,7 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
 import java.util.concurrent.Callable;
 import java.util.logging.Logger;
 import java.util.regex.Matcher;
@@ -59,13 +60,15 @@ public final class ReportCommand implements Callable<Integer> {
     private Path configFile;
 
     @Option(names = "--since", paramLabel = "WHEN", defaultValue = "7d",
-            description = "The period's start: a time ago (7d, 36h, 2w), a date (2026-11-30) or an ISO time"
-                    + " (2026-11-30T00:00:00Z); rounded down to midnight UTC. Default: ${DEFAULT-VALUE}.")
+            description = "The period's start: a time ago (7d, 36h, 2w), today, a date (2026-11-30) or an ISO time"
+                    + " (2026-11-30T00:00:00Z); rounded down to midnight UTC. Default: ${DEFAULT-VALUE}, which with"
+                    + " the default --until is the last 7 days and today so far; --since 7d --until today is the"
+                    + " last 7 whole days.")
     private String since;
 
     @Option(names = "--until", paramLabel = "WHEN",
-            description = "The period's end, as --since (a date means that day's start); rounded up to midnight UTC."
-                    + " Default: now, so today is the last day.")
+            description = "The period's end (exclusive), as --since (a date or today means that day's start);"
+                    + " rounded up to midnight UTC. Default: now, so today is the last day.")
     private String until;
 
     @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "text",
@@ -100,7 +103,7 @@ public final class ReportCommand implements Callable<Integer> {
         if (top < 1 || top > Report.MAX_TOP) {
             throw usage("--top: " + top + " is not from 1 to " + Report.MAX_TOP);
         }
-        Instant now = clock.instant();
+        Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
         Instant from = when("--since", since, now);
         Instant to = until == null ? now : when("--until", until, now);
         if (!from.isBefore(to)) {
@@ -126,9 +129,13 @@ public final class ReportCommand implements Callable<Integer> {
     }
 
     /**
-     * A time given as an amount ago ({@code 7d}), a date (its midnight, UTC) or an ISO instant.
+     * A time given as an amount ago ({@code 7d}), {@code today} (its midnight, UTC), a date (its midnight) or an ISO
+     * instant.
      */
     private Instant when(String option, String value, Instant now) {
+        if (value.equals("today")) {
+            return now.truncatedTo(ChronoUnit.DAYS);
+        }
         Matcher relative = RELATIVE.matcher(value);
         if (relative.matches()) {
             long n = Long.parseLong(relative.group(1));
@@ -143,8 +150,8 @@ public final class ReportCommand implements Callable<Integer> {
             return value.contains("T") ? Instant.parse(value)
                     : LocalDate.parse(value).atStartOfDay(ZoneOffset.UTC).toInstant();
         } catch (DateTimeParseException e) {
-            throw usage(option + ": \"" + value + "\" is not a time ago (7d, 36h, 2w), a date (2026-11-30) or an"
-                    + " ISO time (2026-11-30T00:00:00Z)");
+            throw usage(option + ": \"" + value + "\" is not a time ago (7d, 36h, 2w), today, a date (2026-11-30) or"
+                    + " an ISO time (2026-11-30T00:00:00Z)");
         }
     }
 
