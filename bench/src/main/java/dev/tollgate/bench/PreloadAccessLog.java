@@ -8,6 +8,7 @@ import dev.tollgate.store.internal.AccessLogKeyTable;
 import dev.tollgate.store.internal.AccessLogTable;
 import dev.tollgate.store.internal.DatabaseUrl;
 import dev.tollgate.store.internal.RowChain;
+import dev.tollgate.store.internal.SummaryBackfill;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -49,6 +50,10 @@ import java.util.Random;
  * indexer would read and index the whole preloaded log in its first minutes, 10,000 rows a round, while it is
  * being measured. A key holds its row's id, which the database gives: on an empty table, in one session, the
  * ids are 1 to N in insert order, which each commit checks (the highest id equals the rows inserted).
+ * <p>
+ * The roll-up tables (docs/access-log.md, "Roll-ups") are filled last, in one transaction, by the same GROUP BY the
+ * migration that made them runs on a log stored before them ({@link SummaryBackfill}), so that they count every
+ * preloaded row, as the writer and the key indexer would have; the time it takes is that migration's on this log.
  */
 public final class PreloadAccessLog {
 
@@ -71,10 +76,11 @@ public final class PreloadAccessLog {
      * What a preload did.
      *
      * @param rows      rows stored
-     * @param elapsed   the time it took, from the empty migrated log to the last commit
+     * @param elapsed   the time it took, from the empty migrated log to the last commit, roll-ups included
+     * @param rollUps   of which filling the roll-up tables
      * @param fileBytes the size of access.mv.db once closed
      */
-    record Result(long rows, Duration elapsed, long fileBytes) {
+    record Result(long rows, Duration elapsed, Duration rollUps, long fileBytes) {
 
         double rowsPerSecond() {
             return rows * 1e9 / Math.max(1, elapsed.toNanos());
@@ -106,9 +112,9 @@ public final class PreloadAccessLog {
         // As the daemon names itself when its config has no "node" (NodeName, through TollgateConfig).
         node = node != null ? node : TollgateConfig.defaults().nodeName();
         Result result = preload(stateDir, rows, node, Duration.ofDays(days), Instant.now());
-        System.out.printf("%s: %,d rows of node %s in %.1f s (%,.0f rows/s); access.mv.db %,d bytes (%.2f GB)%n",
-                stateDir, result.rows(), node, result.elapsed().toNanos() / 1e9, result.rowsPerSecond(),
-                result.fileBytes(), result.fileBytes() / 1e9);
+        System.out.printf("%s: %,d rows of node %s in %.1f s (%,.0f rows/s; roll-ups %.1f s); access.mv.db %,d bytes"
+                + " (%.2f GB)%n", stateDir, result.rows(), node, result.elapsed().toNanos() / 1e9,
+                result.rowsPerSecond(), result.rollUps().toNanos() / 1e9, result.fileBytes(), result.fileBytes() / 1e9);
     }
 
     /**
@@ -137,12 +143,17 @@ public final class PreloadAccessLog {
         }
         String password = Files.readString(stateDir.resolve(AccessLog.OWNER_PASSWORD_FILE)).trim();
         long started = System.nanoTime();
+        long rollUpsStarted;
         try (Connection c = DriverManager.getConnection(url, StoreConfig.DEFAULT_USER, password)) {
             c.setAutoCommit(false);
             fill(c, rows, node, end.toEpochMilli() - JITTER_MS - spanMs, spanMs);
+            rollUpsStarted = System.nanoTime();
+            SummaryBackfill.run(c, DatabaseUrl.Vendor.H2);
+            c.commit();
         }
-        Duration elapsed = Duration.ofNanos(System.nanoTime() - started);
-        return new Result(rows, elapsed, Files.size(stateDir.resolve("access.mv.db")));
+        long ended = System.nanoTime();
+        return new Result(rows, Duration.ofNanos(ended - started), Duration.ofNanos(ended - rollUpsStarted),
+                Files.size(stateDir.resolve("access.mv.db")));
     }
 
     private static void fill(Connection c, long rows, String node, long startMs, long spanMs) throws SQLException {

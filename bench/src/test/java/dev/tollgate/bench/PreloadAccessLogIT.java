@@ -65,6 +65,7 @@ class PreloadAccessLogIT {
             for (long id : new long[] {1, ROWS / 2, ROWS}) {
                 assertKeysPointTo(c, id);
             }
+            assertRollUpsCountEveryRow(c, ROWS);
         }
 
         AccessRecord next = MillionRowAccessLog.row(new Random(1), ROWS, NODE, end.toEpochMilli(), 1, 1);
@@ -97,6 +98,7 @@ class PreloadAccessLogIT {
             assertEquals(List.of(ROWS + 1L), longs(c, "SELECT id FROM access_log_key_mark"), "the indexer went on"
                     + " from the preloaded mark");
             assertKeysPointTo(c, ROWS + 1);
+            assertRollUpsCountEveryRow(c, ROWS + 1);
         }
     }
 
@@ -108,6 +110,20 @@ class PreloadAccessLogIT {
                 () -> PreloadAccessLog.preload(stateDir, 10, NODE, Duration.ofDays(1), Instant.now()));
         try (Connection c = connect(stateDir)) {
             assertEquals(List.of(10L), longs(c, "SELECT COUNT(*) FROM access_log"));
+        }
+    }
+
+    /**
+     * The roll-ups count {@code rows} requests and their bytes: per minute, per hour, and per host and client (every
+     * row of the mix has both). That they equal a GROUP BY key by key is proxy-store's SummaryScenarios' to check.
+     */
+    private static void assertRollUpsCountEveryRow(Connection c, long rows) throws SQLException {
+        List<Long> sums = longs(c, "SELECT COUNT(*), SUM(bytes_from_client), SUM(bytes_to_client) FROM access_log");
+        assertEquals(rows, sums.get(0));
+        for (String table : new String[] {"access_summary_minute", "access_summary_hour",
+            "access_summary_key_hour WHERE dim = 'H'", "access_summary_key_hour WHERE dim = 'C'"}) {
+            assertEquals(sums, longs(c, "SELECT SUM(requests), SUM(bytes_from_client), SUM(bytes_to_client) FROM "
+                    + table), table);
         }
     }
 

@@ -17,6 +17,7 @@ import dev.tollgate.admin.internal.MetricsResource;
 import dev.tollgate.admin.internal.ReloadResource;
 import dev.tollgate.admin.internal.Route;
 import dev.tollgate.admin.internal.StatsResource;
+import dev.tollgate.admin.internal.SummaryResource;
 import dev.tollgate.admin.internal.WhoAmIResource;
 import dev.tollgate.store.AccessLog;
 import org.eclipse.jetty.server.Handler;
@@ -28,6 +29,7 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Clock;
 import java.util.List;
 import java.util.Set;
 
@@ -64,6 +66,7 @@ public final class AdminServer implements AutoCloseable {
         ListenersResource listeners = new ListenersResource(control);
         StatsResource stats = new StatsResource(control);
         AccessLogResource accessLogResource = new AccessLogResource(accessLog.reader(), json);
+        SummaryResource summary = new SummaryResource(accessLog.summary(), Clock.systemUTC());
         AdminEventsResource adminEvents = new AdminEventsResource(accessLog.adminEvents());
         MetricsResource metrics = new MetricsResource(control);
         ReloadResource reload = new ReloadResource(control);
@@ -86,6 +89,8 @@ public final class AdminServer implements AutoCloseable {
                 new Route("GET", "/api/v1/tunnels", Role.AUDITOR, null, stats::tunnels),
                 new Route("GET", "/api/v1/access-log", Role.AUDITOR, null, accessLogResource::query),
                 new Route("GET", "/api/v1/access-log/tail", Role.AUDITOR, null, tail::tail),
+                new Route("GET", "/api/v1/summary/series", Role.AUDITOR, null, summary::series),
+                new Route("GET", "/api/v1/summary/top", Role.AUDITOR, null, summary::top),
                 new Route("GET", "/api/v1/admin-events", Role.AUDITOR, null, adminEvents::page),
                 new Route("GET", "/metrics", Role.AUDITOR, null, metrics::scrape));
 

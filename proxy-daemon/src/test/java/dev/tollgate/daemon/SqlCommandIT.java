@@ -2,6 +2,7 @@ package dev.tollgate.daemon;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tollgate.testing.CsvRecords;
 import dev.tollgate.testing.Poll;
 import dev.tollgate.testing.ProxyClient;
 import dev.tollgate.testing.origins.WebOrigin;
@@ -480,50 +481,8 @@ class SqlCommandIT extends ChildProcessTestBase {
     }
 
     /** RFC 4180, strictly: CRLF between records, quoted fields may hold commas, quotes ("") and line breaks. */
-    private static List<Map<String, String>> parseCsv(String text) {
-        List<List<String>> records = new ArrayList<>();
-        List<String> record = new ArrayList<>();
-        StringBuilder field = new StringBuilder();
-        int i = 0;
-        while (i < text.length()) {
-            if (text.charAt(i) == '"') {
-                i++;
-                while (true) {
-                    if (i >= text.length()) {
-                        fail("an unterminated quoted field: " + text);
-                    }
-                    char c = text.charAt(i++);
-                    if (c == '"' && i < text.length() && text.charAt(i) == '"') {
-                        field.append('"');
-                        i++;
-                    } else if (c == '"') {
-                        break;
-                    } else {
-                        field.append(c);
-                    }
-                }
-            }
-            if (i >= text.length()) {
-                break;
-            }
-            char c = text.charAt(i);
-            if (c == ',') {
-                record.add(field.toString());
-                field.setLength(0);
-                i++;
-            } else if (text.startsWith("\r\n", i)) {
-                record.add(field.toString());
-                field.setLength(0);
-                records.add(record);
-                record = new ArrayList<>();
-                i += 2;
-            } else {
-                assertFalse(c == '\r' || c == '\n' || c == '"', "a bare CR, LF or quote at " + i + ": " + text);
-                field.append(c);
-                i++;
-            }
-        }
-        assertTrue(record.isEmpty() && field.length() == 0, "the last record ends with CRLF: " + text);
+    private static List<Map<String, String>> parseCsv(String text) throws IOException {
+        List<List<String>> records = CsvRecords.parse(text);
         List<String> header = records.get(0);
         List<Map<String, String>> rows = new ArrayList<>();
         for (List<String> fields : records.subList(1, records.size())) {

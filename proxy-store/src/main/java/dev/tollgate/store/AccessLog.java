@@ -64,6 +64,7 @@ public final class AccessLog implements AutoCloseable {
     private final boolean deleteJournalOnClose;
     private final KeyIndexer keyIndexer;
     private final AccessLogReader reader;
+    private final AccessSummary summary;
     private final AdminEventLog adminEvents;
     private final ListenerStore listeners;
     private ChainCheckpointer checkpointer;
@@ -80,6 +81,7 @@ public final class AccessLog implements AutoCloseable {
         this.writer = writer;
         this.keyIndexer = keyIndexer;
         this.reader = new AccessLogReader(dataSource, keyIndexer.isActive());
+        this.summary = new AccessSummary(dataSource);
         this.adminEvents = new AdminEventLog(dataSource);
         this.listeners = new ListenerStore(dataSource);
     }
@@ -273,6 +275,11 @@ public final class AccessLog implements AutoCloseable {
     /** Reads stored records back: filtered pages and whole exports. */
     public AccessLogReader reader() {
         return reader;
+    }
+
+    /** Summaries over a time range from the roll-up tables: series, top-N, totals. */
+    public AccessSummary summary() {
+        return summary;
     }
 
     /** Who changed what through the admin API, in the same database. */

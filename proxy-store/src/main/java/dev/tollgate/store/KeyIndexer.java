@@ -1,6 +1,9 @@
 package dev.tollgate.store;
 
 import dev.tollgate.store.internal.AccessLogKeyTable;
+import dev.tollgate.store.internal.DatabaseUrl;
+import dev.tollgate.store.internal.SummaryDelta;
+import dev.tollgate.store.internal.SummaryTables;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -309,19 +312,24 @@ public final class KeyIndexer implements AutoCloseable {
         }
     }
 
-    /** One transaction: up to roundRows rows past the mark, their keys sorted and inserted, the mark moved. */
+    /**
+     * One transaction: up to roundRows rows past the mark, their keys sorted and inserted, their ranks added to
+     * access_summary_key_hour (SummaryTables.ranksWithTheWriter says why here), the mark moved.
+     */
     private int indexOneRound() throws SQLException {
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             try {
                 long mark = AccessLogKeyTable.mark(c, AccessLogKeyTable.SELECT_MARK_FOR_UPDATE_SQL);
                 Keys keys = new Keys();
-                long last = readUnindexed(c, mark, keys);
+                SummaryDelta ranks = new SummaryDelta();
+                long last = readUnindexed(c, mark, keys, ranks);
                 if (keys.rows == 0) {
                     c.rollback();
                     return 0;
                 }
                 insert(c, keys.sorted());
+                SummaryTables.add(c, DatabaseUrl.Vendor.H2, ranks);
                 try (PreparedStatement update = c.prepareStatement(AccessLogKeyTable.UPDATE_MARK_SQL)) {
                     update.setLong(1, last);
                     update.executeUpdate();
@@ -337,11 +345,12 @@ public final class KeyIndexer implements AutoCloseable {
     }
 
     /**
-     * Adds the keys of up to roundRows rows after {@code mark} to {@code keys} and returns the last row's id.
+     * Adds the keys of up to roundRows rows after {@code mark} to {@code keys}, and the rows to {@code ranks}, and
+     * returns the last row's id.
      * Stops before a row whose id no key can hold: such rows stay in the unindexed tail, which queries read
      * directly.
      */
-    private long readUnindexed(Connection c, long mark, Keys keys) throws SQLException {
+    private long readUnindexed(Connection c, long mark, Keys keys, SummaryDelta ranks) throws SQLException {
         long last = mark;
         try (PreparedStatement select = c.prepareStatement(AccessLogKeyTable.SELECT_UNINDEXED_SQL)) {
             select.setLong(1, mark);
@@ -353,8 +362,9 @@ public final class KeyIndexer implements AutoCloseable {
                         warnFullOnce(id);
                         break;
                     }
-                    String host = rs.getString(2);
-                    String client = rs.getString(3);
+                    String host = rs.getString("host");
+                    String client = rs.getString("client_addr");
+                    ranks.addRanks(SummaryDelta.Row.read(rs));
                     if (host != null) {
                         keys.add(AccessLogKeyTable.key(AccessLogKeyTable.HOST, host, id));
                     }

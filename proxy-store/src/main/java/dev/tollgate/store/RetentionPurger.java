@@ -1,6 +1,10 @@
 package dev.tollgate.store;
 
+import dev.tollgate.store.internal.AccessLogKeyTable;
 import dev.tollgate.store.internal.ChainHead;
+import dev.tollgate.store.internal.DatabaseUrl;
+import dev.tollgate.store.internal.SummaryDelta;
+import dev.tollgate.store.internal.SummaryTables;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,7 +38,9 @@ import javax.sql.DataSource;
  * oldest first, until a batch finds fewer: it never holds a long transaction, and the access-log writer, which
  * only inserts new rows, is never blocked by its locks. Between two batches it pauses as long as the last one
  * took, so that the purge has the database at most about half the time: without the pause, the writer's rate
- * fell to about a quarter during a purge (docs/access-log.md, "Retention"). Only {@code access_log} is purged;
+ * fell to about a quarter during a purge (docs/access-log.md, "Retention"). Each batch subtracts the rows it deletes
+ * from the roll-up tables in its own transaction ({@code SummaryTables}), so that they stay equal to a GROUP BY over
+ * the rows left. Only {@code access_log} is purged;
  * {@code admin_event} (who changed what through the admin API) and {@code listener} are kept.
  * <p>
  * With {@code retentionDays} 0 the purger keeps everything: no thread, and {@link #purgeNow()} deletes
@@ -53,8 +59,9 @@ public final class RetentionPurger implements AutoCloseable {
     // Two steps, not DELETE ... WHERE id IN (SELECT ... FETCH FIRST n ROWS ONLY): H2 2.5 evaluates that
     // subquery again for every row it deletes, and one batch of 10,000 took over a minute. The select walks
     // the ts index from its oldest end; the deletes go by primary key. Both run unchanged on PostgreSQL.
-    private static final String SELECT_OLDEST_SQL = "SELECT id, node, seq, chain FROM access_log WHERE ts < ?"
-            + " ORDER BY ts FETCH FIRST " + BATCH_SIZE + " ROWS ONLY";
+    // The roll-up columns too: what a batch deletes, it subtracts from the roll-ups in the same transaction.
+    private static final String SELECT_OLDEST_SQL = "SELECT id, node, seq, chain, " + SummaryDelta.COLUMNS
+            + " FROM access_log WHERE ts < ? ORDER BY ts FETCH FIRST " + BATCH_SIZE + " ROWS ONLY";
     private static final String DELETE_SQL = "DELETE FROM access_log WHERE id = ?";
 
     private static final Logger LOG = LoggerFactory.getLogger(RetentionPurger.class);
@@ -149,14 +156,15 @@ public final class RetentionPurger implements AutoCloseable {
             int batches = 0;
             try {
                 long[] ids = new long[BATCH_SIZE];
+                SummaryDelta.Row[] counted = new SummaryDelta.Row[BATCH_SIZE];
                 List<Chained> chained = new ArrayList<>();
                 boolean more = !closed.get();
                 while (more) {
                     long batchStartNanos = System.nanoTime();
                     int found;
                     try (Connection c = dataSource.getConnection()) {
-                        found = selectOldest(c, cutoff, ids, chained);
-                        deleted += found == 0 ? 0 : delete(c, ids, found, chained);
+                        found = selectOldest(c, cutoff, ids, counted, chained);
+                        deleted += found == 0 ? 0 : delete(c, ids, counted, found, chained);
                     }
                     batches++;
                     more = found == BATCH_SIZE && pauseForTheWriter(System.nanoTime() - batchStartNanos);
@@ -244,17 +252,18 @@ public final class RetentionPurger implements AutoCloseable {
     }
 
     /**
-     * Fills {@code ids} with the oldest rows before {@code cutoff}, and {@code chained} with those that have a
-     * chain; returns how many it found.
+     * Fills {@code ids} with the oldest rows before {@code cutoff}, {@code counted} with what their roll-ups count,
+     * and {@code chained} with those that have a chain; returns how many it found.
      */
-    private static int selectOldest(Connection c, Instant cutoff, long[] ids, List<Chained> chained)
-            throws SQLException {
+    private static int selectOldest(Connection c, Instant cutoff, long[] ids, SummaryDelta.Row[] counted,
+                                    List<Chained> chained) throws SQLException {
         chained.clear();
         try (PreparedStatement select = c.prepareStatement(SELECT_OLDEST_SQL)) {
             select.setObject(1, OffsetDateTime.ofInstant(cutoff, ZoneOffset.UTC));
             int found = 0;
             try (ResultSet rs = select.executeQuery()) {
                 while (rs.next()) {
+                    counted[found] = SummaryDelta.Row.read(rs);
                     ids[found++] = rs.getLong(1);
                     long seq = rs.getLong(3);
                     byte[] chain = rs.wasNull() ? null : rs.getBytes(4);
@@ -294,9 +303,11 @@ public final class RetentionPurger implements AutoCloseable {
 
     /**
      * Deletes the first {@code count} of {@code ids} in one transaction, after signing the anchors of
-     * {@code chained}; returns how many rows went.
+     * {@code chained}, and subtracts the rows that went ({@code counted}) from the roll-ups in the same transaction,
+     * so that they still equal a GROUP BY over the rows left; returns how many rows went.
      */
-    private int delete(Connection c, long[] ids, int count, List<Chained> chained) throws SQLException {
+    private int delete(Connection c, long[] ids, SummaryDelta.Row[] counted, int count, List<Chained> chained)
+            throws SQLException {
         signAnchors(chained);
         c.setAutoCommit(false);
         try (PreparedStatement delete = c.prepareStatement(DELETE_SQL)) {
@@ -305,10 +316,18 @@ public final class RetentionPurger implements AutoCloseable {
                 delete.addBatch();
             }
             int deleted = 0;
-            for (int n : delete.executeBatch()) {
-                // A row another node's purger deleted first counts 0; SUCCESS_NO_INFO (-2) counts as one.
-                deleted += n == PreparedStatement.SUCCESS_NO_INFO ? 1 : n;
+            int[] counts = delete.executeBatch();
+            long rankedUpTo = rankedUpTo(c);
+            SummaryDelta gone = new SummaryDelta();
+            for (int i = 0; i < count; i++) {
+                // A row another node's purger deleted first counts 0 (and was subtracted by that purge);
+                // SUCCESS_NO_INFO (-2) counts as one.
+                if (counts[i] != 0) {
+                    deleted++;
+                    gone.subtract(counted[i], ids[i] <= rankedUpTo);
+                }
             }
+            SummaryTables.subtract(c, gone);
             beforeCommit.run();
             c.commit();
             return deleted;
@@ -320,6 +339,20 @@ public final class RetentionPurger implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /**
+     * The highest id whose row the ranks (access_summary_key_hour) count: every id on PostgreSQL, where the writer
+     * ranks its rows; on H2, the key indexer's mark (SummaryTables.ranksWithTheWriter), read FOR UPDATE so that no
+     * round of the indexer moves it until this batch commits. A row above it is deleted before the indexer ranks it,
+     * so it is never ranked and must not be subtracted. Read after the deletes, so the lock is held only for the
+     * subtraction and the commit.
+     */
+    private static long rankedUpTo(Connection c) throws SQLException {
+        if (SummaryTables.ranksWithTheWriter(DatabaseUrl.vendorOf(c.getMetaData().getURL()))) {
+            return Long.MAX_VALUE;
+        }
+        return AccessLogKeyTable.mark(c, AccessLogKeyTable.SELECT_MARK_FOR_UPDATE_SQL);
     }
 
     /**

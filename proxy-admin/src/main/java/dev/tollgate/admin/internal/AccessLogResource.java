@@ -133,7 +133,8 @@ public final class AccessLogResource {
         return query.withStatusCode(wholeNumber("status", status));
     }
 
-    private static Instant instant(String key, String value) {
+    /** {@code value} as an instant, null when absent; the summary endpoints parse theirs with it too. */
+    static Instant instant(String key, String value) {
         if (value == null) {
             return null;
         }
@@ -145,7 +146,8 @@ public final class AccessLogResource {
         }
     }
 
-    private static <E extends Enum<E>> E enumValue(String key, Class<E> type, String value) {
+    /** {@code value} as a constant of {@code type}, in any case; null when absent. Shared with SummaryResource. */
+    static <E extends Enum<E>> E enumValue(String key, Class<E> type, String value) {
         if (value == null) {
             return null;
         }

@@ -47,7 +47,8 @@ public final class AdminEventsResource {
         exchange.sendJson(200, body);
     }
 
-    private static long number(ApiExchange exchange, String key, long defaultValue, long min, long max)
+    /** Query parameter {@code key} as a whole number from {@code min} to {@code max}: a 400 otherwise. */
+    static long number(ApiExchange exchange, String key, long defaultValue, long min, long max)
             throws ApiException {
         String value = exchange.query(key);
         if (value == null) {

@@ -5,17 +5,17 @@ import java.io.Writer;
 
 /**
  * RFC 4180 CSV: CRLF line ends; a field holding a comma, a quote, CR or LF is quoted, with quotes doubled;
- * null is an empty field.
+ * null is an empty field. The access-log export's and {@code tollgate report}'s.
  */
-final class CsvWriter {
+public final class CsvWriter {
 
     private final Writer out;
 
-    CsvWriter(Writer out) {
+    public CsvWriter(Writer out) {
         this.out = out;
     }
 
-    void row(Object... fields) throws IOException {
+    public void row(Object... fields) throws IOException {
         for (int i = 0; i < fields.length; i++) {
             if (i > 0) {
                 out.write(',');
@@ -25,7 +25,7 @@ final class CsvWriter {
         out.write("\r\n");
     }
 
-    void row(Iterable<String> fields) throws IOException {
+    public void row(Iterable<String> fields) throws IOException {
         boolean first = true;
         for (String field : fields) {
             if (!first) {

@@ -5,6 +5,7 @@ import dev.tollgate.daemon.ListenerFiles;
 import dev.tollgate.daemon.config.ConfigException;
 import dev.tollgate.daemon.config.ConfigLoader;
 import dev.tollgate.daemon.config.TollgateConfig;
+import dev.tollgate.daemon.sql.ReportCommand;
 import dev.tollgate.daemon.sql.SqlCommand;
 import dev.tollgate.daemon.sql.VerifyCommand;
 import dev.tollgate.store.SchemaTooNewException;
@@ -26,8 +27,8 @@ import java.util.concurrent.atomic.AtomicReference;
 /** The {@code tollgate} command line. Exit codes: 0 done, 1 could not start or run, 2 bad usage or config. */
 @Command(name = "tollgate", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "An auditing HTTP/HTTPS forward proxy.",
-        subcommands = {Main.Run.class, CheckCommand.class, SqlCommand.class, VerifyCommand.class, CaCommand.class,
-                Main.PrintVersion.class})
+        subcommands = {Main.Run.class, CheckCommand.class, SqlCommand.class, VerifyCommand.class, ReportCommand.class,
+                CaCommand.class, Main.PrintVersion.class})
 public final class Main implements Runnable {
 
     static final int EXIT_OK = 0;

@@ -3,6 +3,8 @@ package dev.tollgate.daemon.sql;
 import dev.tollgate.daemon.config.TollgateConfig;
 import dev.tollgate.store.AuditorSqlServer;
 import dev.tollgate.store.StoreConfig;
+import dev.tollgate.store.internal.DatabaseUrl;
+import dev.tollgate.store.internal.H2OwnerAccount;
 import org.h2.api.ErrorCode;
 
 import java.io.IOException;
@@ -29,6 +31,37 @@ final class AuditorConnection {
     private static final String CONNECT_RETRY_PROPERTY = "h2.socketConnectRetry";
 
     private AuditorConnection() {
+    }
+
+    /**
+     * The running daemon's log as the auditor, or PostgreSQL read-only; with an H2 file and no daemon serving it,
+     * the file itself as its owner, read-only: what {@code tollgate verify} and {@code tollgate report} read.
+     */
+    static Connection openOrFile(TollgateConfig config) throws SQLException {
+        String url = config.store().url();
+        try {
+            return open(config);
+        } catch (SqlCommandException notServed) {
+            if (!DatabaseUrl.isH2File(url)) {
+                throw notServed;
+            }
+            Path passwordFile = H2OwnerAccount.passwordFile(url);
+            String password;
+            try {
+                password = Files.readString(passwordFile, StandardCharsets.UTF_8).trim();
+            } catch (IOException e) {
+                throw new SqlCommandException(notServed.getMessage() + "; nor can the file be opened directly: "
+                        + "cannot read " + passwordFile + " (" + e + ")", e);
+            }
+            try {
+                Connection c = DriverManager.getConnection(url + ";IFEXISTS=TRUE", config.store().user(), password);
+                c.setReadOnly(true);
+                return c;
+            } catch (SQLException e) {
+                throw new SqlCommandException(notServed.getMessage() + "; nor can the file be opened directly: "
+                        + QueryErrors.oneLine(e), e);
+            }
+        }
     }
 
     static Connection open(TollgateConfig config) {

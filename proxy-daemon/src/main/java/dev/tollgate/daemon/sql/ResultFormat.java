@@ -2,6 +2,7 @@ package dev.tollgate.daemon.sql;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import dev.tollgate.admin.internal.CsvWriter;
 
 import java.io.IOException;
 import java.io.Writer;
@@ -83,28 +84,16 @@ public enum ResultFormat {
             for (int c = 1; c <= columns; c++) {
                 header.add(meta.getColumnLabel(c));
             }
-            record(out, header);
+            CsvWriter csv = new CsvWriter(out);
+            csv.row(header);
             List<String> fields = new ArrayList<>();
             while (rows.next()) {
                 fields.clear();
                 for (int c = 1; c <= columns; c++) {
                     fields.add(text(rows, c));
                 }
-                record(out, fields);
+                csv.row(fields);
             }
-        }
-
-        /** One record; NULL is an empty field. */
-        private void record(Writer out, List<String> fields) throws IOException {
-            StringBuilder record = new StringBuilder();
-            for (int i = 0; i < fields.size(); i++) {
-                String field = fields.get(i) == null ? "" : fields.get(i);
-                boolean quote = field.indexOf(',') >= 0 || field.indexOf('"') >= 0 || field.indexOf('\r') >= 0
-                        || field.indexOf('\n') >= 0;
-                record.append(i == 0 ? "" : ",")
-                        .append(quote ? "\"" + field.replace("\"", "\"\"") + "\"" : field);
-            }
-            out.write(record + "\r\n");
         }
     },
 

@@ -5,19 +5,15 @@ import dev.tollgate.daemon.config.TollgateConfig;
 import dev.tollgate.store.ChainVerifier;
 import dev.tollgate.store.CheckpointKey;
 import dev.tollgate.store.internal.AccessLogTable;
-import dev.tollgate.store.internal.DatabaseUrl;
-import dev.tollgate.store.internal.H2OwnerAccount;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.PublicKey;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -83,7 +79,7 @@ public final class VerifyCommand implements Callable<Integer> {
         TollgateConfig config = ConfigLoader.loadOrDefaults(configFile);
         Function<String, PublicKey> keyOfSigner = keys(config);
         ChainVerifier.Result result;
-        try (Connection c = open(config)) {
+        try (Connection c = AuditorConnection.openOrFile(config)) {
             result = ChainVerifier.verify(c, keyOfSigner, node, from, expectCheckpoint == null ? Map.of()
                     : Map.of(AccessLogTable.fit(config.nodeName(), AccessLogTable.NODE_WIDTH), expectCheckpoint));
         } catch (SQLException e) {
@@ -162,37 +158,6 @@ public final class VerifyCommand implements Callable<Integer> {
         }
         for (String note : result.notes()) {
             System.out.println("verify: " + note);
-        }
-    }
-
-    /**
-     * The running daemon's log as the auditor, or PostgreSQL read-only; with an H2 file and no daemon serving it,
-     * the file itself as its owner.
-     */
-    private static Connection open(TollgateConfig config) throws SQLException {
-        String url = config.store().url();
-        try {
-            return AuditorConnection.open(config);
-        } catch (SqlCommandException notServed) {
-            if (!DatabaseUrl.isH2File(url)) {
-                throw notServed;
-            }
-            Path passwordFile = H2OwnerAccount.passwordFile(url);
-            String password;
-            try {
-                password = Files.readString(passwordFile, StandardCharsets.UTF_8).trim();
-            } catch (IOException e) {
-                throw new SqlCommandException(notServed.getMessage() + "; nor can the file be opened directly: "
-                        + "cannot read " + passwordFile + " (" + e + ")", e);
-            }
-            try {
-                Connection c = DriverManager.getConnection(url + ";IFEXISTS=TRUE", config.store().user(), password);
-                c.setReadOnly(true);
-                return c;
-            } catch (SQLException e) {
-                throw new SqlCommandException(notServed.getMessage() + "; nor can the file be opened directly: "
-                        + QueryErrors.oneLine(e), e);
-            }
         }
     }
 }

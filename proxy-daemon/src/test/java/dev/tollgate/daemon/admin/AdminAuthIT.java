@@ -34,7 +34,8 @@ class AdminAuthIT extends AdminApiTestBase {
 
     private static final String LISTENERS = "/api/v1/listeners";
     private static final List<String> READ_ROUTES = List.of("/api/v1/whoami", "/api/v1/listeners",
-            "/api/v1/listeners/main", "/api/v1/stats", "/api/v1/tunnels", "/api/v1/access-log", "/api/v1/admin-events", "/metrics");
+            "/api/v1/listeners/main", "/api/v1/stats", "/api/v1/tunnels", "/api/v1/access-log",
+            "/api/v1/summary/series", "/api/v1/summary/top?dim=host", "/api/v1/admin-events", "/metrics");
 
     /** A call to a mutating route, and what its admin event must say when it is refused before it is read. */
     private record Mutation(String method, String path, String body, String action, String listener) {
@@ -327,6 +328,7 @@ class AdminAuthIT extends AdminApiTestBase {
     void anUnknownQueryParameterIs400NamingIt() throws Exception {
         for (String path : List.of(LISTENERS + "?verbose=1", LISTENERS + "/main?verbose=1",
                 "/api/v1/stats?verbose=1", "/api/v1/tunnels?verbose=1", "/api/v1/access-log?verbose=1",
+                "/api/v1/summary/series?verbose=1", "/api/v1/summary/top?dim=host&verbose=1",
                 "/api/v1/admin-events?verbose=1", "/metrics?verbose=1")) {
             JsonNode error = assertError(400, auditor.get(path));
             assertTrue(error.get("error").textValue().contains("verbose"), () -> path + ": " + error);

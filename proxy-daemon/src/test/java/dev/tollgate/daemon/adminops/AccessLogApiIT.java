@@ -9,6 +9,7 @@ import dev.tollgate.store.Outcome;
 import dev.tollgate.testing.AdminClient.Reply;
 import dev.tollgate.testing.AdminClient;
 import dev.tollgate.testing.ClosedAfterEach;
+import dev.tollgate.testing.CsvRecords;
 import dev.tollgate.testing.RawHttpConnection;
 import dev.tollgate.testing.RawTunnel;
 import dev.tollgate.testing.origins.EchoOrigin;

@@ -23,6 +23,12 @@ import javax.sql.DataSource;
  * (the last one stored, the head) and its own bytes. The head moves only when a commit returns, so a rejected row
  * is not in the chain (the next row links to the last stored one). It is read from the database on the first
  * insert and again after any failure, when what the last commit stored is not known.
+ * <p>
+ * And it keeps the roll-up tables ({@link SummaryTables}; on H2 the ranks are the key indexer's, see
+ * {@link SummaryTables#ranksWithTheWriter}): the rows a batch stored are summed in memory and added to them before
+ * the batch's commit, in the same transaction, so that a row and its counts are committed together or
+ * not at all, and a record the database has already (skipped before the insert, or by ON CONFLICT in it) is never
+ * counted again.
  */
 public final class AccessLogInserter implements AutoCloseable {
 
@@ -74,7 +80,7 @@ public final class AccessLogInserter implements AutoCloseable {
                 AccessLogTable.bind(insert, r.seq(), r.record(), chain);
                 insert.addBatch();
             }
-            insert.executeBatch();
+            SummaryTables.add(connection, vendor, stored(pending, insert.executeBatch()));
             connection.commit();
             advance(pending.get(pending.size() - 1).seq(), chain);
             written += pending.size();
@@ -129,7 +135,7 @@ public final class AccessLogInserter implements AutoCloseable {
                 try {
                     byte[] chain = rowChain.next(head, r.seq(), r.record());
                     AccessLogTable.bind(insert, r.seq(), r.record(), chain);
-                    insert.executeUpdate();
+                    SummaryTables.add(connection, vendor, stored(List.of(r), new int[] {insert.executeUpdate()}));
                     // One commit per row: PostgreSQL aborts the whole transaction at the first failed statement.
                     connection.commit();
                     advance(r.seq(), chain);
@@ -158,6 +164,23 @@ public final class AccessLogInserter implements AutoCloseable {
         } finally {
             pending.subList(0, handled).clear();
         }
+    }
+
+    /**
+     * The roll-up delta of the rows of {@code batch} that the insert stored: all of them, but on PostgreSQL a row
+     * whose (node, seq) is there already, which ON CONFLICT skipped with a count of 0, so that the roll-ups count
+     * each stored row once whatever is replayed or retried (skipStoredAlready drops most such rows before the
+     * insert; this catches the rest). SUCCESS_NO_INFO, which a driver may give for a batch, counts as stored.
+     */
+    private SummaryDelta stored(List<JournaledRecord> batch, int[] counts) {
+        SummaryDelta delta = new SummaryDelta();
+        boolean ranks = SummaryTables.ranksWithTheWriter(vendor);
+        for (int i = 0; i < batch.size(); i++) {
+            if (counts[i] != 0) {
+                delta.add(batch.get(i).record(), ranks);
+            }
+        }
+        return delta;
     }
 
     private void open() throws SQLException {

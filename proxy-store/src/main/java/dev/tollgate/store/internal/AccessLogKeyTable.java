@@ -55,9 +55,12 @@ public final class AccessLogKeyTable {
     public static final String SELECT_MARK_FOR_UPDATE_SQL = "SELECT id FROM access_log_key_mark FOR UPDATE";
     public static final String SELECT_MARK_SQL = "SELECT id FROM access_log_key_mark";
     public static final String UPDATE_MARK_SQL = "UPDATE access_log_key_mark SET id = ?";
-    /** Rows not yet indexed, oldest first; parameters: the mark, the most rows. */
-    public static final String SELECT_UNINDEXED_SQL =
-            "SELECT id, host, client_addr FROM access_log WHERE id > ? ORDER BY id FETCH FIRST ? ROWS ONLY";
+    /**
+     * Rows not yet indexed, oldest first, with the columns their ranks count (SummaryDelta: on H2 the indexer keeps
+     * access_summary_key_hour too); parameters: the mark, the most rows.
+     */
+    public static final String SELECT_UNINDEXED_SQL = "SELECT id, " + SummaryDelta.COLUMNS
+            + " FROM access_log WHERE id > ? ORDER BY id FETCH FIRST ? ROWS ONLY";
     public static final String INSERT_SQL = "INSERT INTO access_log_key (k) VALUES (?)";
     /** The lowest key, from which retention starts; NULL when the table is empty. */
     public static final String SELECT_LOWEST_KEY_SQL = "SELECT MIN(k) FROM access_log_key";

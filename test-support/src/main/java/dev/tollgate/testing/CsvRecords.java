@@ -1,4 +1,4 @@
-package dev.tollgate.daemon.adminops;
+package dev.tollgate.testing;
 
 import java.io.IOException;
 import java.io.Reader;
@@ -10,18 +10,18 @@ import java.util.List;
  * every record must end with CRLF, a CR or LF may appear only inside a quoted field, a quote inside a quoted
  * field must be doubled, and a quoted field must end where its field does. Any departure fails the test.
  */
-final class CsvRecords {
+public final class CsvRecords {
 
     private final Reader in;
     private long record;
     private int pushedBack = -2;
 
-    CsvRecords(Reader in) {
+    public CsvRecords(Reader in) {
         this.in = in;
     }
 
     /** Every record of {@code text}. */
-    static List<List<String>> parse(String text) throws IOException {
+    public static List<List<String>> parse(String text) throws IOException {
         CsvRecords csv = new CsvRecords(new java.io.StringReader(text));
         List<List<String>> records = new ArrayList<>();
         List<String> next;
@@ -32,7 +32,7 @@ final class CsvRecords {
     }
 
     /** The next record's fields, or null at the end of the input (which must come right after a CRLF). */
-    List<String> next() throws IOException {
+    public List<String> next() throws IOException {
         int c = read();
         if (c < 0) {
             return null;

@@ -1,0 +1,177 @@
+package dev.tollgate.store.internal;
+
+import dev.tollgate.store.AccessRecord;
+
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.OffsetDateTime;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * What a set of access_log rows adds to (or, {@linkplain #subtract subtracted}, takes from) the roll-up tables of
+ * {@code V11__access_summary.sql}: their requests and bytes summed in memory by the key of each table, so that a
+ * batch of 500 rows costs one row per distinct key, not one per access-log row. Filled on the writer thread (or the
+ * retention thread) only, never on a request thread.
+ * <p>
+ * Keys are kept sorted: every transaction then updates the rows of a table in the same order, so that two nodes'
+ * writers (or a writer and a purge) on one PostgreSQL database wait for each other instead of deadlocking.
+ */
+public final class SummaryDelta {
+
+    /** Dimension of access_summary_key_hour: the row's host. */
+    public static final String HOST = "H";
+    /** The row's client_addr. */
+    public static final String CLIENT = "C";
+    /** The row's username. */
+    public static final String USER = "U";
+    /** The row's outcome and reason, for rows whose outcome is not OK. */
+    public static final String REASON = "R";
+    /** The characters of a value kept in key_value (see V11). */
+    public static final int KEY_WIDTH = 255;
+
+    static final long MINUTE_MS = 60_000;
+    static final long HOUR_MS = 3_600_000;
+
+    /** A row of access_summary_minute or access_summary_hour. */
+    public record SeriesKey(long bucketMs, String kind, String outcome, int statusClass) {
+    }
+
+    /** A row of access_summary_key_hour. */
+    public record RankKey(String dim, long bucketMs, String value) {
+    }
+
+    private static final Comparator<SeriesKey> SERIES_ORDER = Comparator.comparingLong(SeriesKey::bucketMs)
+            .thenComparing(SeriesKey::kind).thenComparing(SeriesKey::outcome).thenComparingInt(SeriesKey::statusClass);
+    private static final Comparator<RankKey> RANK_ORDER = Comparator.comparing(RankKey::dim)
+            .thenComparingLong(RankKey::bucketMs).thenComparing(RankKey::value);
+
+    // Each value: requests, bytes from client, bytes to client.
+    private final Map<SeriesKey, long[]> minutes = new TreeMap<>(SERIES_ORDER);
+    private final Map<SeriesKey, long[]> hours = new TreeMap<>(SERIES_ORDER);
+    private final Map<RankKey, long[]> ranks = new TreeMap<>(RANK_ORDER);
+
+    /** The columns of an access_log row that its roll-ups count, as {@link Row#read} reads them. */
+    public static final String COLUMNS = "ts, kind, outcome, status, bytes_from_client, bytes_to_client, host,"
+            + " client_addr, username, reason";
+
+    /** An access_log row's {@link #COLUMNS}, read back from the table (a row retention is about to delete). */
+    public record Row(long tsMs, String kind, String outcome, int status, long bytesFromClient, long bytesToClient,
+                      String host, String clientAddr, String username, String reason) {
+
+        /** The row at the current position of {@code rs}, a result that has {@link #COLUMNS} among its own. */
+        public static Row read(ResultSet rs) throws SQLException {
+            return new Row(rs.getObject("ts", OffsetDateTime.class).toInstant().toEpochMilli(), rs.getString("kind"),
+                    rs.getString("outcome"), rs.getInt("status"), rs.getLong("bytes_from_client"),
+                    rs.getLong("bytes_to_client"), rs.getString("host"), rs.getString("client_addr"),
+                    rs.getString("username"), rs.getString("reason"));
+        }
+    }
+
+    /**
+     * Counts {@code r}, a record as the writer stores it, in the series and, when {@code ranks}, in the ranks too
+     * (see {@link SummaryTables#ranksWithTheWriter}).
+     */
+    public void add(AccessRecord r, boolean ranks) {
+        add(r.tsMs(), r.kind().name(), r.outcome().name(), r.status(), r.bytesFromClient(), r.bytesToClient(),
+                r.host(), r.clientAddr(), r.username(), r.reason(), true, ranks, 1);
+    }
+
+    /** Counts {@code row} in the ranks alone: the key indexer's part on H2. */
+    public void addRanks(Row row) {
+        add(row, false, true, 1);
+    }
+
+    /** Takes away {@code row}, which a purge deleted, from the series and, when {@code ranks}, from the ranks. */
+    public void subtract(Row row, boolean ranks) {
+        add(row, true, ranks, -1);
+    }
+
+    private void add(Row row, boolean series, boolean ranks, int sign) {
+        add(row.tsMs(), row.kind(), row.outcome(), row.status(), row.bytesFromClient(), row.bytesToClient(),
+                row.host(), row.clientAddr(), row.username(), row.reason(), series, ranks, sign);
+    }
+
+    /**
+     * Counts one row with these columns ({@code sign} 1), or takes it away ({@code sign} -1, a purged row), in the
+     * series and the ranks as asked. The strings are made to fit their columns as {@link AccessLogTable#bind}
+     * stores them, so that a row counted from a record and the same row read back from the table have the same keys.
+     */
+    private void add(long tsMs, String kind, String outcome, int status, long bytesFromClient, long bytesToClient,
+                     String host, String clientAddr, String username, String reason, boolean series, boolean ranks,
+                     int sign) {
+        String outcomeValue = AccessLogTable.fit(outcome, AccessLogTable.OUTCOME_WIDTH);
+        long fromClient = sign * bytesFromClient;
+        long toClient = sign * bytesToClient;
+        long hour = floor(tsMs, HOUR_MS);
+        if (series) {
+            String kindValue = AccessLogTable.fit(kind, AccessLogTable.KIND_WIDTH);
+            int statusClass = statusClass(status);
+            count(minutes, new SeriesKey(floor(tsMs, MINUTE_MS), kindValue, outcomeValue, statusClass), sign,
+                    fromClient, toClient);
+            count(hours, new SeriesKey(hour, kindValue, outcomeValue, statusClass), sign, fromClient, toClient);
+        }
+        if (ranks) {
+            rank(HOST, hour, AccessLogTable.fit(host, AccessLogTable.HOST_WIDTH), sign, fromClient, toClient);
+            rank(CLIENT, hour, AccessLogTable.fit(clientAddr, AccessLogTable.CLIENT_ADDR_WIDTH), sign, fromClient,
+                    toClient);
+            rank(USER, hour, AccessLogTable.fit(username, AccessLogTable.USERNAME_WIDTH), sign, fromClient, toClient);
+            if (!"OK".equals(outcomeValue)) {
+                rank(REASON, hour, reasonKey(outcomeValue, AccessLogTable.fit(reason, AccessLogTable.REASON_WIDTH)),
+                        sign, fromClient, toClient);
+            }
+        }
+    }
+
+    /** Whether nothing was counted. */
+    public boolean isEmpty() {
+        return minutes.isEmpty() && ranks.isEmpty();
+    }
+
+    /** Per minute: key to {requests, bytes from client, bytes to client}, in key order. */
+    public Map<SeriesKey, long[]> minutes() {
+        return minutes;
+    }
+
+    /** Per hour, as {@link #minutes()}. */
+    public Map<SeriesKey, long[]> hours() {
+        return hours;
+    }
+
+    /** Per hour and value of each dimension, as {@link #minutes()}. */
+    public Map<RankKey, long[]> ranks() {
+        return ranks;
+    }
+
+    /**
+     * The status class a roll-up counts {@code status} in: 1 to 5 for 100 to 599, 0 ("none") for anything else,
+     * as a refusal answered before a status or a tunnel without one is stored. V12's backfill says the same in SQL.
+     */
+    public static int statusClass(int status) {
+        return status >= 100 && status < 600 ? status / 100 : 0;
+    }
+
+    /** The key_value of a reason: {@code "DENIED: host not allowed"}, or the outcome alone without a reason. */
+    static String reasonKey(String outcome, String reason) {
+        return reason == null ? outcome : outcome + ": " + reason;
+    }
+
+    /** The start of the {@code sizeMs} bucket that holds {@code ms} (UTC, since the epoch). */
+    static long floor(long ms, long sizeMs) {
+        return Math.floorDiv(ms, sizeMs) * sizeMs;
+    }
+
+    private void rank(String dim, long hour, String value, int sign, long fromClient, long toClient) {
+        if (value != null) {
+            count(ranks, new RankKey(dim, hour, AccessLogTable.fit(value, KEY_WIDTH)), sign, fromClient, toClient);
+        }
+    }
+
+    private static <K> void count(Map<K, long[]> sums, K key, int sign, long fromClient, long toClient) {
+        long[] sum = sums.computeIfAbsent(key, k -> new long[3]);
+        sum[0] += sign;
+        sum[1] += fromClient;
+        sum[2] += toClient;
+    }
+}
