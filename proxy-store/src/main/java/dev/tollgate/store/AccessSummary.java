@@ -23,10 +23,11 @@ import javax.sql.DataSource;
 
 /**
  * Summaries of the access log over a time range, read from its roll-up tables (docs/access-log.md, "Roll-ups"),
- * never from access_log itself, so that they cost the same at 100 million rows as at a thousand: time series of
- * requests and bytes ({@link #series}), the top values of a dimension ({@link #top}) and {@link #totals}. The admin
- * API's summary endpoints use it, and so can a report tool. Each call borrows a connection of its own and sees what
- * the writer has committed.
+ * never from access_log itself, so that their cost follows the length of the range and the distinct values in it,
+ * not the number of rows: time series of requests and bytes ({@link #series}), the top values of a dimension
+ * ({@link #top}) and {@link #totals}. The admin API's summary endpoints use it, and so can a report tool. Each call
+ * borrows a connection of its own and sees what the writer has committed; on H2 a top-N sees the rows up to the key
+ * indexer's mark, about a second behind (SummaryTables.ranksWithTheWriter).
  * <p>
  * Ranges are whole buckets: {@code since} is rounded down and {@code until} up to the bucket's boundary (UTC), so a
  * bucket the range only partly covers is counted whole, and the answer names the range it covers. Minute series
