@@ -119,8 +119,9 @@ public final class AccessSummary {
         }
         String table = bucket == Bucket.MINUTE ? SummaryTables.MINUTE : SummaryTables.HOUR;
         String split = by == By.OUTCOME ? "outcome" : "status_class";
-        String sql = "SELECT bucket, " + split + ", SUM(requests), SUM(bytes_from_client), SUM(bytes_to_client)"
-                + " FROM " + table + " WHERE bucket >= ? AND bucket < ? GROUP BY bucket, " + split;
+        // The roll-up rows themselves, summed here as in top(): no GROUP BY for H2 to do.
+        String sql = "SELECT bucket, " + split + ", requests, bytes_from_client, bytes_to_client FROM " + table
+                + " WHERE bucket >= ? AND bucket < ?";
         try (Connection c = dataSource.getConnection(); PreparedStatement select = c.prepareStatement(sql)) {
             select.setObject(1, timestamp(from));
             select.setObject(2, timestamp(to));
