@@ -10,8 +10,8 @@ import java.sql.Connection;
 
 /**
  * Fills V11's roll-up tables from the rows access_log already holds (docs/access-log.md, "Roll-ups"): after it, the
- * writer and retention keep them. A Java migration, not SQL, because the bucket's expression differs between H2 and
- * PostgreSQL and the work goes one day of rows at a time ({@link SummaryBackfill}), which a script cannot loop over.
+ * writer, the key indexer and retention keep them. A Java migration, not SQL, so that the rows are summed by the
+ * writer's own code, one day of rows at a time ({@link SummaryBackfill}), which a script could not loop over.
  * <p>
  * It runs in the migration's one transaction, at the open that brings the schema to V12, before the writer starts:
  * on an empty log in no time; on a large one it is a full read of access_log through its ts index (measured in

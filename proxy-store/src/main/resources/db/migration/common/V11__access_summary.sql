@@ -1,8 +1,9 @@
 -- Roll-ups of access_log for the auditor's console and `tollgate report` (issue #25; docs/access-log.md, "Roll-ups"):
 -- summaries over a range answer from these tables, never by scanning access_log, so that they stay fast at 100M
--- rows. The writer adds each batch's rows to them in the batch's own transaction, retention subtracts the rows it
--- deletes in the delete's transaction: at every commit they equal a GROUP BY over access_log (SummaryTables).
--- V12 fills them from the rows already stored.
+-- rows. The writer adds each batch's rows to them in the batch's own transaction (on H2 the key indexer adds them to
+-- access_summary_key_hour, in the transaction that moves its mark), retention subtracts the rows it deletes in the
+-- delete's transaction: they equal a GROUP BY over access_log at every commit (SummaryTables). V12 fills them from
+-- the rows already stored.
 --
 -- Plain SQL that runs unchanged on H2 2.x and PostgreSQL 10+.
 

@@ -78,6 +78,11 @@ public final class SummaryDelta {
                 r.host(), r.clientAddr(), r.username(), r.reason(), true, ranks, 1);
     }
 
+    /** Counts {@code row}, read back from access_log, in the series and, when {@code ranks}, in the ranks: a backfill. */
+    public void add(Row row, boolean ranks) {
+        add(row, true, ranks, 1);
+    }
+
     /** Counts {@code row} in the ranks alone: the key indexer's part on H2. */
     public void addRanks(Row row) {
         add(row, false, true, 1);
@@ -146,7 +151,7 @@ public final class SummaryDelta {
 
     /**
      * The status class a roll-up counts {@code status} in: 1 to 5 for 100 to 599, 0 ("none") for anything else,
-     * as a refusal answered before a status or a tunnel without one is stored. V12's backfill says the same in SQL.
+     * as a refusal answered before a status or a tunnel without one is stored.
      */
     public static int statusClass(int status) {
         return status >= 100 && status < 600 ? status / 100 : 0;

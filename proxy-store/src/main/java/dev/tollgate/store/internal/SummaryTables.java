@@ -70,14 +70,8 @@ public final class SummaryTables {
      * and deletes the roll-up rows left with no request.
      */
     public static void subtract(Connection c, SummaryDelta delta) throws SQLException {
-        for (String table : new String[] {MINUTE, HOUR}) {
-            Map<SeriesKey, long[]> sums = table.equals(MINUTE) ? delta.minutes() : delta.hours();
-            try (PreparedStatement update = c.prepareStatement(subtractSql(table, SERIES_KEY));
-                 PreparedStatement delete = c.prepareStatement(deleteEmptySql(table, SERIES_KEY))) {
-                executeSeries(update, sums, Sums.BEFORE_KEY);
-                executeSeries(delete, sums, Sums.NONE);
-            }
-        }
+        subtractSeries(c, MINUTE, delta.minutes());
+        subtractSeries(c, HOUR, delta.hours());
         if (delta.ranks().isEmpty()) {
             return;
         }
@@ -85,6 +79,17 @@ public final class SummaryTables {
              PreparedStatement delete = c.prepareStatement(deleteEmptySql(KEY_HOUR, KEY_KEY))) {
             executeRanks(update, delta.ranks(), Sums.BEFORE_KEY);
             executeRanks(delete, delta.ranks(), Sums.NONE);
+        }
+    }
+
+    private static void subtractSeries(Connection c, String table, Map<SeriesKey, long[]> sums) throws SQLException {
+        if (sums.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement update = c.prepareStatement(subtractSql(table, SERIES_KEY));
+             PreparedStatement delete = c.prepareStatement(deleteEmptySql(table, SERIES_KEY))) {
+            executeSeries(update, sums, Sums.BEFORE_KEY);
+            executeSeries(delete, sums, Sums.NONE);
         }
     }
 
