@@ -253,6 +253,15 @@ final class ManPage {
             .fi
             .RE
             .PP
+            Write last week's report (the seven whole days before today) as one HTML page:
+            .PP
+            .RS
+            .nf
+            tollgate report \\-\\-config /etc/tollgate/tollgate.json \\e
+                \\-\\-since 7d \\-\\-until today \\-\\-format html \\-o week.html
+            .fi
+            .RE
+            .PP
             Follow the service's log:
             .PP
             .RS
