@@ -53,7 +53,8 @@ final class TextReport {
         rows.add(new String[] {"#", what, "requests", "from clients", "to clients"});
         int rank = 0;
         for (Ranked v : top.rows()) {
-            rows.add(new String[] {String.valueOf(++rank), shortened(printable(v.key())), count(v.requests()),
+            String key = v.key() == null ? "" : TerminalText.escapeControls(v.key());
+            rows.add(new String[] {String.valueOf(++rank), shortened(key), count(v.requests()),
                     bytes(v.bytesFromClient()), bytes(v.bytesToClient())});
         }
         table(out, title, rows);
@@ -87,23 +88,6 @@ final class TextReport {
     /** {@code value} cut to {@value #MAX_KEY} characters, ending "...", so a long reason keeps a line readable. */
     private static String shortened(String value) {
         return value.length() <= MAX_KEY ? value : value.substring(0, MAX_KEY - 3) + "...";
-    }
-
-    /** A value from the log (a host, a user, a reason) with control characters shown as \\uXXXX. */
-    private static String printable(String value) {
-        if (value == null) {
-            return "";
-        }
-        StringBuilder b = new StringBuilder(value.length());
-        for (int i = 0; i < value.length(); i++) {
-            char c = value.charAt(i);
-            if (Character.isISOControl(c)) {
-                b.append(String.format("\\u%04x", (int) c));
-            } else {
-                b.append(c);
-            }
-        }
-        return b.toString();
     }
 
     static String day(java.time.Instant t) {

@@ -3,6 +3,7 @@ package dev.tollgate.daemon.sql;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.tollgate.admin.internal.CsvWriter;
+import dev.tollgate.daemon.report.TerminalText;
 
 import java.io.IOException;
 import java.io.Writer;
@@ -47,7 +48,7 @@ public enum ResultFormat {
                 String[] row = new String[columns];
                 for (int c = 0; c < columns; c++) {
                     String text = text(rows, c + 1);
-                    row[c] = text == null ? "NULL" : escapeControls(text);
+                    row[c] = text == null ? "NULL" : TerminalText.escapeControls(text);
                     widths[c] = Math.max(widths[c], row[c].length());
                 }
                 body.add(row);
@@ -218,29 +219,5 @@ public enum ResultFormat {
                     Types.REAL, Types.FLOAT, Types.DOUBLE -> true;
             default -> false;
         };
-    }
-
-    /** Keeps one row on one line: a CR, LF, tab or other control character in a value is shown escaped. */
-    private static String escapeControls(String text) {
-        StringBuilder escaped = null;
-        for (int i = 0; i < text.length(); i++) {
-            char ch = text.charAt(i);
-            if (!Character.isISOControl(ch)) {
-                if (escaped != null) {
-                    escaped.append(ch);
-                }
-                continue;
-            }
-            if (escaped == null) {
-                escaped = new StringBuilder(text.substring(0, i));
-            }
-            escaped.append(switch (ch) {
-                case '\n' -> "\\n";
-                case '\r' -> "\\r";
-                case '\t' -> "\\t";
-                default -> String.format("\\u%04x", (int) ch);
-            });
-        }
-        return escaped == null ? text : escaped.toString();
     }
 }
