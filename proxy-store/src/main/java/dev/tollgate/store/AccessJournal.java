@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -39,7 +40,8 @@ import java.util.zip.CRC32C;
  * fdatasync covers every record appended before it started, so threads that append while one forces share the
  * next one (group commit) instead of queueing one fdatasync each behind the lock. A segment is deleted once
  * each of its records has been stored (or, with {@code onOverflow: forward}, given up), except the one being
- * appended to. The next start numbers on from the highest number found in the segments left or in the database.
+ * appended to, and once every {@link JournalReader} that holds has delivered it (a push sink). The next start
+ * numbers on from the highest number found in the segments left or in the database.
  * <p>
  * When a write fails (a full disk) the append reports it and the record goes on to the database from memory
  * only, as before the journal: the next append starts a new segment, so that a frame cut short by the failure is
@@ -72,6 +74,9 @@ public final class AccessJournal implements AutoCloseable {
     private final AtomicLong forces = new AtomicLong();
     // The read-back cursor (readBack), used by the writer thread alone.
     private final JournalCursor cursor;
+    // The other readers (push sinks), by name; fixed once open.
+    private final Map<String, JournalReader> readers = new LinkedHashMap<>();
+    private final List<JournalReader> blockingReaders = new ArrayList<>();
 
     private AccessJournal(Path dir, int segmentBytes, boolean fsync) {
         this.dir = dir;
@@ -90,11 +95,30 @@ public final class AccessJournal implements AutoCloseable {
      */
     public static AccessJournal open(Path dir, int segmentBytes, boolean fsync, long seqFloor, Replay replay)
             throws IOException, SQLException {
+        return open(dir, segmentBytes, fsync, seqFloor, List.of(), replay);
+    }
+
+    /**
+     * As {@link #open(Path, int, boolean, long, Replay)}, with {@code readers} besides the database's writer, each at
+     * the position it committed in an earlier run: the segments they still need are kept through the replay, and
+     * {@link #reader} hands each one out.
+     */
+    public static AccessJournal open(Path dir, int segmentBytes, boolean fsync, long seqFloor,
+                                     List<JournalReader.Start> readers, Replay replay) throws IOException, SQLException {
         // The daemon's user alone: a segment holds every column of every row, and a record written into it by
         // someone else would be stored at the next start (docs/security.md).
         Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(
                 "rwx------")));
         AccessJournal journal = new AccessJournal(dir, segmentBytes, fsync);
+        for (JournalReader.Start start : readers) {
+            JournalReader reader = new JournalReader(start, journal, new JournalCursor(dir, journal.live));
+            if (journal.readers.putIfAbsent(start.name(), reader) != null) {
+                throw new IllegalArgumentException("journal reader " + start.name() + " given twice");
+            }
+            if (start.blocksWhenFull()) {
+                journal.blockingReaders.add(reader);
+            }
+        }
         long recovered = 0;
         long last = seqFloor;
         List<Path> files;
@@ -121,6 +145,10 @@ public final class AccessJournal implements AutoCloseable {
             replay.replay(journal, records);
         }
         journal.nextSeq = last + 1;
+        for (JournalReader reader : journal.readers.values()) {
+            reader.startAt(journal.nextSeq - 1);
+        }
+        journal.readerMoved(); // segments no reader needs any more (a reader removed from the configuration)
         if (recovered > 0) {
             LOG.info("journal {} - {} records read back from {} files, numbering goes on from {}", dir, recovered,
                     files.size(), journal.nextSeq);
@@ -256,7 +284,42 @@ public final class AccessJournal implements AutoCloseable {
         released.incrementAndGet();
         Map.Entry<Long, JournalSegment> entry = live.floorEntry(seq);
         if (entry != null && entry.getValue().release(seq)) {
-            delete(entry.getValue());
+            deleteUnlessHeld(entry.getValue());
+        }
+    }
+
+    /** The reader named {@code name}, given to {@link #open}; empty if none was. */
+    public Optional<JournalReader> reader(String name) {
+        return Optional.ofNullable(readers.get(name));
+    }
+
+    /**
+     * Whether a reader with the {@code block} policy has records still to deliver: then appends wait, as for the
+     * database, once the journal holds {@code store.journalMaxBytes}.
+     */
+    public boolean heldByBlockingReaders() {
+        if (blockingReaders.isEmpty()) {
+            return false;
+        }
+        long last = nextSeq() - 1;
+        for (JournalReader reader : blockingReaders) {
+            if (reader.holds(last)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A reader committed: deletes the segments that every reader has delivered and the database has stored. */
+    void readerMoved() {
+        for (JournalSegment segment : live.values()) {
+            if (!segment.isReleased()) {
+                continue;
+            }
+            if (isHeld(segment)) {
+                return; // readers move forward: the segments after it are held too
+            }
+            delete(segment);
         }
     }
 
@@ -346,8 +409,24 @@ public final class AccessJournal implements AutoCloseable {
         JournalSegment previous = current;
         current = null;
         if (previous != null && previous.seal(fsync)) {
-            delete(previous);
+            deleteUnlessHeld(previous);
         }
+    }
+
+    private void deleteUnlessHeld(JournalSegment segment) {
+        if (!isHeld(segment)) {
+            delete(segment);
+        }
+    }
+
+    /** Whether a reader still needs a record of {@code segment}. */
+    private boolean isHeld(JournalSegment segment) {
+        for (JournalReader reader : readers.values()) {
+            if (reader.holds(segment.lastSeq())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void delete(JournalSegment segment) {

@@ -113,7 +113,16 @@ public final class AccessLog implements AutoCloseable {
      * @param node the node whose journal it is: its numbering goes on from the highest the database holds for it
      */
     public static AccessLog open(StoreConfig config, Path journalDir, String node) throws SQLException {
-        return open(config, journalDir, node, AccessLogWriter.DEFAULT_CLOSE_TIMEOUT_MS,
+        return open(config, journalDir, node, List.of());
+    }
+
+    /**
+     * As {@link #open(StoreConfig, Path, String)}, with more readers of the journal than the database's writer (the
+     * push sinks), each at the position it committed: {@link #journalReader} hands them out.
+     */
+    public static AccessLog open(StoreConfig config, Path journalDir, String node,
+                                 List<JournalReader.Start> journalReaders) throws SQLException {
+        return open(config, journalDir, node, journalReaders, AccessLogWriter.DEFAULT_CLOSE_TIMEOUT_MS,
                 KeyIndexer.DEFAULT_INTERVAL_MS);
     }
 
@@ -128,6 +137,12 @@ public final class AccessLog implements AutoCloseable {
 
     static AccessLog open(StoreConfig config, Path journalDir, String node, long closeTimeoutMs,
                           long keyIndexIntervalMs) throws SQLException {
+        return open(config, journalDir, node, List.of(), closeTimeoutMs, keyIndexIntervalMs);
+    }
+
+    private static AccessLog open(StoreConfig config, Path journalDir, String node,
+                                  List<JournalReader.Start> journalReaders, long closeTimeoutMs,
+                                  long keyIndexIntervalMs) throws SQLException {
         if (config.url() == null) {
             throw new IllegalArgumentException("url: not set (the daemon fills in the H2 file in its state directory)");
         }
@@ -158,7 +173,7 @@ public final class AccessLog implements AutoCloseable {
             boolean temporaryJournal = journalDir == null;
             Path dir = temporaryJournal ? Files.createTempDirectory("tollgate-journal") : journalDir;
             long floor = highestSeq(direct, vendor, node);
-            journal = AccessJournal.open(dir, config.journalSegmentBytes(), config.fsync(), floor,
+            journal = AccessJournal.open(dir, config.journalSegmentBytes(), config.fsync(), floor, journalReaders,
                     (opened, records) -> replay(name, vendor, direct, opened, records, config.batchSize(), floor));
             AccessLogWriter writer = AccessLogWriter.start(name, direct, vendor, journal, config, closeTimeoutMs);
             KeyIndexer keyIndexer = vendor == Vendor.H2
@@ -256,6 +271,15 @@ public final class AccessLog implements AutoCloseable {
     /** The migration folders for {@code vendor}: the common one and the database's own. */
     public static String[] migrationLocations(Vendor vendor) {
         return new String[] {MIGRATIONS + "/common", MIGRATIONS + "/" + vendor.migrationFolder()};
+    }
+
+    /**
+     * The journal's reader named {@code name}, given to {@link #open(StoreConfig, Path, String, List)}.
+     *
+     * @throws IllegalArgumentException when no reader of that name was given
+     */
+    public JournalReader journalReader(String name) {
+        return journal.reader(name).orElseThrow(() -> new IllegalArgumentException("no journal reader " + name));
     }
 
     /** The writer that request threads hand their records to. */

@@ -191,7 +191,7 @@ public final class AccessLogWriter implements AutoCloseable {
         boolean interrupted = false;
         try {
             while (true) {
-                if (spill.isOn() && journal.depthBytes() >= journalMaxBytes) {
+                if ((spill.isOn() || journal.heldByBlockingReaders()) && journal.depthBytes() >= journalMaxBytes) {
                     if (!wait) {
                         return -1;
                     }
@@ -363,6 +363,9 @@ public final class AccessLogWriter implements AutoCloseable {
      */
     public boolean isFull() {
         boolean spilling = spill.isOn();
+        if (journal.heldByBlockingReaders() && journal.depthBytes() >= journalMaxBytes) {
+            return true; // a push sink with the block policy is that far behind
+        }
         if (!spilling && queue.remainingCapacity() > 0) {
             return false;
         }

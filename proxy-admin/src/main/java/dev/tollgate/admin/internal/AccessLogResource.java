@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tollgate.store.AccessLogReader;
 import dev.tollgate.store.AccessQuery;
 import dev.tollgate.store.AccessRecord;
+import dev.tollgate.store.AccessRecordFields;
 import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
 import org.eclipse.jetty.http.HttpHeader;

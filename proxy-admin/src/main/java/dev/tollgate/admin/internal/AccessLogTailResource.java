@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tollgate.store.AccessLogReader;
 import dev.tollgate.store.AccessQuery;
 import dev.tollgate.store.AccessRecord;
+import dev.tollgate.store.AccessRecordFields;
 
 import java.io.IOException;
 import java.io.OutputStreamWriter;

@@ -17,6 +17,7 @@ import java.util.Set;
  * @param listeners      the proxy listeners
  * @param admin          the admin API's address
  * @param store          the access log's database and writer
+ * @param sinks          the push sinks (syslog, OTLP, JSON-lines file) that every record goes to besides the store
  */
 public record TollgateConfig(
         String nodeName,
@@ -24,7 +25,8 @@ public record TollgateConfig(
         Long drainTimeoutMs,
         List<ListenerConfig> listeners,
         AdminConfig admin,
-        StoreConfig store) {
+        StoreConfig store,
+        List<SinkConfig> sinks) {
 
     public static final String DEFAULT_STATE_DIR = "./tollgate-data";
     public static final long DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
@@ -48,15 +50,32 @@ public record TollgateConfig(
         admin = admin == null ? AdminConfig.defaults() : admin;
         store = (store == null ? StoreConfig.defaults() : store).withDefaultUrl(
                 "jdbc:h2:file:" + Path.of(stateDir).toAbsolutePath().normalize().resolve("access"));
+        sinks = sinks == null ? List.of() : sinks;
+        checkSinks(sinks);
+        sinks = List.copyOf(sinks);
     }
 
     /** The embedded defaults: one listener on 127.0.0.1:3128, admin on 127.0.0.1:9090, state in ./tollgate-data. */
     public static TollgateConfig defaults() {
-        return new TollgateConfig(null, null, null, null, null, null);
+        return new TollgateConfig(null, null, null, null, null, null, null);
     }
 
     public Path stateDirPath() {
         return Path.of(stateDir).toAbsolutePath().normalize();
+    }
+
+    private static void checkSinks(List<SinkConfig> sinks) {
+        Set<String> names = new HashSet<>();
+        for (int i = 0; i < sinks.size(); i++) {
+            SinkConfig sink = sinks.get(i);
+            if (sink == null) {
+                throw new IllegalArgumentException("sinks[" + i + "]: must be an object, not null");
+            }
+            if (!names.add(sink.name())) {
+                throw new IllegalArgumentException("sinks[" + i + "].name: \"" + sink.name()
+                        + "\" is used by another sink (names must be unique)");
+            }
+        }
     }
 
     private static void checkListeners(List<ListenerConfig> listeners) {

@@ -224,6 +224,11 @@ public final class JournalSegment {
         return released.incrementAndGet() >= records && sealed;
     }
 
+    /** Whether appends to it have ended and every record in it is released (stored, or given up). */
+    public boolean isReleased() {
+        return sealed && released.get() >= records;
+    }
+
     /**
      * Forces what is written to the disk (fdatasync). May run beside an append: frames written meanwhile may or may
      * not be forced with the rest. Throws {@link ClosedChannelException} once the segment is

@@ -1,6 +1,4 @@
-package dev.tollgate.admin.internal;
-
-import dev.tollgate.store.AccessRecord;
+package dev.tollgate.store;
 
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -8,12 +6,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * An access record as the API shows it, in JSON and CSV alike: the columns of table {@code access_log}, with
- * the same names, {@code ts} as ISO-8601 UTC.
+ * An access record as Tollgate shows it outside the database, in the admin API's JSON and CSV and in the push
+ * sinks' messages alike: the columns of table {@code access_log}, with the same names, {@code ts} as ISO-8601 UTC.
  */
-final class AccessRecordFields {
+public final class AccessRecordFields {
 
-    static final List<String> COLUMNS = List.of("id", "ts", "duration_ms", "node", "listener", "client_addr",
+    public static final List<String> COLUMNS = List.of("id", "ts", "duration_ms", "node", "listener", "client_addr",
             "client_port", "username", "kind", "protocol", "method", "host", "port", "path", "status",
             "bytes_from_client", "bytes_to_client", "upstream_addr", "sni", "outcome", "reason", "alpn", "tls_version", "ja4");
 
@@ -21,7 +19,7 @@ final class AccessRecordFields {
     }
 
     /** The record's values in {@link #COLUMNS} order. */
-    static Object[] values(AccessRecord r) {
+    public static Object[] values(AccessRecord r) {
         return new Object[] {r.id(), Instant.ofEpochMilli(r.tsMs()).toString(), r.durationMs(), r.node(),
                 r.listener(), r.clientAddr(), r.clientPort(), r.username(), r.kind().name(), r.protocol(),
                 r.method(), r.host(), r.port(), r.path(), r.status(), r.bytesFromClient(), r.bytesToClient(),
@@ -29,7 +27,7 @@ final class AccessRecordFields {
     }
 
     /** The record as a JSON object, every column present (null where the column is null). */
-    static Map<String, Object> asMap(AccessRecord r) {
+    public static Map<String, Object> asMap(AccessRecord r) {
         Object[] values = values(r);
         Map<String, Object> map = new LinkedHashMap<>();
         for (int i = 0; i < COLUMNS.size(); i++) {

@@ -1,0 +1,157 @@
+package dev.tollgate.daemon.config;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * One push sink of tollgate.json's top-level {@code sinks} list: a receiver every access record and admin event
+ * goes to, beside the database (never instead of it), read from the audit journal with a position of its own
+ * (docs/integrations.md). The keys a type does not use must be left out.
+ *
+ * @param name       the sink's name: in health, metrics, logs and its position file; unique
+ * @param type       {@code syslog}, {@code otlp} or {@code file}
+ * @param onBehind   what happens when the sink holds {@code store.journalMaxBytes} of journal it has not delivered:
+ *                   {@code block} (the default: new requests wait, as when the database is down, because the log is
+ *                   the product) or {@code drop} (the sink skips to the newest records, with an ERROR and a count of
+ *                   what it skipped)
+ * @param batchSize  records per delivery, 1 to 10,000 (500)
+ * @param host       syslog: the receiver's host
+ * @param port       syslog: its TCP port
+ * @param tls        syslog: TLS (RFC 5425) rather than plain TCP (RFC 6587); false by default
+ * @param caFile     syslog with TLS: a PEM file of the certificates to trust (the JDK's trust store when absent)
+ * @param serverName syslog with TLS: the name the receiver's certificate must carry (the host by default)
+ * @param format     syslog: {@code json} (the message is the record as JSON, the default) or {@code sd} (the fields as
+ *                   RFC 5424 structured data)
+ * @param facility   syslog: the facility's name ({@code local0} by default)
+ * @param appName    syslog: the APP-NAME ({@code tollgate} by default)
+ * @param url        otlp: the collector's logs endpoint, {@code http://host:4318/v1/logs}
+ * @param headers    otlp: extra request headers (an API key a collector wants)
+ * @param path       file: the JSON-lines file; rotated to {@code path.1} ... {@code path.N}
+ * @param maxBytes   file: the size at which it rotates (100 MiB)
+ * @param maxFiles   file: rotated files kept besides the current one (5)
+ */
+public record SinkConfig(
+        String name,
+        String type,
+        String onBehind,
+        Integer batchSize,
+        String host,
+        Integer port,
+        Boolean tls,
+        String caFile,
+        String serverName,
+        String format,
+        String facility,
+        String appName,
+        String url,
+        Map<String, String> headers,
+        String path,
+        Long maxBytes,
+        Integer maxFiles) {
+
+    public static final String SYSLOG = "syslog";
+    public static final String OTLP = "otlp";
+    public static final String FILE = "file";
+    public static final List<String> TYPES = List.of(SYSLOG, OTLP, FILE);
+    public static final String BLOCK = "block";
+    public static final String DROP = "drop";
+    public static final int DEFAULT_BATCH_SIZE = 500;
+    public static final long DEFAULT_MAX_BYTES = 100L * 1024 * 1024;
+    public static final int DEFAULT_MAX_FILES = 5;
+    /** The syslog facilities by name (RFC 5424 6.2.1), their codes the index. */
+    public static final List<String> FACILITIES = List.of("kern", "user", "mail", "daemon", "auth", "syslog", "lpr",
+            "news", "uucp", "cron", "authpriv", "ftp", "ntp", "audit", "alert", "clock", "local0", "local1", "local2",
+            "local3", "local4", "local5", "local6", "local7");
+
+    public SinkConfig {
+        if (name == null || !name.matches("[a-z0-9][a-z0-9_-]{0,62}")) {
+            throw new IllegalArgumentException("name: " + (name == null ? "is required" : "\"" + name
+                    + "\" is not a valid sink name") + " (1 to 63 of a-z, 0-9, '_' and '-', starting with a letter"
+                    + " or digit)");
+        }
+        if (type == null || !TYPES.contains(type)) {
+            throw new IllegalArgumentException("type: " + (type == null ? "is required" : "\"" + type + "\" is not"
+                    + " a sink type") + " (one of " + String.join(", ", TYPES) + ")");
+        }
+        onBehind = onBehind == null ? BLOCK : onBehind;
+        if (!onBehind.equals(BLOCK) && !onBehind.equals(DROP)) {
+            throw new IllegalArgumentException("onBehind: \"" + onBehind + "\" is not one of \"block\", \"drop\"");
+        }
+        batchSize = Checks.intInRange("batchSize", batchSize, DEFAULT_BATCH_SIZE, 1, 10_000);
+        switch (type) {
+            case SYSLOG -> {
+                onlyFor(type, "url", url, "headers", headers, "path", path, "maxBytes", maxBytes, "maxFiles", maxFiles);
+                if (host == null || host.isBlank()) {
+                    throw new IllegalArgumentException("host: is required for a syslog sink (the receiver's name or"
+                            + " address)");
+                }
+                host = host.trim();
+                if (port == null) {
+                    throw new IllegalArgumentException("port: is required for a syslog sink (1 to 65535; 6514 is"
+                            + " syslog over TLS, 514 or 601 plain TCP)");
+                }
+                Checks.intInRange("port", port, 0, 1, 65_535);
+                tls = tls != null && tls;
+                if (!tls && (caFile != null || serverName != null)) {
+                    throw new IllegalArgumentException((caFile != null ? "caFile" : "serverName")
+                            + ": is set without \"tls\": true");
+                }
+                format = format == null ? "json" : format;
+                if (!format.equals("json") && !format.equals("sd")) {
+                    throw new IllegalArgumentException("format: \"" + format + "\" is not one of \"json\", \"sd\"");
+                }
+                facility = facility == null ? "local0" : facility.toLowerCase(Locale.ROOT);
+                if (!FACILITIES.contains(facility)) {
+                    throw new IllegalArgumentException("facility: \"" + facility + "\" is not a syslog facility"
+                            + " (kern, user, daemon, auth, local0 to local7, ...)");
+                }
+                appName = appName == null ? "tollgate" : appName;
+                if (!appName.matches("[!-~]{1,48}")) {
+                    throw new IllegalArgumentException("appName: \"" + appName + "\" is not an RFC 5424 APP-NAME (1"
+                            + " to 48 printable ASCII characters, no spaces)");
+                }
+            }
+            case OTLP -> {
+                onlyFor(type, "host", host, "port", port, "tls", tls, "caFile", caFile, "serverName", serverName,
+                        "format", format, "facility", facility, "appName", appName, "path", path, "maxBytes",
+                        maxBytes, "maxFiles", maxFiles);
+                if (url == null || !url.matches("(?i)https?://[^\\s]+")) {
+                    throw new IllegalArgumentException("url: " + (url == null ? "is required" : "\"" + url
+                            + "\" is not an http or https URL") + " for an otlp sink (the collector's logs"
+                            + " endpoint, such as http://127.0.0.1:4318/v1/logs)");
+                }
+                headers = headers == null ? Map.of() : Map.copyOf(headers);
+            }
+            default -> {
+                onlyFor(type, "host", host, "port", port, "tls", tls, "caFile", caFile, "serverName", serverName,
+                        "format", format, "facility", facility, "appName", appName, "url", url, "headers", headers);
+                if (path == null || path.isBlank()) {
+                    throw new IllegalArgumentException("path: is required for a file sink (the JSON-lines file)");
+                }
+                maxBytes = Checks.longInRange("maxBytes", maxBytes, DEFAULT_MAX_BYTES, 64 * 1024,
+                        1024L * 1024 * 1024 * 1024);
+                maxFiles = Checks.intInRange("maxFiles", maxFiles, DEFAULT_MAX_FILES, 1, 1000);
+            }
+        }
+    }
+
+    /** The facility's code (RFC 5424 6.2.1). */
+    public int facilityCode() {
+        return FACILITIES.indexOf(facility);
+    }
+
+    /** Whether new requests wait for this sink when it is {@code store.journalMaxBytes} behind. */
+    public boolean blocks() {
+        return BLOCK.equals(onBehind);
+    }
+
+    /** Refuses a key another type of sink uses: keys and values in pairs. */
+    private static void onlyFor(String type, Object... keysAndValues) {
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            if (keysAndValues[i + 1] != null) {
+                throw new IllegalArgumentException(keysAndValues[i] + ": is not a key of a " + type + " sink");
+            }
+        }
+    }
+}

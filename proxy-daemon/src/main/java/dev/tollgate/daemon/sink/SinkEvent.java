@@ -1,0 +1,81 @@
+package dev.tollgate.daemon.sink;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.tollgate.store.AccessRecord;
+import dev.tollgate.store.AccessRecordFields;
+import dev.tollgate.store.AdminEvent;
+
+import java.time.Instant;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * One record as the push sinks send it: an access record (type {@code access}) or an admin event (type
+ * {@code admin}), with the node it happened on, its number and, for access records, the sink's hash chain. A
+ * receiver detects a gap by a number missing in a node's sequence, a duplicate by a number seen twice (with the same
+ * chain), and a changed record by a chain that does not follow from the one before (docs/integrations.md).
+ *
+ * @param type   {@code access} or {@code admin}
+ * @param node   the node that recorded it
+ * @param seq    access records: the journal's number (per node, gap-free but for records whose append failed); admin
+ *               events: the event's row id
+ * @param chain  access records: SHA-256 of the previous record's chain and this record's canonical bytes, as the
+ *               database's chain is computed, in hex; {@code null} for admin events
+ * @param ts     when it happened
+ * @param fields the record's columns, in the admin API's names and order ({@link AccessRecordFields}), without
+ *               {@code id}, {@code node} and {@code ts}, which are above
+ */
+public record SinkEvent(String type, String node, long seq, String chain, Instant ts, Map<String, Object> fields) {
+
+    public static final String ACCESS = "access";
+    public static final String ADMIN = "admin";
+
+    private static final ObjectMapper JSON = JsonMapper.builder().build();
+
+    /** An access record numbered {@code seq} in the journal, with its chain value in hex. */
+    public static SinkEvent access(long seq, String chain, AccessRecord r) {
+        Map<String, Object> fields = AccessRecordFields.asMap(r);
+        fields.remove("id");
+        fields.remove("node");
+        fields.remove("ts");
+        return new SinkEvent(ACCESS, r.node(), seq, chain, Instant.ofEpochMilli(r.tsMs()),
+                Collections.unmodifiableMap(fields));
+    }
+
+    /** An admin event as stored under its row id. */
+    public static SinkEvent admin(AdminEvent e) {
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("role", e.role());
+        fields.put("client_addr", e.clientAddr());
+        fields.put("action", e.action());
+        fields.put("listener", e.listener());
+        fields.put("result", e.result());
+        fields.put("status", e.status());
+        fields.put("detail", e.detail());
+        return new SinkEvent(ADMIN, e.node(), e.id(), null, e.ts(), Collections.unmodifiableMap(fields));
+    }
+
+    /**
+     * The event as one line of JSON (no line break): {@code type}, {@code node}, {@code seq}, {@code chain} (access
+     * records), {@code ts} (ISO-8601 UTC), then {@link #fields}, nulls included.
+     */
+    public String json() {
+        Map<String, Object> all = new LinkedHashMap<>();
+        all.put("type", type);
+        all.put("node", node);
+        all.put("seq", seq);
+        if (chain != null) {
+            all.put("chain", chain);
+        }
+        all.put("ts", ts.toString());
+        all.putAll(fields);
+        try {
+            return JSON.writeValueAsString(all);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a sink event could not be written as JSON", e);
+        }
+    }
+}
