@@ -71,12 +71,39 @@ public interface ProxyControl {
     String prometheusMetrics();
 
     /**
-     * @param status UP when everything works, DEGRADED when the proxy serves but the store does not, DOWN
-     * @param store  UP or DOWN
+     * @param status  UP when everything works, DEGRADED when the proxy serves but the store or a sink does not
+     *                deliver, DOWN
+     * @param store   UP or DOWN
      * @param reason  why it is not UP, or null
      * @param journal the audit journal's records not yet stored
+     * @param sinks   each push sink's state, in the configuration's order
      */
-    record Health(String status, String store, String reason, Journal journal) {
+    record Health(String status, String store, String reason, Journal journal, List<Sink> sinks) {
+
+        public Health {
+            sinks = sinks == null ? List.of() : List.copyOf(sinks);
+        }
+    }
+
+    /**
+     * A push sink's state (docs/integrations.md).
+     *
+     * @param name       its name
+     * @param type       syslog, otlp or file
+     * @param target     where it delivers
+     * @param status     UP, FAILING (deliveries fail and are retried; the journal keeps the records), BEHIND (it
+     *                   gave records up under {@code onBehind: drop}) or STOPPED
+     * @param reason     the last failure, one line, or null
+     * @param delivered  records delivered since the start
+     * @param retries    failed deliveries, each tried again
+     * @param skipped    records given up ({@code onBehind: drop})
+     * @param missing    numbers not found in the journal (their append failed), each raised as an alarm
+     * @param position   the highest number delivered
+     * @param lagRecords records appended and not yet delivered
+     * @param lagSeconds age of the oldest record read and not yet delivered
+     */
+    record Sink(String name, String type, String target, String status, String reason, long delivered, long retries,
+                long skipped, long missing, long position, long lagRecords, double lagSeconds) {
     }
 
     /**

@@ -7,6 +7,7 @@ import dev.tollgate.admin.ReloadReport;
 import dev.tollgate.daemon.config.ListenerConfig;
 import dev.tollgate.daemon.config.TollgateConfig;
 import dev.tollgate.daemon.policy.LoopGuard;
+import dev.tollgate.daemon.sink.Sinks;
 import dev.tollgate.daemon.stats.DaemonMetrics;
 import dev.tollgate.daemon.stats.TrafficStats;
 import dev.tollgate.daemon.tls.LeafCertificates;
@@ -36,6 +37,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class Daemon implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Daemon.class);
+    /** How long a graceful stop gives the sinks to deliver the last records (the journal keeps what is left). */
+    private static final long SINK_DRAIN_MS = 5_000;
 
     private final TollgateConfig config;
     private final Path configFile;
@@ -46,6 +49,7 @@ public final class Daemon implements AutoCloseable {
     private AdminServer admin;
     private ListenerManager listeners;
     private DaemonMetrics metrics;
+    private Sinks sinks;
     private ConfigReloader reloader;
 
     private Daemon(TollgateConfig config, Path configFile) {
@@ -79,8 +83,9 @@ public final class Daemon implements AutoCloseable {
         createStateDir(config.stateDirPath());
         // Before the access log loads H2, which reads the bind address once.
         AuditorSqlServer.configureH2();
+        sinks = Sinks.prepare(config.sinks(), config.stateDirPath());
         accessLog = AccessLog.open(config.store(), config.stateDirPath().resolve(AccessJournal.DIRECTORY),
-                config.nodeName());
+                config.nodeName(), sinks.journalReaders());
         ChainCheckpoints checkpoints = new ChainCheckpoints(CheckpointKey.loadOrCreate(config.stateDirPath()),
                 config.nodeName());
         accessLog.signCheckpoints(checkpoints, config.nodeName(), config.store().checkpointIntervalSeconds());
@@ -92,6 +97,7 @@ public final class Daemon implements AutoCloseable {
         AdminTokens tokens = AdminTokens.loadOrCreate(config.stateDirPath());
         metrics = new DaemonMetrics();
         metrics.bindWriter(accessLog.writer());
+        sinks.start(accessLog, config.store().journalMaxBytes(), metrics, this::sinkAlarm);
         TrafficStats stats = new TrafficStats();
         AccessLogSink sink = new AccessLogSink(accessLog.writer(), config.store().refusesOnOverflow());
         metrics.bindOverflow(sink, AccessLogSink::dropped, AccessLogSink::unlogged);
@@ -102,7 +108,8 @@ public final class Daemon implements AutoCloseable {
         listeners.start();
         reloader = new ConfigReloader(configFile, config, listeners, metrics);
         DaemonControl control = new DaemonControl(config.nodeName(), listeners, stats, accessLog, sink, metrics,
-                reloader, new DatabaseBackup(accessLog.dataSource(), config.store().url(), config.stateDirPath()));
+                reloader, new DatabaseBackup(accessLog.dataSource(), config.store().url(), config.stateDirPath()),
+                sinks);
         admin = new AdminServer(config.admin().host(), config.admin().port(), Set.copyOf(config.admin()
                 .allowedHosts()), config.nodeName(), control, tokens, accessLog);
         admin.start();
@@ -149,6 +156,19 @@ public final class Daemon implements AutoCloseable {
                 status, detail);
     }
 
+    /**
+     * Records a sink's account of records it gave up or found missing in the admin-event trail (action
+     * {@code sink.gap}), so that a receiver's gap has its explanation beside the access log.
+     */
+    private void sinkAlarm(String account) {
+        try {
+            accessLog.adminEvents().record(new AdminEvent(null, Instant.now(), config.nodeName(), "SYSTEM", null,
+                    "sink.gap", null, "ALARM", 0, account));
+        } catch (Exception e) {
+            LOG.warn("could not record a sink's gap in the admin-event trail: {}", account, e);
+        }
+    }
+
     /** The port a listener actually bound, or -1 when it is not running. */
     public int listenerPort(String name) {
         return listeners == null ? -1 : listeners.boundPort(name);
@@ -185,6 +205,10 @@ public final class Daemon implements AutoCloseable {
         closeQuietly("listeners", listeners);
         closeQuietly("admin API", admin);
         closeQuietly("SQL server", sqlServer);
+        if (sinks != null) {
+            sinks.drain(SINK_DRAIN_MS);
+        }
+        closeQuietly("sinks", sinks);
         closeQuietly("access log", accessLog);
         closeQuietly("metrics", metrics);
         LOG.info("node {} - stopped", config.nodeName());

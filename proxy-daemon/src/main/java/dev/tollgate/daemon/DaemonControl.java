@@ -14,6 +14,7 @@ import dev.tollgate.daemon.config.ConfigException;
 import dev.tollgate.daemon.config.ConfigLoader;
 import dev.tollgate.daemon.config.ListenerConfig;
 import dev.tollgate.daemon.exchange.TunnelSession;
+import dev.tollgate.daemon.sink.Sinks;
 import dev.tollgate.daemon.stats.DaemonMetrics;
 import dev.tollgate.daemon.stats.TrafficStats;
 import dev.tollgate.store.AccessJournal;
@@ -49,9 +50,13 @@ final class DaemonControl implements ProxyControl {
     private final DatabaseBackup backup;
     private final ObjectMapper json = new ObjectMapper();
 
+    private final Sinks sinks;
+
     DaemonControl(String node, ListenerManager listeners, TrafficStats stats, AccessLog accessLog,
-                  AccessLogSink sink, DaemonMetrics metrics, ConfigReloader reloader, DatabaseBackup backup) {
+                  AccessLogSink sink, DaemonMetrics metrics, ConfigReloader reloader, DatabaseBackup backup,
+                  Sinks sinks) {
         this.node = node;
+        this.sinks = sinks;
         this.listeners = listeners;
         this.stats = stats;
         this.accessLog = accessLog;
@@ -99,8 +104,9 @@ final class DaemonControl implements ProxyControl {
     }
 
     /**
-     * UP while records are being stored; DEGRADED (the proxy still serves, within the overflow policy) while
-     * the writer cannot store them or the database does not answer, with the reason.
+     * UP while records are being stored and every sink delivers; DEGRADED (the proxy still serves, within the
+     * overflow policy) while the writer cannot store them, the database does not answer, or a sink fails or fell
+     * behind, with the reason.
      */
     @Override
     public Health health() {
@@ -108,24 +114,31 @@ final class DaemonControl implements ProxyControl {
         AccessJournal journal = writer.journal();
         ProxyControl.Journal depth = new ProxyControl.Journal(journal.depthRecords(), journal.depthBytes(),
                 writer.oldestUnstoredAgeMs());
+        List<ProxyControl.Sink> sinkStates = sinks.health();
         Optional<String> failure = writer.failure();
         if (failure.isPresent()) {
-            return new Health("DEGRADED", "DOWN", failure.get(), depth);
+            return new Health("DEGRADED", "DOWN", failure.get(), depth, sinkStates);
         }
         Optional<String> journalFailure = journal.failure();
         if (journalFailure.isPresent()) {
             return new Health("DEGRADED", "UP", journalFailure.get() + " (records are stored from memory; a crash"
-                    + " now loses those not yet stored)", depth);
+                    + " now loses those not yet stored)", depth, sinkStates);
         }
         try (Connection connection = accessLog.dataSource().getConnection()) {
-            if (connection.isValid(2)) {
-                return new Health("UP", "UP", null, depth);
+            if (!connection.isValid(2)) {
+                return new Health("DEGRADED", "DOWN", "the access-log database does not answer", depth, sinkStates);
             }
-            return new Health("DEGRADED", "DOWN", "the access-log database does not answer", depth);
         } catch (SQLException e) {
             return new Health("DEGRADED", "DOWN", "the access-log database cannot be reached: " + e.getMessage(),
-                    depth);
+                    depth, sinkStates);
         }
+        for (ProxyControl.Sink s : sinkStates) {
+            if (!s.status().equals("UP")) {
+                return new Health("DEGRADED", "UP", "sink " + s.name() + " is " + s.status() + ": " + s.reason(),
+                        depth, sinkStates);
+            }
+        }
+        return new Health("UP", "UP", null, depth, sinkStates);
     }
 
     @Override

@@ -14,6 +14,8 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
+import java.util.function.Predicate;
+import java.util.function.ToDoubleFunction;
 import java.util.function.ToIntFunction;
 import java.util.function.ToLongFunction;
 
@@ -79,6 +81,37 @@ public final class DaemonMetrics implements AutoCloseable {
     public <T> void bindTunnels(String listener, T source, ToIntFunction<T> openTunnels) {
         Gauge.builder("tollgate.tunnels.active", source, s -> openTunnels.applyAsInt(s))
                 .description("CONNECT tunnels open now").tag("listener", listener).register(registry);
+    }
+
+    /**
+     * Exposes a push sink's counts and lag, tagged {@code sink} with its name: {@code tollgate_sink_delivered_total},
+     * {@code _retries_total}, {@code _skipped_total}, {@code _missing_total}, {@code tollgate_sink_lag_records},
+     * {@code tollgate_sink_lag_seconds} and {@code tollgate_sink_up} (1 while its deliveries succeed).
+     */
+    public <T> void bindSink(String sink, T source, SinkGauges<T> gauges) {
+        FunctionCounter.builder("tollgate.sink.delivered", source, s -> gauges.delivered().applyAsLong(s))
+                .description("Records the sink's receiver has taken").tag("sink", sink).register(registry);
+        FunctionCounter.builder("tollgate.sink.retries", source, s -> gauges.retries().applyAsLong(s))
+                .description("Failed deliveries of the sink, each tried again").tag("sink", sink).register(registry);
+        FunctionCounter.builder("tollgate.sink.skipped", source, s -> gauges.skipped().applyAsLong(s))
+                .description("Records the sink gave up (onBehind: drop)").tag("sink", sink).register(registry);
+        FunctionCounter.builder("tollgate.sink.missing", source, s -> gauges.missing().applyAsLong(s))
+                .description("Record numbers the sink did not find in the journal").tag("sink", sink)
+                .register(registry);
+        Gauge.builder("tollgate.sink.lag.records", source, s -> gauges.lagRecords().applyAsLong(s))
+                .description("Records appended and not yet delivered by the sink").tag("sink", sink)
+                .register(registry);
+        Gauge.builder("tollgate.sink.lag.seconds", source, s -> gauges.lagSeconds().applyAsDouble(s))
+                .description("Age of the oldest record the sink has read and not delivered").tag("sink", sink)
+                .register(registry);
+        Gauge.builder("tollgate.sink.up", source, s -> gauges.up().test(s) ? 1 : 0)
+                .description("1 while the sink's deliveries succeed").tag("sink", sink).register(registry);
+    }
+
+    /** What {@link #bindSink} reads from a sink. */
+    public record SinkGauges<T>(ToLongFunction<T> delivered, ToLongFunction<T> retries, ToLongFunction<T> skipped,
+                                ToLongFunction<T> missing, ToLongFunction<T> lagRecords,
+                                ToDoubleFunction<T> lagSeconds, Predicate<T> up) {
     }
 
     /** The Prometheus text exposition of every metric. */

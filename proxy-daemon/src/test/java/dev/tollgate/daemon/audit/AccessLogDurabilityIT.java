@@ -35,11 +35,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.net.ssl.SSLContext;
@@ -75,7 +71,6 @@ class AccessLogDurabilityIT {
     private static final Duration STOP_DEADLINE = Duration.ofMillis(DRAIN_TIMEOUT_MS).plusSeconds(60);
     private static final Pattern DRAINING = Pattern.compile("stopping \\d+ listener\\(s\\), draining");
     private static final Pattern HELD_PATH = Pattern.compile("^/held\\?i=(\\d+)$");
-    private static final Pattern HELLO_PATH = Pattern.compile("^/hello\\?i=(-?\\d+)$");
 
     @TempDir
     Path dir;
@@ -158,21 +153,11 @@ class AccessLogDurabilityIT {
                 + " \"logQuery\": true}";
         try (WebOrigin origin = WebOrigin.plain()) {
             ChildDaemon first = start("256m", listener, storeKeys);
-            Map<Integer, Long> completedAtNanos = new ConcurrentHashMap<>();
-            AtomicInteger next = new AtomicInteger();
-            AtomicBoolean killed = new AtomicBoolean();
-            List<Thread> workers = new ArrayList<>();
-            List<Throwable> unexpected = new CopyOnWriteArrayList<>();
             long killAtNanos;
             long loadStartNanos = System.nanoTime();
-            try {
-                for (int w = 0; w < KILL_LOAD_CONNECTIONS; w++) {
-                    Thread worker = new Thread(() -> keepRequesting(first.port(), origin.port(), next,
-                            completedAtNanos, killed, unexpected), "load-" + w);
-                    worker.setDaemon(true);
-                    worker.start();
-                    workers.add(worker);
-                }
+            HelloLoad load = HelloLoad.start(KILL_LOAD_CONNECTIONS, first.port(), origin.port());
+            Map<Integer, Long> completedAtNanos = load.completedAtNanos();
+            try (load) {
                 Poll.until(() -> completedAtNanos.size() + " of " + KILL_AFTER_COMPLETED + " requests completed; "
                         + first.output(), LOAD_DEADLINE,
                         () -> completedAtNanos.size() >= KILL_AFTER_COMPLETED);
@@ -184,15 +169,10 @@ class AccessLogDurabilityIT {
                             completedAtNanos.size(), fsyncs);
                 }
                 killAtNanos = System.nanoTime();
-                killed.set(true);
+                load.stop();
                 first.sigkill();
-            } finally {
-                killed.set(true);
-                for (Thread worker : workers) {
-                    worker.join(TimeUnit.SECONDS.toMillis(60));
-                }
             }
-            assertEquals(List.of(), unexpected, "load errors before the kill");
+            assertEquals(List.of(), load.unexpected(), "load errors before the kill");
             assertNotEquals(0, first.awaitExit(STOP_DEADLINE), "killed, not stopped");
 
             // The database opens as it is: the daemon starts on the same state directory, with no repair step,
@@ -206,7 +186,7 @@ class AccessLogDurabilityIT {
             second.sigterm();
             assertEquals(0, second.awaitExit(STOP_DEADLINE), second.output());
 
-            Map<Integer, Integer> rows = rowsById(HELLO_PATH);
+            Map<Integer, Integer> rows = rowsById(HelloLoad.HELLO_PATH);
             assertEquals(1, rows.getOrDefault(-1, 0), "the row of the request after the restart");
             long flushIntervalNanos = TimeUnit.MILLISECONDS.toNanos(StoreConfig.DEFAULT_FLUSH_INTERVAL_MS);
             int withinFlushInterval = 0;
@@ -411,61 +391,6 @@ class AccessLogDurabilityIT {
     private static String get(int originPort, String pathAndQuery) {
         String origin = "127.0.0.1:" + originPort;
         return RawHttpConnection.head("GET", "http://" + origin + pathAndQuery, origin);
-    }
-
-    /**
-     * GETs {@code /hello?i=N} on one keep-alive connection after another until the daemon is killed, noting
-     * when each complete response had been read. An error before the kill is kept as unexpected.
-     */
-    private static void keepRequesting(int proxyPort, int originPort, AtomicInteger next,
-                                       Map<Integer, Long> completedAtNanos, AtomicBoolean killed,
-                                       List<Throwable> unexpected) {
-        String origin = "127.0.0.1:" + originPort;
-        while (!killed.get()) {
-            try (Socket socket = new Socket()) {
-                socket.connect(new InetSocketAddress("127.0.0.1", proxyPort), 10_000);
-                socket.setSoTimeout(30_000);
-                socket.setTcpNoDelay(true);
-                OutputStream out = socket.getOutputStream();
-                InputStream in = new BufferedInputStream(socket.getInputStream());
-                while (!killed.get()) {
-                    int i = next.getAndIncrement();
-                    out.write(("GET http://" + origin + "/hello?i=" + i + " HTTP/1.1\r\nHost: " + origin
-                            + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
-                    out.flush();
-                    readHelloResponse(in);
-                    completedAtNanos.put(i, System.nanoTime());
-                }
-            } catch (IOException | RuntimeException e) {
-                if (!killed.get()) {
-                    unexpected.add(e);
-                }
-                return;
-            }
-        }
-    }
-
-    /** Reads one keep-alive response to {@code /hello} (status 200, Content-Length 5, body hello). */
-    private static void readHelloResponse(InputStream in) throws IOException {
-        StringBuilder head = new StringBuilder();
-        while (!head.toString().endsWith("\r\n\r\n")) {
-            int b = in.read();
-            if (b < 0) {
-                throw new IOException("connection closed inside a response head: " + head);
-            }
-            head.append((char) b);
-        }
-        if (!head.toString().startsWith("HTTP/1.1 200 ")) {
-            throw new IllegalStateException("not a 200: " + head);
-        }
-        Matcher length = Pattern.compile("(?im)^content-length: *(\\d+)").matcher(head);
-        if (!length.find()) {
-            throw new IllegalStateException("no Content-Length: " + head);
-        }
-        byte[] body = in.readNBytes(Integer.parseInt(length.group(1)));
-        if (!"hello".equals(new String(body, StandardCharsets.UTF_8))) {
-            throw new IOException("body cut short: " + new String(body, StandardCharsets.UTF_8));
-        }
     }
 
     /** The H2 file the daemon left (it must have stopped), as its owner. */

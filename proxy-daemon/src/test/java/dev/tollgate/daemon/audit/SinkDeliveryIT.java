@@ -1,0 +1,206 @@
+package dev.tollgate.daemon.audit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tollgate.store.AccessLog;
+import dev.tollgate.testing.AdminClient;
+import dev.tollgate.testing.Poll;
+import dev.tollgate.testing.RawHttpConnection;
+import dev.tollgate.testing.origins.WebOrigin;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Push sinks against real daemon processes (docs/integrations.md): what reaches a sink's receiver across a kill -9
+ * of the daemon is every record the database has, each under its journal number, a record seen twice only under the
+ * same number with the same chain value, and no number missing.
+ */
+class SinkDeliveryIT {
+
+    private static final int LOAD_CONNECTIONS = 4;
+    private static final int KILL_AFTER_COMPLETED = 3_000;
+    private static final Duration DEADLINE = Duration.ofSeconds(120);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+
+    private final List<ChildDaemon> children = new ArrayList<>();
+
+    @AfterEach
+    void killChildren() {
+        children.forEach(ChildDaemon::close);
+    }
+
+    @Test
+    void theFileSinkHasEveryStoredRecordAcrossAnOutageAndAKillNineAndDuplicatesOnlyUnderTheirNumber()
+            throws Exception {
+        // The outage: the file's directory cannot be made while a plain file holds its name (root ignores modes).
+        Path blocker = dir.resolve("out");
+        Files.writeString(blocker, "not a directory");
+        Path lines = blocker.resolve("access.jsonl");
+        String sink = "{\"name\": \"lines\", \"type\": \"file\", \"path\": \"" + lines + "\", \"maxBytes\": 262144, \"maxFiles\": 50}";
+        try (WebOrigin origin = WebOrigin.plain()) {
+            ChildDaemon first = start(sink);
+            HelloLoad load = HelloLoad.start(LOAD_CONNECTIONS, first.port(), origin.port());
+            try (load) {
+                Poll.until(() -> load.completedAtNanos().size() + " requests completed; " + first.output(), DEADLINE,
+                        () -> load.completedAtNanos().size() >= KILL_AFTER_COMPLETED);
+                JsonNode failing = AdminClient.asAdmin(stateDir(), first.adminPort()).getJson("/api/v1/health");
+                assertEquals("DEGRADED", failing.path("status").asText(), failing.toString());
+                assertEquals("FAILING", failing.path("sinks").path(0).path("status").asText(), failing.toString());
+                assertTrue(failing.path("sinks").path(0).path("reason").asText().startsWith("cannot open " + lines + ": a file is in the way of its directory " + blocker),
+                        failing.toString());
+                load.stop();
+                first.sigkill();
+            }
+            assertEquals(List.of(), load.unexpected(), "load errors before the kill");
+            assertNotEquals(0, first.awaitExit(DEADLINE), "killed, not stopped");
+            assertTrue(journalSegments() > 2, "the sink's backlog is kept in the journal: " + journalSegments());
+            Files.delete(blocker);
+
+            ChildDaemon second = start(sink);
+            assertEquals(200, RawHttpConnection.getVia(second.port(), origin.url("/hello?i=-1")).status());
+            AdminClient admin = AdminClient.asAdmin(stateDir(), second.adminPort());
+            JsonNode health = Poll.forMatch("the sink catching up", DEADLINE, () -> admin.getJson("/api/v1/health"),
+                    h -> h.path("sinks").path(0).path("lagRecords").asLong() == 0);
+            assertEquals("UP", health.path("sinks").path(0).path("status").asText(), health.toString());
+            second.sigterm();
+            assertEquals(0, second.awaitExit(DEADLINE), second.output());
+
+            Map<Long, JsonNode> bySeq = new TreeMap<>();
+            int duplicates = 0;
+            for (JsonNode line : readLines(lines)) {
+                JsonNode before = bySeq.putIfAbsent(line.path("seq").asLong(), line);
+                if (before != null) {
+                    duplicates++;
+                    assertEquals(before, line, "a record sent twice is the same record, chain and all");
+                }
+            }
+            Map<Long, String> stored = storedPathsBySeq();
+            assertEquals("", difference(stored.keySet(), bySeq.keySet()), "stored rows the sink lacks");
+            assertEquals("", difference(bySeq.keySet(), stored.keySet()), "records the sink has and the database not");
+            stored.forEach((seq, path) -> assertEquals(path, bySeq.get(seq).path("path").asText(), "seq " + seq));
+            long first1 = bySeq.keySet().iterator().next();
+            assertEquals(bySeq.size(), ((TreeMap<Long, JsonNode>) bySeq).lastKey() - first1 + 1, "no number missing");
+            for (Integer i : load.completedAtNanos().keySet()) {
+                assertTrue(stored.containsValue("/hello?i=" + i), "request " + i + " was answered, so it has a row");
+            }
+            System.out.printf("file sink across kill -9: %d records, %d sent twice (after the kill), %d files%n",
+                    bySeq.size(), duplicates, files(lines).size());
+            assertTrue(files(lines).size() > 1, "262,144 bytes a file: the sink rotated " + files(lines));
+            for (Path f : files(lines)) {
+                assertEquals("rw-r-----", PosixFilePermissions.toString(Files.getPosixFilePermissions(f)), f + "");
+            }
+        }
+    }
+
+    /** The numbers in {@code a} and not in {@code b}, as ranges ("3-7, 12"), or "" when none. */
+    private static String difference(Set<Long> a, Set<Long> b) {
+        StringBuilder ranges = new StringBuilder();
+        long start = -1;
+        long previous = -1;
+        for (long n : new TreeSet<>(a)) {
+            if (b.contains(n)) {
+                continue;
+            }
+            if (n != previous + 1 && start >= 0) {
+                ranges.append(ranges.length() == 0 ? "" : ", ").append(start == previous ? start : start + "-" + previous);
+                start = -1;
+            }
+            start = start < 0 ? n : start;
+            previous = n;
+        }
+        if (start >= 0) {
+            ranges.append(ranges.length() == 0 ? "" : ", ").append(start == previous ? start : start + "-" + previous);
+        }
+        return ranges.toString();
+    }
+
+    /** The sink's file and its rotated ones, oldest first. */
+    private static List<Path> files(Path lines) throws Exception {
+        List<Path> files = new ArrayList<>();
+        for (int n = 50; n >= 1; n--) {
+            Path rotated = lines.resolveSibling(lines.getFileName() + "." + n);
+            if (Files.exists(rotated)) {
+                files.add(rotated);
+            }
+        }
+        files.add(lines);
+        return files;
+    }
+
+    private static List<JsonNode> readLines(Path lines) throws Exception {
+        List<JsonNode> all = new ArrayList<>();
+        for (Path f : files(lines)) {
+            try (Stream<String> text = Files.lines(f)) {
+                for (String line : text.toList()) {
+                    all.add(JSON.readTree(line));
+                }
+            }
+        }
+        return all;
+    }
+
+    /** The load's rows in the H2 file the daemon left (it must have stopped), path by journal number. */
+    private Map<Long, String> storedPathsBySeq() throws Exception {
+        Map<Long, String> rows = new TreeMap<>();
+        try (Connection db = DriverManager.getConnection("jdbc:h2:file:" + stateDir().resolve("access")
+                + ";IFEXISTS=TRUE", "tollgate", Files.readString(stateDir().resolve(AccessLog.OWNER_PASSWORD_FILE))
+                .trim());
+             Statement query = db.createStatement();
+             ResultSet rs = query.executeQuery("SELECT seq, path FROM access_log")) {
+            while (rs.next()) {
+                rows.put(rs.getLong(1), rs.getString(2));
+            }
+        }
+        return rows;
+    }
+
+    private long journalSegments() throws Exception {
+        try (Stream<Path> files = Files.list(stateDir().resolve("journal"))) {
+            return files.filter(f -> f.toString().endsWith(".journal")).count();
+        }
+    }
+
+    private Path stateDir() {
+        return dir.resolve("state");
+    }
+
+    private ChildDaemon start(String sink) throws Exception {
+        Path config = dir.resolve("tollgate.json");
+        Files.writeString(config, "{\n"
+                + "  \"stateDir\": \"" + stateDir() + "\",\n"
+                + "  \"admin\": {\"port\": 0},\n"
+                + "  \"store\": {\"sqlPort\": -1, \"journalSegmentBytes\": 65536},\n"
+                + "  \"listeners\": [{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [],"
+                + " \"allowLocalHost\": true, \"logQuery\": true}],\n"
+                + "  \"sinks\": [" + sink + "]\n"
+                + "}\n");
+        ChildDaemon child = ChildDaemon.start(dir, config, "256m");
+        children.add(child);
+        return child;
+    }
+}
