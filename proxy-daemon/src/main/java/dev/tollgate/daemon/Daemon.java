@@ -97,7 +97,7 @@ public final class Daemon implements AutoCloseable {
         AdminTokens tokens = AdminTokens.loadOrCreate(config.stateDirPath());
         metrics = new DaemonMetrics();
         metrics.bindWriter(accessLog.writer());
-        sinks.start(accessLog, config.store().journalMaxBytes(), metrics, this::sinkAlarm);
+        sinks.start(accessLog, config.nodeName(), config.store().journalMaxBytes(), metrics, this::sinkAlarm);
         TrafficStats stats = new TrafficStats();
         AccessLogSink sink = new AccessLogSink(accessLog.writer(), config.store().refusesOnOverflow());
         metrics.bindOverflow(sink, AccessLogSink::dropped, AccessLogSink::unlogged);

@@ -62,6 +62,8 @@ public final class AdminEventLog {
             + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
     private static final String HEAD_SQL = "SELECT seq, chain FROM admin_event WHERE node = ? AND seq IS NOT NULL"
             + " ORDER BY seq DESC LIMIT 1";
+    private static final String SELECT_NODE_AFTER_SQL = "SELECT id, " + COLUMNS + ", seq, chain FROM admin_event"
+            + " WHERE node = ? AND seq > ? ORDER BY seq LIMIT ?";
     private static final String SELECT_AFTER_SQL = "SELECT id, " + COLUMNS + " FROM admin_event"
             + " WHERE id > ? ORDER BY id LIMIT ?";
 
@@ -168,6 +170,43 @@ public final class AdminEventLog {
             }
         }
         return page;
+    }
+
+    /**
+     * An event with its place in its node's chain.
+     *
+     * @param seq   its number among its node's events
+     * @param chain its chain value
+     */
+    public record Chained(long seq, byte[] chain, AdminEvent event) {
+    }
+
+    /**
+     * Up to {@code limit} events of {@code node} numbered above {@code afterSeq}, in order, with their numbers and
+     * chain values: for a push sink, which sends them on beside the access records. The trail is small (what
+     * operators do), so this reads it without an index.
+     */
+    public List<Chained> ofNodeAfter(String node, long afterSeq, int limit) throws SQLException {
+        List<Chained> events = new ArrayList<>();
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement select = c.prepareStatement(SELECT_NODE_AFTER_SQL)) {
+            select.setString(1, AccessLogTable.fit(node, NODE_WIDTH));
+            select.setLong(2, afterSeq);
+            select.setInt(3, limit);
+            try (ResultSet rs = select.executeQuery()) {
+                while (rs.next()) {
+                    events.add(new Chained(rs.getLong("seq"), rs.getBytes("chain"), read(rs)));
+                }
+            }
+        }
+        return events;
+    }
+
+    /** The number of {@code node}'s newest event, or 0 when it has none. */
+    public long headSeq(String node) throws SQLException {
+        try (Connection c = dataSource.getConnection()) {
+            return head(c, AccessLogTable.fit(node, NODE_WIDTH)).seq();
+        }
     }
 
     private static AdminEvent read(ResultSet rs) throws SQLException {

@@ -6,9 +6,11 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.AccessRecordFields;
 import dev.tollgate.store.AdminEvent;
+import dev.tollgate.store.AdminEventLog;
 
 import java.time.Instant;
 import java.util.Collections;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -21,9 +23,9 @@ import java.util.Map;
  * @param type   {@code access} or {@code admin}
  * @param node   the node that recorded it
  * @param seq    access records: the journal's number (per node, gap-free but for records whose append failed); admin
- *               events: the event's row id
- * @param chain  access records: SHA-256 of the previous record's chain and this record's canonical bytes, as the
- *               database's chain is computed, in hex; {@code null} for admin events
+ *               events: the event's number among its node's events (its own sequence)
+ * @param chain  in hex: access records, the sink's chain (SHA-256 of the previous record's value and this record's
+ *               canonical bytes, computed as the database's); admin events, the trail's own chain value as stored
  * @param ts     when it happened
  * @param fields the record's columns, in the admin API's names and order ({@link AccessRecordFields}), without
  *               {@code id}, {@code node} and {@code ts}, which are above
@@ -45,8 +47,9 @@ public record SinkEvent(String type, String node, long seq, String chain, Instan
                 Collections.unmodifiableMap(fields));
     }
 
-    /** An admin event as stored under its row id. */
-    public static SinkEvent admin(AdminEvent e) {
+    /** An admin event with its number and chain value among its node's events. */
+    public static SinkEvent admin(AdminEventLog.Chained chained) {
+        AdminEvent e = chained.event();
         Map<String, Object> fields = new LinkedHashMap<>();
         fields.put("role", e.role());
         fields.put("client_addr", e.clientAddr());
@@ -55,7 +58,8 @@ public record SinkEvent(String type, String node, long seq, String chain, Instan
         fields.put("result", e.result());
         fields.put("status", e.status());
         fields.put("detail", e.detail());
-        return new SinkEvent(ADMIN, e.node(), e.id(), null, e.ts(), Collections.unmodifiableMap(fields));
+        return new SinkEvent(ADMIN, e.node(), chained.seq(), chained.chain() == null ? null
+                : HexFormat.of().formatHex(chained.chain()), e.ts(), Collections.unmodifiableMap(fields));
     }
 
     /**

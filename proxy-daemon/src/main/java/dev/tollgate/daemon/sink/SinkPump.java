@@ -1,6 +1,7 @@
 package dev.tollgate.daemon.sink;
 
 import dev.tollgate.daemon.config.SinkConfig;
+import dev.tollgate.store.AdminEventLog;
 import dev.tollgate.store.JournalReader;
 import dev.tollgate.store.JournaledRecord;
 import dev.tollgate.store.RecordChain;
@@ -9,6 +10,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -40,6 +42,8 @@ final class SinkPump implements AutoCloseable {
     static final long MAX_BACKOFF_MS = 30_000;
     /** How often an idle pump looks for new records (the most a record waits before it is sent). */
     static final long IDLE_POLL_MS = 50;
+    /** How often the admin-event trail is looked at: operators' actions are rare. */
+    static final long ADMIN_POLL_MS = 1_000;
     private static final HexFormat HEX = HexFormat.of();
 
     /** What {@link SinkPump#status} reports: UP, FAILING (delivery fails, retried), BEHIND (gave records up). */
@@ -50,6 +54,7 @@ final class SinkPump implements AutoCloseable {
     private final SinkTransport transport;
     private final BooleanSupplier journalFull;
     private final Consumer<String> alarm;
+    private final AdminEvents adminEvents;
     private final RecordChain chain = new RecordChain();
     private final Thread thread;
     private final ReentrantLock lock = new ReentrantLock();
@@ -63,6 +68,7 @@ final class SinkPump implements AutoCloseable {
     private long next;
     private byte[] head;
     private long backoffMs = FIRST_BACKOFF_MS;
+    private long adminPolledNanos;
 
     // What status() reads.
     private final AtomicLong delivered = new AtomicLong();
@@ -73,12 +79,21 @@ final class SinkPump implements AutoCloseable {
     private volatile String reason;
     private volatile long oldestPendingTsMs;
 
+    /** Where the node's admin events are read from, after a number. */
+    @FunctionalInterface
+    interface AdminEvents {
+        List<AdminEventLog.Chained> after(long seq, int limit) throws SQLException;
+    }
+
     /**
      * @param journalFull whether the journal holds {@code store.journalMaxBytes}: when a {@code drop} sink gives up
      * @param alarm       takes a one-line account of records given up or missing, for the admin-event trail
+     * @param adminEvents the node's admin-event trail, sent on beside the records (polled every
+     *                    {@value #ADMIN_POLL_MS} ms while no record waits)
      */
     SinkPump(SinkConfig config, JournalReader reader, SinkPosition position, SinkTransport transport,
-             BooleanSupplier journalFull, Consumer<String> alarm) {
+             BooleanSupplier journalFull, Consumer<String> alarm, AdminEvents adminEvents) {
+        this.adminEvents = adminEvents;
         this.config = config;
         this.reader = reader;
         this.position = position;
@@ -185,11 +200,17 @@ final class SinkPump implements AutoCloseable {
     private void run() {
         while (!closing) {
             try {
+                if (pending.isEmpty() && adminDue() && !deliverAdminEvents()) {
+                    continue;
+                }
                 if (pending.isEmpty() && readBatch() == 0) {
                     pause(IDLE_POLL_MS);
                     continue;
                 }
                 deliverPending();
+            } catch (SQLException e) {
+                LOG.warn("sink {} - cannot read the admin-event trail: {}", config.name(), e.toString());
+                failed("reading the admin-event trail failed: " + e.getMessage());
             } catch (IOException e) {
                 LOG.error("sink {} - cannot read the journal: {}", config.name(), e.toString());
                 failed("reading the journal failed: " + e.getMessage());
@@ -198,6 +219,37 @@ final class SinkPump implements AutoCloseable {
                 failed("internal error: " + e);
             }
         }
+    }
+
+    private boolean adminDue() {
+        return System.nanoTime() - adminPolledNanos >= TimeUnit.MILLISECONDS.toNanos(ADMIN_POLL_MS);
+    }
+
+    /** Sends the admin events after the position's, if any; returns false when that failed (retried later). */
+    private boolean deliverAdminEvents() throws SQLException {
+        adminPolledNanos = System.nanoTime();
+        List<AdminEventLog.Chained> events = adminEvents.after(position.adminSeq(), config.batchSize());
+        if (events.isEmpty()) {
+            return true;
+        }
+        List<SinkEvent> batch = events.stream().map(SinkEvent::admin).toList();
+        try {
+            transport.deliver(batch);
+        } catch (IOException | RuntimeException e) {
+            deliveryFailed(e);
+            adminPolledNanos = 0; // again after the backoff, before more records
+            return false;
+        }
+        try {
+            position = position.saveAdmin(events.get(events.size() - 1).seq());
+        } catch (IOException e) {
+            LOG.error("sink {} - cannot save its position to {}: {}", config.name(), position.file(), e.toString());
+            failed("saving the position to " + position.file() + " failed: " + e.getMessage());
+            return false;
+        }
+        delivered.addAndGet(batch.size());
+        recovered();
+        return true;
     }
 
     /** Reads the next batch after what was read, and makes its events; returns how many. */
@@ -228,14 +280,7 @@ final class SinkPump implements AutoCloseable {
         try {
             transport.deliver(pending);
         } catch (IOException | RuntimeException e) {
-            retries.incrementAndGet();
-            transport.close();
-            String why = e.getMessage() == null ? e.toString() : e.getMessage();
-            if (state != State.FAILING || !why.equals(reason)) {
-                LOG.warn("sink {} - delivery to {} failed, retried in {} ms (the journal keeps the records): {}",
-                        config.name(), transport.target(), backoffMs, why);
-            }
-            failed(why);
+            deliveryFailed(e);
             if (!config.blocks() && journalFull.getAsBoolean()) {
                 giveUpBacklog();
             }
@@ -258,6 +303,21 @@ final class SinkPump implements AutoCloseable {
         delivered.addAndGet(pending.size());
         pending.clear();
         oldestPendingTsMs = 0;
+        recovered();
+    }
+
+    private void deliveryFailed(Exception e) {
+        retries.incrementAndGet();
+        transport.close();
+        String why = e.getMessage() == null ? e.toString() : e.getMessage();
+        if (state != State.FAILING || !why.equals(reason)) {
+            LOG.warn("sink {} - delivery to {} failed, retried in {} ms (the journal keeps the records): {}",
+                    config.name(), transport.target(), backoffMs, why);
+        }
+        failed(why);
+    }
+
+    private void recovered() {
         backoffMs = FIRST_BACKOFF_MS;
         if (state == State.FAILING) {
             LOG.info("sink {} - delivering to {} again", config.name(), transport.target());

@@ -13,6 +13,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -55,14 +56,14 @@ public final class Sinks implements AutoCloseable {
     }
 
     /**
-     * Starts a pump per sink on {@code log}'s journal.
+     * Starts a pump per sink on {@code log}'s journal and {@code node}'s admin-event trail.
      *
      * @param journalMaxBytes {@code store.journalMaxBytes}: where a {@code drop} sink gives up its backlog
      * @param metrics         where each sink's counts and lag are exposed
      * @param alarm           takes a one-line account of records a sink gave up or found missing
      */
-    public void start(AccessLog log, long journalMaxBytes, DaemonMetrics metrics, Consumer<String> alarm)
-            throws IOException {
+    public void start(AccessLog log, String node, long journalMaxBytes, DaemonMetrics metrics,
+                      Consumer<String> alarm) throws IOException, SQLException {
         AccessJournal journal = log.writer().journal();
         for (SinkConfig config : configs) {
             JournalReader reader = log.journalReader(config.name());
@@ -70,10 +71,12 @@ public final class Sinks implements AutoCloseable {
             if (position.seq() == JournalReader.Start.FROM_NOW) {
                 // A new sink's start is saved before any record is appended for it: a crash before its first
                 // delivery must not make the next start begin "from now" again, past what waited for it.
-                position = position.save(reader.delivered(), RecordChain.genesis());
+                position = position.save(reader.delivered(), RecordChain.genesis(),
+                        adminEventsFrom(log, node));
             }
             SinkPump pump = new SinkPump(config, reader, position,
-                    transportFor(config), () -> journal.depthBytes() >= journalMaxBytes, alarm);
+                    transportFor(config), () -> journal.depthBytes() >= journalMaxBytes, alarm,
+                    (after, limit) -> log.adminEvents().ofNodeAfter(node, after, limit));
             pumps.add(pump);
             metrics.bindSink(config.name(), pump, new DaemonMetrics.SinkGauges<>(SinkPump::delivered,
                     SinkPump::retries, SinkPump::skipped, SinkPump::missing, SinkPump::lagRecords,
@@ -117,6 +120,15 @@ public final class Sinks implements AutoCloseable {
     public void close() {
         for (SinkPump pump : pumps) {
             pump.close();
+        }
+    }
+
+    /** A new sink sends the admin events recorded from its start on. */
+    private static long adminEventsFrom(AccessLog log, String node) throws IOException {
+        try {
+            return log.adminEvents().headSeq(node);
+        } catch (SQLException e) {
+            throw new IOException("reading the admin-event trail's head failed: " + e.getMessage(), e);
         }
     }
 
