@@ -251,6 +251,44 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void sinksAreCheckedKeyByKeyAndNameTheirIndex() {
+        assertMentions(failure("{\"sinks\": [{\"name\": \"siem\", \"type\": \"kafka\"}]}"),
+                "sinks[0].type", "kafka", "syslog, otlp, file");
+        assertMentions(failure("{\"sinks\": [{\"name\": \"Bad Name\", \"type\": \"file\", \"path\": \"/x\"}]}"),
+                "sinks[0].name", "Bad Name", "a-z, 0-9");
+        assertMentions(failure("{\"sinks\": [{\"name\": \"siem\", \"type\": \"syslog\", \"host\": \"h\"}]}"),
+                "sinks[0].port", "required");
+        assertMentions(failure("{\"sinks\": [{\"name\": \"siem\", \"type\": \"syslog\", \"host\": \"h\","
+                + " \"port\": 70000}]}"), "sinks[0].port", "70000", "1 to 65535");
+        assertMentions(failure("{\"sinks\": [{\"name\": \"siem\", \"type\": \"syslog\", \"host\": \"h\","
+                + " \"port\": 514, \"caFile\": \"/ca.pem\"}]}"), "sinks[0].caFile", "without", "tls");
+        assertMentions(failure("{\"sinks\": [{\"name\": \"siem\", \"type\": \"syslog\", \"host\": \"h\","
+                + " \"port\": 514, \"facility\": \"local9\"}]}"), "sinks[0].facility", "local9");
+        assertMentions(failure("{\"sinks\": [{\"name\": \"siem\", \"type\": \"syslog\", \"host\": \"h\","
+                + " \"port\": 514, \"path\": \"/x\"}]}"), "sinks[0].path", "not a key of a syslog sink");
+        assertMentions(failure("{\"sinks\": [{\"name\": \"otel\", \"type\": \"otlp\", \"url\": \"ftp://x\"}]}"),
+                "sinks[0].url", "ftp://x", "http");
+        assertMentions(failure("{\"sinks\": [{\"name\": \"f\", \"type\": \"file\", \"path\": \"/x\","
+                + " \"maxBytes\": 1000}]}"), "sinks[0].maxBytes", "1000", "65536 to");
+        assertMentions(failure("{\"sinks\": [{\"name\": \"f\", \"type\": \"file\", \"path\": \"/x\","
+                + " \"onBehind\": \"wait\"}]}"), "sinks[0].onBehind", "wait", "block", "drop");
+        assertMentions(failure("{\"sinks\": [{\"name\": \"f\", \"type\": \"file\", \"path\": \"/x\"},"
+                + " {\"name\": \"f\", \"type\": \"file\", \"path\": \"/y\"}]}"), "sinks[1].name", "unique");
+    }
+
+    @Test
+    void aSinkTakesItsDefaults() {
+        SinkConfig syslog = ConfigLoader.parse(SOURCE, "{\"sinks\": [{\"name\": \"siem\", \"type\": \"syslog\","
+                + " \"host\": \"127.0.0.1\", \"port\": 6514, \"tls\": true}]}").sinks().get(0);
+        assertEquals("block", syslog.onBehind());
+        assertEquals(500, syslog.batchSize());
+        assertEquals("json", syslog.format());
+        assertEquals(16, syslog.facilityCode(), "local0");
+        assertEquals("tollgate", syslog.appName());
+        assertEquals(List.of(), TollgateConfig.defaults().sinks());
+    }
+
+    @Test
     void limitsTakeTheirDefaultsAndABurstOfOneSecondsWorth() {
         ListenerConfig listener = ConfigLoader.parse(SOURCE, "{\"listeners\": [{\"limits\": {\"perClient\":"
                 + " {\"requestsPerMinute\": 600}}}]}").listeners().get(0);
