@@ -46,7 +46,8 @@ public final class AdmissionHandler extends Handler.Wrapper {
             return super.handle(request, response, callback);
         }
         RequestRefusedException refused = new RequestRefusedException(SERVICE_UNAVAILABLE, Outcome.OVERLOADED,
-                "the access log cannot keep up (its queue is full): the request was not forwarded; retry in "
+                "the access log cannot keep up (the database or a push sink is behind: see /api/v1/health): the"
+                        + " request was not forwarded; retry in "
                         + RETRY_AFTER_SECONDS + " s");
         ExchangeFacts facts = ExchangeFacts.forward(logQuery);
         facts.refused(refused.outcome(), refused.reason());

@@ -42,6 +42,8 @@ final class SinkPump implements AutoCloseable {
     static final long MAX_BACKOFF_MS = 30_000;
     /** How often an idle pump looks for new records (the most a record waits before it is sent). */
     static final long IDLE_POLL_MS = 50;
+    /** How often a failing {@code drop} sink looks whether the journal is full. */
+    static final long DROP_CHECK_MS = 100;
     /** How often the admin-event trail is looked at: operators' actions are rare. */
     static final long ADMIN_POLL_MS = 1_000;
     private static final HexFormat HEX = HexFormat.of();
@@ -281,9 +283,6 @@ final class SinkPump implements AutoCloseable {
             transport.deliver(pending);
         } catch (IOException | RuntimeException e) {
             deliveryFailed(e);
-            if (!config.blocks() && journalFull.getAsBoolean()) {
-                giveUpBacklog();
-            }
             return;
         }
         SinkEvent last = pending.get(pending.size() - 1);
@@ -350,12 +349,23 @@ final class SinkPump implements AutoCloseable {
         state = State.BEHIND;
     }
 
+    /**
+     * Notes the failure and waits out the backoff; a {@code drop} sink looks at the journal meanwhile and gives its
+     * backlog up the moment the journal is full, rather than after a backoff of up to {@value #MAX_BACKOFF_MS} ms.
+     */
     private void failed(String why) {
         if (state != State.BEHIND) {
             state = State.FAILING;
         }
         reason = why;
-        pause(backoffMs);
+        long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMs);
+        for (long left = backoffMs; left > 0 && !closing;
+             left = TimeUnit.NANOSECONDS.toMillis(until - System.nanoTime())) {
+            if (!config.blocks() && journalFull.getAsBoolean()) {
+                giveUpBacklog();
+            }
+            pause(Math.min(left, DROP_CHECK_MS));
+        }
         backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs * 2);
     }
 

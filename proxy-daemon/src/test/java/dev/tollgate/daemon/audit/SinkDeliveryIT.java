@@ -30,6 +30,7 @@ import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -43,6 +44,8 @@ class SinkDeliveryIT {
     private static final int KILL_AFTER_COMPLETED = 3_000;
     private static final Duration DEADLINE = Duration.ofSeconds(120);
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Four segments of 64 KiB: a few hundred records. */
+    private static final String SMALL_JOURNAL = ", \"journalMaxBytes\": 262144";
 
     @TempDir
     Path dir;
@@ -128,6 +131,92 @@ class SinkDeliveryIT {
         }
     }
 
+    @Test
+    void aBlockSinkThatFallsJournalMaxBytesBehindTurnsNewRequestsAwayUntilItDeliversAgain() throws Exception {
+        Path blocker = dir.resolve("out");
+        Files.writeString(blocker, "not a directory");
+        Path lines = blocker.resolve("access.jsonl");
+        try (WebOrigin origin = WebOrigin.plain()) {
+            ChildDaemon daemon = start("{\"name\": \"lines\", \"type\": \"file\", \"path\": \"" + lines + "\"}",
+                    SMALL_JOURNAL);
+            RawHttpConnection.Response refused = null;
+            int answered = 0;
+            while (refused == null && answered < 5_000) {
+                RawHttpConnection.Response r = RawHttpConnection.getVia(daemon.port(), origin.url("/hello?i=" + answered));
+                if (r.status() == 503) {
+                    refused = r;
+                } else {
+                    assertEquals(200, r.status());
+                    answered++;
+                }
+            }
+            assertNotNull(refused, "262,144 bytes of journal hold about 800 records, not 5,000");
+            assertTrue(refused.bodyText().contains("a push sink is behind"), refused.bodyText());
+            AdminClient admin = AdminClient.asAdmin(stateDir(), daemon.adminPort());
+            JsonNode health = admin.getJson("/api/v1/health");
+            assertEquals("FAILING", health.path("sinks").path(0).path("status").asText(), health.toString());
+
+            Files.delete(blocker);
+            Poll.until("requests let in again once the sink delivers", DEADLINE, () -> RawHttpConnection.getVia(
+                    daemon.port(), origin.url("/hello?i=-1")).status() == 200);
+            daemon.sigterm();
+            assertEquals(0, daemon.awaitExit(DEADLINE), daemon.output());
+            Map<Long, JsonNode> delivered = accessRecordsBySeq(lines);
+            assertEquals("", difference(storedPathsBySeq().keySet(), delivered.keySet()), "stored rows the sink lacks");
+            System.out.printf("block sink: %d requests answered before the first 503; %d records delivered%n",
+                    answered, delivered.size());
+        }
+    }
+
+    @Test
+    void aDropSinkThatFallsJournalMaxBytesBehindGivesRecordsUpAndSaysWhichInTheAdminTrail() throws Exception {
+        Path blocker = dir.resolve("out");
+        Files.writeString(blocker, "not a directory");
+        Path lines = blocker.resolve("access.jsonl");
+        try (WebOrigin origin = WebOrigin.plain()) {
+            ChildDaemon daemon = start("{\"name\": \"lines\", \"type\": \"file\", \"path\": \"" + lines + "\","
+                    + " \"onBehind\": \"drop\"}", SMALL_JOURNAL);
+            for (int i = 0; i < 2_000; i++) {
+                assertEquals(200, RawHttpConnection.getVia(daemon.port(), origin.url("/hello?i=" + i)).status(),
+                        "a drop sink never turns a request away (request " + i + ")");
+            }
+            AdminClient admin = AdminClient.asAdmin(stateDir(), daemon.adminPort());
+            JsonNode sink = admin.getJson("/api/v1/health").path("sinks").path(0);
+            assertTrue(sink.path("skipped").asLong() > 0, sink.toString());
+            assertEquals("BEHIND", sink.path("status").asText(), sink.toString());
+            JsonNode gap = Poll.forMatch("the sink's gap in the admin trail", DEADLINE,
+                    () -> admin.getJson("/api/v1/admin-events"), events -> events.toString().contains("sink.gap"));
+            Files.delete(blocker);
+            Poll.until("the sink delivering again", DEADLINE, () -> admin.getJson("/api/v1/health").path("sinks")
+                    .path(0).path("status").asText().equals("UP"));
+            assertEquals(200, RawHttpConnection.getVia(daemon.port(), origin.url("/hello?i=-1")).status());
+            daemon.sigterm();
+            assertEquals(0, daemon.awaitExit(DEADLINE), daemon.output());
+
+            Map<Long, JsonNode> delivered = accessRecordsBySeq(lines);
+            String missing = difference(storedPathsBySeq().keySet(), delivered.keySet());
+            Matcher alarm = java.util.regex.Pattern.compile("records (\\d+) to (\\d+) are not delivered")
+                    .matcher(gap.toString());
+            assertTrue(alarm.find(), gap.toString());
+            assertTrue(("1-" + alarm.group(2)).equals(missing) || (alarm.group(1) + "-" + alarm.group(2)).equals(missing),
+                    "what the sink lacks (" + missing + ") is what the alarm said it gave up: " + alarm.group());
+        }
+    }
+
+    /** The access records in the sink's files, by number (the last copy of each). */
+    private static Map<Long, JsonNode> accessRecordsBySeq(Path lines) throws Exception {
+        Map<Long, JsonNode> bySeq = new TreeMap<>();
+        if (!Files.exists(lines)) {
+            return bySeq;
+        }
+        for (JsonNode line : readLines(lines)) {
+            if (line.path("type").asText().equals("access")) {
+                bySeq.put(line.path("seq").asLong(), line);
+            }
+        }
+        return bySeq;
+    }
+
     /** The numbers in {@code a} and not in {@code b}, as ranges ("3-7, 12"), or "" when none. */
     private static String difference(Set<Long> a, Set<Long> b) {
         StringBuilder ranges = new StringBuilder();
@@ -201,11 +290,16 @@ class SinkDeliveryIT {
     }
 
     private ChildDaemon start(String sink) throws Exception {
+        return start(sink, "");
+    }
+
+    /** Starts the daemon with {@code sink}, and {@code storeKeys} (", key: value", or "") in its store. */
+    private ChildDaemon start(String sink, String storeKeys) throws Exception {
         Path config = dir.resolve("tollgate.json");
         Files.writeString(config, "{\n"
                 + "  \"stateDir\": \"" + stateDir() + "\",\n"
                 + "  \"admin\": {\"port\": 0},\n"
-                + "  \"store\": {\"sqlPort\": -1, \"journalSegmentBytes\": 65536},\n"
+                + "  \"store\": {\"sqlPort\": -1, \"journalSegmentBytes\": 65536" + storeKeys + "},\n"
                 + "  \"listeners\": [{\"name\": \"main\", \"port\": 0, \"denyDestinations\": [],"
                 + " \"allowLocalHost\": true, \"logQuery\": true}],\n"
                 + "  \"sinks\": [" + sink + "]\n"
