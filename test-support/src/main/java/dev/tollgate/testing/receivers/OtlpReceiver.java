@@ -20,6 +20,8 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.Callback;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -195,7 +197,7 @@ public final class OtlpReceiver implements AutoCloseable {
                     + " is not application/json\"}", null);
             return;
         }
-        String json = Content.Source.asString(request, StandardCharsets.UTF_8);
+        ByteBuffer bytes = Content.Source.asByteBuffer(request);
         int answerStatus;
         String answerBody;
         String answerRetryAfter;
@@ -209,14 +211,17 @@ public final class OtlpReceiver implements AutoCloseable {
             answerBody = body;
             answerRetryAfter = retryAfter;
         }
+        String json;
         ExportLogsServiceRequest.Builder decoded = ExportLogsServiceRequest.newBuilder();
         try {
+            // JSON is UTF-8 (RFC 8259 8.1): a byte that is not is the sender's mistake, not a character to guess.
+            json = StandardCharsets.UTF_8.newDecoder().decode(bytes).toString();
             JsonFormat.parser().merge(json, decoded);
-        } catch (InvalidProtocolBufferException e) {
+        } catch (CharacterCodingException | InvalidProtocolBufferException e) {
             synchronized (lock) {
-                decodeFailures.add(e.getMessage());
+                decodeFailures.add(e.toString());
             }
-            send(response, callback, 400, "{\"code\":3,\"message\":" + quote(e.getMessage()) + "}", null);
+            send(response, callback, 400, "{\"code\":3,\"message\":" + quote(e.toString()) + "}", null);
             return;
         }
         if (answerStatus / 100 == 2) {
