@@ -88,7 +88,8 @@ public final class OtlpTransport implements SinkTransport {
     private final long requestTimeoutMs;
     private final Clock clock;
     private final AtomicLong rejectedLogRecords = new AtomicLong();
-    private HttpClient client;
+    /** Written by the delivering thread; volatile so that a close() from the thread that stops the sink sees it. */
+    private volatile HttpClient client;
 
     /** The transport of otlp sink {@code config}, with the default timeouts. */
     public OtlpTransport(SinkConfig config) {
