@@ -53,14 +53,20 @@ public final class CheckCommand implements Callable<Integer> {
         return Main.EXIT_OK;
     }
 
-    /** The config tree with every secret replaced by {@link #MASK}; an empty secret stays empty (none is set). */
+    /**
+     * The config tree with every secret replaced by {@link #MASK}: keys named like one, passwords in URLs, and every
+     * value of a sink's {@code headers}. An empty secret stays empty (none is set).
+     */
     static JsonNode masked(JsonNode node) {
         if (node instanceof ObjectNode object) {
             Iterator<Map.Entry<String, JsonNode>> fields = object.fields();
             while (fields.hasNext()) {
                 Map.Entry<String, JsonNode> field = fields.next();
                 JsonNode value = field.getValue();
-                if (SECRET_KEY.matcher(field.getKey()).matches() && value.isTextual()) {
+                if (field.getKey().equals("headers") && value instanceof ObjectNode headers) {
+                    // An otlp sink's request headers: any of them may be a collector's API key, whatever its name.
+                    headers.fields().forEachRemaining(header -> header.setValue(TextNode.valueOf(MASK)));
+                } else if (SECRET_KEY.matcher(field.getKey()).matches() && value.isTextual()) {
                     field.setValue(value.asText().isEmpty() ? value : TextNode.valueOf(MASK));
                 } else {
                     field.setValue(masked(value));
