@@ -308,6 +308,10 @@ final class SinkPump implements AutoCloseable {
     private void deliveryFailed(Exception e) {
         retries.incrementAndGet();
         transport.close();
+        if (e instanceof ReceiverBusyException busy && busy.retryAfter() != null) {
+            // The receiver said when to come back (HTTP Retry-After): not sooner, and not later than it asked.
+            backoffMs = Math.max(FIRST_BACKOFF_MS, busy.retryAfter().toMillis());
+        }
         String why = e.getMessage() == null ? e.toString() : e.getMessage();
         if (state != State.FAILING || !why.equals(reason)) {
             LOG.warn("sink {} - delivery to {} failed, retried in {} ms (the journal keeps the records): {}",

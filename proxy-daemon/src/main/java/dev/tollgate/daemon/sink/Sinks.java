@@ -135,6 +135,7 @@ public final class Sinks implements AutoCloseable {
     private static SinkTransport transportFor(SinkConfig config) {
         return switch (config.type()) {
             case SinkConfig.FILE -> new FileTransport(config);
+            case SinkConfig.OTLP -> new OtlpTransport(config);
             default -> throw new IllegalArgumentException("sinks: type " + config.type() + " is not built yet");
         };
     }

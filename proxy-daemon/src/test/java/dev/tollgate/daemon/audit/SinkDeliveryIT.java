@@ -7,6 +7,8 @@ import dev.tollgate.testing.AdminClient;
 import dev.tollgate.testing.Poll;
 import dev.tollgate.testing.RawHttpConnection;
 import dev.tollgate.testing.origins.WebOrigin;
+import dev.tollgate.testing.receivers.OtlpReceiver;
+import io.opentelemetry.proto.logs.v1.LogRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -101,29 +103,13 @@ class SinkDeliveryIT {
             second.sigterm();
             assertEquals(0, second.awaitExit(DEADLINE), second.output());
 
-            Map<Long, JsonNode> bySeq = new TreeMap<>();
-            int duplicates = 0;
-            for (JsonNode line : readLines(lines)) {
-                if (!line.path("type").asText().equals("access")) {
-                    continue;
-                }
-                JsonNode before = bySeq.putIfAbsent(line.path("seq").asLong(), line);
-                if (before != null) {
-                    duplicates++;
-                    assertEquals(before, line, "a record sent twice is the same record, chain and all");
-                }
-            }
+            int duplicates = assertEveryStoredRecordOnce(readLines(lines));
             Map<Long, String> stored = storedPathsBySeq();
-            assertEquals("", difference(stored.keySet(), bySeq.keySet()), "stored rows the sink lacks");
-            assertEquals("", difference(bySeq.keySet(), stored.keySet()), "records the sink has and the database not");
-            stored.forEach((seq, path) -> assertEquals(path, bySeq.get(seq).path("path").asText(), "seq " + seq));
-            long first1 = bySeq.keySet().iterator().next();
-            assertEquals(bySeq.size(), ((TreeMap<Long, JsonNode>) bySeq).lastKey() - first1 + 1, "no number missing");
             for (Integer i : load.completedAtNanos().keySet()) {
                 assertTrue(stored.containsValue("/hello?i=" + i), "request " + i + " was answered, so it has a row");
             }
-            System.out.printf("file sink across kill -9: %d records, %d sent twice (after the kill), %d files%n",
-                    bySeq.size(), duplicates, files(lines).size());
+            System.out.printf("file sink across an outage and kill -9: %d records sent twice, %d files%n",
+                    duplicates, files(lines).size());
             assertTrue(files(lines).size() > 1, "262,144 bytes a file: the sink rotated " + files(lines));
             for (Path f : files(lines)) {
                 assertEquals("rw-r-----", PosixFilePermissions.toString(Files.getPosixFilePermissions(f)), f + "");
@@ -201,6 +187,75 @@ class SinkDeliveryIT {
             assertTrue(("1-" + alarm.group(2)).equals(missing) || (alarm.group(1) + "-" + alarm.group(2)).equals(missing),
                     "what the sink lacks (" + missing + ") is what the alarm said it gave up: " + alarm.group());
         }
+    }
+
+    @Test
+    void theOtlpReceiverGetsEveryStoredRecordAcrossItsOutageAndAKillNine() throws Exception {
+        try (WebOrigin origin = WebOrigin.plain(); OtlpReceiver collector = OtlpReceiver.start()) {
+            String sink = "{\"name\": \"otel\", \"type\": \"otlp\", \"url\": \"" + collector.url() + "\"}";
+            ChildDaemon first = start(sink);
+            HelloLoad load = HelloLoad.start(LOAD_CONNECTIONS, first.port(), origin.port());
+            try (load) {
+                Poll.until(() -> load.completedAtNanos().size() + " requests completed", DEADLINE,
+                        () -> load.completedAtNanos().size() >= KILL_AFTER_COMPLETED / 3);
+                collector.stop();
+                int atOutage = load.completedAtNanos().size();
+                Poll.until(() -> load.completedAtNanos().size() + " requests completed", DEADLINE,
+                        () -> load.completedAtNanos().size() >= atOutage + KILL_AFTER_COMPLETED);
+                JsonNode failing = AdminClient.asAdmin(stateDir(), first.adminPort()).getJson("/api/v1/health");
+                assertEquals("FAILING", failing.path("sinks").path(0).path("status").asText(), failing.toString());
+                load.stop();
+                first.sigkill();
+            }
+            assertEquals(List.of(), load.unexpected(), "load errors before the kill");
+            assertNotEquals(0, first.awaitExit(DEADLINE), "killed, not stopped");
+
+            collector.restart();
+            ChildDaemon second = start(sink);
+            assertEquals(200, RawHttpConnection.getVia(second.port(), origin.url("/hello?i=-1")).status());
+            AdminClient admin = AdminClient.asAdmin(stateDir(), second.adminPort());
+            Poll.forMatch("the sink catching up", DEADLINE, () -> admin.getJson("/api/v1/health"),
+                    h -> h.path("sinks").path(0).path("lagRecords").asLong() == 0);
+            second.sigterm();
+            assertEquals(0, second.awaitExit(DEADLINE), second.output());
+
+            assertEquals(List.of(), collector.decodeFailures());
+            List<JsonNode> delivered = new ArrayList<>();
+            for (LogRecord r : collector.logRecords()) {
+                delivered.add(JSON.readTree(r.getBody().getStringValue()));
+            }
+            int duplicates = assertEveryStoredRecordOnce(delivered);
+            System.out.printf("OTLP sink across a collector outage and kill -9: %d log records, %d sent twice%n",
+                    delivered.size(), duplicates);
+        }
+    }
+
+    /**
+     * Checks what a receiver got against the database the daemon left: every stored row under its number, no
+     * number missing between the first and the last, nothing the database lacks, and a record sent twice the same
+     * record, chain and all. Returns how many were sent twice.
+     */
+    private int assertEveryStoredRecordOnce(List<JsonNode> delivered) throws Exception {
+        Map<Long, JsonNode> bySeq = new TreeMap<>();
+        int duplicates = 0;
+        for (JsonNode event : delivered) {
+            if (!event.path("type").asText().equals("access")) {
+                continue;
+            }
+            JsonNode before = bySeq.putIfAbsent(event.path("seq").asLong(), event);
+            if (before != null) {
+                duplicates++;
+                assertEquals(before, event, "a record sent twice is the same record, chain and all");
+            }
+        }
+        Map<Long, String> stored = storedPathsBySeq();
+        assertEquals("", difference(stored.keySet(), bySeq.keySet()), "stored rows the receiver lacks");
+        assertEquals("", difference(bySeq.keySet(), stored.keySet()), "records the receiver has and the database not");
+        stored.forEach((seq, path) -> assertEquals(path, bySeq.get(seq).path("path").asText(), "seq " + seq));
+        long firstSeq = bySeq.keySet().iterator().next();
+        long lastSeq = ((TreeMap<Long, JsonNode>) bySeq).lastKey();
+        assertEquals(lastSeq - firstSeq + 1, bySeq.size(), "no number missing");
+        return duplicates;
     }
 
     /** The access records in the sink's files, by number (the last copy of each). */

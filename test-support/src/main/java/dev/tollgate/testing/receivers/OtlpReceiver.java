@@ -139,6 +139,12 @@ public final class OtlpReceiver implements AutoCloseable {
         server.stop();
     }
 
+    /** Listens again on the port it had before {@link #stop}: the collector back after an outage. */
+    public void restart() throws Exception {
+        connector.setPort(port);
+        server.start();
+    }
+
     /** Requests that have arrived, whatever they were answered (stalled ones included). */
     public int arrived() {
         synchronized (lock) {
