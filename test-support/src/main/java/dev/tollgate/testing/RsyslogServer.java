@@ -51,9 +51,10 @@ public final class RsyslogServer implements AutoCloseable {
      * @param structuredData the STRUCTURED-DATA as received, escapes included
      * @param sd             the same parsed by mmpstrucdata: SD-ID to its PARAM-NAMEs and unescaped values
      * @param msg            the MSG, as rsyslog keeps it (a UTF-8 BOM included)
+     * @param raw            the whole message as received, without its octet-counting frame
      */
     public record Message(int pri, String timestamp, String hostname, String appName, String procId, String msgId,
-                          String structuredData, Map<String, Map<String, String>> sd, String msg) {
+                          String structuredData, Map<String, Map<String, String>> sd, String msg, String raw) {
     }
 
     private final Path dir;
@@ -246,6 +247,7 @@ public final class RsyslogServer implements AutoCloseable {
                     property(outname="structured_data" name="structured-data" format="jsonf")
                     property(outname="sd" name="$!rfc5424-sd" format="jsonf")
                     property(outname="msg" name="msg" format="jsonf")
+                    property(outname="raw" name="rawmsg" format="jsonf")
                 }
                 ruleset(name="received") {
                     action(type="mmpstrucdata" sd_name.lowercase="off")
@@ -262,7 +264,7 @@ public final class RsyslogServer implements AutoCloseable {
         return new Message(Integer.parseInt(node.path("pri").asText()), node.path("timestamp").asText(),
                 node.path("hostname").asText(), node.path("appname").asText(), node.path("procid").asText(),
                 node.path("msgid").asText(), node.path("structured_data").asText(), parsed,
-                node.path("msg").asText());
+                node.path("msg").asText(), node.path("raw").asText());
     }
 
     private String logQuietly() {
