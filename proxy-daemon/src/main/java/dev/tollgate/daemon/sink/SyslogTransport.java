@@ -111,8 +111,9 @@ public final class SyslogTransport implements SinkTransport {
         } catch (IOException e) {
             close();
             if (timedOut.get()) {
-                throw new IOException(target() + " took no data for " + writeTimeout.toSeconds() + " s (write"
-                        + " timeout): connection closed, the batch will be sent again", e);
+                throw new IOException(target() + " did not take a batch of " + events.size() + " records within "
+                        + writeTimeout.toSeconds() + " s (write timeout: it stopped reading, or reads slower than"
+                        + " that): connection closed, the batch will be sent again", e);
             }
             throw new IOException("connection to " + address() + " lost while sending (" + e.getMessage()
                     + "): the batch will be sent again", e);

@@ -217,7 +217,7 @@ class SyslogTransportIT {
                 () -> assertThrows(IOException.class, () -> transport.deliver(many)));
 
         assertTrue(timedOut.getMessage().startsWith("syslog://127.0.0.1:" + stalled.getLocalPort()
-                + " took no data for 1 s (write timeout)"), timedOut.getMessage());
+                + " did not take a batch of 8000 records within 1 s (write timeout"), timedOut.getMessage());
     }
 
     /** The SD-ELEMENT rsyslog's mmpstrucdata parsed, which must be there. */
