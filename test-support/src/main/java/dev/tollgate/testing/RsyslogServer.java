@@ -52,9 +52,12 @@ public final class RsyslogServer implements AutoCloseable {
      * @param sd             the same parsed by mmpstrucdata: SD-ID to its PARAM-NAMEs and unescaped values
      * @param msg            the MSG, as rsyslog keeps it (a UTF-8 BOM included)
      * @param raw            the whole message as received, without its octet-counting frame
+     * @param msgJson        the MSG parsed as JSON by rsyslog's parse_json() after the BOM is taken off, as
+     *                       docs/integrations.md tells operators to, written back as JSON; empty when MSG is not JSON
      */
     public record Message(int pri, String timestamp, String hostname, String appName, String procId, String msgId,
-                          String structuredData, Map<String, Map<String, String>> sd, String msg, String raw) {
+                          String structuredData, Map<String, Map<String, String>> sd, String msg, String raw,
+                          String msgJson) {
     }
 
     private final Path dir;
@@ -222,7 +225,8 @@ public final class RsyslogServer implements AutoCloseable {
 
     /**
      * The config: a TCP input on 127.0.0.1 only, control characters kept as they came (rsyslog's default would write
-     * a line break as "#012"), messages up to 64 KiB (default 8 KiB), each written as one JSON line.
+     * a line break as "#012"), messages up to 64 KiB (default 8 KiB), each written as one JSON line. MSG is also
+     * parsed as JSON the way docs/integrations.md shows (the BOM taken off first), so that tests check that advice.
      */
     private String config(int wantedPort, Path portFile) {
         String driver = tls == null ? "" : "\n    streamDriver.name=\"gtls\" streamDriver.mode=\"1\""
@@ -248,9 +252,13 @@ public final class RsyslogServer implements AutoCloseable {
                     property(outname="sd" name="$!rfc5424-sd" format="jsonf")
                     property(outname="msg" name="msg" format="jsonf")
                     property(outname="raw" name="rawmsg" format="jsonf")
+                    property(outname="msg_json" name="$!msg_json" format="jsonf")
                 }
                 ruleset(name="received") {
                     action(type="mmpstrucdata" sd_name.lowercase="off")
+                    set $.json = $msg;
+                    if re_match($msg, "^\\xEF\\xBB\\xBF") then { set $.json = substring($msg, 3, 1000000); }
+                    set $.parsed = parse_json($.json, "\\$!msg_json");
                     action(type="omfile" file="%s" template="parts")
                 }
                 """.formatted(dir, certificates, wantedPort, portFile, driver, messagesFile);
@@ -264,7 +272,7 @@ public final class RsyslogServer implements AutoCloseable {
         return new Message(Integer.parseInt(node.path("pri").asText()), node.path("timestamp").asText(),
                 node.path("hostname").asText(), node.path("appname").asText(), node.path("procid").asText(),
                 node.path("msgid").asText(), node.path("structured_data").asText(), parsed,
-                node.path("msg").asText(), node.path("raw").asText());
+                node.path("msg").asText(), node.path("raw").asText(), node.path("msg_json").asText());
     }
 
     private String logQuietly() {
