@@ -136,7 +136,8 @@ public final class Sinks implements AutoCloseable {
         return switch (config.type()) {
             case SinkConfig.FILE -> new FileTransport(config);
             case SinkConfig.OTLP -> new OtlpTransport(config);
-            default -> throw new IllegalArgumentException("sinks: type " + config.type() + " is not built yet");
+            case SinkConfig.SYSLOG -> new SyslogTransport(config);
+            default -> throw new IllegalArgumentException("sinks: no sink of type " + config.type());
         };
     }
 }

@@ -6,6 +6,7 @@ import dev.tollgate.store.AccessLog;
 import dev.tollgate.testing.AdminClient;
 import dev.tollgate.testing.Poll;
 import dev.tollgate.testing.RawHttpConnection;
+import dev.tollgate.testing.RsyslogServer;
 import dev.tollgate.testing.origins.WebOrigin;
 import dev.tollgate.testing.receivers.OtlpReceiver;
 import io.opentelemetry.proto.logs.v1.LogRecord;
@@ -226,6 +227,52 @@ class SinkDeliveryIT {
             }
             int duplicates = assertEveryStoredRecordOnce(delivered);
             System.out.printf("OTLP sink across a collector outage and kill -9: %d log records, %d sent twice%n",
+                    delivered.size(), duplicates);
+        }
+    }
+
+    @Test
+    void rsyslogGetsEveryStoredRecordAcrossItsOutageAndAKillNine() throws Exception {
+        try (WebOrigin origin = WebOrigin.plain(); RsyslogServer rsyslog = RsyslogServer.plain(dir.resolve("rsyslog"))) {
+            String sink = "{\"name\": \"siem\", \"type\": \"syslog\", \"host\": \"127.0.0.1\", \"port\": "
+                    + rsyslog.port() + "}";
+            ChildDaemon first = start(sink);
+            HelloLoad load = HelloLoad.start(LOAD_CONNECTIONS, first.port(), origin.port());
+            try (load) {
+                Poll.until(() -> load.completedAtNanos().size() + " requests completed", DEADLINE,
+                        () -> load.completedAtNanos().size() >= KILL_AFTER_COMPLETED / 3);
+                rsyslog.stop();
+                int atOutage = load.completedAtNanos().size();
+                Poll.until(() -> load.completedAtNanos().size() + " requests completed", DEADLINE,
+                        () -> load.completedAtNanos().size() >= atOutage + KILL_AFTER_COMPLETED);
+                JsonNode failing = Poll.forMatch("the sink failing", DEADLINE, () -> AdminClient.asAdmin(stateDir(),
+                        first.adminPort()).getJson("/api/v1/health"),
+                        h -> h.path("sinks").path(0).path("status").asText().equals("FAILING"));
+                assertTrue(failing.path("reason").asText().contains("siem"), failing.toString());
+                load.stop();
+                first.sigkill();
+            }
+            assertEquals(List.of(), load.unexpected(), "load errors before the kill");
+            assertNotEquals(0, first.awaitExit(DEADLINE), "killed, not stopped");
+
+            rsyslog.restart();
+            ChildDaemon second = start(sink);
+            assertEquals(200, RawHttpConnection.getVia(second.port(), origin.url("/hello?i=-1")).status());
+            AdminClient admin = AdminClient.asAdmin(stateDir(), second.adminPort());
+            Poll.forMatch("the sink catching up", DEADLINE, () -> admin.getJson("/api/v1/health"),
+                    h -> h.path("sinks").path(0).path("lagRecords").asLong() == 0);
+            second.sigterm();
+            assertEquals(0, second.awaitExit(DEADLINE), second.output());
+
+            Map<Long, String> stored = storedPathsBySeq();
+            List<RsyslogServer.Message> messages = Poll.forMatch("rsyslog writing out what it took", DEADLINE,
+                    rsyslog::messages, m -> m.size() >= stored.size());
+            List<JsonNode> delivered = new ArrayList<>();
+            for (RsyslogServer.Message m : messages) {
+                delivered.add(JSON.readTree(m.msgJson()));
+            }
+            int duplicates = assertEveryStoredRecordOnce(delivered);
+            System.out.printf("syslog sink across an rsyslog outage and kill -9: %d messages, %d sent twice%n",
                     delivered.size(), duplicates);
         }
     }
