@@ -6,6 +6,7 @@ import dev.tollgate.daemon.tls.LocalCa;
 import dev.tollgate.daemon.tls.Pem;
 import dev.tollgate.store.AccessRecord;
 import dev.tollgate.store.AdminEvent;
+import dev.tollgate.store.AdminEventLog;
 import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
 import dev.tollgate.testing.ClosedAfterEach;
@@ -277,7 +278,7 @@ class SyslogTransportIT {
     }
 
     private static SinkEvent admin(long id) {
-        return SinkEvent.admin(new AdminEvent(id, T0.plusSeconds(id), "gw-1", "admin", "127.0.0.1", "listener.stop",
-                "main", AdminEvent.OK, 200, null));
+        return SinkEvent.admin(new AdminEventLog.Chained(id, new byte[32], new AdminEvent(id, T0.plusSeconds(id),
+                "gw-1", "admin", "127.0.0.1", "listener.stop", "main", AdminEvent.OK, 200, null)));
     }
 }
