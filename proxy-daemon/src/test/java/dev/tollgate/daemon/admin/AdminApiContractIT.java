@@ -52,6 +52,7 @@ class AdminApiContractIT extends AdminApiTestBase {
         JsonNode health = assertOk(200, anonymous.get("/api/v1/health"));
 
         ApiContract.HEALTH_UP.assertMatches(health);
+        assertEquals(1, health.get("sinks").size(), "the base's file sink: " + health);
         assertEquals("UP", health.get("status").textValue());
         assertEquals("UP", health.get("store").textValue());
     }

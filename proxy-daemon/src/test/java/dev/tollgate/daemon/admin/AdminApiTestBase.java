@@ -54,7 +54,8 @@ abstract class AdminApiTestBase {
         echo = closed.add(EchoOrigin.start());
         tollgate = closed.add(RunningTollgate.startWithConfig(dir, "{\"nodeName\": \"" + NODE + "\","
                 + " \"admin\": {\"port\": 0, \"allowedHosts\": [\"" + EXTRA_ALLOWED_HOST + "\"]}, \"listeners\": ["
-                + RunningTollgate.loopbackListener(echo.port()) + "]}"));
+                + RunningTollgate.loopbackListener(echo.port()) + "], \"sinks\": [{\"name\": \"lines\", \"type\":"
+                + " \"file\", \"path\": \"" + dir.resolve("access.jsonl") + "\"}]}"));
         admin = AdminClient.asAdmin(dir, tollgate.adminPort());
         auditor = AdminClient.asAuditor(dir, tollgate.adminPort());
         anonymous = AdminClient.withoutToken(tollgate.adminPort());

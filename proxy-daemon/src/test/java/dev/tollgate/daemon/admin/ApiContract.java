@@ -13,6 +13,7 @@ import static dev.tollgate.daemon.admin.JsonShape.integer;
 import static dev.tollgate.daemon.admin.JsonShape.mapOf;
 import static dev.tollgate.daemon.admin.JsonShape.mapWithKeys;
 import static dev.tollgate.daemon.admin.JsonShape.nul;
+import static dev.tollgate.daemon.admin.JsonShape.number;
 import static dev.tollgate.daemon.admin.JsonShape.object;
 import static dev.tollgate.daemon.admin.JsonShape.string;
 
@@ -38,7 +39,20 @@ final class ApiContract {
             .field("journal", object()
                     .field("records", integer())
                     .field("bytes", integer())
-                    .field("oldestUnstoredAgeMs", integer()));
+                    .field("oldestUnstoredAgeMs", integer()))
+            .field("sinks", arrayOf(object()
+                    .field("name", string())
+                    .field("type", string())
+                    .field("target", string())
+                    .field("status", string())
+                    .field("reason", nul())
+                    .field("delivered", integer())
+                    .field("retries", integer())
+                    .field("skipped", integer())
+                    .field("missing", integer())
+                    .field("position", integer())
+                    .field("lagRecords", integer())
+                    .field("lagSeconds", number())));
 
     /** A listener's definition: the tollgate.json listener object with every default filled in. */
     static final JsonShape DEFINITION = object()

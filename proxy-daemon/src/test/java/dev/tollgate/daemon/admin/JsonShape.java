@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 final class JsonShape {
 
     private enum Type {
-        STRING, INSTANT, INTEGER, BOOLEAN, NULL, OBJECT, MAP, ARRAY
+        STRING, INSTANT, INTEGER, NUMBER, BOOLEAN, NULL, OBJECT, MAP, ARRAY
     }
 
     private final Type type;
@@ -60,6 +60,10 @@ final class JsonShape {
     /** A whole number (counts, ports, ids, milliseconds). */
     static JsonShape integer() {
         return of(Type.INTEGER);
+    }
+
+    static JsonShape number() {
+        return of(Type.NUMBER);
     }
 
     static JsonShape bool() {
@@ -136,6 +140,7 @@ final class JsonShape {
                 }
             }
             case INTEGER -> expect(path, node, node.isIntegralNumber(), "a whole number");
+            case NUMBER -> expect(path, node, node.isNumber(), "a number");
             case BOOLEAN -> expect(path, node, node.isBoolean(), "a boolean");
             case NULL -> expect(path, node, node.isNull(), "null");
             case OBJECT -> {
