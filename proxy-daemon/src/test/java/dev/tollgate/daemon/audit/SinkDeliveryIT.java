@@ -23,6 +23,7 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -192,34 +193,9 @@ class SinkDeliveryIT {
 
     @Test
     void theOtlpReceiverGetsEveryStoredRecordAcrossItsOutageAndAKillNine() throws Exception {
-        try (WebOrigin origin = WebOrigin.plain(); OtlpReceiver collector = OtlpReceiver.start()) {
-            String sink = "{\"name\": \"otel\", \"type\": \"otlp\", \"url\": \"" + collector.url() + "\"}";
-            ChildDaemon first = start(sink);
-            HelloLoad load = HelloLoad.start(LOAD_CONNECTIONS, first.port(), origin.port());
-            try (load) {
-                Poll.until(() -> load.completedAtNanos().size() + " requests completed", DEADLINE,
-                        () -> load.completedAtNanos().size() >= KILL_AFTER_COMPLETED / 3);
-                collector.stop();
-                int atOutage = load.completedAtNanos().size();
-                Poll.until(() -> load.completedAtNanos().size() + " requests completed", DEADLINE,
-                        () -> load.completedAtNanos().size() >= atOutage + KILL_AFTER_COMPLETED);
-                JsonNode failing = AdminClient.asAdmin(stateDir(), first.adminPort()).getJson("/api/v1/health");
-                assertEquals("FAILING", failing.path("sinks").path(0).path("status").asText(), failing.toString());
-                load.stop();
-                first.sigkill();
-            }
-            assertEquals(List.of(), load.unexpected(), "load errors before the kill");
-            assertNotEquals(0, first.awaitExit(DEADLINE), "killed, not stopped");
-
-            collector.restart();
-            ChildDaemon second = start(sink);
-            assertEquals(200, RawHttpConnection.getVia(second.port(), origin.url("/hello?i=-1")).status());
-            AdminClient admin = AdminClient.asAdmin(stateDir(), second.adminPort());
-            Poll.forMatch("the sink catching up", DEADLINE, () -> admin.getJson("/api/v1/health"),
-                    h -> h.path("sinks").path(0).path("lagRecords").asLong() == 0);
-            second.sigterm();
-            assertEquals(0, second.awaitExit(DEADLINE), second.output());
-
+        try (OtlpReceiver collector = OtlpReceiver.start()) {
+            outageAndKillNine("{\"name\": \"otel\", \"type\": \"otlp\", \"url\": \"" + collector.url() + "\"}",
+                    collector::stop, collector::restart);
             assertEquals(List.of(), collector.decodeFailures());
             List<JsonNode> delivered = new ArrayList<>();
             for (LogRecord r : collector.logRecords()) {
@@ -233,40 +209,12 @@ class SinkDeliveryIT {
 
     @Test
     void rsyslogGetsEveryStoredRecordAcrossItsOutageAndAKillNine() throws Exception {
-        try (WebOrigin origin = WebOrigin.plain(); RsyslogServer rsyslog = RsyslogServer.plain(dir.resolve("rsyslog"))) {
-            String sink = "{\"name\": \"siem\", \"type\": \"syslog\", \"host\": \"127.0.0.1\", \"port\": "
-                    + rsyslog.port() + "}";
-            ChildDaemon first = start(sink);
-            HelloLoad load = HelloLoad.start(LOAD_CONNECTIONS, first.port(), origin.port());
-            try (load) {
-                Poll.until(() -> load.completedAtNanos().size() + " requests completed", DEADLINE,
-                        () -> load.completedAtNanos().size() >= KILL_AFTER_COMPLETED / 3);
-                rsyslog.stop();
-                int atOutage = load.completedAtNanos().size();
-                Poll.until(() -> load.completedAtNanos().size() + " requests completed", DEADLINE,
-                        () -> load.completedAtNanos().size() >= atOutage + KILL_AFTER_COMPLETED);
-                JsonNode failing = Poll.forMatch("the sink failing", DEADLINE, () -> AdminClient.asAdmin(stateDir(),
-                        first.adminPort()).getJson("/api/v1/health"),
-                        h -> h.path("sinks").path(0).path("status").asText().equals("FAILING"));
-                assertTrue(failing.path("reason").asText().contains("siem"), failing.toString());
-                load.stop();
-                first.sigkill();
-            }
-            assertEquals(List.of(), load.unexpected(), "load errors before the kill");
-            assertNotEquals(0, first.awaitExit(DEADLINE), "killed, not stopped");
-
-            rsyslog.restart();
-            ChildDaemon second = start(sink);
-            assertEquals(200, RawHttpConnection.getVia(second.port(), origin.url("/hello?i=-1")).status());
-            AdminClient admin = AdminClient.asAdmin(stateDir(), second.adminPort());
-            Poll.forMatch("the sink catching up", DEADLINE, () -> admin.getJson("/api/v1/health"),
-                    h -> h.path("sinks").path(0).path("lagRecords").asLong() == 0);
-            second.sigterm();
-            assertEquals(0, second.awaitExit(DEADLINE), second.output());
-
-            Map<Long, String> stored = storedPathsBySeq();
+        try (RsyslogServer rsyslog = RsyslogServer.plain(dir.resolve("rsyslog"))) {
+            outageAndKillNine("{\"name\": \"siem\", \"type\": \"syslog\", \"host\": \"127.0.0.1\", \"port\": "
+                    + rsyslog.port() + "}", rsyslog::stop, rsyslog::restart);
+            int stored = storedPathsBySeq().size();
             List<RsyslogServer.Message> messages = Poll.forMatch("rsyslog writing out what it took", DEADLINE,
-                    rsyslog::messages, m -> m.size() >= stored.size());
+                    rsyslog::messages, m -> m.size() >= stored);
             List<JsonNode> delivered = new ArrayList<>();
             for (RsyslogServer.Message m : messages) {
                 delivered.add(JSON.readTree(m.msgJson()));
@@ -274,6 +222,54 @@ class SinkDeliveryIT {
             int duplicates = assertEveryStoredRecordOnce(delivered);
             System.out.printf("syslog sink across an rsyslog outage and kill -9: %d messages, %d sent twice%n",
                     delivered.size(), duplicates);
+        }
+    }
+
+    /** A step of a receiver's outage (stop, start again) that may throw. */
+    @FunctionalInterface
+    private interface ReceiverStep {
+        void run() throws Exception;
+    }
+
+    /**
+     * A daemon with {@code sink} under load; the receiver goes down, the load goes on, the sink reports FAILING,
+     * the daemon is killed (-9) and the receiver comes back; a second daemon on the same state directory takes one
+     * more request, catches the sink up and stops. The caller then reads what its receiver got.
+     */
+    private void outageAndKillNine(String sink, ReceiverStep stopReceiver, ReceiverStep restartReceiver)
+            throws Exception {
+        try (WebOrigin origin = WebOrigin.plain()) {
+            ChildDaemon first = start(sink);
+            HelloLoad load = HelloLoad.start(LOAD_CONNECTIONS, first.port(), origin.port());
+            try (load) {
+                Poll.until(() -> load.completedAtNanos().size() + " requests completed", DEADLINE,
+                        () -> load.completedAtNanos().size() >= KILL_AFTER_COMPLETED / 3);
+                stopReceiver.run();
+                int atOutage = load.completedAtNanos().size();
+                Poll.until(() -> load.completedAtNanos().size() + " requests completed", DEADLINE,
+                        () -> load.completedAtNanos().size() >= atOutage + KILL_AFTER_COMPLETED);
+                JsonNode failing = Poll.forMatch("the sink failing", DEADLINE, () -> AdminClient.asAdmin(stateDir(),
+                        first.adminPort()).getJson("/api/v1/health"),
+                        h -> h.path("sinks").path(0).path("status").asText().equals("FAILING"));
+                assertEquals("DEGRADED", failing.path("status").asText(), failing.toString());
+                load.stop();
+                first.sigkill();
+            }
+            assertEquals(List.of(), load.unexpected(), "load errors before the kill");
+            assertNotEquals(0, first.awaitExit(DEADLINE), "killed, not stopped");
+
+            restartReceiver.run();
+            ChildDaemon second = start(sink);
+            assertEquals(200, RawHttpConnection.getVia(second.port(), origin.url("/hello?i=-1")).status());
+            AdminClient admin = AdminClient.asAdmin(stateDir(), second.adminPort());
+            Poll.forMatch("the sink catching up", DEADLINE, () -> admin.getJson("/api/v1/health"),
+                    h -> h.path("sinks").path(0).path("lagRecords").asLong() == 0);
+            second.sigterm();
+            assertEquals(0, second.awaitExit(DEADLINE), second.output());
+            Set<String> stored = new HashSet<>(storedPathsBySeq().values());
+            for (Integer i : load.completedAtNanos().keySet()) {
+                assertTrue(stored.contains("/hello?i=" + i), "request " + i + " was answered, so it has a row");
+            }
         }
     }
 
