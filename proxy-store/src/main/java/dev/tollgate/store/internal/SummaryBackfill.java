@@ -10,9 +10,10 @@ import java.sql.SQLException;
 import java.time.OffsetDateTime;
 
 /**
- * Fills the roll-up tables ({@code V11__access_summary.sql}, {@code V13__access_summary_key_day.sql}) from the rows access_log holds: what migration V12
- * does to a log stored before the roll-ups existed, and what the benchmark's preload does after writing its rows
- * around the writer. Expects the roll-ups empty; runs in the caller's transaction and does not commit.
+ * Fills the roll-up tables ({@code V11__access_summary.sql}, {@code V13__access_summary_key_day.sql}) from the
+ * rows access_log holds: what migration V12 does to a log stored before the roll-ups existed, and what the
+ * benchmark's preload does after writing its rows around the writer. Expects the roll-ups empty; runs in the
+ * caller's transaction and does not commit.
  * <p>
  * One UTC day of access_log at a time, read once through the ts index and summed in memory by {@link SummaryDelta},
  * the writer's own code, then upserted as the writer does: a day's buckets never straddle two days, so memory holds
