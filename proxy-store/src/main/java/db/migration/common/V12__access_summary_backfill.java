@@ -24,6 +24,6 @@ public class V12__access_summary_backfill extends BaseJavaMigration {
     @Override
     public void migrate(Context context) throws Exception {
         Connection c = context.getConnection();
-        SummaryBackfill.run(c, DatabaseUrl.vendorOf(c.getMetaData().getURL()));
+        SummaryBackfill.runAsOfV12(c, DatabaseUrl.vendorOf(c.getMetaData().getURL()));
     }
 }

@@ -9,6 +9,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -35,7 +36,12 @@ class KeyIndexBytesWrittenIT {
      */
     private static final long MAX_BYTES_PER_ROW = 600;
     private static final long DEADLINE_MS = 60_000;
-    private static final Instant T0 = Instant.parse("2026-03-01T00:00:00Z");
+    /**
+     * The rows' first time: the start of the current hour, so that they are of the day in progress, as a live
+     * proxy's are. A past day's rows are late rows, which the key indexer adds to the sealed day ranks too (V13):
+     * 962 bytes a row here, against 429 for rows of today.
+     */
+    private static final Instant T0 = Instant.now().truncatedTo(ChronoUnit.HOURS);
 
     @TempDir
     Path dir;

@@ -20,7 +20,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -170,6 +172,159 @@ public abstract class SummaryScenarios {
     }
 
     @Test
+    void theMigrationSumsTheHourRanksOfAStoreAtV12IntoDayRanks() throws Exception {
+        StoreConfig config = config();
+        DatabaseUrl.Vendor vendor = DatabaseUrl.vendorOf(config.url());
+        String url = DatabaseUrl.withAuditSettings(config.url());
+        Flyway.configure(SummaryScenarios.class.getClassLoader()).dataSource(url, config.user(), config.readPassword())
+                .locations(AccessLog.migrationLocations(vendor)).target("12").load().migrate();
+        Map<String, List<Long>> expected = new TreeMap<>();
+        try (Connection c = java.sql.DriverManager.getConnection(url, config.user(), config.readPassword());
+             PreparedStatement insert = c.prepareStatement("INSERT INTO access_summary_key_hour (dim, bucket,"
+                     + " key_value, requests, bytes_from_client, bytes_to_client) VALUES (?, ?, ?, ?, ?, ?)");
+             PreparedStatement series = c.prepareStatement("INSERT INTO access_summary_hour (bucket, kind, outcome,"
+                     + " status_class, requests, bytes_from_client, bytes_to_client) VALUES (?, 'FORWARD', 'OK', 2,"
+                     + " 1, 0, 0)")) {
+            // Hour ranks as V12 and the writer leave them: values seen in some hours of some days, 00:00 and 23:00
+            // among them, a day with none between two that have some; and, as there, the hour series has a row for
+            // every hour that has ranks (V14 takes its range of days from it). Its counts do not matter here.
+            Random random = new Random(12);
+            for (int hour = 0; hour < 24 * 5; hour++) {
+                series.setObject(1, OffsetDateTime.ofInstant(BASE.plus(Duration.ofHours(hour)), ZoneOffset.UTC));
+                series.executeUpdate();
+            }
+            for (String dim : new String[] {"H", "C", "U", "R"}) {
+                for (int hour = 0; hour < 24 * 5; hour++) {
+                    Instant bucket = BASE.plus(Duration.ofHours(hour));
+                    for (int value = 0; value < 6; value++) {
+                        if (hour / 24 == 2 || random.nextInt(3) == 0) {
+                            continue;
+                        }
+                        long[] sums = {1 + random.nextInt(50), random.nextInt(10_000), random.nextInt(100_000)};
+                        insert.setString(1, dim);
+                        insert.setObject(2, OffsetDateTime.ofInstant(bucket, ZoneOffset.UTC));
+                        insert.setString(3, dim + value);
+                        for (int i = 0; i < 3; i++) {
+                            insert.setLong(4 + i, sums[i]);
+                        }
+                        insert.executeUpdate();
+                        count(expected, "day|" + dim + "|" + BASE.plus(Duration.ofDays(hour / 24)) + "|" + dim + value,
+                                sums);
+                    }
+                }
+            }
+        }
+
+        try (AccessLog log = AccessLog.open(config)) {
+            Map<String, List<Long>> days = new TreeMap<>(rollUps(log.dataSource()));
+            days.keySet().removeIf(key -> !key.startsWith("day|"));
+            assertEquals(expected, days);
+        }
+    }
+
+    @Test
+    void theDayInProgressIsRankedByTheHourAloneAndDaysAreSealedByTheFirstRankingAfterTheyEnd() throws Exception {
+        Instant today = Instant.now().truncatedTo(ChronoUnit.DAYS);
+        try (AccessLog log = AccessLog.open(config(), journalDir(), NODE)) {
+            assertEquals(today, sealedUntil(log.dataSource()), "the migration sealed the days before today");
+            Random random = new Random(53);
+            for (int i = 0; i < 1_000; i++) {
+                log.writer().append(randomRecord(random, today.minus(Duration.ofDays(3)), Duration.ofDays(4)));
+            }
+            store(log);
+            assertTopsEqualAGroupByOverTheLog(log, today.minus(Duration.ofDays(3)), today.plus(Duration.ofDays(1)));
+
+            // The mark as a store left it that saw no rows since two days ago: those days' day ranks not made yet.
+            OffsetDateTime twoDaysAgo = OffsetDateTime.ofInstant(today.minus(Duration.ofDays(2)), ZoneOffset.UTC);
+            try (Connection c = log.dataSource().getConnection();
+                 PreparedStatement unmake = c.prepareStatement("DELETE FROM access_summary_key_day"
+                         + " WHERE bucket >= ?");
+                 PreparedStatement mark = c.prepareStatement("UPDATE access_summary_key_day_mark"
+                         + " SET sealed_until = ?")) {
+                unmake.setObject(1, twoDaysAgo);
+                unmake.executeUpdate();
+                mark.setObject(1, twoDaysAgo);
+                mark.executeUpdate();
+            }
+            assertTopsEqualAGroupByOverTheLog(log, today.minus(Duration.ofDays(3)), today.plus(Duration.ofDays(1)));
+            // Ranked after they ended: the first ranking seals them, with this row in both tables once.
+            store(log, randomRecord(random, today.minus(Duration.ofDays(2)).plus(Duration.ofHours(1)),
+                    Duration.ofMinutes(1)));
+
+            assertEquals(today, sealedUntil(log.dataSource()));
+            assertEquals(1_001, assertRollUpsEqualTheLog(log));
+            assertTopsEqualAGroupByOverTheLog(log, today.minus(Duration.ofDays(3)), today.plus(Duration.ofDays(1)));
+        }
+    }
+
+    @Test
+    void aTopOverSeveralDaysWithPartDaysAtBothEndsEqualsAGroupByOverTheLog() throws Exception {
+        try (AccessLog log = AccessLog.open(config(), journalDir(), NODE)) {
+            Random random = new Random(31);
+            for (int i = 0; i < 3_000; i++) {
+                log.writer().append(randomRecord(random, BASE, Duration.ofDays(5)));
+            }
+            store(log);
+
+            // Rounded to 01:00 on the first day and 23:00 on the fourth: 23 hours, three whole days, 23 hours.
+            assertTopsEqualAGroupByOverTheLog(log, BASE.plus(Duration.ofMinutes(90)),
+                    BASE.plus(Duration.ofDays(4)).plus(Duration.ofHours(22)).plusSeconds(1));
+            // Whole days only, and no whole day at all.
+            assertTopsEqualAGroupByOverTheLog(log, BASE.plus(Duration.ofDays(1)), BASE.plus(Duration.ofDays(3)));
+            assertTopsEqualAGroupByOverTheLog(log, BASE.plus(Duration.ofHours(30)), BASE.plus(Duration.ofHours(50)));
+        }
+    }
+
+    @Test
+    void lateRowsStoredIntoAnOldDayAreCountedInItsTopN() throws Exception {
+        try (AccessLog log = AccessLog.open(config(), journalDir(), NODE)) {
+            Random random = new Random(41);
+            for (int i = 0; i < 1_000; i++) {
+                log.writer().append(randomRecord(random, BASE, Duration.ofDays(4)));
+            }
+            store(log);
+            Instant since = BASE.plus(Duration.ofHours(3));
+            Instant until = BASE.plus(Duration.ofDays(4));
+            assertTopsEqualAGroupByOverTheLog(log, since, until);
+
+            // Rows of the second day stored two days later, as a journal replay after a crash stores them.
+            for (int i = 0; i < 500; i++) {
+                log.writer().append(randomRecord(random, BASE.plus(Duration.ofDays(1)), Duration.ofDays(1)));
+            }
+            store(log);
+
+            assertTopsEqualAGroupByOverTheLog(log, since, until);
+            assertEquals(1_500, assertRollUpsEqualTheLog(log));
+        }
+    }
+
+    @Test
+    void aTopAfterAPurgeThatCutADayInTwoEqualsAGroupByOverTheRowsKept() throws Exception {
+        int days = 3;
+        // 14:00 on the second day: the day keeps its afternoon, and its day ranks must lose its morning.
+        Instant cutoff = BASE.plus(Duration.ofHours(24 + 14));
+        try (AccessLog log = AccessLog.open(config(), journalDir(), NODE, AccessLogWriter.DEFAULT_CLOSE_TIMEOUT_MS,
+                3_600_000)) {
+            Random random = new Random(43);
+            for (int i = 0; i < 2_000; i++) {
+                log.writer().append(randomRecord(random, BASE, Duration.ofDays(4)));
+            }
+            store(log);
+
+            long deleted;
+            try (RetentionPurger purger = RetentionPurger.start(log.dataSource(), days,
+                    RetentionPurger.Pacing.onlyWhenAsked(false), Clock.fixed(cutoff.plus(Duration.ofDays(days)),
+                            ZoneOffset.UTC), () -> { })) {
+                deleted = purger.purgeNow();
+            }
+
+            assertTrue(deleted > 0 && deleted < 2_000, "deleted " + deleted);
+            assertTopsEqualAGroupByOverTheLog(log, BASE, BASE.plus(Duration.ofDays(4)));
+            assertEquals(2_000 - deleted, assertRollUpsEqualTheLog(log));
+        }
+    }
+
+    @Test
     void aMinuteSeriesHasEveryMinuteOfTheRoundedRangeWithItsCountsByOutcome() throws Exception {
         try (AccessLog log = AccessLog.open(config(), journalDir(), NODE)) {
             store(log, record(BASE.plusSeconds(10), Outcome.OK, 200, "a.example", 100, 1_000),
@@ -255,6 +410,47 @@ public abstract class SummaryScenarios {
         }
     }
 
+    /**
+     * Asserts that the top-N of each dimension over {@code since} to {@code until}, by requests and with room for
+     * every value, is exactly a GROUP BY over access_log's rows in that range rounded outwards to whole hours.
+     */
+    private static void assertTopsEqualAGroupByOverTheLog(AccessLog log, Instant since, Instant until)
+            throws SQLException {
+        Instant from = Instant.ofEpochMilli(since.toEpochMilli() - Math.floorMod(since.toEpochMilli(), 3_600_000L));
+        Instant to = Instant.ofEpochMilli(-Math.floorDiv(-until.toEpochMilli(), 3_600_000L) * 3_600_000L);
+        Map<AccessSummary.Dimension, String> keys = Map.of(AccessSummary.Dimension.HOST, "host",
+                AccessSummary.Dimension.CLIENT, "client_addr", AccessSummary.Dimension.USER, "username",
+                AccessSummary.Dimension.REASON,
+                "CASE WHEN reason IS NULL THEN outcome ELSE outcome || ': ' || reason END");
+        for (Map.Entry<AccessSummary.Dimension, String> dim : keys.entrySet()) {
+            List<AccessSummary.Ranked> expected = new ArrayList<>();
+            String sql = "SELECT " + dim.getValue() + ", COUNT(*), SUM(bytes_from_client), SUM(bytes_to_client)"
+                    + " FROM access_log WHERE ts >= ? AND ts < ? AND " + dim.getValue() + " IS NOT NULL"
+                    + (dim.getKey() == AccessSummary.Dimension.REASON ? " AND outcome <> 'OK'" : "")
+                    + " GROUP BY " + dim.getValue();
+            try (Connection c = log.dataSource().getConnection(); PreparedStatement select = c.prepareStatement(sql)) {
+                select.setObject(1, OffsetDateTime.ofInstant(from, ZoneOffset.UTC));
+                select.setObject(2, OffsetDateTime.ofInstant(to, ZoneOffset.UTC));
+                try (ResultSet rs = select.executeQuery()) {
+                    while (rs.next()) {
+                        expected.add(new AccessSummary.Ranked(rs.getString(1), rs.getLong(2), rs.getLong(3),
+                                rs.getLong(4)));
+                    }
+                }
+            }
+            expected.sort(Comparator.comparingLong(AccessSummary.Ranked::requests).reversed()
+                    .thenComparing(AccessSummary.Ranked::key));
+            assertTrue(expected.size() > 1, dim.getKey() + " has values in " + from + " to " + to);
+
+            AccessSummary.Top top = log.summary().top(dim.getKey(), AccessSummary.Metric.REQUESTS, since, until,
+                    AccessSummary.MAX_LIMIT);
+
+            assertEquals(from, top.since());
+            assertEquals(to, top.until());
+            assertEquals(expected, top.rows(), dim.getKey() + " from " + from + " to " + to);
+        }
+    }
+
     /** Stores {@code records} and has them ranked (on H2 by the key indexer: see SummaryTables.ranksWithTheWriter). */
     private static void store(AccessLog log, AccessRecord... records) throws SQLException {
         for (AccessRecord r : records) {
@@ -319,6 +515,7 @@ public abstract class SummaryScenarios {
         DataSource dataSource = log.dataSource();
         Map<String, List<Long>> expected = new TreeMap<>();
         long rows = 0;
+        long sealedUntil = sealedUntil(dataSource).toEpochMilli();
         try (Connection c = dataSource.getConnection(); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT ts, kind, outcome, status, bytes_from_client, bytes_to_client,"
                      + " host, client_addr, username, reason FROM access_log")) {
@@ -327,18 +524,23 @@ public abstract class SummaryScenarios {
                 long ts = rs.getObject(1, OffsetDateTime.class).toInstant().toEpochMilli();
                 String minute = Instant.ofEpochMilli(ts - Math.floorMod(ts, 60_000L)).toString();
                 String hour = Instant.ofEpochMilli(ts - Math.floorMod(ts, 3_600_000L)).toString();
+                String day = Instant.ofEpochMilli(ts - Math.floorMod(ts, 86_400_000L)).toString();
                 int status = rs.getInt(4);
                 String statusClass = String.valueOf(status >= 100 && status <= 599 ? status / 100 : 0);
                 long[] sums = {1, rs.getLong(5), rs.getLong(6)};
                 String series = "|" + rs.getString(2) + "|" + rs.getString(3) + "|" + statusClass;
                 count(expected, "minute|" + minute + series, sums);
                 count(expected, "hour|" + hour + series, sums);
-                countKey(expected, "H", hour, rs.getString(7), sums);
-                countKey(expected, "C", hour, rs.getString(8), sums);
-                countKey(expected, "U", hour, rs.getString(9), sums);
-                if (!rs.getString(3).equals("OK")) {
-                    countKey(expected, "R", hour, rs.getString(10) == null ? rs.getString(3)
-                            : rs.getString(3) + ": " + rs.getString(10), sums);
+                String reason = rs.getString(3).equals("OK") ? null : rs.getString(10) == null ? rs.getString(3)
+                        : rs.getString(3) + ": " + rs.getString(10);
+                // The day ranks hold the sealed days alone.
+                String[][] tables = ts < sealedUntil ? new String[][] {{"key", hour}, {"day", day}}
+                        : new String[][] {{"key", hour}};
+                for (String[] table : tables) {
+                    countKey(expected, table[0], "H", table[1], rs.getString(7), sums);
+                    countKey(expected, table[0], "C", table[1], rs.getString(8), sums);
+                    countKey(expected, table[0], "U", table[1], rs.getString(9), sums);
+                    countKey(expected, table[0], "R", table[1], reason, sums);
                 }
             }
         }
@@ -347,6 +549,15 @@ public abstract class SummaryScenarios {
             fail(differences(expected, actual));
         }
         return rows;
+    }
+
+    /** The first UTC day access_summary_key_day does not hold. */
+    protected static Instant sealedUntil(DataSource dataSource) throws SQLException {
+        try (Connection c = dataSource.getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT sealed_until FROM access_summary_key_day_mark")) {
+            assertTrue(rs.next(), "the mark has its row");
+            return rs.getObject(1, OffsetDateTime.class).toInstant();
+        }
     }
 
     /** The first few roll-up rows that differ, as "key: expected [requests, from, to], was [...]". */
@@ -363,10 +574,10 @@ public abstract class SummaryScenarios {
                 + String.join("; ", differ.subList(0, Math.min(5, differ.size())));
     }
 
-    private static void countKey(Map<String, List<Long>> expected, String dim, String hour, String value,
-                                 long[] sums) {
+    private static void countKey(Map<String, List<Long>> expected, String table, String dim, String bucket,
+                                 String value, long[] sums) {
         if (value != null) {
-            count(expected, "key|" + dim + "|" + hour + "|" + value, sums);
+            count(expected, table + "|" + dim + "|" + bucket + "|" + value, sums);
         }
     }
 
@@ -377,7 +588,7 @@ public abstract class SummaryScenarios {
         }
     }
 
-    /** Every row of the three roll-up tables, keyed as {@link #assertRollUpsEqualTheLog} keys its expectation. */
+    /** Every row of the four roll-up tables, keyed as {@link #assertRollUpsEqualTheLog} keys its expectation. */
     private static Map<String, List<Long>> rollUps(DataSource dataSource) throws SQLException {
         Map<String, List<Long>> actual = new TreeMap<>();
         try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
@@ -391,11 +602,15 @@ public abstract class SummaryScenarios {
                     }
                 }
             }
-            try (ResultSet rs = s.executeQuery("SELECT dim, bucket, key_value, requests, bytes_from_client,"
-                    + " bytes_to_client FROM access_summary_key_hour")) {
-                while (rs.next()) {
-                    actual.put("key|" + rs.getString(1) + "|" + rs.getObject(2, OffsetDateTime.class).toInstant()
-                            + "|" + rs.getString(3), List.of(rs.getLong(4), rs.getLong(5), rs.getLong(6)));
+            for (String[] table : new String[][] {{"key", "access_summary_key_hour"},
+                {"day", "access_summary_key_day"}}) {
+                try (ResultSet rs = s.executeQuery("SELECT dim, bucket, key_value, requests, bytes_from_client,"
+                        + " bytes_to_client FROM " + table[1])) {
+                    while (rs.next()) {
+                        actual.put(table[0] + "|" + rs.getString(1) + "|"
+                                + rs.getObject(2, OffsetDateTime.class).toInstant() + "|" + rs.getString(3),
+                                List.of(rs.getLong(4), rs.getLong(5), rs.getLong(6)));
+                    }
                 }
             }
         }

@@ -25,7 +25,8 @@ public final class AuditorAccount {
     public static final String USER = "AUDITOR";
     /** The tables an auditor may read, and nothing else. A new table is not readable until it is added here. */
     public static final List<String> TABLES = List.of("access_log", "admin_event", "listener", "chain_checkpoint",
-            "access_summary_minute", "access_summary_hour", "access_summary_key_hour");
+            "access_summary_minute", "access_summary_hour", "access_summary_key_hour", "access_summary_key_day",
+            "access_summary_key_day_mark");
 
     private static final int PASSWORD_BYTES = 24;
     private static final int MIN_PASSWORD_LENGTH = 16;

@@ -10,9 +10,10 @@ import java.sql.SQLException;
 import java.time.OffsetDateTime;
 
 /**
- * Fills the roll-up tables ({@code V11__access_summary.sql}) from the rows access_log holds: what migration V12
- * does to a log stored before the roll-ups existed, and what the benchmark's preload does after writing its rows
- * around the writer. Expects the roll-ups empty; runs in the caller's transaction and does not commit.
+ * Fills the roll-up tables ({@code V11__access_summary.sql}, {@code V13__access_summary_key_day.sql}) from the
+ * rows access_log holds: what migration V12 does to a log stored before the roll-ups existed, and what the
+ * benchmark's preload does after writing its rows around the writer. Expects the roll-ups empty; runs in the
+ * caller's transaction and does not commit.
  * <p>
  * One UTC day of access_log at a time, read once through the ts index and summed in memory by {@link SummaryDelta},
  * the writer's own code, then upserted as the writer does: a day's buckets never straddle two days, so memory holds
@@ -26,7 +27,7 @@ import java.time.OffsetDateTime;
 public final class SummaryBackfill {
 
     private static final Logger LOG = LoggerFactory.getLogger(SummaryBackfill.class);
-    private static final long DAY_MS = 24 * SummaryDelta.HOUR_MS;
+    private static final long DAY_MS = SummaryDelta.DAY_MS;
     /** Rows the PostgreSQL driver fetches at a time (H2 reads lazily). */
     private static final int FETCH_SIZE = 10_000;
 
@@ -34,11 +35,24 @@ public final class SummaryBackfill {
     }
 
     /**
-     * Adds every row of access_log to the roll-ups, day by day from the oldest.
+     * Adds every row of access_log to the roll-ups, day by day from the oldest: all four tables (the day ranks for
+     * the sealed days, {@link SealedDays}), as the benchmark's preload wants them.
      *
      * @return the access_log rows counted
      */
     public static long run(Connection c, DatabaseUrl.Vendor vendor) throws SQLException {
+        return run(c, vendor, true);
+    }
+
+    /**
+     * As {@link #run}, but the tables of V11 alone: what migration V12 fills, before V13 made
+     * access_summary_key_day (which V14 fills from access_summary_key_hour, {@link SealedDays#sealFromTheOldest}).
+     */
+    public static long runAsOfV12(Connection c, DatabaseUrl.Vendor vendor) throws SQLException {
+        return run(c, vendor, false);
+    }
+
+    private static long run(Connection c, DatabaseUrl.Vendor vendor, boolean dayRanks) throws SQLException {
         long first;
         long last;
         try (PreparedStatement range = c.prepareStatement("SELECT MIN(ts), MAX(ts) FROM access_log");
@@ -71,7 +85,7 @@ public final class SummaryBackfill {
                         rows++;
                     }
                 }
-                SummaryTables.add(c, vendor, delta);
+                SummaryTables.add(c, vendor, delta, dayRanks);
             }
         }
         LOG.info("access-log roll-ups filled from {} rows in {} ms", rows, (System.nanoTime() - started) / 1_000_000);

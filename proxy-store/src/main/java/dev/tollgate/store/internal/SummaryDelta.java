@@ -11,9 +11,10 @@ import java.util.TreeMap;
 
 /**
  * What a set of access_log rows adds to (or, {@linkplain #subtract subtracted}, takes from) the roll-up tables of
- * {@code V11__access_summary.sql}: their requests and bytes summed in memory by the key of each table, so that a
- * batch of 500 rows costs one row per distinct key, not one per access-log row. Filled on the writer thread (or the
- * retention thread) only, never on a request thread.
+ * {@code V11__access_summary.sql} and {@code V13__access_summary_key_day.sql}: their requests and bytes summed in
+ * memory by the key of each table, so that a batch of 500 rows costs one row per distinct key, not one per
+ * access-log row. Filled on the writer thread (or the key indexer's, or the retention thread) only, never on a
+ * request thread.
  * <p>
  * Keys are kept sorted: every transaction then updates the rows of a table in the same order, so that two nodes'
  * writers (or a writer and a purge) on one PostgreSQL database wait for each other instead of deadlocking.
@@ -33,24 +34,26 @@ public final class SummaryDelta {
 
     static final long MINUTE_MS = 60_000;
     static final long HOUR_MS = 3_600_000;
+    static final long DAY_MS = 24 * HOUR_MS;
 
     /** A row of access_summary_minute or access_summary_hour. */
     public record SeriesKey(long bucketMs, String kind, String outcome, int statusClass) {
     }
 
-    /** A row of access_summary_key_hour. */
+    /** A row of access_summary_key_hour, or of access_summary_key_day (a bucket that starts a UTC day). */
     public record RankKey(String dim, long bucketMs, String value) {
     }
 
     private static final Comparator<SeriesKey> SERIES_ORDER = Comparator.comparingLong(SeriesKey::bucketMs)
             .thenComparing(SeriesKey::kind).thenComparing(SeriesKey::outcome).thenComparingInt(SeriesKey::statusClass);
-    private static final Comparator<RankKey> RANK_ORDER = Comparator.comparing(RankKey::dim)
+    static final Comparator<RankKey> RANK_ORDER = Comparator.comparing(RankKey::dim)
             .thenComparingLong(RankKey::bucketMs).thenComparing(RankKey::value);
 
     // Each value: requests, bytes from client, bytes to client.
     private final Map<SeriesKey, long[]> minutes = new TreeMap<>(SERIES_ORDER);
     private final Map<SeriesKey, long[]> hours = new TreeMap<>(SERIES_ORDER);
     private final Map<RankKey, long[]> ranks = new TreeMap<>(RANK_ORDER);
+    private final Map<RankKey, long[]> dayRanks = new TreeMap<>(RANK_ORDER);
 
     /** The columns of an access_log row that its roll-ups count, as {@link Row#read} reads them. */
     public static final String COLUMNS = "ts, kind, outcome, status, bytes_from_client, bytes_to_client, host,"
@@ -110,6 +113,7 @@ public final class SummaryDelta {
         long fromClient = sign * bytesFromClient;
         long toClient = sign * bytesToClient;
         long hour = floor(tsMs, HOUR_MS);
+        long day = floor(tsMs, DAY_MS);
         if (series) {
             String kindValue = AccessLogTable.fit(kind, AccessLogTable.KIND_WIDTH);
             int statusClass = statusClass(status);
@@ -118,13 +122,14 @@ public final class SummaryDelta {
             count(hours, new SeriesKey(hour, kindValue, outcomeValue, statusClass), sign, fromClient, toClient);
         }
         if (ranks) {
-            rank(HOST, hour, AccessLogTable.fit(host, AccessLogTable.HOST_WIDTH), sign, fromClient, toClient);
-            rank(CLIENT, hour, AccessLogTable.fit(clientAddr, AccessLogTable.CLIENT_ADDR_WIDTH), sign, fromClient,
+            rank(HOST, hour, day, AccessLogTable.fit(host, AccessLogTable.HOST_WIDTH), sign, fromClient, toClient);
+            rank(CLIENT, hour, day, AccessLogTable.fit(clientAddr, AccessLogTable.CLIENT_ADDR_WIDTH), sign,
+                    fromClient, toClient);
+            rank(USER, hour, day, AccessLogTable.fit(username, AccessLogTable.USERNAME_WIDTH), sign, fromClient,
                     toClient);
-            rank(USER, hour, AccessLogTable.fit(username, AccessLogTable.USERNAME_WIDTH), sign, fromClient, toClient);
             if (!"OK".equals(outcomeValue)) {
-                rank(REASON, hour, reasonKey(outcomeValue, AccessLogTable.fit(reason, AccessLogTable.REASON_WIDTH)),
-                        sign, fromClient, toClient);
+                rank(REASON, hour, day, reasonKey(outcomeValue,
+                        AccessLogTable.fit(reason, AccessLogTable.REASON_WIDTH)), sign, fromClient, toClient);
             }
         }
     }
@@ -150,6 +155,15 @@ public final class SummaryDelta {
     }
 
     /**
+     * Per UTC day and value of each dimension, as {@link #minutes()}: the same rows as {@link #ranks()}, counted in
+     * their day instead of their hour, so that the day table moves with the hour table in every transaction that
+     * changes it and stays the sum of that day's hour rows.
+     */
+    public Map<RankKey, long[]> dayRanks() {
+        return dayRanks;
+    }
+
+    /**
      * The status class a roll-up counts {@code status} in: 1 to 5 for 100 to 599, 0 ("none") for anything else,
      * as a refusal answered before a status or a tunnel without one is stored.
      */
@@ -167,9 +181,11 @@ public final class SummaryDelta {
         return Math.floorDiv(ms, sizeMs) * sizeMs;
     }
 
-    private void rank(String dim, long hour, String value, int sign, long fromClient, long toClient) {
+    private void rank(String dim, long hour, long day, String value, int sign, long fromClient, long toClient) {
         if (value != null) {
-            count(ranks, new RankKey(dim, hour, AccessLogTable.fit(value, KEY_WIDTH)), sign, fromClient, toClient);
+            String key = AccessLogTable.fit(value, KEY_WIDTH);
+            count(ranks, new RankKey(dim, hour, key), sign, fromClient, toClient);
+            count(dayRanks, new RankKey(dim, day, key), sign, fromClient, toClient);
         }
     }
 

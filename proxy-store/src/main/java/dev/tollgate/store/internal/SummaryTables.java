@@ -10,11 +10,17 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
- * The roll-up tables of {@code V11__access_summary.sql} as the writer and retention change them: a
- * {@link SummaryDelta} applied in the caller's transaction, one batched statement per table, so that the roll-ups
- * move with the rows they count or not at all. Nothing here commits.
+ * The roll-up tables of {@code V11__access_summary.sql} and {@code V13__access_summary_key_day.sql} as the writer
+ * and retention change them: a {@link SummaryDelta} applied in the caller's transaction, one batched statement per
+ * table, so that the roll-ups move with the rows they count or not at all. Nothing here commits.
+ * <p>
+ * access_summary_key_day is changed wherever access_summary_key_hour is, by the same rows in the same transaction
+ * ({@link SummaryDelta#dayRanks()}), for the days it holds: the sealed ones ({@link SealedDays}). A sealed day's
+ * rows stay the sum of its hour rows at every commit, whether the rows are new, late (a journal replay stores rows
+ * of past days) or purged; the day in progress is counted in the hour table alone until it is sealed.
  * <p>
  * Adding is an upsert: H2's standard {@code MERGE ... USING}, PostgreSQL's {@code INSERT ... ON CONFLICT DO
  * UPDATE}, which also lets two nodes' writers add to the same bucket at once (the second waits for the first's row
@@ -26,6 +32,7 @@ public final class SummaryTables {
     public static final String MINUTE = "access_summary_minute";
     public static final String HOUR = "access_summary_hour";
     public static final String KEY_HOUR = "access_summary_key_hour";
+    public static final String KEY_DAY = "access_summary_key_day";
 
     private static final String SERIES_KEY = "bucket, kind, outcome, status_class";
     private static final String KEY_KEY = "dim, bucket, key_value";
@@ -51,6 +58,15 @@ public final class SummaryTables {
 
     /** Adds {@code delta} to the tables it counted rows for, in the caller's transaction. */
     public static void add(Connection c, DatabaseUrl.Vendor vendor, SummaryDelta delta) throws SQLException {
+        add(c, vendor, delta, true);
+    }
+
+    /**
+     * As {@link #add(Connection, DatabaseUrl.Vendor, SummaryDelta)}, but leaving access_summary_key_day out when not
+     * {@code dayRanks}: migration V12 runs before V13 made that table, and V14 then fills it from the hour ranks.
+     */
+    static void add(Connection c, DatabaseUrl.Vendor vendor, SummaryDelta delta, boolean dayRanks)
+            throws SQLException {
         if (!delta.minutes().isEmpty()) {
             try (PreparedStatement minutes = c.prepareStatement(upsertSql(vendor, MINUTE, SERIES_KEY));
                  PreparedStatement hours = c.prepareStatement(upsertSql(vendor, HOUR, SERIES_KEY))) {
@@ -58,15 +74,27 @@ public final class SummaryTables {
                 executeSeries(hours, delta.hours(), Sums.AFTER_KEY);
             }
         }
-        if (!delta.ranks().isEmpty()) {
-            try (PreparedStatement ranks = c.prepareStatement(upsertSql(vendor, KEY_HOUR, KEY_KEY))) {
-                executeRanks(ranks, delta.ranks(), Sums.AFTER_KEY);
+        if (delta.ranks().isEmpty()) {
+            return;
+        }
+        // The mark before the hour ranks: a seal it makes sums the hour ranks without this delta's rows, which
+        // then go to both tables; and on PostgreSQL every transaction takes it after the series' rows and before
+        // any rank's, so that a seal waiting for it closes no cycle of waits (SealedDays).
+        Map<RankKey, long[]> sealed = dayRanks
+                ? sealedOnly(delta.dayRanks(), SealedDays.forRanks(c, vendor, System.currentTimeMillis()))
+                : Map.of();
+        try (PreparedStatement ranks = c.prepareStatement(upsertSql(vendor, KEY_HOUR, KEY_KEY))) {
+            executeRanks(ranks, delta.ranks(), Sums.AFTER_KEY);
+        }
+        if (!sealed.isEmpty()) {
+            try (PreparedStatement days = c.prepareStatement(upsertSql(vendor, KEY_DAY, KEY_KEY))) {
+                executeRanks(days, sealed, Sums.AFTER_KEY);
             }
         }
     }
 
     /**
-     * Takes {@code delta}, made of purged rows with sign -1, away from the three tables in the caller's transaction,
+     * Takes {@code delta}, made of purged rows with sign -1, away from the four tables in the caller's transaction,
      * and deletes the roll-up rows left with no request.
      */
     public static void subtract(Connection c, SummaryDelta delta) throws SQLException {
@@ -75,10 +103,32 @@ public final class SummaryTables {
         if (delta.ranks().isEmpty()) {
             return;
         }
-        try (PreparedStatement update = c.prepareStatement(subtractSql(KEY_HOUR, KEY_KEY));
-             PreparedStatement delete = c.prepareStatement(deleteEmptySql(KEY_HOUR, KEY_KEY))) {
-            executeRanks(update, delta.ranks(), Sums.BEFORE_KEY);
-            executeRanks(delete, delta.ranks(), Sums.NONE);
+        // The mark after the series' rows and before the ranks', as add() takes it.
+        Map<RankKey, long[]> sealed = sealedOnly(delta.dayRanks(),
+                SealedDays.forSubtracting(c, DatabaseUrl.vendorOf(c.getMetaData().getURL())));
+        subtractRanks(c, KEY_HOUR, delta.ranks());
+        subtractRanks(c, KEY_DAY, sealed);
+    }
+
+    /** The day ranks of {@code sums} for the days before {@code sealedUntil}, the days the day table holds. */
+    private static Map<RankKey, long[]> sealedOnly(Map<RankKey, long[]> sums, long sealedUntil) {
+        Map<RankKey, long[]> sealed = new TreeMap<>(SummaryDelta.RANK_ORDER);
+        sums.forEach((key, sum) -> {
+            if (key.bucketMs() < sealedUntil) {
+                sealed.put(key, sum);
+            }
+        });
+        return sealed;
+    }
+
+    private static void subtractRanks(Connection c, String table, Map<RankKey, long[]> sums) throws SQLException {
+        if (sums.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement update = c.prepareStatement(subtractSql(table, KEY_KEY));
+             PreparedStatement delete = c.prepareStatement(deleteEmptySql(table, KEY_KEY))) {
+            executeRanks(update, sums, Sums.BEFORE_KEY);
+            executeRanks(delete, sums, Sums.NONE);
         }
     }
 
@@ -161,7 +211,7 @@ public final class SummaryTables {
         statement.executeBatch();
     }
 
-    /** As {@link #executeSeries}, for access_summary_key_hour. */
+    /** As {@link #executeSeries}, for access_summary_key_hour and access_summary_key_day. */
     private static void executeRanks(PreparedStatement statement, Map<RankKey, long[]> sums, Sums order)
             throws SQLException {
         for (Map.Entry<RankKey, long[]> e : sums.entrySet()) {
