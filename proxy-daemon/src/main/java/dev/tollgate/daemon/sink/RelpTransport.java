@@ -33,9 +33,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * has been answered 200; a missing answer (the receiver stopped, crashed, or stalled past the ack timeout) or a refusal
  * fails the whole batch, which the pump sends again: a receiver may get a record twice, never lose one it was sent.
  *
- * <p>A batch goes out in windows of {@value #WINDOW} frames, each window's answers read before the next is sent: fewer
- * than rsyslog's default window of 128 outstanding transactions, which it would otherwise stop reading at. Plain TCP
- * only: RELP over TLS is refused by {@link SinkConfig}.
+ * <p>A batch goes out in windows of {@value #WINDOW} frames, each window's answers read before the next is sent: under
+ * the 128 unanswered transactions that rsyslog's own RELP client (omrelp) allows by default, so a receiver never holds
+ * more of ours than it expects, and a window's answers fit in the socket buffers. Plain TCP only: RELP over TLS is
+ * refused by {@link SinkConfig}.
  */
 public final class RelpTransport implements SinkTransport {
 
