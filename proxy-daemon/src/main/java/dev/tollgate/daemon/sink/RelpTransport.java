@@ -56,7 +56,9 @@ public final class RelpTransport implements SinkTransport {
     private final Duration connectTimeout;
     private final Duration ackTimeout;
     private ScheduledExecutorService watchdog;
-    private Socket socket;
+    /** Volatile, as {@link #close} may come from another thread to break a delivery blocked on the network. */
+    private volatile Socket socket;
+    private volatile boolean delivering;
     private InputStream in;
     private OutputStream out;
     private int lastTxnr;
@@ -83,11 +85,16 @@ public final class RelpTransport implements SinkTransport {
         if (socket != null && receiverHasSpoken()) {
             close();
         }
-        if (socket == null) {
-            open();
-        }
-        for (int from = 0; from < events.size(); from += WINDOW) {
-            sendWindow(events, from, Math.min(from + WINDOW, events.size()));
+        delivering = true;
+        try {
+            if (socket == null) {
+                open();
+            }
+            for (int from = 0; from < events.size(); from += WINDOW) {
+                sendWindow(events, from, Math.min(from + WINDOW, events.size()));
+            }
+        } finally {
+            delivering = false;
         }
     }
 
@@ -99,11 +106,13 @@ public final class RelpTransport implements SinkTransport {
     /**
      * Ends the session with a {@code close} command when it is idle, and drops the connection and the watchdog's
      * thread; the next {@link #deliver} opens a new session. Every record sent was answered or its batch failed,
-     * so the answer to {@code close} is not waited for.
+     * so the answer to {@code close} is not waited for. Called by another thread during a delivery (the pump
+     * stopping), it only closes the socket, which ends the delivery with an IOException: a write there could wait
+     * on the delivery's own blocked write.
      */
     @Override
     public void close() {
-        if (socket != null && !socket.isClosed()) {
+        if (!delivering && socket != null && !socket.isClosed()) {
             try {
                 out.write(new RelpFrame(nextTxnr(), "close", new byte[0]).encode());
                 out.flush();
@@ -126,12 +135,17 @@ public final class RelpTransport implements SinkTransport {
     private void sendWindow(List<SinkEvent> events, int from, int to) throws IOException {
         AtomicBoolean timedOut = new AtomicBoolean();
         Socket watched = socket;
+        InputStream in = this.in;
+        OutputStream out = this.out;
         ScheduledFuture<?> alarm = watchdog().schedule(() -> {
             timedOut.set(true);
             closeQuietly(watched);
         }, ackTimeout.toMillis(), TimeUnit.MILLISECONDS);
         Map<Integer, SinkEvent> unanswered = new HashMap<>();
         try {
+            if (watched == null) {
+                throw new IOException("the transport was closed");
+            }
             for (SinkEvent event : events.subList(from, to)) {
                 int txnr = nextTxnr();
                 out.write(new RelpFrame(txnr, "syslog", messages.message(event)).encode());
