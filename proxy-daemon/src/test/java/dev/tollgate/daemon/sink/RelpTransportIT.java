@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -24,12 +25,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.IntFunction;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -158,6 +160,41 @@ class RelpTransportIT {
                 + " again", timedOut.getMessage());
     }
 
+    /**
+     * The pump stops (SinkPump.close) while a delivery is blocked writing to a receiver that stopped reading: the
+     * transport's close, from the stopping thread, must end the delivery at once, not wait for the ack timeout.
+     */
+    @Test
+    void closeFromAnotherThreadEndsADeliveryBlockedWritingToAReceiverThatStoppedReading() throws Exception {
+        CountDownLatch released = new CountDownLatch(1);
+        FakeReceiver stuck = closed.add(new FakeReceiver(txnr -> {
+            released.await();
+            return null;
+        }));
+        closed.add(released::countDown);
+        RelpTransport transport = new RelpTransport(relp(stuck.port()), Duration.ofSeconds(2), Duration.ofMinutes(10));
+        List<SinkEvent> large = events(1, 100, "/" + "x".repeat(100 * 1024));
+        AtomicReference<Object> ended = new AtomicReference<>();
+        Thread pump = new Thread(() -> {
+            try {
+                transport.deliver(large);
+                ended.set("returned");
+            } catch (IOException e) {
+                ended.set(e);
+            }
+        }, "relp-pump");
+        pump.start();
+        Poll.until("the delivery blocked in a socket write", Poll.DEADLINE, () -> Arrays.stream(pump.getStackTrace())
+                .anyMatch(f -> f.getMethodName().contains("write") && f.getClassName().contains("Socket")));
+
+        assertTimeoutPreemptively(Poll.DEADLINE, () -> {
+            transport.close();
+            pump.join();
+        });
+
+        assertTrue(ended.get() instanceof IOException, "the delivery failed: " + ended.get());
+    }
+
     @Test
     void receiverThatRefusesARecordFailsTheBatchNamingIt() throws Exception {
         // The second syslog frame (TXNR 3, after the open) is refused.
@@ -186,6 +223,12 @@ class RelpTransportIT {
                 + " there?", refused.getMessage());
     }
 
+    /** A {@link FakeReceiver}'s answer to the syslog frame of a TXNR; it may block (a receiver that stops reading). */
+    @FunctionalInterface
+    private interface Answer {
+        String apply(int txnr) throws InterruptedException;
+    }
+
     /** What a {@link FakeReceiver}'s answer function returns to close the connection instead of answering. */
     private static final String GO_AWAY = "(close)";
 
@@ -197,8 +240,10 @@ class RelpTransportIT {
         private final ServerSocket server;
         private final Thread thread;
 
-        FakeReceiver(IntFunction<String> status) throws IOException {
-            server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        FakeReceiver(Answer status) throws IOException {
+            server = new ServerSocket();
+            server.setReceiveBufferSize(4096);
+            server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1);
             thread = new Thread(() -> serve(status), "fake-relp-receiver");
             thread.setDaemon(true);
             thread.start();
@@ -208,7 +253,7 @@ class RelpTransportIT {
             return server.getLocalPort();
         }
 
-        private void serve(IntFunction<String> status) {
+        private void serve(Answer status) {
             try (Socket client = server.accept()) {
                 InputStream in = new BufferedInputStream(client.getInputStream());
                 OutputStream out = client.getOutputStream();
@@ -224,7 +269,7 @@ class RelpTransportIT {
                         out.flush();
                     }
                 }
-            } catch (IOException e) {
+            } catch (IOException | InterruptedException e) {
                 // the client went, or the test closed the server: done
             }
         }
@@ -249,10 +294,14 @@ class RelpTransportIT {
     }
 
     private static List<SinkEvent> events(long firstSeq, int count) {
+        return events(firstSeq, count, "/r");
+    }
+
+    private static List<SinkEvent> events(long firstSeq, int count, String path) {
         List<SinkEvent> events = new ArrayList<>(count);
         for (long seq = firstSeq; seq < firstSeq + count; seq++) {
             AccessRecord record = new AccessRecord(null, T0.plusMillis(seq).toEpochMilli(), 12, "gw-1", "main",
-                    "10.0.0.7", 40_000, null, Kind.FORWARD, "HTTP/1.1", "GET", "example.com", 80, "/r?seq=" + seq,
+                    "10.0.0.7", 40_000, null, Kind.FORWARD, "HTTP/1.1", "GET", "example.com", 80, path + "?seq=" + seq,
                     200, 100, 2_000, "93.184.216.34:80", null, Outcome.OK, null, null, null, null);
             events.add(SinkEvent.access(seq, "%064x".formatted(seq), record));
         }
