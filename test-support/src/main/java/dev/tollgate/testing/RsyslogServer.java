@@ -5,7 +5,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -20,9 +22,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * A real rsyslog receiver of a test's own: Debian's {@code rsyslogd} run in the foreground as a child process,
- * with a generated config in a directory of the test's, one TCP input (plain, or TLS through the gtls driver of
- * package rsyslog-gnutls) on a port rsyslog picks, and every message it parses written to a file as one JSON
- * object per line ({@link #messages()}), the structured data parsed by rsyslog's own mmpstrucdata.
+ * with a generated config in a directory of the test's, one input (TCP, plain or TLS through the gtls driver of
+ * package rsyslog-gnutls, on a port rsyslog picks; or RELP through imrelp of package rsyslog-relp, on a free port
+ * found for it), and every message it parses written to a file as one JSON object per line ({@link #messages()}),
+ * the structured data parsed by rsyslog's own mmpstrucdata.
  *
  * <p>Where rsyslogd is not installed the test is skipped, saying why, unless {@value #REQUIRE_VARIABLE} is set
  * ({@code .ci/run} sets it, and installs the packages): then it fails, so that CI never skips it silently.
@@ -33,6 +36,9 @@ public final class RsyslogServer implements AutoCloseable {
     private static final List<Path> RSYSLOGD = List.of(Path.of("/usr/sbin/rsyslogd"), Path.of("/sbin/rsyslogd"),
             Path.of("/usr/bin/rsyslogd"));
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** What imrelp logs when it cannot bind its port (another process took the free port found for it). */
+    private static final String RELP_BIND_FAILURE = "could not activate relp listener";
+    private static final int RELP_PORT_ATTEMPTS = 5;
 
     /**
      * The receiver's TLS identity, for an input with the gtls driver (RFC 5425); clients are not asked for a
@@ -63,32 +69,47 @@ public final class RsyslogServer implements AutoCloseable {
     private final Path dir;
     private final Path rsyslogd;
     private final Tls tls;
+    private final boolean relp;
     private final Path messagesFile;
     private Process process;
     private int port;
 
-    private RsyslogServer(Path dir, Path rsyslogd, Tls tls) {
+    private RsyslogServer(Path dir, Path rsyslogd, Tls tls, boolean relp) {
         this.dir = dir;
         this.rsyslogd = rsyslogd;
         this.tls = tls;
+        this.relp = relp;
         this.messagesFile = dir.resolve("messages.jsonl");
     }
 
     /** Starts rsyslogd with a plain TCP input (RFC 6587) in {@code dir}, a directory of the test's. */
     public static RsyslogServer plain(Path dir) throws Exception {
-        return start(dir, null);
+        return start(dir, null, false);
     }
 
     /** Starts rsyslogd with a TLS input (RFC 5425) presenting {@code tls}'s certificate. */
     public static RsyslogServer tls(Path dir, Tls tls) throws Exception {
-        return start(dir, tls);
+        return start(dir, tls, false);
     }
 
-    private static RsyslogServer start(Path dir, Tls tls) throws Exception {
-        RsyslogServer server = new RsyslogServer(dir, installed(), tls);
+    /**
+     * Starts rsyslogd with a RELP input (imrelp, package rsyslog-relp), which answers each message once rsyslog has
+     * taken it. imrelp has no port file (listenPortFileName is imtcp's), so the port is one found free by binding
+     * port 0, and another is tried when imrelp could not bind it.
+     */
+    public static RsyslogServer relp(Path dir) throws Exception {
+        return start(dir, null, true);
+    }
+
+    private static RsyslogServer start(Path dir, Tls tls, boolean relp) throws Exception {
+        RsyslogServer server = new RsyslogServer(dir, installed(), tls, relp);
         Files.createDirectories(dir);
         try {
-            server.launch(0);
+            if (relp) {
+                server.launchOnAFreePort();
+            } else {
+                server.launch(0);
+            }
         } catch (Exception | AssertionError e) {
             // Not returned, so no one else will stop it: a failed start must not leave rsyslogd running.
             server.stop();
@@ -101,15 +122,15 @@ public final class RsyslogServer implements AutoCloseable {
     static Path installed() {
         Path found = RSYSLOGD.stream().filter(Files::isExecutable).findFirst().orElse(null);
         if (found == null && System.getenv(REQUIRE_VARIABLE) != null) {
-            fail("rsyslogd is not installed but " + REQUIRE_VARIABLE + " is set: install Debian's rsyslog and"
-                    + " rsyslog-gnutls (.ci/run does)");
+            fail("rsyslogd is not installed but " + REQUIRE_VARIABLE + " is set: install Debian's rsyslog,"
+                    + " rsyslog-gnutls and rsyslog-relp (.ci/run does)");
         }
         assumeTrue(found != null, "rsyslogd is not installed: skipping this rsyslog test (apt-get install rsyslog"
-                + " rsyslog-gnutls; set " + REQUIRE_VARIABLE + " to fail instead, as .ci/run does)");
+                + " rsyslog-gnutls rsyslog-relp; set " + REQUIRE_VARIABLE + " to fail instead, as .ci/run does)");
         return found;
     }
 
-    /** The TCP port the input listens on (rsyslog chose it on the first start). */
+    /** The TCP port the input listens on (chosen on the first start). */
     public int port() {
         return port;
     }
@@ -180,8 +201,29 @@ public final class RsyslogServer implements AutoCloseable {
         stop();
     }
 
+    /** RELP: a port found free, then another when imrelp could not bind it (taken in between by someone else). */
+    private void launchOnAFreePort() throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                port = probe.getLocalPort();
+            }
+            int logBefore = logQuietly().length();
+            try {
+                launch(port);
+                return;
+            } catch (AssertionError e) {
+                if (attempt == RELP_PORT_ATTEMPTS || !logQuietly().substring(logBefore)
+                        .contains(RELP_BIND_FAILURE)) {
+                    throw e;
+                }
+                stop();
+            }
+        }
+    }
+
     private void launch(int wantedPort) throws Exception {
         Path portFile = dir.resolve("port");
+        int logBefore = logQuietly().length();
         Files.deleteIfExists(portFile);
         Files.writeString(configFile(), config(wantedPort, portFile));
         process = new ProcessBuilder(rsyslogd.toString(), "-n", "-f", configFile().toString(), "-i",
@@ -195,7 +237,7 @@ public final class RsyslogServer implements AutoCloseable {
                         throw new AssertionError("rsyslogd exited with " + process.exitValue() + ": "
                                 + logQuietly());
                     }
-                    return listening(portFile, wantedPort);
+                    return listening(portFile, wantedPort, logBefore);
                 });
     }
 
@@ -204,9 +246,11 @@ public final class RsyslogServer implements AutoCloseable {
      * the TLS driver loads its certificate, and the listener is dropped when that fails (rsyslogd then runs on,
      * saying "Could not create tcp listener"): so the port is also connected to, and that message fails the start.
      */
-    private boolean listening(Path portFile, int wantedPort) throws IOException {
-        if (logQuietly().contains("Could not create tcp listener")) {
-            throw new AssertionError("rsyslogd could not listen (" + configFile() + "): " + logQuietly());
+    private boolean listening(Path portFile, int wantedPort, int logBefore) throws IOException {
+        String log = logQuietly();
+        String thisRun = log.length() >= logBefore ? log.substring(logBefore) : log;
+        if (thisRun.contains("Could not create tcp listener") || thisRun.contains(RELP_BIND_FAILURE)) {
+            throw new AssertionError("rsyslogd could not listen (" + configFile() + "): " + log);
         }
         if (wantedPort == 0) {
             String text = Files.exists(portFile) ? Files.readString(portFile).trim() : "";
@@ -224,23 +268,38 @@ public final class RsyslogServer implements AutoCloseable {
     }
 
     /**
-     * The config: a TCP input on 127.0.0.1 only, control characters kept as they came (rsyslog's default would write
-     * a line break as "#012"), messages up to 64 KiB (default 8 KiB), each written as one JSON line. MSG is also
+     * The config: a TCP or RELP input on 127.0.0.1 only, control characters kept as they came (rsyslog's default would
+     * write a line break as "#012"), messages up to 64 KiB (default 8 KiB), each written as one JSON line. MSG is also
      * parsed as JSON the way docs/integrations.md shows (the BOM taken off first), so that tests check that advice.
      */
     private String config(int wantedPort, Path portFile) {
+        String input = relp
+                ? "module(load=\"imrelp\")\ninput(type=\"imrelp\" address=\"127.0.0.1\" port=\"" + wantedPort
+                        + "\" ruleset=\"received\")"
+                : tcpInput(wantedPort, portFile);
+        return CONFIG.formatted(dir, certificates(), input, messagesFile);
+    }
+
+    private String tcpInput(int wantedPort, Path portFile) {
         String driver = tls == null ? "" : "\n    streamDriver.name=\"gtls\" streamDriver.mode=\"1\""
                 + " streamDriver.authMode=\"anon\"";
-        String certificates = tls == null ? "" : "\n       defaultNetstreamDriverCAFile=\"" + tls.caFile() + "\""
+        return "module(load=\"imtcp\")\ninput(type=\"imtcp\" address=\"127.0.0.1\" port=\"" + wantedPort
+                + "\" listenPortFileName=\"" + portFile + "\" ruleset=\"received\"" + driver + ")";
+    }
+
+    private String certificates() {
+        return tls == null ? "" : "\n       defaultNetstreamDriverCAFile=\"" + tls.caFile() + "\""
                 + "\n       defaultNetstreamDriverCertFile=\"" + tls.certFile() + "\""
                 + "\n       defaultNetstreamDriverKeyFile=\"" + tls.keyFile() + "\"";
-        return """
+    }
+
+    /** The config around its input: the global settings, the input (its module loaded), the output of each message. */
+    private static final String CONFIG = """
                 global(workDirectory="%s"
                        maxMessageSize="64k"
                        parser.escapeControlCharactersOnReceive="off"%s)
-                module(load="imtcp")
                 module(load="mmpstrucdata")
-                input(type="imtcp" address="127.0.0.1" port="%d" listenPortFileName="%s" ruleset="received"%s)
+                %s
                 template(name="parts" type="list" option.jsonf="on") {
                     property(outname="pri" name="pri" format="jsonf")
                     property(outname="timestamp" name="timereported" dateFormat="rfc3339" format="jsonf")
@@ -261,8 +320,7 @@ public final class RsyslogServer implements AutoCloseable {
                     set $.parsed = parse_json($.json, "\\$!msg_json");
                     action(type="omfile" file="%s" template="parts")
                 }
-                """.formatted(dir, certificates, wantedPort, portFile, driver, messagesFile);
-    }
+                """;
 
     private static Message parse(String line) throws IOException {
         JsonNode node = JSON.readTree(line);

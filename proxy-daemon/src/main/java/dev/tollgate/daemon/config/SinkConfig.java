@@ -18,6 +18,11 @@ import java.util.Map;
  * @param batchSize  records per delivery, 1 to 10,000 (500)
  * @param host       syslog: the receiver's host
  * @param port       syslog: its TCP port
+ * @param protocol   syslog: {@code tcp} (the default: RFC 6587 over TCP, or RFC 5425 with {@code tls}; any syslog
+ *                   receiver takes it, but nothing acknowledges a message, so records in flight when the receiver
+ *                   crashes are lost) or {@code relp} (rsyslog's Reliable Event Logging Protocol, imrelp: every
+ *                   record is acknowledged, and a batch not acknowledged in full is sent again, which is what makes
+ *                   "nothing lost" hold; not with {@code tls})
  * @param tls        syslog: TLS (RFC 5425) rather than plain TCP (RFC 6587); false by default
  * @param caFile     syslog with TLS: a PEM file of the certificates to trust (the JDK's trust store when absent)
  * @param serverName syslog with TLS: the name the receiver's certificate must carry (the host by default)
@@ -38,6 +43,7 @@ public record SinkConfig(
         Integer batchSize,
         String host,
         Integer port,
+        String protocol,
         Boolean tls,
         String caFile,
         String serverName,
@@ -54,6 +60,9 @@ public record SinkConfig(
     public static final String OTLP = "otlp";
     public static final String FILE = "file";
     public static final List<String> TYPES = List.of(SYSLOG, OTLP, FILE);
+    public static final String TCP = "tcp";
+    public static final String RELP = "relp";
+    public static final List<String> PROTOCOLS = List.of(TCP, RELP);
     public static final String BLOCK = "block";
     public static final String DROP = "drop";
     public static final int DEFAULT_BATCH_SIZE = 500;
@@ -92,7 +101,18 @@ public record SinkConfig(
                             + " syslog over TLS, 514 or 601 plain TCP)");
                 }
                 Checks.intInRange("port", port, 0, 1, 65_535);
+                protocol = protocol == null ? TCP : protocol;
+                if (!PROTOCOLS.contains(protocol)) {
+                    throw new IllegalArgumentException("protocol: \"" + protocol + "\" is not one of \"tcp\","
+                            + " \"relp\"");
+                }
                 tls = tls != null && tls;
+                if (tls && protocol.equals(RELP)) {
+                    // rsyslog's imrelp has TLS, but Tollgate's RELP client does not speak it yet (docs/security.md).
+                    throw new IllegalArgumentException("protocol: \"relp\" is not supported with \"tls\": true"
+                            + " (RELP over TLS is not built; use \"protocol\": \"tcp\" for TLS, or RELP on a"
+                            + " trusted network)");
+                }
                 if (!tls && (caFile != null || serverName != null)) {
                     throw new IllegalArgumentException((caFile != null ? "caFile" : "serverName")
                             + ": is set without \"tls\": true");
@@ -113,9 +133,9 @@ public record SinkConfig(
                 }
             }
             case OTLP -> {
-                onlyFor(type, "host", host, "port", port, "tls", tls, "caFile", caFile, "serverName", serverName,
-                        "format", format, "facility", facility, "appName", appName, "path", path, "maxBytes",
-                        maxBytes, "maxFiles", maxFiles);
+                onlyFor(type, "host", host, "port", port, "protocol", protocol, "tls", tls, "caFile", caFile,
+                        "serverName", serverName, "format", format, "facility", facility, "appName", appName, "path",
+                        path, "maxBytes", maxBytes, "maxFiles", maxFiles);
                 if (url == null || !url.matches("(?i)https?://[^\\s]+")) {
                     throw new IllegalArgumentException("url: " + (url == null ? "is required" : "\"" + url
                             + "\" is not an http or https URL") + " for an otlp sink (the collector's logs"
@@ -124,8 +144,9 @@ public record SinkConfig(
                 headers = headers == null ? Map.of() : Map.copyOf(headers);
             }
             default -> {
-                onlyFor(type, "host", host, "port", port, "tls", tls, "caFile", caFile, "serverName", serverName,
-                        "format", format, "facility", facility, "appName", appName, "url", url, "headers", headers);
+                onlyFor(type, "host", host, "port", port, "protocol", protocol, "tls", tls, "caFile", caFile,
+                        "serverName", serverName, "format", format, "facility", facility, "appName", appName, "url",
+                        url, "headers", headers);
                 if (path == null || path.isBlank()) {
                     throw new IllegalArgumentException("path: is required for a file sink (the JSON-lines file)");
                 }
@@ -139,6 +160,11 @@ public record SinkConfig(
     /** The facility's code (RFC 5424 6.2.1). */
     public int facilityCode() {
         return FACILITIES.indexOf(facility);
+    }
+
+    /** Whether this syslog sink speaks RELP, whose receiver acknowledges each record. */
+    public boolean relp() {
+        return RELP.equals(protocol);
     }
 
     /** Whether new requests wait for this sink when it is {@code store.journalMaxBytes} behind. */

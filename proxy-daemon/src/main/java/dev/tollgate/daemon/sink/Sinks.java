@@ -136,7 +136,7 @@ public final class Sinks implements AutoCloseable {
         return switch (config.type()) {
             case SinkConfig.FILE -> new FileTransport(config);
             case SinkConfig.OTLP -> new OtlpTransport(config);
-            case SinkConfig.SYSLOG -> new SyslogTransport(config);
+            case SinkConfig.SYSLOG -> config.relp() ? new RelpTransport(config) : new SyslogTransport(config);
             default -> throw new IllegalArgumentException("sinks: no sink of type " + config.type());
         };
     }

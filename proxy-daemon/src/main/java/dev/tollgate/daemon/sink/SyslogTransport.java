@@ -39,8 +39,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>TCP syslog has no application-level acknowledgement: {@link #deliver} returning means the batch was written and
  * flushed to the kernel, not that the receiver stored it. A receiver that crashes with bytes in its socket buffer
- * loses them, and the pump has already committed their journal position by then. RELP (rsyslog's Reliable Event
- * Logging Protocol, which acknowledges each message) would close that gap; it is not built (docs/integrations.md).
+ * loses them, and the pump has already committed their journal position by then. {@link RelpTransport} (sink
+ * protocol {@code relp}, rsyslog's Reliable Event Logging Protocol, which acknowledges each message) closes that gap.
  *
  * <p>A receiver that accepts bytes but stops reading would block a socket write for ever (SO_TIMEOUT applies to
  * reads only), so a watchdog closes the connection when a batch has not gone out within the write timeout.
@@ -76,9 +76,8 @@ public final class SyslogTransport implements SinkTransport {
      * @throws IllegalArgumentException naming {@code caFile} when it cannot be read as PEM certificates
      */
     public SyslogTransport(SinkConfig config, Duration connectTimeout, Duration writeTimeout) {
-        if (!SinkConfig.SYSLOG.equals(config.type())) {
-            throw new IllegalArgumentException("sink " + config.name() + " is of type " + config.type()
-                    + ", not syslog");
+        if (!SinkConfig.SYSLOG.equals(config.type()) || config.relp()) {
+            throw new IllegalArgumentException("sink " + config.name() + " is not a syslog sink with protocol tcp");
         }
         this.config = config;
         this.connectTimeout = connectTimeout;
@@ -296,7 +295,8 @@ public final class SyslogTransport implements SinkTransport {
         return name.indexOf(':') >= 0 || name.matches("[0-9.]+");
     }
 
-    private static Long pid() {
+    /** The daemon's pid for PROCID, or null where the platform will not say. */
+    static Long pid() {
         try {
             return ProcessHandle.current().pid();
         } catch (UnsupportedOperationException e) {

@@ -265,6 +265,13 @@ class ConfigLoaderTest {
         assertMentions(failure("{\"sinks\": [{\"name\": \"siem\", \"type\": \"syslog\", \"host\": \"h\","
                 + " \"port\": 514, \"facility\": \"local9\"}]}"), "sinks[0].facility", "local9");
         assertMentions(failure("{\"sinks\": [{\"name\": \"siem\", \"type\": \"syslog\", \"host\": \"h\","
+                + " \"port\": 2514, \"protocol\": \"udp\"}]}"), "sinks[0].protocol", "udp", "tcp", "relp");
+        assertMentions(failure("{\"sinks\": [{\"name\": \"siem\", \"type\": \"syslog\", \"host\": \"h\","
+                + " \"port\": 2514, \"protocol\": \"relp\", \"tls\": true}]}"), "sinks[0].protocol", "relp",
+                "tls", "not supported");
+        assertMentions(failure("{\"sinks\": [{\"name\": \"otel\", \"type\": \"otlp\", \"url\": \"http://x\","
+                + " \"protocol\": \"relp\"}]}"), "sinks[0].protocol", "not a key of a otlp sink");
+        assertMentions(failure("{\"sinks\": [{\"name\": \"siem\", \"type\": \"syslog\", \"host\": \"h\","
                 + " \"port\": 514, \"path\": \"/x\"}]}"), "sinks[0].path", "not a key of a syslog sink");
         assertMentions(failure("{\"sinks\": [{\"name\": \"otel\", \"type\": \"otlp\", \"url\": \"ftp://x\"}]}"),
                 "sinks[0].url", "ftp://x", "http");
@@ -285,6 +292,8 @@ class ConfigLoaderTest {
         assertEquals("json", syslog.format());
         assertEquals(16, syslog.facilityCode(), "local0");
         assertEquals("tollgate", syslog.appName());
+        assertEquals("tcp", syslog.protocol(), "plain syslog by default: any receiver takes it");
+        assertFalse(syslog.relp());
         assertEquals(List.of(), TollgateConfig.defaults().sinks());
     }
 

@@ -168,8 +168,8 @@ class SyslogTransportIT {
         ServerIdentity identity = serverIdentity();
         RsyslogServer rsyslog = closed.add(RsyslogServer.tls(dir.resolve("rsyslog"), identity.tls()));
         SinkConfig elsewhere = new SinkConfig("siem", SinkConfig.SYSLOG, null, null, "127.0.0.1", rsyslog.port(),
-                true, identity.tls().caFile().toString(), "siem.example", null, null, null, null, null, null, null,
-                null);
+                null, true, identity.tls().caFile().toString(), "siem.example", null, null, null, null, null, null,
+                null, null);
         SyslogTransport transport = closed.add(new SyslogTransport(elsewhere));
 
         IOException refused = assertThrows(IOException.class,
@@ -207,7 +207,7 @@ class SyslogTransportIT {
         stalled.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
         // Never accepted, never read: the kernel completes the connection and fills its buffers, then writes block.
         SinkConfig config = new SinkConfig("stalled", SinkConfig.SYSLOG, null, null, "127.0.0.1",
-                stalled.getLocalPort(), null, null, null, null, null, null, null, null, null, null, null);
+                stalled.getLocalPort(), null, null, null, null, null, null, null, null, null, null, null, null);
         SyslogTransport transport = closed.add(new SyslogTransport(config, Duration.ofSeconds(2),
                 Duration.ofSeconds(1)));
         List<SinkEvent> many = new ArrayList<>();
@@ -232,11 +232,11 @@ class SyslogTransportIT {
 
     private static SinkConfig syslog(RsyslogServer rsyslog, String format) {
         return new SinkConfig("siem", SinkConfig.SYSLOG, null, null, "127.0.0.1", rsyslog.port(), null, null, null,
-                format, null, null, null, null, null, null, null);
+                null, format, null, null, null, null, null, null, null);
     }
 
     private static SinkConfig tlsSyslog(RsyslogServer rsyslog, Path caFile) {
-        return new SinkConfig("siem", SinkConfig.SYSLOG, null, null, "127.0.0.1", rsyslog.port(), true,
+        return new SinkConfig("siem", SinkConfig.SYSLOG, null, null, "127.0.0.1", rsyslog.port(), null, true,
                 caFile.toString(), null, null, null, null, null, null, null, null, null);
     }
 
