@@ -1,8 +1,17 @@
 package dev.tollgate.daemon.config;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * One push sink of tollgate.json's top-level {@code sinks} list: a receiver every access record and admin event
@@ -31,7 +40,10 @@ import java.util.Map;
  * @param facility   syslog: the facility's name ({@code local0} by default)
  * @param appName    syslog: the APP-NAME ({@code tollgate} by default)
  * @param url        otlp: the collector's logs endpoint, {@code http://host:4318/v1/logs}
- * @param headers    otlp: extra request headers (an API key a collector wants)
+ * @param headers    otlp: extra request headers; not for credentials, since tollgate.json is readable by every
+ *                   local user (use headersFile)
+ * @param headersFile otlp: a file of {@code Name: value} lines sent as headers too (an API key), read at start; it
+ *                   must not be readable by other users (0600 or 0640)
  * @param path       file: the JSON-lines file; rotated to {@code path.1} ... {@code path.N}
  * @param maxBytes   file: the size at which it rotates (100 MiB)
  * @param maxFiles   file: rotated files kept besides the current one (5)
@@ -54,7 +66,8 @@ public record SinkConfig(
         Map<String, String> headers,
         String path,
         Long maxBytes,
-        Integer maxFiles) {
+        Integer maxFiles,
+        String headersFile) {
 
     public static final String SYSLOG = "syslog";
     public static final String OTLP = "otlp";
@@ -90,7 +103,8 @@ public record SinkConfig(
         batchSize = Checks.intInRange("batchSize", batchSize, DEFAULT_BATCH_SIZE, 1, 10_000);
         switch (type) {
             case SYSLOG -> {
-                onlyFor(type, "url", url, "headers", headers, "path", path, "maxBytes", maxBytes, "maxFiles", maxFiles);
+                onlyFor(type, "url", url, "headers", headers, "headersFile", headersFile, "path", path, "maxBytes",
+                        maxBytes, "maxFiles", maxFiles);
                 if (host == null || host.isBlank()) {
                     throw new IllegalArgumentException("host: is required for a syslog sink (the receiver's name or"
                             + " address)");
@@ -142,11 +156,14 @@ public record SinkConfig(
                             + " endpoint, such as http://127.0.0.1:4318/v1/logs)");
                 }
                 headers = headers == null ? Map.of() : Map.copyOf(headers);
+                if (headersFile != null) {
+                    readHeadersFile(headersFile, headers); // refused now, not at the first delivery
+                }
             }
             default -> {
                 onlyFor(type, "host", host, "port", port, "protocol", protocol, "tls", tls, "caFile", caFile,
                         "serverName", serverName, "format", format, "facility", facility, "appName", appName, "url",
-                        url, "headers", headers);
+                        url, "headers", headers, "headersFile", headersFile);
                 if (path == null || path.isBlank()) {
                     throw new IllegalArgumentException("path: is required for a file sink (the JSON-lines file)");
                 }
@@ -170,6 +187,73 @@ public record SinkConfig(
     /** Whether new requests wait for this sink when it is {@code store.journalMaxBytes} behind. */
     public boolean blocks() {
         return BLOCK.equals(onBehind);
+    }
+
+    /** The settings before {@code headersFile}, without one. */
+    public SinkConfig(String name, String type, String onBehind, Integer batchSize, String host, Integer port,
+                      String protocol, Boolean tls, String caFile, String serverName, String format, String facility,
+                      String appName, String url, Map<String, String> headers, String path, Long maxBytes,
+                      Integer maxFiles) {
+        this(name, type, onBehind, batchSize, host, port, protocol, tls, caFile, serverName, format, facility,
+                appName, url, headers, path, maxBytes, maxFiles, null);
+    }
+
+    /**
+     * Every header an otlp sink sends: {@code headers} and those of {@code headersFile}, read now (at start).
+     *
+     * @throws IllegalArgumentException naming the file and the line when it cannot be used; never quoting a value
+     */
+    public Map<String, String> allHeaders() {
+        if (headersFile == null) {
+            return headers;
+        }
+        return readHeadersFile(headersFile, headers);
+    }
+
+    /**
+     * Reads a headers file after checking that only its owner and group may read it: it holds a collector's
+     * credentials, which tollgate.json (0644) must not. Lines are {@code Name: value}; blank lines and lines
+     * starting with {@code #} are skipped. A value never appears in a message.
+     */
+    private static Map<String, String> readHeadersFile(String file, Map<String, String> headers) {
+        if (file.isBlank()) {
+            throw new IllegalArgumentException("headersFile: must not be empty (leave it out for no file)");
+        }
+        Path path = Path.of(file);
+        List<String> lines;
+        try {
+            Set<PosixFilePermission> mode = Files.getPosixFilePermissions(path);
+            if (mode.contains(PosixFilePermission.OTHERS_READ)) {
+                throw new IllegalArgumentException("headersFile: " + file + " is readable by every local user (mode "
+                        + PosixFilePermissions.toString(mode) + "); it holds credentials: chmod 0640 (group tollgate)"
+                        + " or 0600");
+            }
+            lines = Files.readAllLines(path, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw new IllegalArgumentException("headersFile: " + file + ": no such file");
+        } catch (IOException e) {
+            throw new IllegalArgumentException("headersFile: " + file + ": cannot be read (" + e.getClass()
+                    .getSimpleName() + "; it must be readable by the daemon's user)");
+        }
+        Map<String, String> all = new LinkedHashMap<>(headers);
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i).strip();
+            if (line.isEmpty() || line.startsWith("#")) {
+                continue;
+            }
+            int colon = line.indexOf(':');
+            if (colon <= 0) {
+                throw new IllegalArgumentException("headersFile: " + file + " line " + (i + 1) + " is not"
+                        + " \"Name: value\"");
+            }
+            String header = line.substring(0, colon).strip();
+            if (all.keySet().stream().anyMatch(header::equalsIgnoreCase)) {
+                throw new IllegalArgumentException("headersFile: " + file + " line " + (i + 1) + ": " + header
+                        + " is given twice (in headers or earlier in the file)");
+            }
+            all.put(header, line.substring(colon + 1).strip());
+        }
+        return Map.copyOf(all);
     }
 
     /** Refuses a key another type of sink uses: keys and values in pairs. */

@@ -93,7 +93,7 @@ public final class OtlpTransport implements SinkTransport {
 
     /** The transport of otlp sink {@code config}, with the default timeouts. */
     public OtlpTransport(SinkConfig config) {
-        this(config.name(), config.url(), config.headers(), DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS,
+        this(config.name(), config.url(), config.allHeaders(), DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS,
                 Clock.systemUTC());
     }
 

@@ -6,7 +6,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -281,6 +283,27 @@ class ConfigLoaderTest {
                 + " \"onBehind\": \"wait\"}]}"), "sinks[0].onBehind", "wait", "block", "drop");
         assertMentions(failure("{\"sinks\": [{\"name\": \"f\", \"type\": \"file\", \"path\": \"/x\"},"
                 + " {\"name\": \"f\", \"type\": \"file\", \"path\": \"/y\"}]}"), "sinks[1].name", "unique");
+    }
+
+    @Test
+    void anOtlpHeadersFileMustBeClosedToOtherUsersAndNeverHasItsValuesQuoted(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("otel.headers");
+        Files.writeString(file, "# the collector's key\nAuthorization: Bearer s3cret-key\n\nX-Scope: tollgate\n");
+        String sink = "{\"sinks\": [{\"name\": \"otel\", \"type\": \"otlp\", \"url\": \"http://127.0.0.1:4318/v1/logs\","
+                + " \"headersFile\": \"" + file + "\"}]}";
+
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+        assertMentions(failure(sink), "sinks[0].headersFile", file.toString(), "readable by every local user",
+                "0640");
+
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r-----"));
+        SinkConfig otel = ConfigLoader.parse(SOURCE, sink).sinks().get(0);
+        assertEquals(Map.of("Authorization", "Bearer s3cret-key", "X-Scope", "tollgate"), otel.allHeaders());
+
+        Files.writeString(file, "Authorization Bearer s3cret-key\n");
+        String message = failure(sink);
+        assertMentions(message, "sinks[0].headersFile", "line 1", "Name: value");
+        assertFalse(message.contains("s3cret"), message);
     }
 
     @Test
