@@ -60,10 +60,12 @@ public final class SyslogTransport implements SinkTransport {
     private final String trustSource;
     private final Duration connectTimeout;
     private final Duration writeTimeout;
-    private ScheduledExecutorService watchdog;
-    private Socket connection;
-    private Socket tcp;
-    private OutputStream out;
+    // Volatile: the pump may close the transport from the thread that stops it, during a delivery (which then
+    // fails and is retried by the next start).
+    private volatile ScheduledExecutorService watchdog;
+    private volatile Socket connection;
+    private volatile Socket tcp;
+    private volatile OutputStream out;
 
     /** A transport for {@code config} (a syslog sink) with the default timeouts. */
     public SyslogTransport(SinkConfig config) {
