@@ -33,7 +33,8 @@ final class FileTransport implements SinkTransport {
     private final Path path;
     private final long maxBytes;
     private final int maxFiles;
-    private FileChannel channel;
+    // Volatile: the pump may close the transport from the thread that stops it.
+    private volatile FileChannel channel;
     private long size;
 
     FileTransport(SinkConfig config) {
