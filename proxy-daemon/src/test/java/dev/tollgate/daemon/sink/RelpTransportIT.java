@@ -7,7 +7,7 @@ import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
 import dev.tollgate.testing.ClosedAfterEach;
 import dev.tollgate.testing.Poll;
-import dev.tollgate.testing.RsyslogServer;
+import dev.tollgate.testing.receivers.RsyslogServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;

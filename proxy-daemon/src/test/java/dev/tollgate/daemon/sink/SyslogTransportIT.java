@@ -11,7 +11,7 @@ import dev.tollgate.store.Kind;
 import dev.tollgate.store.Outcome;
 import dev.tollgate.testing.ClosedAfterEach;
 import dev.tollgate.testing.Poll;
-import dev.tollgate.testing.RsyslogServer;
+import dev.tollgate.testing.receivers.RsyslogServer;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.sec.ECPrivateKey;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;

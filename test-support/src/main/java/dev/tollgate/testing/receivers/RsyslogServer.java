@@ -1,8 +1,9 @@
-package dev.tollgate.testing;
+package dev.tollgate.testing.receivers;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tollgate.testing.Poll;
 
 import java.io.IOException;
 import java.net.InetAddress;
