@@ -18,7 +18,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -275,28 +274,18 @@ public final class RelpTransport implements SinkTransport {
     }
 
     private String address() {
-        return (config.host().indexOf(':') >= 0 ? "[" + config.host() + "]" : config.host()) + ":" + config.port();
+        return SyslogSockets.address(config);
     }
 
     private ScheduledExecutorService watchdog() {
         if (watchdog == null) {
-            watchdog = Executors.newSingleThreadScheduledExecutor(task -> {
-                Thread thread = new Thread(task, "tollgate-sink-" + config.name() + "-ack-watchdog");
-                thread.setDaemon(true);
-                return thread;
-            });
+            watchdog = SyslogSockets.watchdog(config, "ack");
         }
         return watchdog;
     }
 
     private static void closeQuietly(Socket socket) {
-        if (socket != null) {
-            try {
-                socket.close();
-            } catch (IOException e) {
-                // already broken: nothing more to release
-            }
-        }
+        SyslogSockets.closeQuietly(socket);
     }
 
     /** The receiver broke the protocol's promise (refused, closed, answered out of turn): its message is the reason. */

@@ -27,7 +27,6 @@ import java.security.cert.CertificateNotYetValidException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -249,16 +248,12 @@ public final class SyslogTransport implements SinkTransport {
     }
 
     private String address() {
-        return (config.host().indexOf(':') >= 0 ? "[" + config.host() + "]" : config.host()) + ":" + config.port();
+        return SyslogSockets.address(config);
     }
 
     private ScheduledExecutorService watchdog() {
         if (watchdog == null) {
-            watchdog = Executors.newSingleThreadScheduledExecutor(task -> {
-                Thread thread = new Thread(task, "tollgate-sink-" + config.name() + "-write-watchdog");
-                thread.setDaemon(true);
-                return thread;
-            });
+            watchdog = SyslogSockets.watchdog(config, "write");
         }
         return watchdog;
     }
@@ -307,12 +302,6 @@ public final class SyslogTransport implements SinkTransport {
     }
 
     private static void closeQuietly(Socket socket) {
-        if (socket != null) {
-            try {
-                socket.close();
-            } catch (IOException e) {
-                // already broken: nothing more to release
-            }
-        }
+        SyslogSockets.closeQuietly(socket);
     }
 }
