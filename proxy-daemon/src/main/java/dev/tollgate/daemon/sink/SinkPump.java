@@ -48,7 +48,7 @@ final class SinkPump implements AutoCloseable {
     static final long ADMIN_POLL_MS = 1_000;
     private static final HexFormat HEX = HexFormat.of();
 
-    /** What {@link SinkPump#status} reports: UP, FAILING (delivery fails, retried), BEHIND (gave records up). */
+    /** What {@link SinkPump#state} reports: UP, FAILING (delivery fails, retried), BEHIND (gave records up). */
     enum State { UP, FAILING, BEHIND, STOPPED }
 
     private final SinkConfig config;
@@ -242,16 +242,34 @@ final class SinkPump implements AutoCloseable {
             adminPolledNanos = 0; // again after the backoff, before more records
             return false;
         }
-        try {
-            position = position.saveAdmin(events.get(events.size() - 1).seq());
-        } catch (IOException e) {
-            LOG.error("sink {} - cannot save its position to {}: {}", config.name(), position.file(), e.toString());
-            failed("saving the position to " + position.file() + " failed: " + e.getMessage());
+        String unsaved = save(p -> p.saveAdmin(events.get(events.size() - 1).seq()));
+        if (unsaved != null) {
+            failed(unsaved);
             return false;
         }
         delivered.addAndGet(batch.size());
         recovered();
         return true;
+    }
+
+    /** A change of the position, written to its file. */
+    @FunctionalInterface
+    private interface PositionChange {
+        SinkPosition applyTo(SinkPosition position) throws IOException;
+    }
+
+    /**
+     * Saves the position {@code change} makes; when the file cannot be written, logs it and returns why in one line
+     * (the position stays as it was), else returns null.
+     */
+    private String save(PositionChange change) {
+        try {
+            position = change.applyTo(position);
+            return null;
+        } catch (IOException e) {
+            LOG.error("sink {} - cannot save its position to {}: {}", config.name(), position.file(), e.toString());
+            return "saving the position to " + position.file() + " failed: " + e.getMessage();
+        }
     }
 
     /** Reads the next batch after what was read, and makes its events; returns how many. */
@@ -287,12 +305,10 @@ final class SinkPump implements AutoCloseable {
         }
         SinkEvent last = pending.get(pending.size() - 1);
         byte[] lastChain = HEX.parseHex(last.chain());
-        try {
-            position = position.save(last.seq(), lastChain);
-        } catch (IOException e) {
+        String unsaved = save(p -> p.save(last.seq(), lastChain));
+        if (unsaved != null) {
             // Delivered, but the position is not saved: the journal keeps the records (a restart sends them again).
-            LOG.error("sink {} - cannot save its position to {}: {}", config.name(), position.file(), e.toString());
-            failed("saving the position to " + position.file() + " failed: " + e.getMessage());
+            failed(unsaved);
             delivered.addAndGet(pending.size());
             pending.clear();
             oldestPendingTsMs = 0;
@@ -340,11 +356,7 @@ final class SinkPump implements AutoCloseable {
         pending.clear();
         oldestPendingTsMs = 0;
         next = last + 1;
-        try {
-            position = position.save(last, head);
-        } catch (IOException e) {
-            LOG.error("sink {} - cannot save its position to {}: {}", config.name(), position.file(), e.toString());
-        }
+        save(p -> p.save(last, head));
         reader.stopHolding(last);
         String account = "sink " + config.name() + " fell store.journalMaxBytes behind " + transport.target()
                 + " (onBehind: drop): records " + from + " to " + last + " are not delivered to it";

@@ -64,10 +64,8 @@ class SinkDeliveryIT {
     @Test
     void theFileSinkHasEveryStoredRecordAcrossAnOutageAndAKillNineAndDuplicatesOnlyUnderTheirNumber()
             throws Exception {
-        // The outage: the file's directory cannot be made while a plain file holds its name (root ignores modes).
-        Path blocker = dir.resolve("out");
-        Files.writeString(blocker, "not a directory");
-        Path lines = blocker.resolve("access.jsonl");
+        Path lines = blockedSinkFile();
+        Path blocker = lines.getParent();
         String sink = "{\"name\": \"lines\", \"type\": \"file\", \"path\": \"" + lines + "\", \"maxBytes\": 262144, \"maxFiles\": 50}";
         try (WebOrigin origin = WebOrigin.plain()) {
             ChildDaemon first = start(sink);
@@ -121,9 +119,8 @@ class SinkDeliveryIT {
 
     @Test
     void aBlockSinkThatFallsJournalMaxBytesBehindTurnsNewRequestsAwayUntilItDeliversAgain() throws Exception {
-        Path blocker = dir.resolve("out");
-        Files.writeString(blocker, "not a directory");
-        Path lines = blocker.resolve("access.jsonl");
+        Path lines = blockedSinkFile();
+        Path blocker = lines.getParent();
         try (WebOrigin origin = WebOrigin.plain()) {
             ChildDaemon daemon = start("{\"name\": \"lines\", \"type\": \"file\", \"path\": \"" + lines + "\"}",
                     SMALL_JOURNAL);
@@ -158,9 +155,8 @@ class SinkDeliveryIT {
 
     @Test
     void aDropSinkThatFallsJournalMaxBytesBehindGivesRecordsUpAndSaysWhichInTheAdminTrail() throws Exception {
-        Path blocker = dir.resolve("out");
-        Files.writeString(blocker, "not a directory");
-        Path lines = blocker.resolve("access.jsonl");
+        Path lines = blockedSinkFile();
+        Path blocker = lines.getParent();
         try (WebOrigin origin = WebOrigin.plain()) {
             ChildDaemon daemon = start("{\"name\": \"lines\", \"type\": \"file\", \"path\": \"" + lines + "\","
                     + " \"onBehind\": \"drop\"}", SMALL_JOURNAL);
@@ -379,6 +375,16 @@ class SinkDeliveryIT {
             }
         }
         return rows;
+    }
+
+    /**
+     * A file sink's path that cannot be written yet: a plain file holds its directory's name, so the directory
+     * cannot be made (root ignores modes). Deleting that file ({@code getParent()}) ends the outage.
+     */
+    private Path blockedSinkFile() throws Exception {
+        Path blocker = dir.resolve("out");
+        Files.writeString(blocker, "not a directory");
+        return blocker.resolve("access.jsonl");
     }
 
     private long journalSegments() throws Exception {
