@@ -514,6 +514,8 @@ public class TunnelHandler extends ConnectHandler {
             }
             if (read > 0) {
                 session.bytesFromClient.add(read);
+            } else if (read < 0) {
+                session.finished(false);
             }
             return read;
         }
@@ -563,6 +565,8 @@ public class TunnelHandler extends ConnectHandler {
             }
             if (read > 0) {
                 session.bytesToClient.add(read);
+            } else if (read < 0) {
+                session.finished(true);
             }
             return read;
         }
