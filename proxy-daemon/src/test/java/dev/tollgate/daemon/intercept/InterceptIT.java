@@ -172,8 +172,12 @@ class InterceptIT {
                 assertEquals(0, curl.exit, curl.stderr);
                 assertEquals("hello\n200", curl.stdout);
                 AccessRecord row = tollgate.awaitRows(1, r -> r.kind() == Kind.TUNNEL).get(0);
-                assertEquals(Outcome.OK, row.outcome(), row.reason());
-                assertEquals(null, row.reason());
+                // curl may close with the origin's close_notify still unread in its socket, which the kernel turns
+                // into a reset with no FIN before it: on the wire that is a client abort, and the row says so (as
+                // in GitIT). Any other failure is a defect.
+                assertTrue(row.outcome() == Outcome.OK && row.reason() == null
+                        || row.outcome() == Outcome.CLIENT_ABORT && row.reason().endsWith("Connection reset"),
+                        row.outcome() + ": " + row.reason());
                 // Bypassed means tunnelled: its ClientHello is read as it passes (issue #22), never decrypted.
                 assertEquals("localhost", row.sni());
                 assertEquals("TLSv1.3", row.tlsVersion());
