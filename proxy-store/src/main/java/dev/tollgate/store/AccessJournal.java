@@ -61,6 +61,8 @@ public final class AccessJournal implements AutoCloseable {
     private final CRC32C crc = new CRC32C();
     private JournalSegment current;
     private long nextSeq;
+    // The last number handed out, for readers of the request path that must not take appendLock (nextSeq - 1).
+    private volatile long lastSeq;
     private final ConcurrentSkipListMap<Long, JournalSegment> live = new ConcurrentSkipListMap<>();
     private final AtomicLong appended = new AtomicLong();
     private final AtomicLong released = new AtomicLong();
@@ -145,6 +147,7 @@ public final class AccessJournal implements AutoCloseable {
             replay.replay(journal, records);
         }
         journal.nextSeq = last + 1;
+        journal.lastSeq = last;
         for (JournalReader reader : journal.readers.values()) {
             reader.startAt(journal.nextSeq - 1);
         }
@@ -178,6 +181,7 @@ public final class AccessJournal implements AutoCloseable {
         appendLock.lock();
         try {
             long seq = nextSeq++;
+            lastSeq = seq;
             appended.incrementAndGet();
             if (closed) {
                 return seq;
@@ -301,7 +305,7 @@ public final class AccessJournal implements AutoCloseable {
         if (blockingReaders.isEmpty()) {
             return false;
         }
-        long last = nextSeq() - 1;
+        long last = lastSeq; // not nextSeq(): this runs on every append, and appendLock is the appends' own lock
         for (JournalReader reader : blockingReaders) {
             if (reader.holds(last)) {
                 return true;
