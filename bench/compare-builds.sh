@@ -14,7 +14,9 @@
 #
 # Environment: BASE_JAVA_OPTS and NEW_JAVA_OPTS (default: the packaged JAVA_OPTS), BASE_STORE_KEYS and
 # NEW_STORE_KEYS (store keys added to each one's config, e.g. NEW_STORE_KEYS='"fsync": true' to weigh an option
-# with one build given twice), BASE_STATE_DIR and NEW_STATE_DIR (a state directory each daemon starts from, copied
+# with one build given twice), BASE_CONFIG_KEYS and NEW_CONFIG_KEYS (top-level keys added to each one's config, e.g.
+# NEW_CONFIG_KEYS='"sinks": [{"name": "f", "type": "file", "path": "/tmp/f/access.jsonl"}]' to weigh a push sink),
+# BASE_STATE_DIR and NEW_STATE_DIR (a state directory each daemon starts from, copied
 # unless STATE_IN_PLACE=1, e.g. one build given twice, NEW_STATE_DIR a log of a million rows that
 # bench/log-size-decay.sh preloaded; default: an empty one), PEERS (default squid),
 # HARNESS (default ../shared/bench), and everything peer-bench.sh reads. All traffic stays on loopback; both
@@ -38,10 +40,10 @@ chmod 0755 "$WORK"
 . "$ROOT/bench/start-tollgate.sh"
 trap stop_tollgates EXIT
 
-STORE_KEYS="${BASE_STORE_KEYS:-}" TOLLGATE_STATE_FROM="${BASE_STATE_DIR:-}" JAVA_OPTS="${BASE_JAVA_OPTS:-$PACKAGED_JAVA_OPTS}" \
+STORE_KEYS="${BASE_STORE_KEYS:-}" CONFIG_KEYS="${BASE_CONFIG_KEYS:-}" TOLLGATE_STATE_FROM="${BASE_STATE_DIR:-}" JAVA_OPTS="${BASE_JAVA_OPTS:-$PACKAGED_JAVA_OPTS}" \
   start_tollgate "$1" "$WORK/base"
 BASE_TARGET="base=127.0.0.1:$TOLLGATE_PORT/$TOLLGATE_PID"
-STORE_KEYS="${NEW_STORE_KEYS:-}" TOLLGATE_STATE_FROM="${NEW_STATE_DIR:-}" JAVA_OPTS="${NEW_JAVA_OPTS:-$PACKAGED_JAVA_OPTS}" \
+STORE_KEYS="${NEW_STORE_KEYS:-}" CONFIG_KEYS="${NEW_CONFIG_KEYS:-}" TOLLGATE_STATE_FROM="${NEW_STATE_DIR:-}" JAVA_OPTS="${NEW_JAVA_OPTS:-$PACKAGED_JAVA_OPTS}" \
   start_tollgate "$2" "$WORK/new"
 NEW_TARGET="new=127.0.0.1:$TOLLGATE_PORT/$TOLLGATE_PID"
 echo "base: $1 ($BASE_TARGET), new: $2 ($NEW_TARGET); work folder $WORK" >&2

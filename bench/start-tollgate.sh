@@ -2,7 +2,8 @@
 #
 # start_tollgate DIST DIR: writes DIR/tollgate.json (durable access logging on, as shipped; loopback
 # destinations allowed because the harness's origin is on 127.0.0.1; CONNECT to ORIGIN_TLS_PORT; no auditors'
-# SQL server, its port may be taken here; STORE_KEYS, when set, adds store keys, e.g. '"fsync": true'), starts
+# SQL server, its port may be taken here; STORE_KEYS, when set, adds store keys, e.g. '"fsync": true'; CONFIG_KEYS
+# adds top-level keys, e.g. '"sinks": [{"name": "f", "type": "file", "path": "/tmp/f/access.jsonl"}]'), starts
 # DIST/bin/tollgate with the JAVA_OPTS in effect, logging to DIR/tollgate.log, and adds its PID to TOLLGATE_PIDS
 # at once (for the caller's EXIT trap). Sets TOLLGATE_PID, and TOLLGATE_PORT once the listener is up; ends the
 # script if it does not come up.
@@ -30,7 +31,8 @@ start_tollgate() {
  "listeners": [{"name": "bench", "host": "127.0.0.1", "port": 0, "denyDestinations": [], $local_host
                 "connectPorts": [$ORIGIN_TLS_PORT]}],
  "admin": {"port": 0},
- "store": {"sqlPort": -1${STORE_KEYS:+, $STORE_KEYS}}}
+ "store": {"sqlPort": -1${STORE_KEYS:+, $STORE_KEYS}}${CONFIG_KEYS:+,
+ $CONFIG_KEYS}}
 JSON
   "$dist/bin/tollgate" run --config "$dir/tollgate.json" > "$dir/tollgate.log" 2>&1 &
   TOLLGATE_PID=$!
