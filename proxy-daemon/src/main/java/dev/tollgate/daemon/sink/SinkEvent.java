@@ -1,6 +1,7 @@
 package dev.tollgate.daemon.sink;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.tollgate.store.AccessRecord;
@@ -8,6 +9,11 @@ import dev.tollgate.store.AccessRecordFields;
 import dev.tollgate.store.AdminEvent;
 import dev.tollgate.store.AdminEventLog;
 
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Collections;
 import java.util.HexFormat;
@@ -35,7 +41,10 @@ public record SinkEvent(String type, String node, long seq, String chain, Instan
     public static final String ACCESS = "access";
     public static final String ADMIN = "admin";
 
-    private static final ObjectMapper JSON = JsonMapper.builder().build();
+    // Writes to a caller's stream and leaves it open; characters outside the BMP as UTF-8, not as escaped surrogate
+    // pairs (as a String's encoding did); the mapper serves values other than strings, numbers and nulls.
+    private static final ObjectMapper JSON = JsonMapper.builder().disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET)
+            .enable(JsonWriteFeature.COMBINE_UNICODE_SURROGATES_IN_UTF8).build();
 
     /** An access record numbered {@code seq} in the journal, with its chain value in hex. */
     public static SinkEvent access(long seq, String chain, AccessRecord r) {
@@ -67,19 +76,45 @@ public record SinkEvent(String type, String node, long seq, String chain, Instan
      * records), {@code ts} (ISO-8601 UTC), then {@link #fields}, nulls included.
      */
     public String json() {
-        Map<String, Object> all = new LinkedHashMap<>();
-        all.put("type", type);
-        all.put("node", node);
-        all.put("seq", seq);
-        if (chain != null) {
-            all.put("chain", chain);
-        }
-        all.put("ts", ts.toString());
-        all.putAll(fields);
+        ByteArrayOutputStream out = new ByteArrayOutputStream(512);
         try {
-            return JSON.writeValueAsString(all);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("a sink event could not be written as JSON", e);
+            writeJson(out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Writes {@link #json()}'s line, UTF-8, to {@code out} (left open), with no string or map in between: the sinks'
+     * thread does this for every record it delivers.
+     */
+    public void writeJson(OutputStream out) throws IOException {
+        try (JsonGenerator g = JSON.createGenerator(out)) {
+            g.writeStartObject();
+            g.writeStringField("type", type);
+            g.writeStringField("node", node);
+            g.writeNumberField("seq", seq);
+            if (chain != null) {
+                g.writeStringField("chain", chain);
+            }
+            g.writeStringField("ts", ts.toString());
+            for (Map.Entry<String, Object> field : fields.entrySet()) {
+                g.writeFieldName(field.getKey());
+                Object value = field.getValue();
+                if (value == null) {
+                    g.writeNull();
+                } else if (value instanceof String text) {
+                    g.writeString(text);
+                } else if (value instanceof Integer number) {
+                    g.writeNumber(number);
+                } else if (value instanceof Long number) {
+                    g.writeNumber(number);
+                } else {
+                    g.writeObject(value);
+                }
+            }
+            g.writeEndObject();
         }
     }
 }
