@@ -26,6 +26,11 @@ public final class ApiExchange {
 
     /** Request bodies above this are refused with 413. */
     public static final int MAX_BODY_BYTES = 1 << 20;
+    /**
+     * A refused body up to this size is read and thrown away before the 413 goes out: closing a connection with
+     * bytes unread makes the kernel send a reset, which can reach the client before it has read the answer.
+     */
+    private static final long DISCARD_LIMIT_BYTES = 8L << 20;
 
     private final Request request;
     private final Response response;
@@ -135,15 +140,21 @@ public final class ApiExchange {
             throw new ApiException(415, "the body must be JSON: send Content-Type: application/json");
         }
         long declared = request.getLength();
-        if (declared > MAX_BODY_BYTES) {
-            throw new ApiException(413, "the body is " + declared + " bytes; the limit is " + MAX_BODY_BYTES);
-        }
         byte[] body;
         try (InputStream in = Content.Source.asInputStream(request)) {
+            if (declared > MAX_BODY_BYTES) {
+                // A client waiting for 100 Continue has sent nothing: the 413 tells it not to.
+                if (declared <= DISCARD_LIMIT_BYTES
+                        && !request.getHeaders().contains(HttpHeader.EXPECT, "100-continue")) {
+                    discard(in, declared);
+                }
+                throw new ApiException(413, "the body is " + declared + " bytes; the limit is " + MAX_BODY_BYTES);
+            }
             body = in.readNBytes(MAX_BODY_BYTES + 1);
-        }
-        if (body.length > MAX_BODY_BYTES) {
-            throw new ApiException(413, "the body is over the limit of " + MAX_BODY_BYTES + " bytes");
+            if (body.length > MAX_BODY_BYTES) {
+                discard(in, DISCARD_LIMIT_BYTES - body.length);
+                throw new ApiException(413, "the body is over the limit of " + MAX_BODY_BYTES + " bytes");
+            }
         }
         if (body.length == 0) {
             throw new ApiException(400, "the body is empty: send a JSON object");
@@ -152,6 +163,16 @@ public final class ApiExchange {
             return json.readTree(body);
         } catch (JsonProcessingException e) {
             throw new ApiException(400, "the body is not valid JSON: " + e.getOriginalMessage());
+        }
+    }
+
+    /** Reads and drops up to {@code max} more bytes of the body (see {@link #DISCARD_LIMIT_BYTES}). */
+    private static void discard(InputStream in, long max) throws IOException {
+        byte[] buffer = new byte[16 * 1024];
+        long left = max;
+        int n;
+        while (left > 0 && (n = in.read(buffer, 0, (int) Math.min(buffer.length, left))) > 0) {
+            left -= n;
         }
     }
 
