@@ -146,13 +146,13 @@ public final class ApiExchange {
                 // A client waiting for 100 Continue has sent nothing: the 413 tells it not to.
                 if (declared <= DISCARD_LIMIT_BYTES
                         && !request.getHeaders().contains(HttpHeader.EXPECT, "100-continue")) {
-                    discard(in, declared);
+                    in.skip(declared); // reads and drops up to that many bytes, fewer at the body's end
                 }
                 throw new ApiException(413, "the body is " + declared + " bytes; the limit is " + MAX_BODY_BYTES);
             }
             body = in.readNBytes(MAX_BODY_BYTES + 1);
             if (body.length > MAX_BODY_BYTES) {
-                discard(in, DISCARD_LIMIT_BYTES - body.length);
+                in.skip(DISCARD_LIMIT_BYTES - body.length);
                 throw new ApiException(413, "the body is over the limit of " + MAX_BODY_BYTES + " bytes");
             }
         }
@@ -163,16 +163,6 @@ public final class ApiExchange {
             return json.readTree(body);
         } catch (JsonProcessingException e) {
             throw new ApiException(400, "the body is not valid JSON: " + e.getOriginalMessage());
-        }
-    }
-
-    /** Reads and drops up to {@code max} more bytes of the body (see {@link #DISCARD_LIMIT_BYTES}). */
-    private static void discard(InputStream in, long max) throws IOException {
-        byte[] buffer = new byte[16 * 1024];
-        long left = max;
-        int n;
-        while (left > 0 && (n = in.read(buffer, 0, (int) Math.min(buffer.length, left))) > 0) {
-            left -= n;
         }
     }
 
