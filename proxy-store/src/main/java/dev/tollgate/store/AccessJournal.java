@@ -60,9 +60,8 @@ public final class AccessJournal implements AutoCloseable {
     private final ByteBuffer frame = ByteBuffer.allocateDirect(JournalCodec.MAX_FRAME_BYTES);
     private final CRC32C crc = new CRC32C();
     private JournalSegment current;
-    private long nextSeq;
-    // The last number handed out, for readers of the request path that must not take appendLock (nextSeq - 1).
-    private volatile long lastSeq;
+    // Written under appendLock; volatile for heldByBlockingReaders, which reads it on every append without the lock.
+    private volatile long nextSeq;
     private final ConcurrentSkipListMap<Long, JournalSegment> live = new ConcurrentSkipListMap<>();
     private final AtomicLong appended = new AtomicLong();
     private final AtomicLong released = new AtomicLong();
@@ -147,7 +146,6 @@ public final class AccessJournal implements AutoCloseable {
             replay.replay(journal, records);
         }
         journal.nextSeq = last + 1;
-        journal.lastSeq = last;
         for (JournalReader reader : journal.readers.values()) {
             reader.startAt(journal.nextSeq - 1);
         }
@@ -181,7 +179,6 @@ public final class AccessJournal implements AutoCloseable {
         appendLock.lock();
         try {
             long seq = nextSeq++;
-            lastSeq = seq;
             appended.incrementAndGet();
             if (closed) {
                 return seq;
@@ -305,7 +302,7 @@ public final class AccessJournal implements AutoCloseable {
         if (blockingReaders.isEmpty()) {
             return false;
         }
-        long last = lastSeq; // not nextSeq(): this runs on every append, and appendLock is the appends' own lock
+        long last = nextSeq - 1; // not nextSeq(): this runs on every append, and appendLock is the appends' own lock
         for (JournalReader reader : blockingReaders) {
             if (reader.holds(last)) {
                 return true;
