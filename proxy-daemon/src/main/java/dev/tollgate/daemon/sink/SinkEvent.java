@@ -76,13 +76,18 @@ public record SinkEvent(String type, String node, long seq, String chain, Instan
      * records), {@code ts} (ISO-8601 UTC), then {@link #fields}, nulls included.
      */
     public String json() {
+        return new String(jsonBytes(), StandardCharsets.UTF_8);
+    }
+
+    /** {@link #json()}'s line as UTF-8 bytes, for a transport that sends bytes. */
+    public byte[] jsonBytes() {
         ByteArrayOutputStream out = new ByteArrayOutputStream(512);
         try {
             writeJson(out);
         } catch (IOException e) {
             throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
         }
-        return out.toString(StandardCharsets.UTF_8);
+        return out.toByteArray();
     }
 
     /**

@@ -82,7 +82,7 @@ final class SyslogMessage {
             header.append("] ");
             out.writeBytes(header.toString().getBytes(StandardCharsets.UTF_8));
             out.writeBytes(BOM);
-            out.writeBytes(event.json().getBytes(StandardCharsets.UTF_8));
+            out.writeBytes(event.jsonBytes());
         }
         return out.toByteArray();
     }
