@@ -52,12 +52,6 @@ public final class TunnelSession {
 
     private record Failure(Outcome outcome, String reason) {
     }
-
-    /** Takes the first-failure place of a side that failed after it had finished: the row says OK. */
-    private static final Failure FINISHED_THEN_CLOSED = new Failure(Outcome.OK, null);
-    /** Whether the end of stream (a FIN) has been read from the client, from the upstream. */
-    private volatile boolean clientFinished;
-    private volatile boolean upstreamFinished;
     /** The tunnel's place in the listener's {@code maxTunnels} counts, released with its record; or null. */
     public volatile Limits.Lease lease;
     /** Closes the tunnel's client side (and so the tunnel) with a refusal; null until it is established or intercepted. */
@@ -127,32 +121,14 @@ public final class TunnelSession {
     }
 
     /**
-     * Called when the end of stream (a FIN) has been read from one side's socket: that side has sent all it will
-     * send.
-     */
-    public void finished(boolean upstreamSide) {
-        if (upstreamSide) {
-            upstreamFinished = true;
-        } else {
-            clientFinished = true;
-        }
-    }
-
-    /**
      * Called when reading from or writing to one side's socket fails: the first side to fail is the one the row
      * blames. When one side aborts, the proxy closes the other, which can then fail too, as a consequence, not a
      * cause; and a side's failure may surface in the other side's connection object (its write to this side's
      * socket), which is why failures are reported per socket, not per connection. An idle timeout is no failure.
-     * <p>
-     * A side that had finished (its FIN read) and then fails is no abort: it sent all it meant to and closed its
-     * socket, and its kernel answered what the other side still sent (a TLS peer's close_notify after its own)
-     * with a reset, which failed the proxy's write. The tunnel ended as both meant it to; the row says OK, and
-     * what the other connection sees as the proxy closes it is a consequence, as after an abort.
      */
     public void failed(boolean upstreamSide, Throwable cause) {
         if (cause != null && !(cause instanceof java.util.concurrent.TimeoutException)) {
-            boolean hadFinished = upstreamSide ? upstreamFinished : clientFinished;
-            firstFailure.compareAndSet(null, hadFinished ? FINISHED_THEN_CLOSED : upstreamSide
+            firstFailure.compareAndSet(null, upstreamSide
                     ? new Failure(Outcome.UPSTREAM_RESET, "upstream connection failed: " + cause)
                     : new Failure(Outcome.CLIENT_ABORT, "client connection failed: " + cause));
         }

@@ -514,8 +514,6 @@ public class TunnelHandler extends ConnectHandler {
             }
             if (read > 0) {
                 session.bytesFromClient.add(read);
-            } else if (read < 0) {
-                session.finished(false);
             }
             return read;
         }
@@ -565,8 +563,6 @@ public class TunnelHandler extends ConnectHandler {
             }
             if (read > 0) {
                 session.bytesToClient.add(read);
-            } else if (read < 0) {
-                session.finished(true);
             }
             return read;
         }
