@@ -64,10 +64,6 @@ public final class PreloadAccessLog {
     static final int DEFAULT_DAYS = 30;
     /** Up to MillionRowAccessLog's jitter after a row's place: the newest row is not in the future. */
     private static final long JITTER_MS = 2_000;
-    /** Keys per insert: H2's arrays hold at most 65,536 elements. */
-    private static final int KEYS_PER_STATEMENT = 50_000;
-    /** AccessLogKeyTable.INSERT_SQL for many keys at once: one BIGINT array. */
-    private static final String INSERT_KEYS_SQL = "INSERT INTO access_log_key (k) SELECT * FROM UNNEST(?)";
 
     private PreloadAccessLog() {
     }
@@ -164,7 +160,6 @@ public final class PreloadAccessLog {
         int keyCount = 0;
         long reportedAt = System.nanoTime();
         try (PreparedStatement insert = c.prepareStatement(AccessLogTable.insertSql(DatabaseUrl.Vendor.H2));
-             PreparedStatement insertKeys = c.prepareStatement(INSERT_KEYS_SQL);
              PreparedStatement updateMark = c.prepareStatement(AccessLogKeyTable.UPDATE_MARK_SQL)) {
             for (long seq = 1; seq <= rows; seq++) {
                 AccessRecord r = MillionRowAccessLog.row(random, seq - 1, node, startMs, spanMs, rows);
@@ -181,7 +176,9 @@ public final class PreloadAccessLog {
                 }
                 if (seq % COMMIT_ROWS == 0 || seq == rows) {
                     checkIds(c, seq);
-                    insertKeys(insertKeys, keys, keyCount);
+                    // Sorted, so that they fill the newest epochs' pages in order, as the indexer's rounds do.
+                    Arrays.sort(keys, 0, keyCount);
+                    AccessLogKeyTable.insertKeys(c, keys, keyCount);
                     keyCount = 0;
                     updateMark.setLong(1, seq);
                     updateMark.executeUpdate();
@@ -205,20 +202,6 @@ public final class PreloadAccessLog {
                 throw new IllegalStateException("after " + inserted + " rows the highest id is " + highest
                         + ", not " + inserted + ": the keys would point to the wrong rows");
             }
-        }
-    }
-
-    private static void insertKeys(PreparedStatement insertKeys, long[] keys, int count) throws SQLException {
-        // Sorted, so that they fill the newest epochs' pages in order, as the indexer's rounds do; an array a
-        // statement rather than a statement a key.
-        Arrays.sort(keys, 0, count);
-        for (int from = 0; from < count; from += KEYS_PER_STATEMENT) {
-            Long[] some = new Long[Math.min(KEYS_PER_STATEMENT, count - from)];
-            for (int i = 0; i < some.length; i++) {
-                some[i] = keys[from + i];
-            }
-            insertKeys.setArray(1, insertKeys.getConnection().createArrayOf("BIGINT", some));
-            insertKeys.executeUpdate();
         }
     }
 

@@ -328,7 +328,8 @@ public final class KeyIndexer implements AutoCloseable {
                     c.rollback();
                     return 0;
                 }
-                insert(c, keys.sorted());
+                keys.sort();
+                AccessLogKeyTable.insertKeys(c, keys.keys, keys.size);
                 SummaryTables.add(c, DatabaseUrl.Vendor.H2, ranks);
                 try (PreparedStatement update = c.prepareStatement(AccessLogKeyTable.UPDATE_MARK_SQL)) {
                     update.setLong(1, last);
@@ -388,19 +389,6 @@ public final class KeyIndexer implements AutoCloseable {
         }
     }
 
-    private static void insert(Connection c, long[] keys) throws SQLException {
-        if (keys.length == 0) {
-            return;
-        }
-        try (PreparedStatement insert = c.prepareStatement(AccessLogKeyTable.INSERT_SQL)) {
-            for (long k : keys) {
-                insert.setLong(1, k);
-                insert.addBatch();
-            }
-            insert.executeBatch();
-        }
-    }
-
     /** A round's keys, growing as its rows are read; sorted before they go in, so that they fill few pages. */
     private static final class Keys {
         private long[] keys = new long[1_024];
@@ -414,10 +402,8 @@ public final class KeyIndexer implements AutoCloseable {
             keys[size++] = key;
         }
 
-        long[] sorted() {
-            long[] sorted = Arrays.copyOf(keys, size);
-            Arrays.sort(sorted);
-            return sorted;
+        void sort() {
+            Arrays.sort(keys, 0, size);
         }
     }
 

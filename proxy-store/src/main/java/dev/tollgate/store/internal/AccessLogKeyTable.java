@@ -61,7 +61,13 @@ public final class AccessLogKeyTable {
      */
     public static final String SELECT_UNINDEXED_SQL = "SELECT id, " + SummaryDelta.COLUMNS
             + " FROM access_log WHERE id > ? ORDER BY id FETCH FIRST ? ROWS ONLY";
-    public static final String INSERT_SQL = "INSERT INTO access_log_key (k) VALUES (?)";
+    /**
+     * Inserts many keys in one statement, one BIGINT array: a statement per key cost the indexer about as much
+     * again as the keys' B-tree inserts themselves (docs/performance.md, session 16).
+     */
+    static final String INSERT_ARRAY_SQL = "INSERT INTO access_log_key (k) SELECT * FROM UNNEST(?)";
+    /** Keys per statement of {@link #insertKeys}: H2's arrays hold at most 65,536 elements. */
+    static final int KEYS_PER_STATEMENT = 50_000;
     /** The lowest key, from which retention starts; NULL when the table is empty. */
     public static final String SELECT_LOWEST_KEY_SQL = "SELECT MIN(k) FROM access_log_key";
     /**
@@ -151,6 +157,26 @@ public final class AccessLogKeyTable {
         h *= 0xc4ceb9fe1a85ec53L;
         h ^= h >>> 33;
         return h;
+    }
+
+    /**
+     * Inserts the first {@code count} of {@code keys}, which must be sorted (so that they fill the newest epoch's
+     * leaves in order), in {@code c}'s transaction: {@value #KEYS_PER_STATEMENT} keys per statement at most.
+     */
+    public static void insertKeys(Connection c, long[] keys, int count) throws SQLException {
+        if (count == 0) {
+            return;
+        }
+        try (PreparedStatement insert = c.prepareStatement(INSERT_ARRAY_SQL)) {
+            for (int from = 0; from < count; from += KEYS_PER_STATEMENT) {
+                Long[] some = new Long[Math.min(KEYS_PER_STATEMENT, count - from)];
+                for (int i = 0; i < some.length; i++) {
+                    some[i] = keys[from + i];
+                }
+                insert.setArray(1, c.createArrayOf("BIGINT", some));
+                insert.executeUpdate();
+            }
+        }
     }
 
     /** The highest access_log id whose keys are stored; {@code c}'s transaction decides which commit it sees. */
