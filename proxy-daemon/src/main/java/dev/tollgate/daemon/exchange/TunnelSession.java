@@ -52,6 +52,12 @@ public final class TunnelSession {
 
     private record Failure(Outcome outcome, String reason) {
     }
+
+    /** Takes the first-failure place of a side whose reset met a write issued after its FIN: the row says OK. */
+    private static final Failure FINISHED_THEN_CLOSED = new Failure(Outcome.OK, null);
+    /** Whether the end of stream has been read from the client's socket, from the upstream's. */
+    private volatile boolean clientEndOfStreamRead;
+    private volatile boolean upstreamEndOfStreamRead;
     /** The tunnel's place in the listener's {@code maxTunnels} counts, released with its record; or null. */
     public volatile Limits.Lease lease;
     /** Closes the tunnel's client side (and so the tunnel) with a refusal; null until it is established or intercepted. */
@@ -118,6 +124,42 @@ public final class TunnelSession {
     /** Whether this tunnel's one record has been handed over. */
     public boolean isRecorded() {
         return recorded.get();
+    }
+
+    /** Called when a read from one side's socket returns the end of stream. */
+    public void endOfStreamRead(boolean upstreamSide) {
+        if (upstreamSide) {
+            upstreamEndOfStreamRead = true;
+        } else {
+            clientEndOfStreamRead = true;
+        }
+    }
+
+    /**
+     * Whether the end of stream had been read from one side's socket: asked as a write to that socket is issued,
+     * for {@link #writeFailed}. Not proof of a FIN by itself: on Linux, once a write has met a side's reset, the
+     * next read from that socket returns the end of stream too.
+     */
+    public boolean endOfStreamWasRead(boolean upstreamSide) {
+        return upstreamSide ? upstreamEndOfStreamRead : clientEndOfStreamRead;
+    }
+
+    /**
+     * Called when a write to one side's socket fails, with whether the end of stream had been read from that
+     * socket before the write was issued ({@link #endOfStreamWasRead}, asked then). If it had, that side sent its
+     * FIN and closed its socket, and its kernel answered the bytes still coming with a reset, which failed this
+     * write: the tunnel ended as that side meant it to, and the row says OK (taking the first-failure place, so
+     * that what the other connection sees as the proxy closes it is a consequence, as after an abort). The
+     * snapshot is what makes this safe: a write that itself met a reset makes the next read return the end of
+     * stream, but that read comes after the write was issued, and the relay issues no write to a socket after
+     * one to it has failed. Otherwise the failure is that side's, as {@link #failed} says.
+     */
+    public void writeFailed(boolean upstreamSide, Throwable cause, boolean issuedAfterEndOfStream) {
+        if (!issuedAfterEndOfStream) {
+            failed(upstreamSide, cause);
+        } else if (cause != null && !(cause instanceof java.util.concurrent.TimeoutException)) {
+            firstFailure.compareAndSet(null, FINISHED_THEN_CLOSED);
+        }
     }
 
     /**

@@ -290,12 +290,22 @@ public class TunnelHandler extends ConnectHandler {
         return (TunnelSession) context.get(SESSION);
     }
 
-    /** {@code callback}, telling the session first when a write to one side's socket fails. */
+    /**
+     * {@code callback} of a write to one side's socket that is being issued now, telling the session first when
+     * the write fails, and whether the end of stream had been read from that socket before it was issued: asked
+     * here, not when the write fails, because once a write has met a reset the next read returns the end of
+     * stream as if a FIN had come, and that read can run on another thread before this write's failure is
+     * reported (TunnelSession.writeFailed).
+     */
     private Callback failureReporting(Callback callback, TunnelSession session, boolean upstreamSide) {
+        boolean issuedAfterEndOfStream = session.endOfStreamWasRead(upstreamSide);
         return new Callback.Nested(callback) {
             @Override
             public void failed(Throwable failure) {
-                reportFailure(session, upstreamSide, failure);
+                // Past the drain's deadline the listener closes the tunnel itself: no side's fault.
+                if (!drain.isOver()) {
+                    session.writeFailed(upstreamSide, failure, issuedAfterEndOfStream);
+                }
                 super.failed(failure);
             }
         };
@@ -514,6 +524,8 @@ public class TunnelHandler extends ConnectHandler {
             }
             if (read > 0) {
                 session.bytesFromClient.add(read);
+            } else if (read < 0) {
+                session.endOfStreamRead(false);
             }
             return read;
         }
@@ -563,6 +575,8 @@ public class TunnelHandler extends ConnectHandler {
             }
             if (read > 0) {
                 session.bytesToClient.add(read);
+            } else if (read < 0) {
+                session.endOfStreamRead(true);
             }
             return read;
         }
