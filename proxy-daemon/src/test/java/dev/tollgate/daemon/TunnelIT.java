@@ -38,6 +38,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -403,6 +405,118 @@ class TunnelIT {
             assertEquals(payload.length, row.bytesFromClient(), row.toString());
             assertEquals(Outcome.CLIENT_ABORT, row.outcome(), row.toString());
             assertTrue(row.reason().contains("client connection failed"), row.toString());
+        }
+    }
+
+    /**
+     * The end of a TLS connection through a tunnel: the client sends its last bytes (close_notify), its FIN, and
+     * closes its socket; the origin's own last bytes (its close_notify) come after. The client's kernel answers
+     * them with a reset, and the proxy's next write to the client fails ("Broken pipe"). The client had finished
+     * and left: the row says OK, not CLIENT_ABORT. Ordered by latches: the origin writes only once it has read the
+     * client's FIN and the client's socket is closed, and goes on writing until the proxy closes its side. (A
+     * client that closes with bytes unread sends a reset and no FIN: that stays CLIENT_ABORT, as in
+     * aClientResetInsideATunnelIsRecordedAsClientAbort.)
+     */
+    @Test
+    void aClientThatFinishedAndClosedIsNoAbortWhenTheOriginsLastBytesMeetItsReset() throws Exception {
+        byte[] ping = "ping".getBytes(StandardCharsets.US_ASCII);
+        byte[] pong = "pong".getBytes(StandardCharsets.US_ASCII);
+        CountDownLatch clientClosed = new CountDownLatch(1);
+        CompletableFuture<String> originEnded = new CompletableFuture<>();
+        try (RawOrigin origin = RawOrigin.scripted((socket, raw) -> {
+            try {
+                InputStream in = socket.getInputStream();
+                readExactly(in, ping.length);
+                socket.getOutputStream().write(pong);
+                socket.getOutputStream().flush();
+                if (in.read() != -1) {
+                    originEnded.complete("read more than the ping");
+                    return;
+                }
+                if (!clientClosed.await(READ_TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
+                    originEnded.complete("the client did not close");
+                    return;
+                }
+                originEnded.complete(writeUntilClosed(socket));
+            } catch (IOException | InterruptedException | RuntimeException | Error e) {
+                originEnded.complete("failed before its last bytes: " + e);
+            }
+        });
+             RunningTollgate tollgate = RunningTollgate.start(dir, RunningTollgate.loopbackListener(origin.port()))) {
+            try (Socket client = openTunnel(tollgate.port(), origin.port())) {
+                client.getOutputStream().write(ping);
+                client.getOutputStream().flush();
+                assertArrayEquals(pong, readExactly(client.getInputStream(), pong.length));
+                client.shutdownOutput();
+                // Closed with nothing unread: the close itself sends no reset, only what comes after draws one.
+            } finally {
+                clientClosed.countDown();
+            }
+            String ended = originEnded.get(READ_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            assertTrue(ended.startsWith(CLOSED_UNDER_THE_WRITER), ended);
+
+            AccessRecord row = tollgate.awaitRows(1).get(0);
+            assertEquals(Kind.TUNNEL, row.kind());
+            assertEquals(Outcome.OK, row.outcome(), row.toString());
+            assertNull(row.reason(), row.toString());
+            assertEquals(ping.length, row.bytesFromClient(), row.toString());
+            assertTrue(row.bytesToClient() > pong.length, row.toString());
+        }
+    }
+
+    /**
+     * The same from the other side: the origin sends its answer, its FIN and closes its socket, then the client's
+     * last bytes come. The origin's kernel answers them with a reset and the proxy's next write to the origin
+     * fails: the origin had finished and left, so the row says OK, not UPSTREAM_RESET.
+     */
+    @Test
+    void anOriginThatFinishedAndClosedIsNoResetWhenTheClientsLastBytesMeetItsReset() throws Exception {
+        byte[] greeting = "hello from the origin".getBytes(StandardCharsets.US_ASCII);
+        CountDownLatch originClosed = new CountDownLatch(1);
+        try (RawOrigin origin = RawOrigin.scripted((socket, raw) -> {
+            try (socket) {
+                socket.getOutputStream().write(greeting);
+                socket.getOutputStream().flush();
+                socket.shutdownOutput();
+                // Closed with nothing unread (the client sends only after this): no reset of its own.
+            } finally {
+                originClosed.countDown();
+            }
+        });
+             RunningTollgate tollgate = RunningTollgate.start(dir, RunningTollgate.loopbackListener(origin.port()))) {
+            try (Socket client = openTunnel(tollgate.port(), origin.port())) {
+                assertArrayEquals(greeting, client.getInputStream().readAllBytes(), "the origin's bytes, then EOF");
+                assertTrue(originClosed.await(READ_TIMEOUT_MS, TimeUnit.MILLISECONDS), "the origin closed");
+                String ended = writeUntilClosed(client);
+                assertTrue(ended.startsWith(CLOSED_UNDER_THE_WRITER), ended);
+            }
+
+            AccessRecord row = tollgate.awaitRows(1).get(0);
+            assertEquals(Kind.TUNNEL, row.kind());
+            assertEquals(Outcome.OK, row.outcome(), row.toString());
+            assertNull(row.reason(), row.toString());
+            assertEquals(greeting.length, row.bytesToClient(), row.toString());
+            assertTrue(row.bytesFromClient() > 0, row.toString());
+        }
+    }
+
+    private static final String CLOSED_UNDER_THE_WRITER = "closed under the writer";
+
+    /**
+     * Writes 1 KiB at a time into a tunnel whose far end has closed its socket, until the proxy, whose relaying
+     * write met the far end's reset, closes this side too and a write fails; or gives up after the read timeout.
+     */
+    private static String writeUntilClosed(Socket socket) {
+        byte[] chunk = new byte[1024];
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(READ_TIMEOUT_MS);
+        try {
+            while (System.nanoTime() - deadline < 0) {
+                socket.getOutputStream().write(chunk);
+                socket.getOutputStream().flush();
+            }
+            return "still open after " + READ_TIMEOUT_MS + " ms of writes";
+        } catch (IOException e) {
+            return CLOSED_UNDER_THE_WRITER + ": " + e;
         }
     }
 
