@@ -10,7 +10,9 @@
 # on as shipped; each is warmed up (TOLLGATE_WARMUP_S per test, default 30), then the harness measures them
 # in interleaved rounds (defaults: TESTS=http_small ROUNDS=3 DURATION=10). The idle one only polls its
 # database meanwhile. The harness names them "base" and "new".
-# At the end it prints each daemon's peak and current resident set (VmHWM, VmRSS from /proc).
+# At the end it prints each daemon's peak and current resident set (VmHWM, VmRSS from /proc). Meanwhile it samples
+# both resident sets every RSS_EVERY seconds (default 5) into WORK/rss.tsv, the curve through the whole run, and keeps
+# the harness's log in WORK/harness.log; bench/rss-curve.py WORK prints each daemon's largest RSS in each test.
 #
 # Environment: BASE_JAVA_OPTS and NEW_JAVA_OPTS (default: the packaged JAVA_OPTS), BASE_STORE_KEYS and
 # NEW_STORE_KEYS (store keys added to each one's config, e.g. NEW_STORE_KEYS='"fsync": true' to weigh an option
@@ -38,7 +40,8 @@ done
 WORK="$(mktemp -d /tmp/tollgate-compare.XXXXXX)"
 chmod 0755 "$WORK"
 . "$ROOT/bench/start-tollgate.sh"
-trap stop_tollgates EXIT
+RSS_SAMPLER=""
+trap '[[ -n "$RSS_SAMPLER" ]] && kill "$RSS_SAMPLER" 2>/dev/null; stop_tollgates' EXIT
 
 STORE_KEYS="${BASE_STORE_KEYS:-}" CONFIG_KEYS="${BASE_CONFIG_KEYS:-}" TOLLGATE_STATE_FROM="${BASE_STATE_DIR:-}" JAVA_OPTS="${BASE_JAVA_OPTS:-$PACKAGED_JAVA_OPTS}" \
   start_tollgate "$1" "$WORK/base"
@@ -48,17 +51,28 @@ STORE_KEYS="${NEW_STORE_KEYS:-}" CONFIG_KEYS="${NEW_CONFIG_KEYS:-}" TOLLGATE_STA
 NEW_TARGET="new=127.0.0.1:$TOLLGATE_PORT/$TOLLGATE_PID"
 echo "base: $1 ($BASE_TARGET), new: $2 ($NEW_TARGET); work folder $WORK" >&2
 
+# rss PID: the resident set of PID in KiB, or - once it has gone.
+rss() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status" 2>/dev/null || echo -; }
+( printf 'time\tbase_kib\tnew_kib\n'
+  while :; do
+    printf '%s\t%s\t%s\n' "$(date +%H:%M:%S)" "$(rss "${BASE_TARGET##*/}")" "$(rss "${NEW_TARGET##*/}")"
+    sleep "${RSS_EVERY:-5}"
+  done ) > "$WORK/rss.tsv" &
+RSS_SAMPLER=$!
+
 cd "$HARNESS"
 echo "warming both up for about $((WARMUP_S * 3)) s each" >&2
 PEERS="" NON_PEERS="base new" TESTS="http_small http_64k tunnel_setup" ROUNDS=1 DURATION="$WARMUP_S" \
   WARMUP=2 SETUP_N=2000 RUN_DIR="$WORK/warmup" ./peer-bench.sh "$BASE_TARGET" "$NEW_TARGET" \
   > /dev/null 2> "$WORK/warmup.log" || { echo "warm-up failed: $WORK/warmup.log" >&2; exit 1; }
+{ cat "$WORK/warmup.log"; echo "[$(date +%H:%M:%S)] measured rounds begin"; } > "$WORK/harness.log"
 
 PEERS="${PEERS:-squid}" NON_PEERS="base new${NON_PEERS:+ $NON_PEERS}" TESTS="${TESTS:-http_small}" \
   ROUNDS="${ROUNDS:-3}" DURATION="${DURATION:-10}" WARMUP="${WARMUP:-5}" \
-  ./peer-bench.sh --start-peers "$BASE_TARGET" "$NEW_TARGET"
+  ./peer-bench.sh --start-peers "$BASE_TARGET" "$NEW_TARGET" 2> >(tee -a "$WORK/harness.log" >&2)
 
 # Memory after the run (issue #24's RSS target): the peak (VmHWM) and the resident set now, of each daemon.
 for target in "$BASE_TARGET" "$NEW_TARGET"; do
   echo "${target%%=*}: $(grep -E '^Vm(HWM|RSS)' "/proc/${target##*/}/status" | tr -s ' \t' ' ' | tr '\n' ' ')" >&2
 done
+echo "resident sets through the run: $WORK/rss.tsv (bench/rss-curve.py $WORK)" >&2
