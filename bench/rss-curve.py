@@ -31,8 +31,13 @@ def main(work):
         if text.startswith("measured rounds begin"):
             measured = True
         r = re.match(r"r(\d+) (\S+) (\S+):", text)
-        if r and (not phases or phases[-1][1] != (r.group(2), r.group(1), measured)):
-            phases.append((last, (r.group(2), r.group(1), measured)))
+        if r:
+            phase = (r.group(2), r.group(1), measured)
+            # One test's lines, one per target, end one phase: it lasts until the last of them.
+            if phases and phases[-1][1] == phase:
+                phases[-1] = (last, phase)
+            else:
+                phases.append((last, phase))
     rows, last = {}, 0
     order = []
     with open(f"{work}/rss.tsv") as f:
