@@ -10,8 +10,8 @@
 # /tmp/tollgate-preload); one that an interrupted preload left half-made is made again. Each run starts from a copy
 # of it, so it stays as preloaded (STATE_IN_PLACE=1: the daemon uses it in place, no copy, and it grows by what the
 # run stores). The preload stored about 26,000 rows/s on this 2-core machine, shared (40,000 once warm), and takes
-# about 580 bytes of disk a row (docs/performance.md, "Preloading the access log"): 100 million rows take about an
-# hour and 58 GB, and a copy as much again, more than /tmp has free here, so give 100,000,000 with STATE_IN_PLACE=1.
+# about 310-580 bytes of disk a row (docs/performance.md, "Preloading the access log"): 100 million rows took 63
+# minutes and 31 GB, and a copy takes as much again, so give 100,000,000 with STATE_IN_PLACE=1.
 # Long runs stay behind this script; mvn verify only preloads 20,000 rows (PreloadAccessLogIT).
 #
 # Needs DIST (default packaging/target/tollgate) and bench/target/benchmarks.jar, built first:
