@@ -62,8 +62,8 @@ public final class AccessLogKeyTable {
     public static final String SELECT_UNINDEXED_SQL = "SELECT id, " + SummaryDelta.COLUMNS
             + " FROM access_log WHERE id > ? ORDER BY id FETCH FIRST ? ROWS ONLY";
     /**
-     * Inserts many keys in one statement, one BIGINT array: a statement per key cost the indexer about as much
-     * again as the keys' B-tree inserts themselves (docs/performance.md, session 16).
+     * Inserts many keys in one statement, one BIGINT array: a statement per key added H2's per-statement set-up to
+     * every key, 13 % of the indexer's allocation at http_small (docs/performance.md, session 16).
      */
     static final String INSERT_ARRAY_SQL = "INSERT INTO access_log_key (k) SELECT * FROM UNNEST(?)";
     /** Keys per statement of {@link #insertKeys}: H2's arrays hold at most 65,536 elements. */
