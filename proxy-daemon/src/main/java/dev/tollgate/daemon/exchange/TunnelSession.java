@@ -137,29 +137,11 @@ public final class TunnelSession {
 
     /**
      * Whether the end of stream had been read from one side's socket: asked as a write to that socket is issued,
-     * for {@link #writeFailed}. Not proof of a FIN by itself: on Linux, once a write has met a side's reset, the
-     * next read from that socket returns the end of stream too.
+     * for {@link #failed}. Not proof of a FIN by itself: on Linux, once a write has met a side's reset, the next
+     * read from that socket returns the end of stream too.
      */
     public boolean endOfStreamWasRead(boolean upstreamSide) {
         return upstreamSide ? upstreamEndOfStreamRead : clientEndOfStreamRead;
-    }
-
-    /**
-     * Called when a write to one side's socket fails, with whether the end of stream had been read from that
-     * socket before the write was issued ({@link #endOfStreamWasRead}, asked then). If it had, that side sent its
-     * FIN and closed its socket, and its kernel answered the bytes still coming with a reset, which failed this
-     * write: the tunnel ended as that side meant it to, and the row says OK (taking the first-failure place, so
-     * that what the other connection sees as the proxy closes it is a consequence, as after an abort). The
-     * snapshot is what makes this safe: a write that itself met a reset makes the next read return the end of
-     * stream, but that read comes after the write was issued, and the relay issues no write to a socket after
-     * one to it has failed. Otherwise the failure is that side's, as {@link #failed} says.
-     */
-    public void writeFailed(boolean upstreamSide, Throwable cause, boolean issuedAfterEndOfStream) {
-        if (!issuedAfterEndOfStream) {
-            failed(upstreamSide, cause);
-        } else if (cause != null && !(cause instanceof java.util.concurrent.TimeoutException)) {
-            firstFailure.compareAndSet(null, FINISHED_THEN_CLOSED);
-        }
     }
 
     /**
@@ -167,10 +149,19 @@ public final class TunnelSession {
      * blames. When one side aborts, the proxy closes the other, which can then fail too, as a consequence, not a
      * cause; and a side's failure may surface in the other side's connection object (its write to this side's
      * socket), which is why failures are reported per socket, not per connection. An idle timeout is no failure.
+     * <p>
+     * For a failed write, {@code issuedAfterEndOfStream} says whether the end of stream had been read from that
+     * socket before the write was issued ({@link #endOfStreamWasRead}, asked then; false for a read). If it had,
+     * that side sent its FIN and closed its socket, and its kernel answered the bytes still coming with a reset,
+     * which failed this write: the tunnel ended as that side meant it to, and the row says OK (taking the
+     * first-failure place, so that what the other connection sees as the proxy closes it is a consequence, as after
+     * an abort). The snapshot is what makes this safe: a write that itself met a reset makes the next read return
+     * the end of stream, but that read comes after the write was issued, and the relay issues no write to a socket
+     * after one to it has failed.
      */
-    public void failed(boolean upstreamSide, Throwable cause) {
+    public void failed(boolean upstreamSide, Throwable cause, boolean issuedAfterEndOfStream) {
         if (cause != null && !(cause instanceof java.util.concurrent.TimeoutException)) {
-            firstFailure.compareAndSet(null, upstreamSide
+            firstFailure.compareAndSet(null, issuedAfterEndOfStream ? FINISHED_THEN_CLOSED : upstreamSide
                     ? new Failure(Outcome.UPSTREAM_RESET, "upstream connection failed: " + cause)
                     : new Failure(Outcome.CLIENT_ABORT, "client connection failed: " + cause));
         }
@@ -181,7 +172,7 @@ public final class TunnelSession {
      * call records the tunnel. A close with a cause that no read or write reported counts as that side failing.
      */
     public void connectionClosed(boolean upstreamSide, Throwable cause) {
-        failed(upstreamSide, cause);
+        failed(upstreamSide, cause, false);
         if (closedConnections.incrementAndGet() == 2) {
             Failure failure = firstFailure.get();
             if (failure == null) {

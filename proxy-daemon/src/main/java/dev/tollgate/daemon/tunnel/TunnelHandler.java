@@ -295,26 +295,25 @@ public class TunnelHandler extends ConnectHandler {
      * the write fails, and whether the end of stream had been read from that socket before it was issued: asked
      * here, not when the write fails, because once a write has met a reset the next read returns the end of
      * stream as if a FIN had come, and that read can run on another thread before this write's failure is
-     * reported (TunnelSession.writeFailed).
+     * reported (TunnelSession.failed).
      */
     private Callback failureReporting(Callback callback, TunnelSession session, boolean upstreamSide) {
         boolean issuedAfterEndOfStream = session.endOfStreamWasRead(upstreamSide);
         return new Callback.Nested(callback) {
             @Override
             public void failed(Throwable failure) {
-                // Past the drain's deadline the listener closes the tunnel itself: no side's fault.
-                if (!drain.isOver()) {
-                    session.writeFailed(upstreamSide, failure, issuedAfterEndOfStream);
-                }
+                reportFailure(session, upstreamSide, failure, issuedAfterEndOfStream);
                 super.failed(failure);
             }
         };
     }
 
-    private void reportFailure(TunnelSession session, boolean upstreamSide, Throwable failure) {
+    /** A failed read or write, {@code issuedAfterEndOfStream} as TunnelSession.failed says (false for a read). */
+    private void reportFailure(TunnelSession session, boolean upstreamSide, Throwable failure,
+                               boolean issuedAfterEndOfStream) {
         // Past the drain's deadline the listener closes the tunnel itself: what fails then is no side's fault.
         if (!drain.isOver()) {
-            session.failed(upstreamSide, failure);
+            session.failed(upstreamSide, failure, issuedAfterEndOfStream);
         }
     }
 
@@ -519,7 +518,7 @@ public class TunnelHandler extends ConnectHandler {
             try {
                 read = super.read(endPoint, buffer);
             } catch (IOException e) {
-                reportFailure(session, false, e);
+                reportFailure(session, false, e, false);
                 throw e;
             }
             if (read > 0) {
@@ -570,7 +569,7 @@ public class TunnelHandler extends ConnectHandler {
             try {
                 read = super.read(endPoint, buffer);
             } catch (IOException e) {
-                reportFailure(session, true, e);
+                reportFailure(session, true, e, false);
                 throw e;
             }
             if (read > 0) {

@@ -40,7 +40,7 @@ class TunnelSessionTest {
     /** As ConnectHandler's pipe does after a failed write: the failure, then both connections closed with it. */
     private AccessRecord writeFailsThenBothClose(boolean failingSide, boolean issuedAfterEndOfStream) {
         IOException reset = new IOException("Broken pipe");
-        session.writeFailed(failingSide, reset, issuedAfterEndOfStream);
+        session.failed(failingSide, reset, issuedAfterEndOfStream);
         session.connectionClosed(UPSTREAM, reset);
         session.connectionClosed(CLIENT, reset);
         assertEquals(1, rows.size(), "rows: " + rows.size());
@@ -109,7 +109,7 @@ class TunnelSessionTest {
     void aReadFailureIsAnAbortEvenAfterThatSidesEndOfStream() {
         session.endOfStreamRead(CLIENT);
         SocketException reset = new SocketException("Connection reset");
-        session.failed(CLIENT, reset);
+        session.failed(CLIENT, reset, false);
         session.connectionClosed(CLIENT, reset);
         session.connectionClosed(UPSTREAM, reset);
         assertEquals(1, rows.size(), "rows: " + rows.size());

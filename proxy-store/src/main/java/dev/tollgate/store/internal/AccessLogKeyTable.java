@@ -65,9 +65,9 @@ public final class AccessLogKeyTable {
      * Inserts many keys in one statement, one BIGINT array: a statement per key added H2's per-statement set-up to
      * every key, 13 % of the indexer's allocation at http_small (docs/performance.md, session 16).
      */
-    static final String INSERT_ARRAY_SQL = "INSERT INTO access_log_key (k) SELECT * FROM UNNEST(?)";
+    private static final String INSERT_ARRAY_SQL = "INSERT INTO access_log_key (k) SELECT * FROM UNNEST(?)";
     /** Keys per statement of {@link #insertKeys}: H2's arrays hold at most 65,536 elements. */
-    static final int KEYS_PER_STATEMENT = 50_000;
+    private static final int KEYS_PER_STATEMENT = 50_000;
     /** The lowest key, from which retention starts; NULL when the table is empty. */
     public static final String SELECT_LOWEST_KEY_SQL = "SELECT MIN(k) FROM access_log_key";
     /**
