@@ -28,7 +28,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 HARNESS="${HARNESS:-$ROOT/../shared/bench}"
 ORIGIN_TLS_PORT="${ORIGIN_TLS_PORT:-18443}"
-PACKAGED_JAVA_OPTS="-XX:+UseParallelGC -Xms256m -Xmx1g"
+PACKAGED_JAVA_OPTS="-XX:+UseParallelGC -Xms224m -Xmx1g -Xmn160m -XX:SurvivorRatio=6 -XX:-UsePSAdaptiveSurvivorSizePolicy"
 WARMUP_S="${TOLLGATE_WARMUP_S:-30}"
 
 [[ $# -eq 2 ]] || { echo "usage: $0 BASE_DIR NEW_DIR (distribution folders)" >&2; exit 2; }

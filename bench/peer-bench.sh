@@ -16,7 +16,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 HARNESS="${HARNESS:-$ROOT/../shared/bench}"
 ORIGIN_TLS_PORT="${ORIGIN_TLS_PORT:-18443}"
 # The packaged defaults (packaging's /etc/default/tollgate); docs/performance.md says why.
-export JAVA_OPTS="${JAVA_OPTS:--XX:+UseParallelGC -Xms256m -Xmx1g}"
+export JAVA_OPTS="${JAVA_OPTS:--XX:+UseParallelGC -Xms224m -Xmx1g -Xmn160m -XX:SurvivorRatio=6 -XX:-UsePSAdaptiveSurvivorSizePolicy}"
 WARMUP_S="${TOLLGATE_WARMUP_S:-20}"
 
 [[ -x "$HARNESS/peer-bench.sh" ]] || { echo "no harness at $HARNESS (set HARNESS)" >&2; exit 2; }
