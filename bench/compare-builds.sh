@@ -20,7 +20,9 @@
 # NEW_CONFIG_KEYS='"sinks": [{"name": "f", "type": "file", "path": "/tmp/f/access.jsonl"}]' to weigh a push sink),
 # BASE_STATE_DIR and NEW_STATE_DIR (a state directory each daemon starts from, copied
 # unless STATE_IN_PLACE=1, e.g. one build given twice, NEW_STATE_DIR a log of a million rows that
-# bench/log-size-decay.sh preloaded; default: an empty one), PEERS (default squid),
+# bench/log-size-decay.sh preloaded; default: an empty one), NEW_FIRST=1 (hand the harness "new" before "base": its
+# rotation otherwise measures "base" right before "new" in three rounds of four, and the daemon measured second pays
+# for the first one's writer still at work; run both orders, docs/performance.md session 17), PEERS (default squid),
 # HARNESS (default ../shared/bench), and everything peer-bench.sh reads. All traffic stays on loopback; both
 # daemons are stopped by their PIDs when the script ends, however it ends.
 set -euo pipefail
@@ -49,6 +51,8 @@ BASE_TARGET="base=127.0.0.1:$TOLLGATE_PORT/$TOLLGATE_PID"
 STORE_KEYS="${NEW_STORE_KEYS:-}" CONFIG_KEYS="${NEW_CONFIG_KEYS:-}" TOLLGATE_STATE_FROM="${NEW_STATE_DIR:-}" JAVA_OPTS="${NEW_JAVA_OPTS:-$PACKAGED_JAVA_OPTS}" \
   start_tollgate "$2" "$WORK/new"
 NEW_TARGET="new=127.0.0.1:$TOLLGATE_PORT/$TOLLGATE_PID"
+TARGETS=("$BASE_TARGET" "$NEW_TARGET")
+[[ "${NEW_FIRST:-0}" == 1 ]] && TARGETS=("$NEW_TARGET" "$BASE_TARGET")
 echo "base: $1 ($BASE_TARGET), new: $2 ($NEW_TARGET); work folder $WORK" >&2
 
 # rss PID: the resident set of PID in KiB, or - once it has gone.
@@ -63,13 +67,13 @@ RSS_SAMPLER=$!
 cd "$HARNESS"
 echo "warming both up for about $((WARMUP_S * 3)) s each" >&2
 PEERS="" NON_PEERS="base new" TESTS="http_small http_64k tunnel_setup" ROUNDS=1 DURATION="$WARMUP_S" \
-  WARMUP=2 SETUP_N=2000 RUN_DIR="$WORK/warmup" ./peer-bench.sh "$BASE_TARGET" "$NEW_TARGET" \
+  WARMUP=2 SETUP_N=2000 RUN_DIR="$WORK/warmup" ./peer-bench.sh "${TARGETS[@]}" \
   > /dev/null 2> "$WORK/warmup.log" || { echo "warm-up failed: $WORK/warmup.log" >&2; exit 1; }
 { cat "$WORK/warmup.log"; echo "[$(date +%H:%M:%S)] measured rounds begin"; } > "$WORK/harness.log"
 
 PEERS="${PEERS:-squid}" NON_PEERS="base new${NON_PEERS:+ $NON_PEERS}" TESTS="${TESTS:-http_small}" \
   ROUNDS="${ROUNDS:-3}" DURATION="${DURATION:-10}" WARMUP="${WARMUP:-5}" \
-  ./peer-bench.sh --start-peers "$BASE_TARGET" "$NEW_TARGET" 2> >(tee -a "$WORK/harness.log" >&2)
+  ./peer-bench.sh --start-peers "${TARGETS[@]}" 2> >(tee -a "$WORK/harness.log" >&2)
 
 # Memory after the run (issue #24's RSS target): the peak (VmHWM) and the resident set now, of each daemon.
 for target in "$BASE_TARGET" "$NEW_TARGET"; do
