@@ -30,7 +30,6 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 HARNESS="${HARNESS:-$ROOT/../shared/bench}"
 ORIGIN_TLS_PORT="${ORIGIN_TLS_PORT:-18443}"
-PACKAGED_JAVA_OPTS="-XX:+UseParallelGC -Xms224m -Xmx1g -Xmn160m -XX:SurvivorRatio=6 -XX:-UsePSAdaptiveSurvivorSizePolicy"
 WARMUP_S="${TOLLGATE_WARMUP_S:-30}"
 
 [[ $# -eq 2 ]] || { echo "usage: $0 BASE_DIR NEW_DIR (distribution folders)" >&2; exit 2; }
@@ -42,6 +41,7 @@ done
 WORK="$(mktemp -d /tmp/tollgate-compare.XXXXXX)"
 chmod 0755 "$WORK"
 . "$ROOT/bench/start-tollgate.sh"
+PACKAGED_JAVA_OPTS="$(packaged_java_opts)"
 RSS_SAMPLER=""
 trap '[[ -n "$RSS_SAMPLER" ]] && kill "$RSS_SAMPLER" 2>/dev/null; stop_tollgates' EXIT
 

@@ -6,7 +6,7 @@
 #   TESTS="http_small tunnel_setup" ROUNDS=1 bench/peer-bench.sh
 #
 # Environment: HARNESS (default ../shared/bench, next to the checkout), SKIP_BUILD=1 to use the last build,
-# JAVA_OPTS (default: the packaged defaults below), TOLLGATE_WARMUP_S (default 20: a JVM must be warm, see
+# JAVA_OPTS (default: the packaged ones, packaging/src/pkg/default/tollgate), TOLLGATE_WARMUP_S (default 20: a JVM must be warm, see
 # docs/performance.md), and everything peer-bench.sh reads (TESTS, ROUNDS, DURATION, PEERS, ...).
 # Needs what the harness needs (Debian: squid tinyproxy wrk nginx-light curl openssl python3 iproute2).
 # All traffic stays on loopback. Tollgate is stopped by its PID when the script ends, however it ends.
@@ -15,8 +15,6 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 HARNESS="${HARNESS:-$ROOT/../shared/bench}"
 ORIGIN_TLS_PORT="${ORIGIN_TLS_PORT:-18443}"
-# The packaged defaults (packaging's /etc/default/tollgate); docs/performance.md says why.
-export JAVA_OPTS="${JAVA_OPTS:--XX:+UseParallelGC -Xms224m -Xmx1g -Xmn160m -XX:SurvivorRatio=6 -XX:-UsePSAdaptiveSurvivorSizePolicy}"
 WARMUP_S="${TOLLGATE_WARMUP_S:-20}"
 
 [[ -x "$HARNESS/peer-bench.sh" ]] || { echo "no harness at $HARNESS (set HARNESS)" >&2; exit 2; }
@@ -27,6 +25,9 @@ fi
 WORK="$(mktemp -d /tmp/tollgate-bench.XXXXXX)"
 chmod 0755 "$WORK"   # the warm-up's origin (nginx, user nobody) serves its files from under it
 . "$ROOT/bench/start-tollgate.sh"
+# The packaged defaults (packaging's /etc/default/tollgate); docs/performance.md says why.
+PACKAGED_JAVA_OPTS="$(packaged_java_opts)"
+export JAVA_OPTS="${JAVA_OPTS:-$PACKAGED_JAVA_OPTS}"
 trap stop_tollgates EXIT
 start_tollgate "$ROOT/packaging/target/tollgate" "$WORK"
 PID=$TOLLGATE_PID

@@ -1,4 +1,5 @@
-# Sourced by peer-bench.sh and compare-builds.sh: starts one Tollgate for the shared harness.
+# Sourced by peer-bench.sh and compare-builds.sh: starts one Tollgate for the shared harness, with the packaged JVM
+# options unless told otherwise (packaged_java_opts, at the end).
 #
 # start_tollgate DIST DIR: writes DIR/tollgate.json (durable access logging on, as shipped; loopback
 # destinations allowed because the harness's origin is on 127.0.0.1; CONNECT to ORIGIN_TLS_PORT; no auditors'
@@ -57,3 +58,16 @@ stop_tollgates() {
   wait 2>/dev/null || true
 }
 TOLLGATE_PIDS=()
+
+# packaged_java_opts: the JAVA_OPTS the packages ship (packaging/src/pkg/default/tollgate), without the logback
+# option, whose /etc/tollgate/logback.xml a distribution folder does not have: one source for what the bench
+# scripts call "the packaged options", so that a change to the packages reaches the benchmarks.
+packaged_java_opts() {
+  local opts word kept=""
+  opts="$(sed -n 's/^JAVA_OPTS="\(.*\)"$/\1/p' "$(dirname "${BASH_SOURCE[0]}")/../packaging/src/pkg/default/tollgate")"
+  [[ -n "$opts" ]] || { echo "no JAVA_OPTS line in packaging/src/pkg/default/tollgate" >&2; exit 2; }
+  for word in $opts; do
+    [[ "$word" == -Dlogback.configurationFile=* ]] || kept="${kept:+$kept }$word"
+  done
+  echo "$kept"
+}
