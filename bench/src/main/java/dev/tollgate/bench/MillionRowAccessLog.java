@@ -73,8 +73,6 @@ final class MillionRowAccessLog {
     /** A fresh, empty access log in {@code dir}, whatever was there before, writing {@code batchSize} rows a commit. */
     static AccessLog openEmpty(Path dir, int batchSize) throws SQLException, IOException {
         deleteRecursively(dir);
-        // The owner's password file is made beside the database before H2 would make the directory.
-        Files.createDirectories(dir);
         return open(dir, batchSize);
     }
 
@@ -143,7 +141,9 @@ final class MillionRowAccessLog {
         return "10.20." + n / 256 + "." + n % 256;
     }
 
-    private static AccessLog open(Path dir, int batchSize) throws SQLException {
+    private static AccessLog open(Path dir, int batchSize) throws SQLException, IOException {
+        // The owner's password file is made beside the database before H2 would make the directory.
+        Files.createDirectories(dir);
         return AccessLog.open(new StoreConfig("jdbc:h2:file:" + dir.toAbsolutePath().resolve("access"), null, null,
                 batchSize, null, 100_000));
     }
