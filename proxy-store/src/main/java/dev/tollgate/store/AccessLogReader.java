@@ -13,6 +13,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
 import javax.sql.DataSource;
@@ -28,6 +29,8 @@ public final class AccessLogReader {
     public static final int MAX_LIMIT = AccessQuery.MAX_LIMIT;
     /** Rows the driver fetches at a time when it streams (PostgreSQL; H2 reads lazily instead). */
     public static final int FETCH_SIZE = 1_000;
+    /** Ids whose rows one statement looks up, for a query through the key index. */
+    static final int IDS_PER_SELECT = 1_000;
 
     private final DataSource dataSource;
     private final boolean keyTable;
@@ -156,8 +159,9 @@ public final class AccessLogReader {
     }
 
     /**
-     * The indexed rows of {@code q}, one epoch of ids after another (see AccessLogKeyTable), through one
-     * prepared statement, until the page is full.
+     * The indexed rows of {@code q}, one epoch of ids after another (see AccessLogKeyTable): each epoch's entries
+     * of the key's range give their ids in id order, whose rows are then looked up {@value #IDS_PER_SELECT} at a
+     * time through one prepared statement, until the page is full.
      */
     private static StreamedRows streamIndexed(Connection c, AccessQuery q, KeyedIds keyed, KeyFilter key,
             boolean limited, int fetchSize, Consumer<? super AccessRecord> sink) throws SQLException {
@@ -165,27 +169,48 @@ public final class AccessLogReader {
         if (keyed.isEmpty()) {
             return streamed;
         }
-        PreparedStatement statement = null;
-        try {
+        try (PreparedStatement entries = c.prepareStatement(AccessLogKeyTable.SELECT_ENTRIES_SQL);
+             PreparedStatement rows = c.prepareStatement(
+                     AccessQuerySql.indexed(q, new Long[0], limited).sql())) {
+            rows.setFetchSize(fetchSize);
             for (long epoch = keyed.firstEpoch(); epoch <= keyed.lastEpoch(); epoch++) {
-                long left = q.limit() - streamed.count();
-                if (limited && left == 0) {
-                    break;
+                long[] ids = keyedIds(entries, AccessQuerySql.entries(key, keyed, epoch), keyed);
+                for (int from = 0; from < ids.length; from += IDS_PER_SELECT) {
+                    long left = q.limit() - streamed.count();
+                    if (limited && left == 0) {
+                        return streamed;
+                    }
+                    Long[] some = new Long[Math.min(IDS_PER_SELECT, ids.length - from)];
+                    for (int i = 0; i < some.length; i++) {
+                        some[i] = ids[from + i];
+                    }
+                    streamed = read(rows, AccessQuerySql.indexed(limited ? q.withLimit((int) left) : q, some,
+                            limited), sink, streamed);
                 }
-                AccessQuerySql select = AccessQuerySql.indexed(limited ? q.withLimit((int) left) : q, key, keyed,
-                        epoch, limited);
-                if (statement == null) {
-                    statement = c.prepareStatement(select.sql());
-                    statement.setFetchSize(fetchSize);
-                }
-                streamed = read(statement, select, sink, streamed);
-            }
-        } finally {
-            if (statement != null) {
-                statement.close();
             }
         }
         return streamed;
+    }
+
+    /** The ids of {@code keyed} that the entries {@code select} finds hold, in id order. */
+    private static long[] keyedIds(PreparedStatement entries, AccessQuerySql select, KeyedIds keyed)
+            throws SQLException {
+        long[] ids = new long[64];
+        int n = 0;
+        select.bind(entries);
+        try (ResultSet rs = entries.executeQuery()) {
+            while (rs.next()) {
+                for (long id : AccessLogKeyTable.idsOf(rs.getLong(1), rs.getBytes(2))) {
+                    if (keyed.contains(id)) {
+                        if (n == ids.length) {
+                            ids = Arrays.copyOf(ids, 2 * n);
+                        }
+                        ids[n++] = id;
+                    }
+                }
+            }
+        }
+        return Arrays.copyOf(ids, n);
     }
 
     /** Gives {@code sink} every row of {@code select}, counting on from {@code before}. */

@@ -12,7 +12,9 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -21,10 +23,10 @@ import javax.sql.DataSource;
 /**
  * Keeps {@code access_log_key}, the host and client index of the access log, up to date, off the request
  * path: one background thread ({@value #THREAD_NAME}) that, every interval, reads the rows written since the
- * mark, sorts their keys (AccessLogKeyTable says what a key is) and inserts them in one batch, with the new
- * mark, in one transaction on its own connection. A crash therefore leaves keys and mark in agreement, and the
- * indexer catches up after a restart; until then queries read the unindexed rows from access_log directly (see
- * AccessLogReader).
+ * mark, sorts their keys (AccessLogKeyTable says what a key is) and inserts them in one statement, one entry for
+ * each value the round saw (with the ids of its rows), with the new mark, in one transaction on its own
+ * connection. A crash therefore leaves keys and mark in agreement, and the indexer catches up after a restart;
+ * until then queries read the unindexed rows from access_log directly (see AccessLogReader).
  * <p>
  * The writer comes first: while it is behind (more than a batch queued) the thread skips its rounds, up to
  * {@value #MAX_DEFERRED_ROUNDS} intervals in a row, so that under a burst the whole machine goes to storing
@@ -157,12 +159,12 @@ public final class KeyIndexer implements AutoCloseable {
     }
 
     /**
-     * Deletes the keys of every row with an id below {@code belowId} and returns how many it deleted. For
+     * Deletes the key entries of rows with an id below {@code belowId} and returns how many it deleted. For
      * retention: call it after deleting those rows from access_log. Keys lead with their row's epoch (see
      * AccessLogKeyTable), so this deletes from the lowest key up: whole epochs, at most {@value
-     * #DELETE_WINDOW_EPOCHS} in one transaction so that no transaction grows with the table, then the part of
-     * {@code belowId}'s own epoch below it. Keys whose row is gone are harmless meanwhile: queries join them to
-     * access_log, which drops them.
+     * #DELETE_WINDOW_EPOCHS} in one transaction so that no transaction grows with the table, then, in {@code
+     * belowId}'s own epoch, the entries whose rows are all below it (an entry with rows on both sides stays).
+     * Keys whose row is gone are harmless meanwhile: queries look their rows up in access_log, which has none.
      */
     public long deleteKeysBelow(long belowId) throws SQLException {
         if (!active || belowId <= 0) {
@@ -173,16 +175,43 @@ public final class KeyIndexer implements AutoCloseable {
         long deleted = 0;
         try (Connection c = dataSource.getConnection();
              PreparedStatement lowest = c.prepareStatement(AccessLogKeyTable.SELECT_LOWEST_KEY_SQL);
-             PreparedStatement delete = c.prepareStatement(AccessLogKeyTable.DELETE_BELOW_SQL)) {
+             PreparedStatement epochs = c.prepareStatement(AccessLogKeyTable.DELETE_RANGE_SQL);
+             PreparedStatement below = c.prepareStatement(AccessLogKeyTable.DELETE_BELOW_SQL);
+             PreparedStatement runs = c.prepareStatement(AccessLogKeyTable.SELECT_RUNS_BELOW_SQL);
+             PreparedStatement entry = c.prepareStatement(AccessLogKeyTable.DELETE_ENTRY_SQL)) {
             c.setAutoCommit(true);
             // From the lowest key left, so that a gap in the ids costs one statement, not one per empty epoch.
             for (long epoch = lowestEpoch(lowest); epoch < boundEpoch; epoch = lowestEpoch(lowest)) {
-                deleted += delete(delete, epoch, Math.min(boundEpoch, epoch + DELETE_WINDOW_EPOCHS),
-                        AccessLogKeyTable.IDS_PER_EPOCH);
+                deleted += delete(epochs, epoch, Math.min(boundEpoch, epoch + DELETE_WINDOW_EPOCHS));
             }
             if (boundEpoch <= AccessLogKeyTable.LAST_EPOCH) {
-                deleted += delete(delete, boundEpoch, boundEpoch + 1, AccessLogKeyTable.withinEpoch(bound));
+                below.setLong(3, AccessLogKeyTable.withinEpoch(bound));
+                deleted += delete(below, boundEpoch, boundEpoch + 1);
+                deleted += deleteRunsBelow(runs, entry, boundEpoch, bound);
             }
+        }
+        return deleted;
+    }
+
+    /** Deletes the entries of several rows in {@code epoch} whose rows are all below {@code bound}. */
+    private static long deleteRunsBelow(PreparedStatement runs, PreparedStatement entry, long epoch, long bound)
+            throws SQLException {
+        runs.setLong(1, AccessLogKeyTable.firstKeyOf(epoch));
+        runs.setLong(2, AccessLogKeyTable.lastKeyBefore(epoch + 1));
+        runs.setLong(3, AccessLogKeyTable.withinEpoch(bound));
+        List<Long> gone = new ArrayList<>();
+        try (ResultSet rs = runs.executeQuery()) {
+            while (rs.next()) {
+                long[] ids = AccessLogKeyTable.idsOf(rs.getLong(1), rs.getBytes(2));
+                if (ids[ids.length - 1] < bound) {
+                    gone.add(rs.getLong(1));
+                }
+            }
+        }
+        long deleted = 0;
+        for (long k : gone) {
+            entry.setLong(1, k);
+            deleted += entry.executeUpdate();
         }
         return deleted;
     }
@@ -197,13 +226,12 @@ public final class KeyIndexer implements AutoCloseable {
     }
 
     /**
-     * Deletes, in epochs {@code first} up to but not including {@code end}, the keys whose id's low bits are
-     * below {@code within}.
+     * Runs {@code delete} (DELETE_RANGE_SQL, or DELETE_BELOW_SQL with its third parameter set) over epochs {@code
+     * first} up to but not including {@code end}.
      */
-    private static long delete(PreparedStatement delete, long first, long end, long within) throws SQLException {
+    private static long delete(PreparedStatement delete, long first, long end) throws SQLException {
         delete.setLong(1, AccessLogKeyTable.firstKeyOf(first));
         delete.setLong(2, AccessLogKeyTable.lastKeyBefore(end));
-        delete.setLong(3, within);
         return delete.executeUpdate();
     }
 
@@ -313,8 +341,9 @@ public final class KeyIndexer implements AutoCloseable {
     }
 
     /**
-     * One transaction: up to roundRows rows past the mark, their keys sorted and inserted, their ranks added to
-     * access_summary_key_hour (SummaryTables.ranksWithTheWriter says why here), the mark moved.
+     * One transaction: up to roundRows rows past the mark, their keys sorted and inserted as entries (one for each
+     * value of the round), their ranks added to access_summary_key_hour (SummaryTables.ranksWithTheWriter says why
+     * here), the mark moved.
      */
     private int indexOneRound() throws SQLException {
         try (Connection c = dataSource.getConnection()) {

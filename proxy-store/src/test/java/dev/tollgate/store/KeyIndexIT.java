@@ -16,6 +16,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -228,23 +229,45 @@ class KeyIndexIT {
     }
 
     @Test
-    void deleteKeysBelowRemovesOnlyTheKeysOfOlderRows() throws SQLException {
+    void aRoundStoresOneEntryForEachValueItSaw() throws SQLException {
         log = open(NEVER_MS);
         append(60);
+
+        assertEquals(60, log.keyIndexer().indexNow());
+
+        long hosts = Arrays.stream(HOSTS).filter(Objects::nonNull).distinct().count();
+        long clients = Arrays.stream(CLIENTS).filter(Objects::nonNull).distinct().count();
+        assertEquals(hosts + clients, entries(), "one entry per host and per client: all 60 rows are in epoch 0");
+        assertKeysAgreeWithTheMark();
+        append(3);
+        assertEquals(3, log.keyIndexer().indexNow());
+        assertEquals(hosts + clients + 5, entries(), "the next round's values get entries of their own");
+        assertKeysAgreeWithTheMark();
+        assertEveryKeyQueryMatchesAScan("two rounds");
+    }
+
+    @Test
+    void deleteKeysBelowRemovesTheEntriesWhoseRowsAreAllOlder() throws SQLException {
+        log = open(NEVER_MS);
+        append(30);
+        log.keyIndexer().indexNow();
+        long firstRound = entries();
+        append(30);
         log.keyIndexer().indexNow();
         Set<Long> before = keys();
 
+        // Rows 1-30 are one round's entries, all below 37; rows 31-60 the next round's, which 37 cuts through.
         long deleted = log.keyIndexer().deleteKeysBelow(37);
 
         Set<Long> expected = new TreeSet<>();
         for (long k : before) {
-            if (AccessLogKeyTable.idOf(k) >= 37) {
+            if (AccessLogKeyTable.idOf(k) > 30) {
                 expected.add(k);
             }
         }
-        assertEquals(expected, keys());
-        assertEquals(before.size() - expected.size(), deleted);
-        assertEquals(0, log.keyIndexer().deleteKeysBelow(37), "nothing left below 37");
+        assertEquals(expected, keys(), "the second round's keys, those of its rows 31-36 too");
+        assertEquals(firstRound, deleted);
+        assertEquals(0, log.keyIndexer().deleteKeysBelow(37), "nothing left wholly below 37");
     }
 
     @Test
@@ -427,8 +450,23 @@ class KeyIndexIT {
         return Long.parseLong(Objects.requireNonNull(strings("SELECT id FROM access_log_key_mark")).get(0));
     }
 
+    /** The key of every row that access_log_key's entries hold. */
     private Set<Long> keys() throws SQLException {
-        return new TreeSet<>(strings("SELECT k FROM access_log_key").stream().map(Long::valueOf).toList());
+        Set<Long> keys = new TreeSet<>();
+        try (Connection c = log.dataSource().getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT k, ids FROM access_log_key")) {
+            while (rs.next()) {
+                long k = rs.getLong(1);
+                for (long id : AccessLogKeyTable.idsOf(k, rs.getBytes(2))) {
+                    keys.add(k - AccessLogKeyTable.idOf(k) + id);
+                }
+            }
+        }
+        return keys;
+    }
+
+    private long entries() throws SQLException {
+        return Long.parseLong(strings("SELECT COUNT(*) FROM access_log_key").get(0));
     }
 
     private List<String> strings(String sql) throws SQLException {

@@ -1,9 +1,13 @@
 package dev.tollgate.store.internal;
 
+import java.io.ByteArrayOutputStream;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 
 /**
  * Tables {@code access_log_key} ({@code V5__access_log_key_hashed.sql}, keys laid out as below since
@@ -27,6 +31,16 @@ import java.sql.SQLException;
  * <p>
  * The hash is stored: changing {@link #hash} or the layout needs a migration that empties the table and resets
  * the mark.
+ * <p>
+ * <b>Entries</b> (since {@code V15__access_log_key_ids.sql}). A row of the table is an entry: its key {@code k}
+ * names the first row of a run, {@code ids} the rest of that run, or NULL when it has none. A run is what one
+ * insert gathered of one key range: the rows of one round (the indexer's, about 200 ms of traffic) whose value
+ * hashes alike in one epoch. {@code ids} holds each further id as its distance from the one before, an unsigned
+ * LEB128 varint (one byte up to 127, two up to 16,383, the most an epoch allows). So a value that a round sees
+ * many times costs one B-tree insert, not one per row: each insert copies its path from the root (H2's
+ * copy-on-write pages), about 1.7 KB of allocation, which made the keys the largest part of the store's work per
+ * row (docs/performance.md, session 18). The runs of one key range never interleave: each round's ids are above
+ * the last round's, so reading a range's entries in key order and each entry's ids in order yields ids in order.
  */
 public final class AccessLogKeyTable {
 
@@ -62,20 +76,37 @@ public final class AccessLogKeyTable {
     public static final String SELECT_UNINDEXED_SQL = "SELECT id, " + SummaryDelta.COLUMNS
             + " FROM access_log WHERE id > ? ORDER BY id FETCH FIRST ? ROWS ONLY";
     /**
-     * Inserts many keys in one statement, one BIGINT array: a statement per key added H2's per-statement set-up to
-     * every key, 13 % of the indexer's allocation at http_small (docs/performance.md, session 16).
+     * Inserts many entries in one statement, a BIGINT and a VARBINARY array: a statement per key added H2's
+     * per-statement set-up to every key, 13 % of the indexer's allocation at http_small (docs/performance.md,
+     * session 16).
      */
-    private static final String INSERT_ARRAY_SQL = "INSERT INTO access_log_key (k) SELECT * FROM UNNEST(?)";
-    /** Keys per statement of {@link #insertKeys}: H2's arrays hold at most 65,536 elements. */
-    private static final int KEYS_PER_STATEMENT = 50_000;
+    private static final String INSERT_ARRAY_SQL = "INSERT INTO access_log_key (k, ids) SELECT * FROM UNNEST(?, ?)";
+    /** Entries per statement of {@link #insertKeys}: H2's arrays hold at most 65,536 elements. */
+    private static final int ENTRIES_PER_STATEMENT = 50_000;
+    /** The entries whose first key is in a range, both bounds inclusive, in key order. */
+    public static final String SELECT_ENTRIES_SQL =
+            "SELECT k, ids FROM access_log_key WHERE k >= ? AND k <= ? ORDER BY k";
     /** The lowest key, from which retention starts; NULL when the table is empty. */
     public static final String SELECT_LOWEST_KEY_SQL = "SELECT MIN(k) FROM access_log_key";
+    /** Deletes every entry within the key range [first, last]: whole epochs. */
+    public static final String DELETE_RANGE_SQL = "DELETE FROM access_log_key WHERE k >= ? AND k <= ?";
     /**
-     * Deletes, within the key range [first, last], the keys whose id has its low {@value #EPOCH_ID_BITS} bits
-     * below the third parameter. MOD, not a bit operation, because H2 and PostgreSQL spell those differently.
+     * Deletes, within the key range [first, last], the single-row entries whose id has its low {@value
+     * #EPOCH_ID_BITS} bits below the third parameter. An entry of several rows is read first
+     * ({@link #SELECT_RUNS_BELOW_SQL}): it goes only if all its rows are below the bound, and otherwise stays,
+     * holding the ids of rows that are gone, which are harmless (queries find no row for them). MOD, not a bit
+     * operation, because H2 and PostgreSQL spell those differently.
      */
-    public static final String DELETE_BELOW_SQL =
-            "DELETE FROM access_log_key WHERE k >= ? AND k <= ? AND MOD(k, " + (1L << EPOCH_ID_BITS) + ") < ?";
+    public static final String DELETE_BELOW_SQL = "DELETE FROM access_log_key WHERE k >= ? AND k <= ? AND MOD(k, "
+            + (1L << EPOCH_ID_BITS) + ") < ? AND ids IS NULL";
+    /**
+     * The entries of several rows within the key range [first, last] whose first id has its low bits below the
+     * third parameter: those of them whose last id is below the bound too can go ({@link #DELETE_ENTRY_SQL}).
+     */
+    public static final String SELECT_RUNS_BELOW_SQL = "SELECT k, ids FROM access_log_key WHERE k >= ? AND k <= ?"
+            + " AND MOD(k, " + (1L << EPOCH_ID_BITS) + ") < ? AND ids IS NOT NULL";
+    /** Deletes one entry. */
+    public static final String DELETE_ENTRY_SQL = "DELETE FROM access_log_key WHERE k = ?";
 
     private AccessLogKeyTable() {
     }
@@ -161,22 +192,87 @@ public final class AccessLogKeyTable {
 
     /**
      * Inserts the first {@code count} of {@code keys}, which must be sorted (so that they fill the newest epoch's
-     * leaves in order), in {@code c}'s transaction: {@value #KEYS_PER_STATEMENT} keys per statement at most.
+     * leaves in order), in {@code c}'s transaction, as entries: each run of keys with one offset (one value's hash,
+     * type and epoch) becomes one entry. Returns how many entries it inserted.
      */
-    public static void insertKeys(Connection c, long[] keys, int count) throws SQLException {
+    public static int insertKeys(Connection c, long[] keys, int count) throws SQLException {
         if (count == 0) {
-            return;
+            return 0;
         }
+        List<Long> firsts = new ArrayList<>();
+        List<byte[]> rests = new ArrayList<>();
+        ByteArrayOutputStream rest = new ByteArrayOutputStream();
+        int inserted = 0;
         try (PreparedStatement insert = c.prepareStatement(INSERT_ARRAY_SQL)) {
-            for (int from = 0; from < count; from += KEYS_PER_STATEMENT) {
-                Long[] some = new Long[Math.min(KEYS_PER_STATEMENT, count - from)];
-                for (int i = 0; i < some.length; i++) {
-                    some[i] = keys[from + i];
+            int i = 0;
+            while (i < count) {
+                long first = keys[i];
+                long offset = first - idOf(first);
+                long previous = first;
+                rest.reset();
+                for (i++; i < count && keys[i] - idOf(keys[i]) == offset; i++) {
+                    if (keys[i] <= previous) {
+                        throw new IllegalArgumentException("keys are not sorted or repeat one: " + keys[i]
+                                + " after " + previous);
+                    }
+                    writeVarint(rest, keys[i] - previous);
+                    previous = keys[i];
                 }
-                insert.setArray(1, c.createArrayOf("BIGINT", some));
-                insert.executeUpdate();
+                firsts.add(first);
+                rests.add(rest.size() == 0 ? null : rest.toByteArray());
+                if (firsts.size() == ENTRIES_PER_STATEMENT || i == count) {
+                    insert.setArray(1, c.createArrayOf("BIGINT", firsts.toArray()));
+                    insert.setArray(2, c.createArrayOf("VARBINARY", rests.toArray()));
+                    inserted += insert.executeUpdate();
+                    firsts.clear();
+                    rests.clear();
+                }
             }
         }
+        return inserted;
+    }
+
+    /**
+     * The row ids of the entry {@code key} with {@code ids} (as read from the table, null for a single row), in
+     * id order.
+     */
+    public static long[] idsOf(long key, byte[] ids) {
+        long first = idOf(key);
+        if (ids == null) {
+            return new long[] {first};
+        }
+        long[] out = new long[1 + ids.length];
+        int n = 0;
+        out[n++] = first;
+        long id = first;
+        int shift = 0;
+        long delta = 0;
+        for (byte b : ids) {
+            delta |= (long) (b & 0x7f) << shift;
+            if ((b & 0x80) == 0) {
+                id += delta;
+                out[n++] = id;
+                delta = 0;
+                shift = 0;
+            } else {
+                shift += 7;
+                if (shift > 56) {
+                    throw new IllegalArgumentException("entry " + key + ": a distance longer than 9 bytes");
+                }
+            }
+        }
+        if (shift != 0) {
+            throw new IllegalArgumentException("entry " + key + ": its ids end inside a distance");
+        }
+        return Arrays.copyOf(out, n);
+    }
+
+    private static void writeVarint(ByteArrayOutputStream out, long value) {
+        while ((value & ~0x7fL) != 0) {
+            out.write((int) (value & 0x7f) | 0x80);
+            value >>>= 7;
+        }
+        out.write((int) value);
     }
 
     /** The highest access_log id whose keys are stored; {@code c}'s transaction decides which commit it sees. */

@@ -97,15 +97,6 @@ public final class AccessLogTable {
     /** Every column of every row; {@link AccessQuerySql} adds the WHERE, ORDER BY and LIMIT. */
     public static final String SELECT_SQL = "SELECT id, " + COLUMNS + " FROM access_log";
 
-    /**
-     * Every column of the rows that keys of access_log_key point to: {@code k} is access_log_key, {@code a}
-     * access_log, the parameter what the keys of one value in one epoch exceed their rows' ids by
-     * (AccessLogKeyTable.offset). The result's column labels are those of {@link #SELECT_SQL}, so {@link #read}
-     * reads both.
-     */
-    public static final String SELECT_KEYED_SQL = "SELECT a.id, a." + COLUMNS.replace(", ", ", a.")
-            + " FROM access_log_key k JOIN access_log a ON a.id = k.k - ?";
-
     /** Rows after an id, oldest first; parameters: the id, the row limit. LIMIT is understood by H2 and PostgreSQL. */
     public static final String SELECT_AFTER_SQL = SELECT_SQL + " WHERE id > ? ORDER BY id LIMIT ?";
 

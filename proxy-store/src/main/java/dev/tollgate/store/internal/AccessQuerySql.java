@@ -23,9 +23,9 @@ import java.util.List;
  * between two ids that the ts index finds by reading that range alone.
  * <p>
  * On H2, a query by exact host or by client also runs in two parts, around the key indexer's mark (see
- * {@code KeyIndexer}): {@link #indexed} reads the keys up to the mark from {@code access_log_key}, one epoch
- * of ids at a time, and joins each to its row, whose host or client it compares again because keys hold a hash
- * of it; {@link #unindexedTail} reads the rows above the mark from access_log. Every id of the
+ * {@code KeyIndexer}): the reader takes the ids up to the mark from {@code access_log_key}'s entries, one epoch
+ * at a time, and {@link #indexed} looks their rows up, comparing each row's host or client again because keys
+ * hold a hash of it; {@link #unindexedTail} reads the rows above the mark from access_log. Every id of the
  * first is below every id of the second, so the second, run after the first, continues it in id order. On
  * PostgreSQL there is no key table: access_log's own (host, id) and (client_addr, id) indexes serve the plain
  * {@link #page} (AccessLogReader chooses).
@@ -66,6 +66,11 @@ public final class AccessQuerySql {
 
         public long lastEpoch() {
             return AccessLogKeyTable.epochOf(upTo);
+        }
+
+        /** Whether {@code id} is one of these ids. */
+        public boolean contains(long id) {
+            return id > after && id <= upTo;
         }
     }
 
@@ -126,19 +131,30 @@ public final class AccessQuerySql {
     }
 
     /**
-     * The rows of {@code q} whose ids are in {@code epoch}'s part of {@code keyed}, at most {@code q.limit()} when
-     * {@code limited}: a range scan of access_log_key's primary key, which is in id order, each key joined to
-     * its row, which every filter of {@code q} then tests, the keyed one included (keys of colliding values
-     * share a range). The statement's text is the same for every epoch; only its parameters differ.
+     * The entries of access_log_key ({@link AccessLogKeyTable#SELECT_ENTRIES_SQL}) that may hold ids of {@code
+     * keyed} for {@code key} in {@code epoch}: those whose first key lies from the epoch's first id (a run that
+     * starts below {@code keyed.after()} may reach above it) to the last id of {@code keyed} in the epoch. The
+     * caller keeps the ids that {@link KeyedIds#contains} of what they hold.
      */
-    public static AccessQuerySql indexed(AccessQuery q, KeyFilter key, KeyedIds keyed, long epoch, boolean limited) {
+    public static AccessQuerySql entries(KeyFilter key, KeyedIds keyed, long epoch) {
         long offset = key.offset(epoch);
-        StringBuilder where = new StringBuilder(" AND k.k > ? AND k.k <= ?");
-        List<Object> parameters = new ArrayList<>(List.of(offset));
-        parameters.add(offset + Math.max(keyed.after(), AccessLogKeyTable.firstIdOf(epoch) - 1));
-        parameters.add(offset + Math.min(keyed.upTo(), AccessLogKeyTable.lastIdOf(epoch)));
-        addFilters(q, "a.", where, parameters);
-        return finish(AccessLogTable.SELECT_KEYED_SQL, where, "k.k", q, limited, parameters);
+        return new AccessQuerySql(AccessLogKeyTable.SELECT_ENTRIES_SQL, List.of(
+                offset + AccessLogKeyTable.firstIdOf(epoch),
+                offset + Math.min(keyed.upTo(), AccessLogKeyTable.lastIdOf(epoch))));
+    }
+
+    /**
+     * The rows of {@code q} among {@code ids} (found through access_log_key's entries, in id order), at most {@code
+     * q.limit()} when {@code limited}: one primary-key lookup per id, in id order, each row then tested by every
+     * filter of {@code q}, the keyed one included (values whose hashes collide share entries). The statement's
+     * text is the same for any number of ids; only its parameters differ.
+     */
+    public static AccessQuerySql indexed(AccessQuery q, Long[] ids, boolean limited) {
+        StringBuilder where = new StringBuilder(" AND id = ANY(?)");
+        List<Object> parameters = new ArrayList<>();
+        parameters.add(ids);
+        addFilters(q, "", where, parameters);
+        return finish(AccessLogTable.SELECT_SQL, where, "id", q, limited, parameters);
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.tollgate.store.internal;
 
 import org.junit.jupiter.api.Test;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -57,6 +58,19 @@ class AccessLogKeyTableTest {
         assertThrows(IllegalArgumentException.class,
                 () -> AccessLogKeyTable.key(AccessLogKeyTable.HOST, "h", AccessLogKeyTable.MAX_ID + 1));
         assertThrows(IllegalArgumentException.class, () -> AccessLogKeyTable.key(AccessLogKeyTable.HOST, "h", -1));
+    }
+
+    @Test
+    void anEntrysIdsAreItsFirstIdThenEachDistanceOnFromTheOneBefore() {
+        long id = 3 * AccessLogKeyTable.IDS_PER_EPOCH + 42;
+        long key = AccessLogKeyTable.key(AccessLogKeyTable.HOST, "example.com", id);
+
+        assertArrayEquals(new long[] {id}, AccessLogKeyTable.idsOf(key, null));
+        // 1, then 129 (0x81 0x01: seven bits, then the next seven), then 16,383 (0xff 0x7f).
+        assertArrayEquals(new long[] {id, id + 1, id + 130, id + 130 + 16_383}, AccessLogKeyTable.idsOf(key,
+                new byte[] {1, (byte) 0x81, 1, (byte) 0xff, 0x7f}));
+        assertThrows(IllegalArgumentException.class, () -> AccessLogKeyTable.idsOf(key, new byte[] {1, (byte) 0x81}),
+                "cut inside a distance");
     }
 
     /** Keys are stored: the hash must give the same bits in every release (a change needs a migration). */

@@ -14,6 +14,7 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.List;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -96,7 +97,8 @@ class AccessQuerySqlTest {
         KeyFilter key = AccessQuerySql.keyFilter(q);
         KeyedIds keyed = AccessQuerySql.keyedIds(q, null, 70);
 
-        AccessQuerySql indexed = AccessQuerySql.indexed(q, key, keyed, 0, true);
+        AccessQuerySql entries = AccessQuerySql.entries(key, keyed, 0);
+        AccessQuerySql indexed = AccessQuerySql.indexed(q, new Long[] {6L, 9L}, true);
         AccessQuerySql tail = AccessQuerySql.unindexedTail(q, null, 70, true);
 
         assertEquals(new KeyFilter(AccessLogKeyTable.HOST, "h.example"), key);
@@ -104,9 +106,16 @@ class AccessQuerySqlTest {
         assertEquals(0, keyed.firstEpoch());
         assertEquals(0, keyed.lastEpoch());
         long offset = AccessLogKeyTable.offset(AccessLogKeyTable.HOST, "h.example", 0);
-        assertTrue(indexed.sql().endsWith("ON a.id = k.k - ? WHERE k.k > ? AND k.k <= ?"
-                + " AND a.host = ? AND a.client_addr = ? ORDER BY k.k LIMIT ?"), indexed.sql());
-        assertEquals(List.of(offset, offset + 5, offset + 70, "h.example", "10.0.0.1", 100), indexed.parameters());
+        // From the epoch's first id: an entry that starts at or below id 5 may hold ids above it.
+        assertEquals(List.of(offset, offset + 70), entries.parameters());
+        assertFalse(keyed.contains(5));
+        assertTrue(keyed.contains(6));
+        assertTrue(keyed.contains(70));
+        assertFalse(keyed.contains(71));
+        assertTrue(indexed.sql().endsWith(" WHERE id = ANY(?) AND host = ? AND client_addr = ? ORDER BY id LIMIT ?"),
+                indexed.sql());
+        assertArrayEquals(new Long[] {6L, 9L}, (Long[]) indexed.parameters().get(0));
+        assertEquals(List.of("h.example", "10.0.0.1", 100), indexed.parameters().subList(1, 4));
         assertEquals(List.of(70L, "h.example", "10.0.0.1", 100), tail.parameters());
     }
 
@@ -119,9 +128,9 @@ class AccessQuerySqlTest {
 
         assertEquals(0, keyed.firstEpoch());
         assertEquals(2, keyed.lastEpoch());
-        AccessQuerySql first = AccessQuerySql.indexed(q, key, keyed, 0, true);
-        AccessQuerySql middle = AccessQuerySql.indexed(q, key, keyed, 1, true);
-        AccessQuerySql last = AccessQuerySql.indexed(q, key, keyed, 2, true);
+        AccessQuerySql first = AccessQuerySql.entries(key, keyed, 0);
+        AccessQuerySql middle = AccessQuerySql.entries(key, keyed, 1);
+        AccessQuerySql last = AccessQuerySql.entries(key, keyed, 2);
 
         assertEquals(first.sql(), middle.sql());
         assertEquals(first.sql(), last.sql());
@@ -129,12 +138,11 @@ class AccessQuerySqlTest {
         for (int e = 0; e < 3; e++) {
             offsets[e] = AccessLogKeyTable.offset(AccessLogKeyTable.HOST, "h.example", e);
         }
-        assertEquals(List.of(offsets[0], offsets[0] + perEpoch - 10, offsets[0] + perEpoch - 1),
-                first.parameters().subList(0, 3));
-        assertEquals(List.of(offsets[1], offsets[1] + perEpoch - 1, offsets[1] + 2 * perEpoch - 1),
-                middle.parameters().subList(0, 3));
-        assertEquals(List.of(offsets[2], offsets[2] + 2 * perEpoch - 1, offsets[2] + 2 * perEpoch + 10),
-                last.parameters().subList(0, 3));
+        assertEquals(List.of(offsets[0], offsets[0] + perEpoch - 1), first.parameters());
+        assertEquals(List.of(offsets[1] + perEpoch, offsets[1] + 2 * perEpoch - 1), middle.parameters());
+        assertEquals(List.of(offsets[2] + 2 * perEpoch, offsets[2] + 2 * perEpoch + 10), last.parameters());
+        assertEquals(AccessQuerySql.indexed(q, new Long[] {1L}, true).sql(),
+                AccessQuerySql.indexed(q, new Long[] {1L, 2L, 3L}, true).sql());
     }
 
     @Test
@@ -155,11 +163,14 @@ class AccessQuerySqlTest {
         AccessQuery q = AccessQuery.all().withClient("10.0.0.1").withSince(T0);
         KeyedIds keyed = AccessQuerySql.keyedIds(q, new IdRange(20, 90), 70);
 
-        AccessQuerySql indexed = AccessQuerySql.indexed(q, AccessQuerySql.keyFilter(q), keyed, 0, false);
+        AccessQuerySql entries = AccessQuerySql.entries(AccessQuerySql.keyFilter(q), keyed, 0);
+        AccessQuerySql indexed = AccessQuerySql.indexed(q, new Long[] {20L}, false);
 
         assertEquals(new KeyedIds(19, 70), keyed);
         long offset = AccessLogKeyTable.offset(AccessLogKeyTable.CLIENT, "10.0.0.1", 0);
-        assertEquals(List.of(offset, offset + 19, offset + 70, utc(T0), "10.0.0.1"), indexed.parameters());
+        assertEquals(List.of(offset, offset + 70), entries.parameters());
+        assertEquals(List.of(utc(T0), "10.0.0.1"), indexed.parameters().subList(1, 3));
+        assertFalse(indexed.sql().contains("LIMIT"), indexed.sql());
     }
 
     private static OffsetDateTime utc(Instant i) {
