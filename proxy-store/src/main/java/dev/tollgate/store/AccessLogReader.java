@@ -13,7 +13,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
 import javax.sql.DataSource;
@@ -174,16 +173,13 @@ public final class AccessLogReader {
                      AccessQuerySql.indexed(q, new Long[0], limited).sql())) {
             rows.setFetchSize(fetchSize);
             for (long epoch = keyed.firstEpoch(); epoch <= keyed.lastEpoch(); epoch++) {
-                long[] ids = keyedIds(entries, AccessQuerySql.entries(key, keyed, epoch), keyed);
-                for (int from = 0; from < ids.length; from += IDS_PER_SELECT) {
+                List<Long> ids = keyedIds(entries, AccessQuerySql.entries(key, keyed, epoch), keyed);
+                for (int from = 0; from < ids.size(); from += IDS_PER_SELECT) {
                     long left = q.limit() - streamed.count();
                     if (limited && left == 0) {
                         return streamed;
                     }
-                    Long[] some = new Long[Math.min(IDS_PER_SELECT, ids.length - from)];
-                    for (int i = 0; i < some.length; i++) {
-                        some[i] = ids[from + i];
-                    }
+                    Long[] some = ids.subList(from, Math.min(from + IDS_PER_SELECT, ids.size())).toArray(Long[]::new);
                     streamed = read(rows, AccessQuerySql.indexed(limited ? q.withLimit((int) left) : q, some,
                             limited), sink, streamed);
                 }
@@ -193,24 +189,20 @@ public final class AccessLogReader {
     }
 
     /** The ids of {@code keyed} that the entries {@code select} finds hold, in id order. */
-    private static long[] keyedIds(PreparedStatement entries, AccessQuerySql select, KeyedIds keyed)
+    private static List<Long> keyedIds(PreparedStatement entries, AccessQuerySql select, KeyedIds keyed)
             throws SQLException {
-        long[] ids = new long[64];
-        int n = 0;
+        List<Long> ids = new ArrayList<>();
         select.bind(entries);
         try (ResultSet rs = entries.executeQuery()) {
             while (rs.next()) {
                 for (long id : AccessLogKeyTable.idsOf(rs.getLong(1), rs.getBytes(2))) {
                     if (keyed.contains(id)) {
-                        if (n == ids.length) {
-                            ids = Arrays.copyOf(ids, 2 * n);
-                        }
-                        ids[n++] = id;
+                        ids.add(id);
                     }
                 }
             }
         }
-        return Arrays.copyOf(ids, n);
+        return ids;
     }
 
     /** Gives {@code sink} every row of {@code select}, counting on from {@code before}. */

@@ -95,7 +95,7 @@ public final class AccessQuerySql {
     public static AccessQuerySql idRange(AccessQuery q) {
         StringBuilder where = new StringBuilder();
         List<Object> parameters = new ArrayList<>();
-        addTimeRange(q, "", where, parameters);
+        addTimeRange(q, where, parameters);
         return new AccessQuerySql("SELECT MIN(id), MAX(id), COUNT(*) FROM access_log WHERE "
                 + where.substring(" AND ".length()), parameters);
     }
@@ -153,7 +153,7 @@ public final class AccessQuerySql {
         StringBuilder where = new StringBuilder(" AND id = ANY(?)");
         List<Object> parameters = new ArrayList<>();
         parameters.add(ids);
-        addFilters(q, "", where, parameters);
+        addFilters(q, where, parameters);
         return finish(AccessLogTable.SELECT_SQL, where, "id", q, limited, parameters);
     }
 
@@ -175,36 +175,33 @@ public final class AccessQuerySql {
             where.append(" AND id <= ?");
             parameters.add(ids.last());
         }
-        addFilters(q, "", where, parameters);
+        addFilters(q, where, parameters);
         return finish(AccessLogTable.SELECT_SQL, where, "id", q, limited, parameters);
     }
 
-    /**
-     * Adds a condition for every filter of {@code q} but the cursor, each column prefixed with {@code table}
-     * ("a." in a join, where id alone would be ambiguous).
-     */
-    private static void addFilters(AccessQuery q, String table, StringBuilder where, List<Object> parameters) {
-        addTimeRange(q, table, where, parameters);
+    /** Adds a condition for every filter of {@code q} but the cursor. */
+    private static void addFilters(AccessQuery q, StringBuilder where, List<Object> parameters) {
+        addTimeRange(q, where, parameters);
         if (q.hostIsSuffixPattern()) {
-            where.append(" AND ").append(table).append("host LIKE ? ESCAPE '").append(LIKE_ESCAPE).append('\'');
+            where.append(" AND host LIKE ? ESCAPE '").append(LIKE_ESCAPE).append('\'');
             parameters.add(anySubdomainOf(q.hostSuffixDomain()));
         } else {
-            addEqual(where, parameters, table + "host", q.host());
+            addEqual(where, parameters, "host", q.host());
         }
-        addEqual(where, parameters, table + "client_addr", q.client());
-        addEqual(where, parameters, table + "method", q.method());
-        addEqual(where, parameters, table + "status", q.statusCode());
+        addEqual(where, parameters, "client_addr", q.client());
+        addEqual(where, parameters, "method", q.method());
+        addEqual(where, parameters, "status", q.statusCode());
         if (q.statusClass() != null) {
             // A range, not status / 100 = ?, so that an index on status could serve it on either database.
-            where.append(" AND ").append(table).append("status >= ? AND ").append(table).append("status < ?");
+            where.append(" AND status >= ? AND status < ?");
             parameters.add(q.statusClass() * 100);
             parameters.add((q.statusClass() + 1) * 100);
         }
-        addEqual(where, parameters, table + "listener", q.listener());
-        addEqual(where, parameters, table + "username", q.username());
-        addEqual(where, parameters, table + "outcome", q.outcome() == null ? null : q.outcome().name());
-        addEqual(where, parameters, table + "kind", q.kind() == null ? null : q.kind().name());
-        addEqual(where, parameters, table + "node", q.node());
+        addEqual(where, parameters, "listener", q.listener());
+        addEqual(where, parameters, "username", q.username());
+        addEqual(where, parameters, "outcome", q.outcome() == null ? null : q.outcome().name());
+        addEqual(where, parameters, "kind", q.kind() == null ? null : q.kind().name());
+        addEqual(where, parameters, "node", q.node());
     }
 
     private static AccessQuerySql finish(String select, StringBuilder where, String orderBy, AccessQuery q,
@@ -251,13 +248,13 @@ public final class AccessQuerySql {
         return pattern.toString();
     }
 
-    private static void addTimeRange(AccessQuery q, String table, StringBuilder where, List<Object> parameters) {
+    private static void addTimeRange(AccessQuery q, StringBuilder where, List<Object> parameters) {
         if (q.since() != null) {
-            where.append(" AND ").append(table).append("ts >= ?");
+            where.append(" AND ts >= ?");
             parameters.add(timestamp(q.since()));
         }
         if (q.until() != null) {
-            where.append(" AND ").append(table).append("ts < ?");
+            where.append(" AND ts < ?");
             parameters.add(timestamp(q.until()));
         }
     }
