@@ -6,8 +6,9 @@
 #   TESTS="http_small tunnel_setup" ROUNDS=1 bench/peer-bench.sh
 #
 # Environment: HARNESS (default ../shared/bench, next to the checkout), SKIP_BUILD=1 to use the last build,
-# JAVA_OPTS (default: the packaged ones, packaging/src/pkg/default/tollgate), TOLLGATE_WARMUP_S (default 20: a JVM must be warm, see
-# docs/performance.md), and everything peer-bench.sh reads (TESTS, ROUNDS, DURATION, PEERS, ...).
+# JAVA_OPTS (default: the packaged ones, packaging/src/pkg/default/tollgate), TOLLGATE_WARMUP_S (default 20: a
+# JVM must be warm, see docs/performance.md), and everything peer-bench.sh reads (TESTS, ROUNDS, DURATION, PEERS,
+# ...).
 # Needs what the harness needs (Debian: squid tinyproxy wrk nginx-light curl openssl python3 iproute2).
 # All traffic stays on loopback. Tollgate is stopped by its PID when the script ends, however it ends.
 set -euo pipefail
