@@ -46,8 +46,6 @@ public final class AccessLogSteadyLoad {
         String settings = args.length > 3 ? args[3] : "";
         Path dir = MillionRowAccessLog.dataDir().resolve("steady");
         MillionRowAccessLog.deleteRecursively(dir);
-        // The owner's password file is made beside the database before H2 would make the directory.
-        Files.createDirectories(dir);
         String url = "jdbc:h2:file:" + dir.toAbsolutePath().resolve("access") + settings;
         Random random = new Random(SEED);
         try (AccessLog log = AccessLog.open(new StoreConfig(url, null, null, null, null, 100_000))) {

@@ -9,7 +9,6 @@ import dev.tollgate.store.StoreConfig;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -43,8 +42,6 @@ public final class FlushIntervalCost {
         for (int flushIntervalMs : intervals) {
             Path dir = MillionRowAccessLog.dataDir().resolve("flush-interval-" + flushIntervalMs);
             MillionRowAccessLog.deleteRecursively(dir);
-            // The owner's password file is made beside the database before H2 would make the directory.
-            Files.createDirectories(dir);
             measure(dir, flushIntervalMs);
         }
     }

@@ -142,8 +142,6 @@ final class MillionRowAccessLog {
     }
 
     private static AccessLog open(Path dir, int batchSize) throws SQLException, IOException {
-        // The owner's password file is made beside the database before H2 would make the directory.
-        Files.createDirectories(dir);
         return AccessLog.open(new StoreConfig("jdbc:h2:file:" + dir.toAbsolutePath().resolve("access"), null, null,
                 batchSize, null, 100_000));
     }

@@ -104,6 +104,32 @@ class H2OwnerAccountIT {
     }
 
     @Test
+    void aStoreUrlIntoADirectoryThatDoesNotExistYetMakesItOwnerOnly() throws Exception {
+        Path missing = dir.resolve("not/yet");
+
+        AccessLog.open(config(missing, "")).close();
+
+        assertTrue(Files.exists(missing.resolve("access.mv.db")), "the database is made there");
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(
+                missing.resolve(AccessLog.OWNER_PASSWORD_FILE))));
+        for (Path made : new Path[] {missing, missing.getParent()}) {
+            assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(made)),
+                    made.toString());
+        }
+    }
+
+    @Test
+    void aDirectoryThatCannotBeMadeStopsTheStartNamingStoreUrlAndTheDirectory() throws Exception {
+        Path file = Files.writeString(dir.resolve("a-file"), "not a directory");
+        Path impossible = file.resolve("access");
+
+        SQLException refused = assertThrows(SQLException.class, () -> AccessLog.open(config(impossible, "")));
+
+        assertTrue(refused.getMessage().contains("store.url"), refused.getMessage());
+        assertTrue(refused.getMessage().contains(impossible.toString()), refused.getMessage());
+    }
+
+    @Test
     void aLostPasswordFileStopsTheStartWithOneMessageNamingTheFile() throws Exception {
         open("").close();
         Path file = dir.resolve(AccessLog.OWNER_PASSWORD_FILE);

@@ -37,6 +37,7 @@ public final class H2OwnerAccount {
     private static final int PASSWORD_BYTES = 32;
     private static final int MIN_PASSWORD_LENGTH = 32;
     private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
+    private static final Set<PosixFilePermission> OWNER_ONLY_DIRECTORY = PosixFilePermissions.fromString("rwx------");
 
     private H2OwnerAccount() {
     }
@@ -56,6 +57,7 @@ public final class H2OwnerAccount {
     public static String prepare(String url, String user, String legacyPassword) throws SQLException, IOException {
         Path file = passwordFile(url);
         Path database = DatabaseUrl.h2FilePath(url);
+        createMissingDirectory(file.toAbsolutePath().getParent());
         boolean databaseExists = Files.exists(database.resolveSibling(database.getFileName() + ".mv.db"));
         if (Files.exists(file) && !OWNER_ONLY.containsAll(Files.getPosixFilePermissions(file))) {
             // Widened by hand: narrowed again (the database still needs this very password).
@@ -84,6 +86,23 @@ public final class H2OwnerAccount {
                         + " that belongs to this database)", e.getSQLState(), e.getErrorCode(), e);
             }
             throw e;
+        }
+    }
+
+    /**
+     * H2 makes a missing directory for a new database, but the password file is written before H2 runs: a
+     * {@code store.url} into a directory that does not exist yet gets it here, owner-only like the state directory
+     * (the database holds every row, the file its owner's password). An existing one is left as it is.
+     */
+    private static void createMissingDirectory(Path dir) throws IOException {
+        if (Files.isDirectory(dir)) {
+            return;
+        }
+        try {
+            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(OWNER_ONLY_DIRECTORY));
+        } catch (IOException e) {
+            throw new IOException("store.url: the database's directory " + dir + " does not exist and cannot be made ("
+                    + e.getClass().getSimpleName() + ": " + e.getMessage() + ")", e);
         }
     }
 
