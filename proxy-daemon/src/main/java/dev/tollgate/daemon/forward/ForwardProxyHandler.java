@@ -227,7 +227,8 @@ public class ForwardProxyHandler extends ProxyHandler.Forward {
     @Override
     protected void copyRequestHeaders(Request clientRequest, org.eclipse.jetty.client.Request proxyRequest) {
         super.copyRequestHeaders(clientRequest, proxyRequest);
-        proxyRequest.headers(headers -> headers.remove(HttpHeader.HOST));
+        proxyRequest.headers(headers -> headers.put(HttpHeader.HOST, RequestForm.originHost(proxyRequest.getScheme(),
+                proxyRequest.getHost(), proxyRequest.getPort())));
         long maxForwards = RequestForm.maxForwards(clientRequest.getHeaders());
         if (maxForwards > 0 && (HttpMethod.TRACE.is(clientRequest.getMethod())
                 || HttpMethod.OPTIONS.is(clientRequest.getMethod()))) {

@@ -1,9 +1,12 @@
 package dev.tollgate.daemon.forward;
 
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.Origin;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.net.URI;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -26,6 +29,22 @@ class RequestFormTest {
             "a..example", ".example", "example..", "1.2.3.-4", "xn--bcher-kva.example", "a.1b", "a.b1", "a.b-"})
     void answersAsJavaNetUriDoes(String host) {
         assertEquals(uriReads(host), RequestForm.javaUriReadsHost(host), host);
+    }
+
+    /** The Host sent upstream is the one Jetty's HttpClient made from the target's URI before we made it. */
+    @ParameterizedTest
+    @ValueSource(strings = {"http://example.com/", "http://example.com:80/", "http://example.com:8080/x?y",
+            "https://example.com/", "https://example.com:443/", "https://example.com:8443/", "http://example.com:443/",
+            "https://example.com:80/", "http://127.0.0.1:18080/", "http://[::1]:8080/", "http://[::1]/",
+            "https://[2001:db8::1]:443/", "http://EXAMPLE.com:81/"})
+    void originHostIsWhatJettysHttpClientWouldHaveSent(String target) throws Exception {
+        try (HttpClient client = new HttpClient()) {
+            org.eclipse.jetty.client.Request request = client.newRequest(URI.create(target));
+            String jettys = URI.create(new Origin(request.getScheme(), request.getHost(), request.getPort()).asString()
+                    + "/").getAuthority();
+
+            assertEquals(jettys, RequestForm.originHost(request.getScheme(), request.getHost(), request.getPort()));
+        }
     }
 
     @Test
