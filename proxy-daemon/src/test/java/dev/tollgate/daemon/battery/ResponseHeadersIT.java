@@ -4,8 +4,9 @@ import dev.tollgate.daemon.RunningTollgate;
 import dev.tollgate.store.Outcome;
 import dev.tollgate.testing.RawHttpConnection;
 import dev.tollgate.testing.origins.RawOrigin;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.BufferedInputStream;
 import java.io.InputStream;
@@ -28,13 +29,19 @@ class ResponseHeadersIT {
     @TempDir
     Path dir;
 
-    @Test
-    void hopByHopResponseHeadersStopAtTheProxyAndEndToEndOnesPass() throws Exception {
+    /**
+     * The origin names X-Private in one Connection field with keep-alive, or in a second field after a plain
+     * {@code Connection: keep-alive} (which the proxy reads without a parse): either way it stops here.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"Connection: X-Private, keep-alive\r\n",
+            "Connection: keep-alive\r\nConnection: X-Private\r\n"})
+    void hopByHopResponseHeadersStopAtTheProxyAndEndToEndOnesPass(String connectionFields) throws Exception {
         String head = "HTTP/1.1 200 OK\r\n"
                 + "Content-Type: text/plain\r\n"
                 + "Content-Length: 2\r\n"
                 + "Date: Tue, 01 Jan 2030 00:00:00 GMT\r\n"
-                + "Connection: X-Private, keep-alive\r\n"
+                + connectionFields
                 + "X-Private: origin-to-proxy only\r\n"
                 + "Keep-Alive: timeout=5\r\n"
                 + "Proxy-Authenticate: Basic realm=\"origin\"\r\n"
