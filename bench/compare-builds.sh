@@ -64,19 +64,41 @@ rss() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status" 2>/de
   done ) > "$WORK/rss.tsv" &
 RSS_SAMPLER=$!
 
+# jit_and_cpu PID: "COMPILES COMPILE_MS CPU_MS" so far: the JIT's compilations and the time spent in them (the JVM's
+# own counters, sun.ci.totalCompiles and java.ci.totalTime, which count compiler threads that have exited too), and
+# the process's CPU time.
+jit_and_cpu() {
+  local stat fields
+  stat="$(cat "/proc/$1/stat")"
+  read -ra fields <<< "${stat##*) }"
+  jcmd "$1" PerfCounter.print 2>/dev/null | awk -F= -v cpu="$((fields[11] + fields[12]))" -v hz="$(getconf CLK_TCK)" '
+    $1 == "sun.ci.totalCompiles" { n = $2 } $1 == "java.ci.totalTime" { t = $2 } $1 == "sun.os.hrt.frequency" { f = $2 }
+    END { printf "%d %d %d\n", n, f ? 1000 * t / f : 0, 1000 * cpu / hz }'
+}
+
 cd "$HARNESS"
 echo "warming both up for about $((WARMUP_S * 3)) s each" >&2
 PEERS="" NON_PEERS="base new" TESTS="http_small http_64k tunnel_setup" ROUNDS=1 DURATION="$WARMUP_S" \
   WARMUP=2 SETUP_N=2000 RUN_DIR="$WORK/warmup" ./peer-bench.sh "${TARGETS[@]}" \
   > /dev/null 2> "$WORK/warmup.log" || { echo "warm-up failed: $WORK/warmup.log" >&2; exit 1; }
 { cat "$WORK/warmup.log"; echo "[$(date +%H:%M:%S)] measured rounds begin"; } > "$WORK/harness.log"
+declare -A JIT_BEFORE
+for target in "$BASE_TARGET" "$NEW_TARGET"; do
+  JIT_BEFORE[$target]="$(jit_and_cpu "${target##*/}")"
+done
 
 PEERS="${PEERS:-squid}" NON_PEERS="base new${NON_PEERS:+ $NON_PEERS}" TESTS="${TESTS:-http_small}" \
   ROUNDS="${ROUNDS:-3}" DURATION="${DURATION:-10}" WARMUP="${WARMUP:-5}" \
   ./peer-bench.sh --start-peers "${TARGETS[@]}" 2> >(tee -a "$WORK/harness.log" >&2)
 
-# Memory after the run (issue #24's RSS target): the peak (VmHWM) and the resident set now, of each daemon.
+# Memory after the run (issue #24's RSS target): the peak (VmHWM) and the resident set now, of each daemon. And how much
+# of each daemon's CPU in the measured rounds its JIT compiler threads still took: C2 goes on compiling long after
+# the warm-up, and a daemon that compiled more while measured is slower for it (docs/performance.md, session 19).
 for target in "$BASE_TARGET" "$NEW_TARGET"; do
+  read -r n0 ms0 cpu0 <<< "${JIT_BEFORE[$target]}"
+  read -r n1 ms1 cpu1 <<< "$(jit_and_cpu "${target##*/}")"
+  echo "${target%%=*}: in the measured rounds, $((n1 - n0)) JIT compilations taking $((ms1 - ms0)) ms" \
+       "against $((cpu1 - cpu0)) ms of the daemon's CPU" >&2
   echo "${target%%=*}: $(grep -E '^Vm(HWM|RSS)' "/proc/${target##*/}/status" | tr -s ' \t' ' ' | tr '\n' ' ')" >&2
 done
 echo "resident sets through the run: $WORK/rss.tsv (bench/rss-curve.py $WORK)" >&2
