@@ -48,7 +48,7 @@ final class RequestForm {
      * The Host header of a request forwarded to {@code host}:{@code port} over {@code scheme}: the target's authority
      * (RFC 9112 3.2.2), its port left out when it is the scheme's default, as Jetty's HttpClient writes it. Made
      * here because the client, given no Host, builds it from a {@link java.net.URI} that it parses anew for each
-     * request (about 0.7 KB of garbage a request, docs/performance.md, session 19).
+     * request (about 0.9 KB of garbage a request, docs/performance.md, session 19).
      *
      * @param host as the client's request holds it: an IPv6 address in brackets
      */
