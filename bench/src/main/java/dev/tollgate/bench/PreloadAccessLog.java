@@ -7,13 +7,13 @@ import dev.tollgate.store.StoreConfig;
 import dev.tollgate.store.internal.AccessLogKeyTable;
 import dev.tollgate.store.internal.AccessLogTable;
 import dev.tollgate.store.internal.DatabaseUrl;
+import dev.tollgate.store.internal.OwnerOnlyDirectory;
 import dev.tollgate.store.internal.RowChain;
 import dev.tollgate.store.internal.SummaryBackfill;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -126,7 +126,7 @@ public final class PreloadAccessLog {
             // MillionRowAccessLog.row places row i at i * spanMs / rows.
             throw new IllegalArgumentException(rows + " rows over " + span + ": too many rows or too long a span");
         }
-        createStateDir(stateDir);
+        OwnerOnlyDirectory.createIfMissing(stateDir);
         String url = "jdbc:h2:file:" + stateDir.toAbsolutePath().normalize().resolve("access");
         try (AccessLog log = AccessLog.open(new StoreConfig(url, null, null, null, null, null))) {
             try (Connection c = log.dataSource().getConnection()) {
@@ -210,19 +210,6 @@ public final class PreloadAccessLog {
              ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM access_log")) {
             rs.next();
             return rs.getLong(1);
-        }
-    }
-
-    /** As the daemon makes a missing state directory: owner-only; an existing one is left as it is. */
-    private static void createStateDir(Path dir) throws IOException {
-        if (Files.isDirectory(dir)) {
-            return;
-        }
-        try {
-            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(
-                    PosixFilePermissions.fromString("rwx------")));
-        } catch (UnsupportedOperationException e) {
-            Files.createDirectories(dir);
         }
     }
 

@@ -18,13 +18,11 @@ import dev.tollgate.store.AuditorSqlServer;
 import dev.tollgate.store.ChainCheckpoints;
 import dev.tollgate.store.CheckpointKey;
 import dev.tollgate.store.RetentionPurger;
+import dev.tollgate.store.internal.OwnerOnlyDirectory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.List;
 import java.util.Set;
@@ -80,7 +78,7 @@ public final class Daemon implements AutoCloseable {
 
     private void startAll() throws Exception {
         LOG.info("node {} - starting, state directory {}", config.nodeName(), config.stateDirPath());
-        createStateDir(config.stateDirPath());
+        OwnerOnlyDirectory.createIfMissing(config.stateDirPath());
         // Before the access log loads H2, which reads the bind address once.
         AuditorSqlServer.configureH2();
         sinks = Sinks.prepare(config.sinks(), config.stateDirPath());
@@ -222,23 +220,6 @@ public final class Daemon implements AutoCloseable {
             closeable.close();
         } catch (Exception e) {
             LOG.warn("stopping the {} failed", what, e);
-        }
-    }
-
-    /**
-     * Creates a missing state directory owner-only. An existing one is left exactly as it is: the packages make
-     * /var/lib/tollgate 0750 tollgate:tollgate so that members of group tollgate can read the tokens and the SQL
-     * password, and an operator may have chosen otherwise.
-     */
-    private static void createStateDir(Path dir) throws IOException {
-        if (Files.isDirectory(dir)) {
-            return;
-        }
-        try {
-            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(
-                    "rwx------")));
-        } catch (UnsupportedOperationException e) {
-            Files.createDirectories(dir);
         }
     }
 }

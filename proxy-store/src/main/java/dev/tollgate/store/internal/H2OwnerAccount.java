@@ -37,7 +37,6 @@ public final class H2OwnerAccount {
     private static final int PASSWORD_BYTES = 32;
     private static final int MIN_PASSWORD_LENGTH = 32;
     private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
-    private static final Set<PosixFilePermission> OWNER_ONLY_DIRECTORY = PosixFilePermissions.fromString("rwx------");
 
     private H2OwnerAccount() {
     }
@@ -92,14 +91,11 @@ public final class H2OwnerAccount {
     /**
      * H2 makes a missing directory for a new database, but the password file is written before H2 runs: a
      * {@code store.url} into a directory that does not exist yet gets it here, owner-only like the state directory
-     * (the database holds every row, the file its owner's password). An existing one is left as it is.
+     * (the database holds every row, the file its owner's password).
      */
     private static void createMissingDirectory(Path dir) throws IOException {
-        if (Files.isDirectory(dir)) {
-            return;
-        }
         try {
-            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(OWNER_ONLY_DIRECTORY));
+            OwnerOnlyDirectory.createIfMissing(dir);
         } catch (IOException e) {
             throw new IOException("store.url: the database's directory " + dir + " does not exist and cannot be made ("
                     + e.getClass().getSimpleName() + ": " + e.getMessage() + ")", e);
