@@ -9,6 +9,7 @@ import java.util.Comparator;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
+import java.util.function.UnaryOperator;
 
 /**
  * What a set of access_log rows adds to (or, {@linkplain #subtract subtracted}, takes from) the roll-up tables of
@@ -40,8 +41,8 @@ public final class SummaryDelta {
     /**
      * A row of access_summary_minute or access_summary_hour. A value: the keys in a delta's maps never change. Only
      * the delta's own probe, which is never put in a map, is set again for each lookup, so that counting a row whose
-     * key is there already allocates nothing (a new key per lookup was about 0.2 KB a row, docs/performance.md,
-     * session 19).
+     * key is there already allocates nothing (a new key per lookup was about 130 bytes a request in
+     * AllocationPerRequestIT, docs/performance.md, session 19).
      */
     public static final class SeriesKey {
         private long bucketMs;
@@ -59,6 +60,10 @@ public final class SummaryDelta {
             this.outcome = outcome;
             this.statusClass = statusClass;
             return this;
+        }
+
+        private SeriesKey copy() {
+            return new SeriesKey(bucketMs, kind, outcome, statusClass);
         }
 
         public long bucketMs() {
@@ -112,6 +117,10 @@ public final class SummaryDelta {
             this.bucketMs = bucketMs;
             this.value = value;
             return this;
+        }
+
+        private RankKey copy() {
+            return new RankKey(dim, bucketMs, value);
         }
 
         public String dim() {
@@ -219,9 +228,10 @@ public final class SummaryDelta {
         if (series) {
             String kindValue = AccessLogTable.fit(kind, AccessLogTable.KIND_WIDTH);
             int statusClass = statusClass(status);
-            count(minutes, seriesProbe.set(floor(tsMs, MINUTE_MS), kindValue, outcomeValue, statusClass), sign,
+            count(minutes, seriesProbe.set(floor(tsMs, MINUTE_MS), kindValue, outcomeValue, statusClass),
+                    SeriesKey::copy, sign, fromClient, toClient);
+            count(hours, seriesProbe.set(hour, kindValue, outcomeValue, statusClass), SeriesKey::copy, sign,
                     fromClient, toClient);
-            count(hours, seriesProbe.set(hour, kindValue, outcomeValue, statusClass), sign, fromClient, toClient);
         }
         if (ranks) {
             rank(HOST, hour, day, AccessLogTable.fit(host, AccessLogTable.HOST_WIDTH), sign, fromClient, toClient);
@@ -286,31 +296,19 @@ public final class SummaryDelta {
     private void rank(String dim, long hour, long day, String value, int sign, long fromClient, long toClient) {
         if (value != null) {
             String key = AccessLogTable.fit(value, KEY_WIDTH);
-            count(ranks, rankProbe.set(dim, hour, key), sign, fromClient, toClient);
-            count(dayRanks, rankProbe.set(dim, day, key), sign, fromClient, toClient);
+            count(ranks, rankProbe.set(dim, hour, key), RankKey::copy, sign, fromClient, toClient);
+            count(dayRanks, rankProbe.set(dim, day, key), RankKey::copy, sign, fromClient, toClient);
         }
     }
 
-    private static void count(Map<SeriesKey, long[]> sums, SeriesKey probe, int sign, long fromClient,
-                              long toClient) {
+    /** Adds to the sums of {@code probe}'s key, putting a copy of the probe in {@code sums} when the key is new. */
+    private static <K> void count(Map<K, long[]> sums, K probe, UnaryOperator<K> copy, int sign, long fromClient,
+                                  long toClient) {
         long[] sum = sums.get(probe);
         if (sum == null) {
             sum = new long[3];
-            sums.put(new SeriesKey(probe.bucketMs, probe.kind, probe.outcome, probe.statusClass), sum);
+            sums.put(copy.apply(probe), sum);
         }
-        addTo(sum, sign, fromClient, toClient);
-    }
-
-    private static void count(Map<RankKey, long[]> sums, RankKey probe, int sign, long fromClient, long toClient) {
-        long[] sum = sums.get(probe);
-        if (sum == null) {
-            sum = new long[3];
-            sums.put(new RankKey(probe.dim, probe.bucketMs, probe.value), sum);
-        }
-        addTo(sum, sign, fromClient, toClient);
-    }
-
-    private static void addTo(long[] sum, int sign, long fromClient, long toClient) {
         sum[0] += sign;
         sum[1] += fromClient;
         sum[2] += toClient;
