@@ -141,7 +141,7 @@ final class MillionRowAccessLog {
         return "10.20." + n / 256 + "." + n % 256;
     }
 
-    private static AccessLog open(Path dir, int batchSize) throws SQLException, IOException {
+    private static AccessLog open(Path dir, int batchSize) throws SQLException {
         return AccessLog.open(new StoreConfig("jdbc:h2:file:" + dir.toAbsolutePath().resolve("access"), null, null,
                 batchSize, null, 100_000));
     }
