@@ -7,7 +7,7 @@ import dev.tollgate.store.StoreConfig;
 import dev.tollgate.store.internal.AccessLogKeyTable;
 import dev.tollgate.store.internal.AccessLogTable;
 import dev.tollgate.store.internal.DatabaseUrl;
-import dev.tollgate.store.internal.OwnerOnlyDirectory;
+import dev.tollgate.store.internal.Directories;
 import dev.tollgate.store.internal.RowChain;
 import dev.tollgate.store.internal.SummaryBackfill;
 
@@ -126,7 +126,7 @@ public final class PreloadAccessLog {
             // MillionRowAccessLog.row places row i at i * spanMs / rows.
             throw new IllegalArgumentException(rows + " rows over " + span + ": too many rows or too long a span");
         }
-        OwnerOnlyDirectory.createIfMissing(stateDir);
+        Directories.createIfMissing(stateDir, Directories.OWNER_ONLY);
         String url = "jdbc:h2:file:" + stateDir.toAbsolutePath().normalize().resolve("access");
         try (AccessLog log = AccessLog.open(new StoreConfig(url, null, null, null, null, null))) {
             try (Connection c = log.dataSource().getConnection()) {

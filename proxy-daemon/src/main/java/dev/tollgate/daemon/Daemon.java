@@ -18,7 +18,7 @@ import dev.tollgate.store.AuditorSqlServer;
 import dev.tollgate.store.ChainCheckpoints;
 import dev.tollgate.store.CheckpointKey;
 import dev.tollgate.store.RetentionPurger;
-import dev.tollgate.store.internal.OwnerOnlyDirectory;
+import dev.tollgate.store.internal.Directories;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -78,7 +78,7 @@ public final class Daemon implements AutoCloseable {
 
     private void startAll() throws Exception {
         LOG.info("node {} - starting, state directory {}", config.nodeName(), config.stateDirPath());
-        OwnerOnlyDirectory.createIfMissing(config.stateDirPath());
+        Directories.createIfMissing(config.stateDirPath(), Directories.OWNER_ONLY);
         // Before the access log loads H2, which reads the bind address once.
         AuditorSqlServer.configureH2();
         sinks = Sinks.prepare(config.sinks(), config.stateDirPath());

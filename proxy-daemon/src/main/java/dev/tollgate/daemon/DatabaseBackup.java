@@ -4,6 +4,7 @@ import dev.tollgate.admin.BackupReport;
 import dev.tollgate.admin.ControlException;
 import dev.tollgate.store.OnlineBackup;
 import dev.tollgate.store.internal.DatabaseUrl;
+import dev.tollgate.store.internal.Directories;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -11,7 +12,6 @@ import javax.sql.DataSource;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -61,15 +61,7 @@ final class DatabaseBackup {
     }
 
     private void createBackupDir() throws IOException {
-        if (Files.isDirectory(backupDir)) {
-            return;
-        }
-        try {
-            Files.createDirectories(backupDir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(
-                    "rwxr-x---")));
-        } catch (UnsupportedOperationException e) {
-            Files.createDirectories(backupDir);
-        }
+        Directories.createIfMissing(backupDir, Directories.GROUP_READABLE);
     }
 
     /** A file name not taken yet: two backups in one second get -2, -3, ... */

@@ -1,6 +1,7 @@
 package dev.tollgate.daemon.sink;
 
 import dev.tollgate.daemon.config.SinkConfig;
+import dev.tollgate.store.internal.Directories;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -116,9 +117,8 @@ final class FileTransport implements SinkTransport {
     private FileChannel openOrThrow() throws IOException {
         if (channel == null) {
             Path dir = path.getParent();
-            if (dir != null && !Files.isDirectory(dir)) {
-                Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(
-                        "rwxr-x---")));
+            if (dir != null) {
+                Directories.createIfMissing(dir, Directories.GROUP_READABLE);
             }
             channel = FileChannel.open(path, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     StandardOpenOption.APPEND), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(

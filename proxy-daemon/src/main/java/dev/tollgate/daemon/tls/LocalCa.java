@@ -1,5 +1,6 @@
 package dev.tollgate.daemon.tls;
 
+import dev.tollgate.store.internal.Directories;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
@@ -80,11 +81,8 @@ public final class LocalCa {
     public static synchronized LocalCa loadOrCreate(Path stateDir) {
         Path directory = stateDir.resolve(DIRECTORY);
         try {
-            if (!Files.exists(stateDir)) {
-                // As the daemon makes it: readable by its owner only.
-                Files.createDirectories(stateDir, PosixFilePermissions.asFileAttribute(
-                        PosixFilePermissions.fromString("rwx------")));
-            }
+            // As the daemon makes it: readable by its owner only.
+            Directories.createIfMissing(stateDir, Directories.OWNER_ONLY);
             Files.createDirectories(directory);
             giveToOwnerOf(stateDir, directory);
             Path lockPath = directory.resolve(".lock");

@@ -95,7 +95,7 @@ public final class H2OwnerAccount {
      */
     private static void createMissingDirectory(Path dir) throws IOException {
         try {
-            OwnerOnlyDirectory.createIfMissing(dir);
+            Directories.createIfMissing(dir, Directories.OWNER_ONLY);
         } catch (IOException e) {
             throw new IOException("store.url: the database's directory " + dir + " does not exist and cannot be made ("
                     + e.getClass().getSimpleName() + ": " + e.getMessage() + ")", e);
