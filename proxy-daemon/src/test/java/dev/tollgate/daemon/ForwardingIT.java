@@ -170,6 +170,27 @@ class ForwardingIT {
     }
 
     @Test
+    void viaNamesTheClientsProtocolVersion() throws Exception {
+        try (WebOrigin origin = WebOrigin.plain();
+             RunningTollgate tollgate = RunningTollgate.startWithConfig(dir, "{\"nodeName\": \"tg-fwd\","
+                     + " \"listeners\": [" + RunningTollgate.loopbackListener() + "]}")) {
+            for (String version : List.of("1.0", "1.1")) {
+                try (RawHttpConnection connection = RawHttpConnection.open(tollgate.port())) {
+                    connection.send("GET " + origin.base() + "/hello HTTP/" + version + "\r\n"
+                            + "Host: 127.0.0.1:" + origin.port() + "\r\n"
+                            + "Connection: close\r\n"
+                            + "\r\n");
+                    assertEquals(200, connection.readResponse().status());
+                }
+            }
+            assertEquals(2, origin.receivedHeaders().size());
+            assertEquals(List.of("1.0 tg-fwd"), origin.receivedHeaders().get(0).getValuesList(HttpHeader.VIA));
+            assertEquals(List.of("1.1 tg-fwd"), origin.receivedHeaders().get(1).getValuesList(HttpHeader.VIA));
+            tollgate.awaitRows(2);
+        }
+    }
+
+    @Test
     void notFoundFromTheOriginIsPassedThroughWithOutcomeOk() throws Exception {
         try (WebOrigin origin = WebOrigin.plain();
              RunningTollgate tollgate = RunningTollgate.start(dir, RunningTollgate.loopbackListener())) {
