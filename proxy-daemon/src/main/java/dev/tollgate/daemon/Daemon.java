@@ -79,6 +79,7 @@ public final class Daemon implements AutoCloseable {
     private void startAll() throws Exception {
         LOG.info("node {} - starting, state directory {}", config.nodeName(), config.stateDirPath());
         Directories.createIfMissing(config.stateDirPath(), Directories.OWNER_ONLY);
+        Directories.requireClosedToOthers(config.stateDirPath(), "stateDir");
         // Before the access log loads H2, which reads the bind address once.
         AuditorSqlServer.configureH2();
         sinks = Sinks.prepare(config.sinks(), config.stateDirPath());

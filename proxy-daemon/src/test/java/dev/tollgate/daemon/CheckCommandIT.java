@@ -10,6 +10,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -163,6 +164,17 @@ class CheckCommandIT extends ChildProcessTestBase {
         Path config = dir.resolve("nowhere.json");
 
         assertOneLineError(config, config + ": no such file");
+    }
+
+    @Test
+    void aStateDirectoryOtherAccountsMayWriteExitsTwoAsRunWouldRefuseIt() throws Exception {
+        Path state = Files.createDirectory(dir.resolve("shared-state"));
+        Files.setPosixFilePermissions(state, PosixFilePermissions.fromString("rwxrwxrwx"));
+        Path config = write("{\"stateDir\": \"" + state + "\"}");
+
+        String line = assertOneLineError(config, config + ": stateDir: " + state
+                + " may be written by other accounts (rwxrwxrwx)");
+        assertTrue(line.contains("chmod go-w " + state), line);
     }
 
     /** Runs check on a bad file: exit 2, nothing on stdout, one stderr line starting with the expected text. */

@@ -12,6 +12,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -115,6 +116,20 @@ class H2OwnerAccountIT {
         for (Path made : new Path[] {missing, missing.getParent()}) {
             assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(made)),
                     made.toString());
+        }
+    }
+
+    @Test
+    void aStoreUrlIntoADirectoryOtherAccountsMayWriteIsRefusedBeforeAnythingIsWrittenThere() throws Exception {
+        Path open = Files.createDirectory(dir.resolve("open"));
+        Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxrwxrwx"));
+
+        SQLException refused = assertThrows(SQLException.class, () -> AccessLog.open(config(open, "")));
+
+        assertTrue(refused.getMessage().contains("store.url: " + open + " may be written by other accounts"),
+                refused.getMessage());
+        try (var left = Files.list(open)) {
+            assertEquals(List.of(), left.toList(), "no password file and no database in it");
         }
     }
 

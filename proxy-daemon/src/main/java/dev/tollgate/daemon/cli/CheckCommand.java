@@ -9,11 +9,15 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import dev.tollgate.daemon.Daemon;
 import dev.tollgate.daemon.ListenerFiles;
+import dev.tollgate.daemon.config.ConfigException;
 import dev.tollgate.daemon.config.ConfigLoader;
 import dev.tollgate.daemon.config.TollgateConfig;
+import dev.tollgate.store.internal.Directories;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.Map;
@@ -49,8 +53,22 @@ public final class CheckCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         TollgateConfig config = ConfigLoader.loadOrDefaults(configFile);
         ListenerFiles.check(config, configFile);
+        checkStateDirectory(config);
         System.out.println(JSON.writeValueAsString(masked(JSON.valueToTree(config))));
         return Main.EXIT_OK;
+    }
+
+    /** An existing state directory that other accounts may write is refused here as {@code run} would refuse it. */
+    private void checkStateDirectory(TollgateConfig config) {
+        if (!Files.isDirectory(config.stateDirPath())) {
+            return; // run makes it, owner-only
+        }
+        try {
+            Directories.requireClosedToOthers(config.stateDirPath(), "stateDir");
+        } catch (IOException e) {
+            throw new ConfigException((configFile == null ? "embedded defaults" : configFile.toString()) + ": "
+                    + e.getMessage());
+        }
     }
 
     /**

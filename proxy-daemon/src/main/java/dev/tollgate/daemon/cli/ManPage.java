@@ -149,7 +149,8 @@ final class ManPage {
             .I /var/lib/tollgate/
             The state directory (\\fBstateDir\\fR): the access-log database, \\fIadmin.token\\fR (0600), \
             \\fIauditor.token\\fR (0640) and \\fIsql.password\\fR, written on the first start; \\fIca/\\fR, the TLS \
-            interception CA (\\fIca.pem\\fR, \\fIca.key\\fR 0600), made on first use.
+            interception CA (\\fIca.pem\\fR, \\fIca.key\\fR 0600), made on first use. The daemon refuses to start \
+            in a state directory that its group or other users may write.
             .TP
             .I /usr/share/tollgate/lib/
             The jars.

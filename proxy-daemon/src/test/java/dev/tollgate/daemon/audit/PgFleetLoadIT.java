@@ -11,7 +11,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -124,7 +123,7 @@ class PgFleetLoadIT {
         try {
             List<Future<RunningTollgate>> starting = new ArrayList<>();
             for (String node : NODES) {
-                Path stateDir = Files.createDirectories(dir.resolve(node));
+                Path stateDir = dir.resolve(node); // the daemon makes it, owner-only
                 String config = "{\"nodeName\": \"" + node + "\", \"store\": {" + db.storeKeys()
                         + ", \"batchSize\": 100}, \"listeners\": [{\"name\": \"main\", \"port\": 0,"
                         + " \"denyDestinations\": [], \"allowLocalHost\": true, \"logQuery\": true}]}";

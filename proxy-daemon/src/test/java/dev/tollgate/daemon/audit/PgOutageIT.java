@@ -13,7 +13,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -206,7 +205,7 @@ class PgOutageIT {
     }
 
     private RunningTollgate start(String node, String onOverflow, String moreStoreKeys) throws Exception {
-        Path stateDir = Files.createDirectories(dir.resolve(node));
+        Path stateDir = dir.resolve(node); // the daemon makes it, owner-only
         return RunningTollgate.startWithConfig(stateDir, "{\"nodeName\": \"" + node + "\", \"store\": {"
                 + db.storeKeys() + ", \"batchSize\": 50, \"queueCapacity\": " + QUEUE_CAPACITY
                 + ", \"onOverflow\": \"" + onOverflow + "\"" + moreStoreKeys

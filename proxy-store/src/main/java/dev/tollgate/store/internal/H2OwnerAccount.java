@@ -56,7 +56,9 @@ public final class H2OwnerAccount {
     public static String prepare(String url, String user, String legacyPassword) throws SQLException, IOException {
         Path file = passwordFile(url);
         Path database = DatabaseUrl.h2FilePath(url);
-        createMissingDirectory(file.toAbsolutePath().getParent());
+        Path dir = file.toAbsolutePath().getParent();
+        createMissingDirectory(dir);
+        Directories.requireClosedToOthers(dir, "store.url");
         boolean databaseExists = Files.exists(database.resolveSibling(database.getFileName() + ".mv.db"));
         if (Files.exists(file) && !OWNER_ONLY.containsAll(Files.getPosixFilePermissions(file))) {
             // Widened by hand: narrowed again (the database still needs this very password).
