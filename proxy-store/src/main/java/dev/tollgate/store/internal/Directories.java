@@ -72,8 +72,8 @@ public final class Directories {
         }
         if (processUid > 0 && Files.getAttribute(dir, "unix:uid") instanceof Integer owner && owner != processUid) {
             throw new IOException(key + ": " + dir + " belongs to uid " + owner + " (" + attributes.owner().getName()
-                    + "), not to the daemon's user (uid " + processUid + "), who could replace what the daemon keeps"
-                    + " there: make it the daemon user's (chown) or choose another directory");
+                    + "), not to the daemon's user (uid " + processUid + "), and its owner could replace what the"
+                    + " daemon keeps there: make it the daemon user's (chown) or choose another directory");
         }
     }
 
