@@ -32,8 +32,7 @@ public final class ListenerFiles {
                 ParentProxy.of(listener.upstreamProxy());
                 UpstreamTrust.trustStore(listener.intercept().trustBundle());
             } catch (IllegalArgumentException e) {
-                throw new ConfigException((source == null ? "embedded defaults" : source.toString())
-                        + ": listeners[" + i + "]." + e.getMessage());
+                throw ConfigException.in(source, "listeners[" + i + "]." + e.getMessage());
             }
         }
     }

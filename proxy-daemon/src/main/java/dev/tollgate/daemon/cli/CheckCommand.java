@@ -66,8 +66,7 @@ public final class CheckCommand implements Callable<Integer> {
         try {
             Directories.requireClosedToOthers(config.stateDirPath(), "stateDir");
         } catch (IOException e) {
-            throw new ConfigException((configFile == null ? "embedded defaults" : configFile.toString()) + ": "
-                    + e.getMessage());
+            throw ConfigException.in(configFile, e.getMessage());
         }
     }
 
